@@ -1,0 +1,126 @@
+package authz
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/persist"
+
+	"shuangsuiji/internal/errs"
+)
+
+var (
+	//go:embed model.conf
+	modelText string
+	//go:embed policy.csv
+	policyText string
+)
+
+// Assignment grants a user a role in a bureau.
+type Assignment struct {
+	UserID     int64
+	Role       string
+	BureauCode string
+}
+
+// LoadFunc reads every role assignment of every bureau.
+type LoadFunc func(ctx context.Context) ([]Assignment, error)
+
+// Enforcer answers permission questions from the shared policy and the
+// current assignments.
+type Enforcer struct {
+	mu   sync.RWMutex
+	e    *casbin.Enforcer
+	load LoadFunc
+}
+
+// NewEnforcer builds an enforcer and loads the assignments once.
+func NewEnforcer(ctx context.Context, load LoadFunc) (*Enforcer, error) {
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return nil, err
+	}
+	e, err := casbin.NewEnforcer(m)
+	if err != nil {
+		return nil, err
+	}
+	enf := &Enforcer{e: e, load: load}
+	return enf, enf.Reload(ctx)
+}
+
+// Reload rebuilds the policy from policy.csv and fresh assignments. Call it
+// when memberships change (the server does, on NOTIFY).
+func (enf *Enforcer) Reload(ctx context.Context) error {
+	assignments, err := enf.load(ctx)
+	if err != nil {
+		return fmt.Errorf("load role assignments: %w", err)
+	}
+	m := enf.e.GetModel()
+	enf.mu.Lock()
+	defer enf.mu.Unlock()
+	m.ClearPolicy()
+	if err := loadPolicyLines(m, policyText); err != nil {
+		return err
+	}
+	for _, a := range assignments {
+		line := fmt.Sprintf("g, %s, %s, %s", subject(a.UserID), a.Role, a.BureauCode)
+		if err := persist.LoadPolicyLine(line, m); err != nil {
+			return err
+		}
+	}
+	return enf.e.BuildRoleLinks()
+}
+
+func loadPolicyLines(m model.Model, text string) error {
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := persist.LoadPolicyLine(line, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func subject(userID int64) string { return fmt.Sprintf("user:%d", userID) }
+
+// RolesIn returns the user's roles in the bureau; none means not a member.
+func (enf *Enforcer) RolesIn(userID int64, bureauCode string) []string {
+	enf.mu.RLock()
+	defer enf.mu.RUnlock()
+	return enf.e.GetRolesForUserInDomain(subject(userID), bureauCode)
+}
+
+// Allowed reports whether the user may perform permission ("resource:action")
+// in the bureau.
+func (enf *Enforcer) Allowed(userID int64, bureauCode, permission string) bool {
+	obj, act, _ := strings.Cut(permission, ":")
+	enf.mu.RLock()
+	defer enf.mu.RUnlock()
+	ok, err := enf.e.Enforce(subject(userID), bureauCode, obj, act)
+	return err == nil && ok
+}
+
+// Require returns the acting user if they may perform permission in their
+// acting bureau: UNAUTHENTICATED when nobody is signed in, FORBIDDEN when
+// their roles there do not allow it.
+func (enf *Enforcer) Require(ctx context.Context, permission string) (*Actor, error) {
+	a, ok := ActorFrom(ctx)
+	if !ok {
+		if _, signed := SignerFrom(ctx); signed {
+			return nil, errs.E(errs.Forbidden, "choose a bureau to act in with the X-Bureau header")
+		}
+		return nil, errs.E(errs.Unauthenticated, "sign in first: send Authorization: Bearer <token>")
+	}
+	if !enf.Allowed(a.UserID, a.BureauCode, permission) {
+		return nil, errs.E(errs.Forbidden, "your roles in %s do not allow %s", a.BureauCode, permission)
+	}
+	return a, nil
+}

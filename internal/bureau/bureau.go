@@ -1,0 +1,246 @@
+// Package bureau is the tenancy of the service: regions (GB/T 2260 areas),
+// bureaus (the tenants: a county's culture-and-tourism bureau, its
+// market-supervision bureau, its joint office…) and their members, users
+// holding roles in a bureau.
+package bureau
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"shuangsuiji/internal/account"
+	"shuangsuiji/internal/audit"
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
+)
+
+// Kinds of bureau.
+const (
+	KindCultureTourism    = "culture_tourism"
+	KindMarketSupervision = "market_supervision"
+	KindHealth            = "health"
+	KindJointOffice       = "joint_office"
+)
+
+// Region is an administrative area.
+type Region struct {
+	Code string `db:"code" json:"code"`
+	Name string `db:"name" json:"name"`
+}
+
+// Bureau is a tenant.
+type Bureau struct {
+	ID         int64  `db:"id" json:"id"`
+	Code       string `db:"code" json:"code"`
+	RegionCode string `db:"region_code" json:"regionCode"`
+	Name       string `db:"name" json:"name"`
+	Kind       string `db:"kind" json:"kind"`
+}
+
+// Member is a user's roles in one bureau.
+type Member struct {
+	BureauID int64     `json:"bureauId"`
+	UserID   int64     `json:"userId"`
+	Username string    `json:"username"`
+	Roles    []string  `json:"roles"`
+	Since    time.Time `json:"since"`
+}
+
+// Membership is one bureau a user belongs to and their roles there.
+type Membership struct {
+	Bureau Bureau
+	Roles  []string
+}
+
+// MemberFilter narrows a list of members.
+type MemberFilter struct {
+	Role   string // only members holding this role
+	Search string // part of the username or display name
+}
+
+// NewMember is what an admin enters to add someone to their bureau. A new
+// user needs a display name and an initial password; an existing user
+// (a member of another bureau) is found by username.
+type NewMember struct {
+	Username        string
+	DisplayName     string
+	InitialPassword string
+	Roles           []string
+}
+
+// Store keeps bureaus and members. Methods taking an actor run as the
+// serving role in the actor's bureau.
+type Store interface {
+	BureauByCode(ctx context.Context, code string) (Bureau, error)
+	BureausByID(ctx context.Context, ids []int64) ([]Bureau, error)
+	Region(ctx context.Context, code string) (Region, error)
+	Memberships(ctx context.Context, userID int64) ([]Membership, error)
+	ListMembers(ctx context.Context, actor *authz.Actor, f MemberFilter, p page.Request) ([]Member, error)
+	// AddMember creates the user when passwordHash is set and the username
+	// is free, then grants the roles; CONFLICT if the member already holds them.
+	AddMember(ctx context.Context, actor *authz.Actor, m NewMember, passwordHash string) (Member, error)
+	// SetMemberRoles replaces a member's roles (none: removes the member);
+	// NOT_FOUND if the user is not a member of the actor's bureau.
+	SetMemberRoles(ctx context.Context, actor *authz.Actor, username string, roles []string) (Member, error)
+	UsersByID(ctx context.Context, ids []int64) ([]account.User, error)
+}
+
+// Service answers for bureaus and their members.
+type Service struct {
+	Store Store
+	Authz *authz.Enforcer
+}
+
+// Acting returns the actor's bureau. Any member may read it.
+func (s *Service) Acting(ctx context.Context) (Bureau, error) {
+	actor, err := s.Authz.Require(ctx, "bureau:read")
+	if err != nil {
+		return Bureau{}, err
+	}
+	return s.Store.BureauByCode(ctx, actor.BureauCode)
+}
+
+// Members lists the acting bureau's members by username. Needs member:read
+// (not inspectors).
+func (s *Service) Members(ctx context.Context, f MemberFilter, p page.Request) (*page.Connection[Member], error) {
+	actor, err := s.Authz.Require(ctx, "member:read")
+	if err != nil {
+		return nil, err
+	}
+	if f.Role != "" && !authz.ValidRole(f.Role) {
+		return nil, errs.InvalidField("filter.role", "unknown role %q", f.Role)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	rows, err := s.Store.ListMembers(ctx, actor, f, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, func(m Member) string { return m.Username }), nil
+}
+
+// AddMember adds a user to the acting bureau with roles (admins only,
+// member:manage). BAD_USER_INPUT names the field at fault; CONFLICT when the
+// user already holds every role given.
+func (s *Service) AddMember(ctx context.Context, m NewMember) (Member, error) {
+	actor, err := s.Authz.Require(ctx, "member:manage")
+	if err != nil {
+		return Member{}, err
+	}
+	m.Username = strings.ToLower(strings.TrimSpace(m.Username))
+	m.DisplayName = strings.TrimSpace(m.DisplayName)
+	if err := validateNewMember(m); err != nil {
+		return Member{}, err
+	}
+	var hash string
+	if m.InitialPassword != "" {
+		hash = account.HashPassword(m.InitialPassword)
+	}
+	added, err := s.Store.AddMember(ctx, actor, m, hash)
+	if err != nil {
+		return Member{}, err
+	}
+	return added, s.Authz.Reload(ctx)
+}
+
+func validateNewMember(m NewMember) error {
+	if err := validateUsername(m.Username); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(m.DisplayName) > 100 {
+		return errs.InvalidField("input.displayName", "is at most 100 characters")
+	}
+	if m.InitialPassword != "" && len(m.InitialPassword) < account.MinPasswordLength {
+		return errs.InvalidField("input.initialPassword", "must be at least %d characters", account.MinPasswordLength)
+	}
+	if len(m.Roles) == 0 {
+		return errs.InvalidField("input.roles", "give at least one role")
+	}
+	return validateRoles(m.Roles)
+}
+
+func validateUsername(u string) error {
+	if u == "" {
+		return errs.InvalidField("input.username", "is required")
+	}
+	if len(u) < 2 || len(u) > 63 || !usernameChars(u) {
+		return errs.InvalidField("input.username",
+			"must be 2 to 63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
+	}
+	return nil
+}
+
+func usernameChars(u string) bool {
+	for i, r := range u {
+		alnum := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune("._-", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+func validateRoles(roles []string) error {
+	for _, r := range roles {
+		if !authz.ValidRole(r) {
+			return errs.InvalidField("input.roles", "unknown role %q", r)
+		}
+	}
+	return nil
+}
+
+// SetMemberRoles replaces a member's roles in the acting bureau (admins
+// only); an empty list removes the member. NOT_FOUND when the user is not a
+// member of the acting bureau; CONFLICT when it would leave no admin.
+func (s *Service) SetMemberRoles(ctx context.Context, username string, roles []string) (Member, error) {
+	actor, err := s.Authz.Require(ctx, "member:manage")
+	if err != nil {
+		return Member{}, err
+	}
+	username = strings.ToLower(strings.TrimSpace(username))
+	if err := validateUsername(username); err != nil {
+		return Member{}, err
+	}
+	if err := validateRoles(roles); err != nil {
+		return Member{}, err
+	}
+	slices.Sort(roles)
+	m, err := s.Store.SetMemberRoles(ctx, actor, username, slices.Compact(roles))
+	if err != nil {
+		return Member{}, err
+	}
+	return m, s.Authz.Reload(ctx)
+}
+
+// Me returns the signed-in user and every bureau they belong to.
+// UNAUTHENTICATED when nobody is signed in.
+func (s *Service) Me(ctx context.Context) (account.User, []Membership, error) {
+	signer, err := authz.RequireSignedIn(ctx)
+	if err != nil {
+		return account.User{}, nil, err
+	}
+	users, err := s.Store.UsersByID(ctx, []int64{signer.UserID})
+	if err != nil || len(users) == 0 {
+		return account.User{}, nil, errs.E(errs.Unauthenticated, "the signed-in user no longer exists")
+	}
+	ms, err := s.Store.Memberships(ctx, signer.UserID)
+	return users[0], ms, err
+}
+
+// MemberChange is the audit change of a membership mutation: stores call it
+// with the member's state before and after (nil where there is none).
+func MemberChange(action, username string, before, after *Member) audit.Change {
+	c := audit.Change{Action: action, ObjectType: "member", ObjectID: username}
+	if before != nil {
+		c.Before = before
+	}
+	if after != nil {
+		c.After = after
+	}
+	return c
+}

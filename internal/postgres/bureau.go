@@ -1,0 +1,278 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"shuangsuiji/internal/account"
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
+)
+
+// BureauStore implements bureau.Store.
+type BureauStore struct{ DB *DB }
+
+// AuthzChannel is the NOTIFY channel on which membership changes are
+// announced to every server instance.
+const AuthzChannel = "authz_changed"
+
+// BureauByCode returns a bureau (public reference data).
+func (s BureauStore) BureauByCode(ctx context.Context, code string) (bureau.Bureau, error) {
+	var b bureau.Bureau
+	const q = `SELECT id, code, region_code, name, kind FROM bureaus WHERE code = $1`
+	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &b, q, code) })
+	return b, notFound(err, "no bureau %q", code)
+}
+
+// BureausByID returns the bureaus with the ids, in any order.
+func (s BureauStore) BureausByID(ctx context.Context, ids []int64) ([]bureau.Bureau, error) {
+	var bs []bureau.Bureau
+	const q = `SELECT id, code, region_code, name, kind FROM bureaus WHERE id = ANY($1) ORDER BY id`
+	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &bs, q, pq.Array(ids)) })
+	return bs, err
+}
+
+// Region returns a region.
+func (s BureauStore) Region(ctx context.Context, code string) (bureau.Region, error) {
+	var r bureau.Region
+	const q = `SELECT code, name FROM regions WHERE code = $1`
+	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &r, q, code) })
+	return r, notFound(err, "no region %q", code)
+}
+
+// Memberships lists the user's bureaus and roles; row-level security lets
+// a user see their own membership rows in every bureau.
+func (s BureauStore) Memberships(ctx context.Context, userID int64) ([]bureau.Membership, error) {
+	var rows []struct {
+		bureau.Bureau
+		Roles pq.StringArray `db:"roles"`
+	}
+	const q = `
+SELECT b.id, b.code, b.region_code, b.name, b.kind, array_agg(m.role ORDER BY m.role) AS roles
+FROM members m JOIN bureaus b ON b.id = m.bureau_id
+WHERE m.user_id = $1
+GROUP BY b.id ORDER BY b.code`
+	err := s.DB.InScope(ctx, Scope{UserID: userID}, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, userID) })
+	ms := make([]bureau.Membership, len(rows))
+	for i, r := range rows {
+		ms[i] = bureau.Membership{Bureau: r.Bureau, Roles: r.Roles}
+	}
+	return ms, err
+}
+
+type memberRow struct {
+	BureauID int64          `db:"bureau_id"`
+	UserID   int64          `db:"user_id"`
+	Username string         `db:"username"`
+	Roles    pq.StringArray `db:"roles"`
+	Since    pq.NullTime    `db:"since"`
+}
+
+func (r memberRow) member() bureau.Member {
+	return bureau.Member{BureauID: r.BureauID, UserID: r.UserID, Username: r.Username, Roles: r.Roles, Since: r.Since.Time}
+}
+
+// memberSelect lists members of the transaction's bureau; RLS limits the
+// rows, and the explicit bureau condition keeps the user's own memberships
+// elsewhere out.
+const memberSelect = `
+SELECT m.bureau_id, m.user_id, u.username, array_agg(m.role ORDER BY m.role) AS roles, min(m.granted_at) AS since
+FROM members m JOIN users u ON u.id = m.user_id
+WHERE m.bureau_id = app_bureau()`
+
+// ListMembers returns a page of the actor's bureau's members by username.
+func (s BureauStore) ListMembers(ctx context.Context, actor *authz.Actor, f bureau.MemberFilter, p page.Request) ([]bureau.Member, error) {
+	after, _ := p.Key()
+	q := memberSelect + `
+  AND u.username > $1
+  AND ($2 = '' OR u.username ILIKE '%' || $2 || '%' OR u.display_name ILIKE '%' || $2 || '%')
+GROUP BY m.bureau_id, m.user_id, u.username
+HAVING $3 = '' OR $3 = ANY(array_agg(m.role))
+ORDER BY u.username LIMIT $4`
+	var rows []memberRow
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		return tx.SelectContext(ctx, &rows, q, after, f.Search, f.Role, p.Limit())
+	})
+	out := make([]bureau.Member, len(rows))
+	for i, r := range rows {
+		out[i] = r.member()
+	}
+	return out, err
+}
+
+func memberIn(ctx context.Context, tx *sqlx.Tx, username string) (*bureau.Member, error) {
+	var rows []memberRow
+	q := memberSelect + ` AND u.username = $1 GROUP BY m.bureau_id, m.user_id, u.username`
+	if err := tx.SelectContext(ctx, &rows, q, username); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	m := rows[0].member()
+	return &m, nil
+}
+
+// AddMember creates the user if needed and grants the roles, in one
+// transaction with its audit entry and the NOTIFY for other instances.
+func (s BureauStore) AddMember(ctx context.Context, actor *authz.Actor, nm bureau.NewMember, passwordHash string) (bureau.Member, error) {
+	var added bureau.Member
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		userID, err := findOrCreateUser(ctx, tx, nm, passwordHash)
+		if err != nil {
+			return err
+		}
+		before, err := memberIn(ctx, tx, nm.Username)
+		if err != nil {
+			return err
+		}
+		if before != nil && containsAll(before.Roles, nm.Roles) {
+			return errs.E(errs.Conflict, "%s is already a member with roles %v", nm.Username, before.Roles)
+		}
+		const grant = `
+INSERT INTO members (bureau_id, user_id, role) SELECT $1, $2, unnest($3::text[])
+ON CONFLICT DO NOTHING`
+		if _, err := tx.ExecContext(ctx, grant, actor.BureauID, userID, pq.Array(nm.Roles)); err != nil {
+			return err
+		}
+		after, err := memberIn(ctx, tx, nm.Username)
+		if err != nil {
+			return err
+		}
+		added = *after
+		return s.audited(ctx, tx, actor, "member.add", nm.Username, before, after)
+	})
+	return added, err
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// findOrCreateUser returns the user's id, creating the user when a
+// password hash is given; without one the user must already exist.
+func findOrCreateUser(ctx context.Context, tx *sqlx.Tx, nm bureau.NewMember, passwordHash string) (int64, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id, `SELECT id FROM users WHERE username = $1`, nm.Username)
+	if err == nil {
+		if passwordHash != "" {
+			return 0, errs.InvalidField("input.initialPassword",
+				"user %s exists already: leave the password empty to add them to this bureau", nm.Username)
+		}
+		return id, nil
+	}
+	if err = notFound(err, ""); errs.KindOf(err) != errs.NotFound {
+		return 0, err
+	}
+	if passwordHash == "" {
+		return 0, errs.InvalidField("input.initialPassword", "user %s does not exist yet: give an initial password to create them", nm.Username)
+	}
+	if nm.DisplayName == "" {
+		return 0, errs.InvalidField("input.displayName", "is required for a new user")
+	}
+	const ins = `INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id`
+	err = tx.GetContext(ctx, &id, ins, nm.Username, nm.DisplayName, passwordHash)
+	if uniqueViolation(err) {
+		return 0, errs.E(errs.Conflict, "user %s was just created by someone else: try again", nm.Username)
+	}
+	return id, err
+}
+
+// SetMemberRoles replaces the member's roles in the actor's bureau.
+func (s BureauStore) SetMemberRoles(ctx context.Context, actor *authz.Actor, username string, roles []string) (bureau.Member, error) {
+	var result bureau.Member
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		before, err := memberIn(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		if before == nil {
+			return errs.NotFoundf("%s is not a member of %s", username, actor.BureauCode)
+		}
+		if err := replaceRoles(ctx, tx, before.UserID, roles); err != nil {
+			return err
+		}
+		if err := requireAnAdmin(ctx, tx, actor.BureauCode); err != nil {
+			return err
+		}
+		after, err := memberIn(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		result = *before
+		result.Roles = nil
+		if after != nil {
+			result = *after
+		}
+		return s.audited(ctx, tx, actor, "member.set_roles", username, before, after)
+	})
+	return result, err
+}
+
+func replaceRoles(ctx context.Context, tx *sqlx.Tx, userID int64, roles []string) error {
+	const del = `DELETE FROM members WHERE bureau_id = app_bureau() AND user_id = $1 AND NOT role = ANY($2)`
+	if _, err := tx.ExecContext(ctx, del, userID, pq.Array(roles)); err != nil {
+		return err
+	}
+	const ins = `INSERT INTO members (bureau_id, user_id, role) SELECT app_bureau(), $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
+	_, err := tx.ExecContext(ctx, ins, userID, pq.Array(roles))
+	return err
+}
+
+// requireAnAdmin keeps a bureau from locking itself out.
+func requireAnAdmin(ctx context.Context, tx *sqlx.Tx, bureauCode string) error {
+	var admins int
+	const q = `SELECT count(*) FROM members WHERE bureau_id = app_bureau() AND role = 'admin'`
+	if err := tx.GetContext(ctx, &admins, q); err != nil {
+		return err
+	}
+	if admins == 0 {
+		return errs.E(errs.Conflict, "%s would have no admin left: grant admin to someone else first", bureauCode)
+	}
+	return nil
+}
+
+// audited writes the membership change to the trail and announces it to
+// every server instance (delivered on commit).
+func (s BureauStore) audited(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, action, username string, before, after *bureau.Member) error {
+	if err := auditAs(ctx, tx, actor, bureau.MemberChange(action, username, before, after)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, AuthzChannel, actor.BureauCode)
+	return err
+}
+
+// UsersByID returns the users with the ids (names are not tenant data).
+func (s BureauStore) UsersByID(ctx context.Context, ids []int64) ([]account.User, error) {
+	var us []account.User
+	const q = `SELECT id, username, display_name, created_at FROM users WHERE id = ANY($1) ORDER BY id`
+	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &us, q, pq.Array(ids)) })
+	return us, err
+}
+
+// LoadAssignments reads every role assignment, as the schema owner: the
+// authorization cache spans all bureaus.
+func LoadAssignments(db *DB) func(ctx context.Context) ([]authz.Assignment, error) {
+	return func(ctx context.Context) ([]authz.Assignment, error) {
+		var rows []authz.Assignment
+		const q = `
+SELECT m.user_id AS userid, m.role, b.code AS bureaucode
+FROM members m JOIN bureaus b ON b.id = m.bureau_id ORDER BY b.code, m.user_id, m.role`
+		err := db.AsOwner(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q) })
+		if err != nil {
+			return nil, fmt.Errorf("role assignments: %w", err)
+		}
+		return rows, nil
+	}
+}

@@ -1,0 +1,178 @@
+// Package postgres is the storage of the service: it opens PostgreSQL (or
+// starts a private one, see Local), applies the migrations, runs every use
+// case in one transaction under the two walls of tenancy, and implements
+// the domain packages' stores with plain SQL beside each method.
+//
+// A serving transaction starts with SET LOCAL ROLE shuangsuiji_app (a role
+// that owns nothing and cannot bypass row-level security) and sets
+// app.bureau_id and app.user_id for the policies, transaction-local. System
+// work (migrations, seed, loading role assignments, verify-audit) runs as
+// the schema owner.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/migrations"
+)
+
+// ServingRole is the role every serving transaction runs as.
+const ServingRole = "shuangsuiji_app"
+
+// DB is the service's handle on PostgreSQL.
+type DB struct {
+	*sqlx.DB
+}
+
+// Open connects to url and checks the connection.
+func Open(ctx context.Context, url string) (*DB, error) {
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(40)
+	db.SetMaxIdleConns(20)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return &DB{db}, nil
+}
+
+// Migrate applies every migration not yet applied.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
+
+// Scope is who a serving transaction acts for: the tenant's bureau and the
+// signed-in user (0 when nobody is signed in).
+type Scope struct {
+	BureauID int64
+	UserID   int64
+}
+
+// InScope runs fn in one transaction as the serving role, with the tenant
+// settings of scope. It rolls back on error or panic and retries
+// serialization failures and deadlocks a few times.
+func (db *DB) InScope(ctx context.Context, scope Scope, fn func(tx *sqlx.Tx) error) error {
+	return db.transact(ctx, func(tx *sqlx.Tx) error {
+		const q = `SET LOCAL ROLE ` + ServingRole
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+		const set = `SELECT set_config('app.bureau_id', $1, true), set_config('app.user_id', $2, true)`
+		if _, err := tx.ExecContext(ctx, set, idSetting(scope.BureauID), idSetting(scope.UserID)); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// AsOwner runs fn in one transaction as the schema owner, for system work
+// that must see every bureau. Never call it on behalf of a request.
+func (db *DB) AsOwner(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return db.transact(ctx, fn)
+}
+
+func idSetting(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return fmt.Sprint(id)
+}
+
+const maxAttempts = 4
+
+func (db *DB) transact(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
+	for attempt := 1; ; attempt++ {
+		err = db.transactOnce(ctx, fn)
+		if !retryable(err) || attempt == maxAttempts {
+			return err
+		}
+	}
+}
+
+func (db *DB) transactOnce(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func retryable(err error) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		return false
+	}
+	return pqErr.Code == "40001" || pqErr.Code == "40P01"
+}
+
+// CheckServingRole refuses to serve when the serving role could get around
+// row-level security: a superuser, a BYPASSRLS role, or one owning tables.
+func CheckServingRole(ctx context.Context, db *DB) error {
+	const q = `
+SELECT r.rolsuper, r.rolbypassrls,
+       (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relkind IN ('r', 'p', 'v', 'm'))
+FROM pg_roles r WHERE r.rolname = $1`
+	var super, bypass bool
+	var owned int
+	err := db.QueryRowContext(ctx, q, ServingRole).Scan(&super, &bypass, &owned)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("refusing to serve: role %s does not exist (run migrate first)", ServingRole)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case super:
+		return fmt.Errorf("refusing to serve: serving role %s is a superuser, so row-level security would not hold", ServingRole)
+	case bypass:
+		return fmt.Errorf("refusing to serve: serving role %s has BYPASSRLS, so row-level security would not hold", ServingRole)
+	case owned > 0:
+		return fmt.Errorf("refusing to serve: serving role %s owns %d tables, and owners can alter their policies", ServingRole, owned)
+	}
+	return db.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return nil })
+}
+
+// uniqueViolation reports whether err is PostgreSQL's unique_violation.
+func uniqueViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505"
+}
+
+// notFound maps sql.ErrNoRows to a NotFound error with msg, and passes
+// other errors through.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.NotFoundf(format, args...)
+	}
+	return err
+}
