@@ -44,8 +44,8 @@ type Entry struct {
 	Action        string          `db:"action"`
 	ObjectType    string          `db:"object_type"`
 	ObjectID      string          `db:"object_id"`
-	Before        json.RawMessage `db:"before"`
-	After         json.RawMessage `db:"after"`
+	Before        json.RawMessage `db:"-"`
+	After         json.RawMessage `db:"-"`
 	At            time.Time       `db:"at"`
 	PrevHash      string          `db:"prev_hash"`
 	Hash          string          `db:"hash"`

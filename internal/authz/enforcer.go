@@ -124,3 +124,11 @@ func (enf *Enforcer) Require(ctx context.Context, permission string) (*Actor, er
 	}
 	return a, nil
 }
+
+// BureausOf returns the codes of the bureaus the user belongs to.
+func (enf *Enforcer) BureausOf(userID int64) []string {
+	enf.mu.RLock()
+	defer enf.mu.RUnlock()
+	bureaus, _ := enf.e.GetDomainsForUser(subject(userID))
+	return bureaus
+}

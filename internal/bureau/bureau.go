@@ -77,7 +77,7 @@ type NewMember struct {
 type Store interface {
 	BureauByCode(ctx context.Context, code string) (Bureau, error)
 	BureausByID(ctx context.Context, ids []int64) ([]Bureau, error)
-	Region(ctx context.Context, code string) (Region, error)
+	Regions(ctx context.Context, codes []string) ([]Region, error)
 	Memberships(ctx context.Context, userID int64) ([]Membership, error)
 	ListMembers(ctx context.Context, actor *authz.Actor, f MemberFilter, p page.Request) ([]Member, error)
 	// AddMember creates the user when passwordHash is set and the username

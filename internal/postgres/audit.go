@@ -69,7 +69,7 @@ func auditAs(ctx context.Context, tx *sqlx.Tx, a *authz.Actor, c audit.Change) e
 type AuditStore struct{ DB *DB }
 
 const auditColumns = `bureau_id, seq, actor_id, actor_username, action, object_type, object_id,
-	before, after, at, prev_hash, hash`
+	coalesce(before::text, '') AS before, coalesce(after::text, '') AS after, at, prev_hash, hash`
 
 // ListAudit returns the actor's bureau's entries, newest first.
 func (s AuditStore) ListAudit(ctx context.Context, actor *authz.Actor, f audit.Filter, p page.Request) ([]audit.Entry, error) {
@@ -81,11 +81,34 @@ func (s AuditStore) ListAudit(ctx context.Context, actor *authz.Actor, f audit.F
 	where, args := auditWhere(f, before)
 	q := `SELECT ` + auditColumns + ` FROM audit_log WHERE ` + where +
 		fmt.Sprintf(` ORDER BY seq DESC LIMIT %d`, p.Limit())
-	var rows []audit.Entry
+	var rows []entryRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
 		return tx.SelectContext(ctx, &rows, q, args...)
 	})
-	return rows, err
+	entries := make([]audit.Entry, len(rows))
+	for i, r := range rows {
+		entries[i] = r.entry()
+	}
+	return entries, err
+}
+
+// entryRow reads the JSON states as text: json keeps the exact text that
+// was hashed, and NULL reads as "".
+type entryRow struct {
+	audit.Entry
+	Before string `db:"before"`
+	After  string `db:"after"`
+}
+
+func (r entryRow) entry() audit.Entry {
+	e := r.Entry
+	if r.Before != "" {
+		e.Before = []byte(r.Before)
+	}
+	if r.After != "" {
+		e.After = []byte(r.After)
+	}
+	return e
 }
 
 // auditWhere builds the filter; RLS already limits rows to the bureau.
@@ -153,12 +176,12 @@ func verifyBureauChain(ctx context.Context, tx *sqlx.Tx, bureauID int64) (int, e
 	defer rows.Close()
 	chain, n := audit.NewChain(bureauID), 0
 	for rows.Next() {
-		var e audit.Entry
-		if err := rows.StructScan(&e); err != nil {
+		var r entryRow
+		if err := rows.StructScan(&r); err != nil {
 			return n, err
 		}
 		n++
-		if err := chain.Next(e); err != nil {
+		if err := chain.Next(r.entry()); err != nil {
 			return n, err
 		}
 	}

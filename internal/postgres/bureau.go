@@ -38,12 +38,12 @@ func (s BureauStore) BureausByID(ctx context.Context, ids []int64) ([]bureau.Bur
 	return bs, err
 }
 
-// Region returns a region.
-func (s BureauStore) Region(ctx context.Context, code string) (bureau.Region, error) {
-	var r bureau.Region
-	const q = `SELECT code, name FROM regions WHERE code = $1`
-	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &r, q, code) })
-	return r, notFound(err, "no region %q", code)
+// Regions returns the regions with the codes, in any order.
+func (s BureauStore) Regions(ctx context.Context, codes []string) ([]bureau.Region, error) {
+	var rs []bureau.Region
+	const q = `SELECT code, name FROM regions WHERE code = ANY($1) ORDER BY code`
+	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rs, q, pq.Array(codes)) })
+	return rs, err
 }
 
 // Memberships lists the user's bureaus and roles; row-level security lets

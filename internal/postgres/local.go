@@ -129,6 +129,11 @@ func (l *Local) initOnce(ctx context.Context) error {
 			return nil
 		}
 	}
+	// Parents we create are traversable (not listable) by others, so the
+	// postgres user can reach its folder; the folder itself becomes its own.
+	if err := os.MkdirAll(filepath.Dir(l.Dir), 0o711); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
 		return err
 	}

@@ -1,0 +1,87 @@
+package graph
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"shuangsuiji/internal/account"
+	"shuangsuiji/internal/bureau"
+)
+
+// Loaders batch the lookups of one request: each field that names a user
+// or region adds a key, and one query answers them all.
+type Loaders struct {
+	Users   *dataloadgen.Loader[int64, account.User]
+	Regions *dataloadgen.Loader[string, bureau.Region]
+}
+
+type loadersKey struct{}
+
+// NewLoaders builds a request's loaders over the bureau store.
+func NewLoaders(store bureau.Store) *Loaders {
+	wait := dataloadgen.WithWait(time.Millisecond)
+	return &Loaders{
+		Users: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]account.User, []error) {
+			users, err := store.UsersByID(ctx, ids)
+			return inKeyOrder(ids, users, err, func(u account.User) int64 { return u.ID })
+		}, wait),
+		Regions: dataloadgen.NewLoader(func(ctx context.Context, codes []string) ([]bureau.Region, []error) {
+			regions, err := store.Regions(ctx, codes)
+			return inKeyOrder(codes, regions, err, func(r bureau.Region) string { return r.Code })
+		}, wait),
+	}
+}
+
+// inKeyOrder re-orders rows to match the requested keys, as dataloaders
+// require, with a not-found error for each missing key.
+func inKeyOrder[K comparable, V any](keys []K, rows []V, err error, key func(V) K) ([]V, []error) {
+	out := make([]V, len(keys))
+	errs := make([]error, len(keys))
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
+	byKey := make(map[K]V, len(rows))
+	for _, r := range rows {
+		byKey[key(r)] = r
+	}
+	for i, k := range keys {
+		v, ok := byKey[k]
+		if !ok {
+			errs[i] = dataloadgen.ErrNotFound
+		}
+		out[i] = v
+	}
+	return out, errs
+}
+
+// WithRequestScope is middleware giving every request its own loaders and
+// remembering the client's address (for sign-in rate limits).
+func WithRequestScope(store bureau.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(store))
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		ctx = context.WithValue(ctx, addressKey{}, host)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+type addressKey struct{}
+
+func clientAddress(ctx context.Context) string {
+	a, _ := ctx.Value(addressKey{}).(string)
+	return a
+}
+
+func loaders(ctx context.Context) *Loaders {
+	return ctx.Value(loadersKey{}).(*Loaders)
+}

@@ -1,0 +1,18 @@
+// Package graph is the GraphQL transport: thin resolvers that call one
+// domain service method each, request-scoped dataloaders, and the error
+// presenter. generated.go and model/models_gen.go are written by gqlgen
+// (`go generate ./...`) and never edited by hand.
+package graph
+
+import (
+	"shuangsuiji/internal/account"
+	"shuangsuiji/internal/audit"
+	"shuangsuiji/internal/bureau"
+)
+
+// Resolver holds the domain services the resolvers call.
+type Resolver struct {
+	Accounts *account.Service
+	Bureaus  *bureau.Service
+	Audit    *audit.Service
+}

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"shuangsuiji/internal/account"
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/errs"
+)
+
+// recoverPanics answers 500 and logs the stack instead of dropping the
+// connection.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.ErrorContext(r.Context(), "panic", "panic", p, "stack", string(debug.Stack()))
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// withRequestLog gives each request an id (X-Request-Id), logs it once and
+// counts it.
+func withRequestLog(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(sw, r)
+		elapsed := time.Since(start)
+		route := routeOf(r.URL.Path)
+		m.observe(route, sw.status, elapsed)
+		log.InfoContext(r.Context(), "request", "id", id, "method", r.Method, "path", r.URL.Path,
+			"status", sw.status, "ms", elapsed.Milliseconds())
+	})
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// routeOf keeps metric labels few: the known routes, or "other".
+func routeOf(path string) string {
+	switch {
+	case path == "/graphql", path == "/healthz", path == "/readyz", path == "/metrics", path == "/":
+		return path
+	case strings.HasPrefix(path, "/graphiql/"):
+		return "/graphiql/"
+	}
+	return "other"
+}
+
+// authenticator turns the Authorization and X-Bureau headers into the
+// request's Signer and Actor.
+type authenticator struct {
+	accounts *account.Service
+	authz    *authz.Enforcer
+	store    bureau.Store
+}
+
+func (a authenticator) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, err := a.identify(r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// identify authenticates the bearer token, if any, and resolves the acting
+// bureau: the X-Bureau header, or the user's only membership. A bureau the
+// user is not a member of is refused whether or not it exists.
+func (a authenticator) identify(r *http.Request) (context.Context, error) {
+	ctx := r.Context()
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		return ctx, nil
+	}
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || token == "" {
+		return nil, errs.E(errs.Unauthenticated, "the Authorization header must be: Bearer <token>")
+	}
+	user, err := a.accounts.Authenticate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	ctx = authz.WithSigner(ctx, &authz.Signer{UserID: user.ID, Username: user.Username, Token: token})
+	code := strings.TrimSpace(r.Header.Get("X-Bureau"))
+	if code == "" {
+		bureaus := a.authz.BureausOf(user.ID)
+		if len(bureaus) != 1 {
+			return ctx, nil // "me" still works; bureau operations ask for X-Bureau
+		}
+		code = bureaus[0]
+	}
+	roles := a.authz.RolesIn(user.ID, code)
+	if len(roles) == 0 {
+		return nil, errs.E(errs.Forbidden, "you are not a member of bureau %q (X-Bureau)", code)
+	}
+	b, err := a.store.BureauByCode(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	return authz.WithActor(ctx, &authz.Actor{UserID: user.ID, Username: user.Username, BureauID: b.ID,
+		BureauCode: b.Code, RegionCode: b.RegionCode, BureauKind: b.Kind, Roles: roles}), nil
+}
+
+// writeError answers a request refused before GraphQL runs, in GraphQL's
+// response shape so clients handle it like any other error.
+func writeError(w http.ResponseWriter, err error) {
+	kind := errs.KindOf(err)
+	status := http.StatusInternalServerError
+	msg := "internal error"
+	switch kind {
+	case errs.Unauthenticated:
+		status, msg = http.StatusUnauthorized, err.Error()
+	case errs.Forbidden:
+		status, msg = http.StatusForbidden, err.Error()
+	case errs.NotFound, errs.Invalid:
+		status, msg = http.StatusBadRequest, err.Error()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{
+		"message": msg, "extensions": map[string]any{"code": string(kind)},
+	}}})
+}

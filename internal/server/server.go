@@ -1,0 +1,73 @@
+// Package server is the HTTP side of the binary: routes (/graphql, the
+// GraphiQL page at /, /healthz, /readyz, /metrics) and the middleware every
+// request passes: recover, request id and log, metrics, body limit, session
+// authentication and the choice of acting bureau.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"shuangsuiji/graph"
+	"shuangsuiji/internal/account"
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/server/graphiql"
+)
+
+// MaxBodyBytes bounds a GraphQL request body.
+const MaxBodyBytes = 1 << 20
+
+// Deps are what the server needs from the rest of the binary.
+type Deps struct {
+	Log      *slog.Logger
+	Accounts *account.Service
+	Bureaus  *bureau.Service
+	Resolver *graph.Resolver
+	Authz    *authz.Enforcer
+	Store    bureau.Store
+	Ready    func(ctx context.Context) error // nil when the database answers
+}
+
+// New returns the handler serving every route.
+func New(d Deps) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+
+	gql := graph.NewHandler(d.Resolver, d.Log, m.graphqlError)
+	auth := authenticator{accounts: d.Accounts, authz: d.Authz, store: d.Store}
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /graphql", limitBody(auth.wrap(graph.WithRequestScope(d.Store, gql))))
+	mux.Handle("/", graphiql.Handler("/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", readyz(d.Ready))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return recoverPanics(d.Log, withRequestLog(d.Log, m, mux))
+}
+
+func readyz(ready func(ctx context.Context) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			http.Error(w, "database not ready", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	}
+}
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
