@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,13 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lib/pq"
-
-	"shuangsuiji/graph"
-	"shuangsuiji/internal/account"
-	"shuangsuiji/internal/audit"
-	"shuangsuiji/internal/authz"
-	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/postgres"
 	"shuangsuiji/internal/server"
 )
@@ -54,7 +46,7 @@ func serve(ctx context.Context, log *slog.Logger, addr string) error {
 	if err := prepare(ctx, log, db); err != nil {
 		return err
 	}
-	handler, err := newApp(ctx, log, db)
+	handler, err := server.App(ctx, log, db.DB, db.URL)
 	if err != nil {
 		return err
 	}
@@ -80,7 +72,7 @@ func serve(ctx context.Context, log *slog.Logger, addr string) error {
 // refuses to go on if row-level security could be bypassed.
 func prepare(ctx context.Context, log *slog.Logger, db *database) error {
 	if err := postgres.Migrate(ctx, db.DB.DB.DB); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return err
 	}
 	if db.Local() {
 		seeded, err := postgres.Seed(ctx, db.DB)
@@ -92,55 +84,4 @@ func prepare(ctx context.Context, log *slog.Logger, db *database) error {
 		}
 	}
 	return postgres.CheckServingRole(ctx, db.DB)
-}
-
-// newApp wires the services and returns the HTTP handler; the role
-// assignments are reloaded whenever any instance announces a change.
-func newApp(ctx context.Context, log *slog.Logger, db *database) (http.Handler, error) {
-	enforcer, err := authz.NewEnforcer(ctx, postgres.LoadAssignments(db.DB))
-	if err != nil {
-		return nil, err
-	}
-	if err := listenForRoleChanges(ctx, log, db.URL, enforcer); err != nil {
-		return nil, err
-	}
-	bureauStore := postgres.BureauStore{DB: db.DB}
-	accounts := &account.Service{Store: postgres.AccountStore{DB: db.DB}}
-	bureaus := &bureau.Service{Store: bureauStore, Authz: enforcer}
-	resolver := &graph.Resolver{
-		Accounts: accounts,
-		Bureaus:  bureaus,
-		Audit:    &audit.Service{Store: postgres.AuditStore{DB: db.DB}, Authz: enforcer},
-	}
-	return server.New(server.Deps{
-		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
-		Store: bureauStore, Ready: db.PingContext,
-	}), nil
-}
-
-// listenForRoleChanges reloads the enforcer on every NOTIFY on the authz
-// channel, and after a reconnect (notifications may have been missed).
-func listenForRoleChanges(ctx context.Context, log *slog.Logger, url string, enforcer *authz.Enforcer) error {
-	listener := pq.NewListener(url, time.Second, time.Minute, func(ev pq.ListenerEventType, err error) {
-		if err != nil {
-			log.Warn("authz listener", "event", ev, "err", err)
-		}
-	})
-	if err := listener.Listen(postgres.AuthzChannel); err != nil {
-		return fmt.Errorf("listen %s: %w", postgres.AuthzChannel, err)
-	}
-	go func() {
-		defer listener.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-listener.Notify:
-				if err := enforcer.Reload(ctx); err != nil {
-					log.Error("reload role assignments", "err", err)
-				}
-			}
-		}
-	}()
-	return nil
 }

@@ -13,7 +13,10 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"shuangsuiji/graph/model"
+	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
 )
 
 // Limits on what one request may ask.
@@ -26,7 +29,7 @@ const (
 // (GraphiQL needs it), complexity and depth limited, errors presented by
 // one presenter, panics recovered as INTERNAL.
 func NewHandler(r *Resolver, log *slog.Logger, onError func(code string)) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()}))
 	srv.AddTransport(transport.POST{})
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
@@ -37,6 +40,23 @@ func NewHandler(r *Resolver, log *slog.Logger, onError func(code string)) *handl
 		return errors.New("panic")
 	})
 	return srv
+}
+
+// complexity prices a connection by the rows it may return, so that many
+// aliased pages cannot add up to a costly request.
+func complexity() ComplexityRoot {
+	var c ComplexityRoot
+	c.Query.Members = func(child int, _ *bureau.MemberFilter, first *int, _ *string) int {
+		return connectionCost(child, first)
+	}
+	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int {
+		return connectionCost(child, first)
+	}
+	return c
+}
+
+func connectionCost(child int, first *int) int {
+	return 1 + child*page.Request{First: deref(first)}.Size()/10
 }
 
 // presenter maps errors to extensions.code: an *errs.Error shows its

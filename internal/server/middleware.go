@@ -138,16 +138,27 @@ func (a authenticator) identify(r *http.Request) (context.Context, error) {
 // writeError answers a request refused before GraphQL runs, in GraphQL's
 // response shape so clients handle it like any other error.
 func writeError(w http.ResponseWriter, err error) {
-	kind := errs.KindOf(err)
-	status := http.StatusInternalServerError
-	msg := "internal error"
+	writeErrorStatus(w, statusOf(errs.KindOf(err)), err)
+}
+
+func statusOf(kind errs.Kind) int {
 	switch kind {
 	case errs.Unauthenticated:
-		status, msg = http.StatusUnauthorized, err.Error()
+		return http.StatusUnauthorized
 	case errs.Forbidden:
-		status, msg = http.StatusForbidden, err.Error()
-	case errs.NotFound, errs.Invalid:
-		status, msg = http.StatusBadRequest, err.Error()
+		return http.StatusForbidden
+	case errs.Invalid, errs.NotFound:
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// writeErrorStatus is writeError with the HTTP status given. Only errors
+// of ours show their message.
+func writeErrorStatus(w http.ResponseWriter, status int, err error) {
+	kind, msg := errs.KindOf(err), "internal error"
+	if kind != errs.Internal {
+		msg = err.Error()
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -18,6 +18,7 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/server/graphiql"
 )
 
@@ -67,6 +68,10 @@ func readyz(ready func(ctx context.Context) error) http.HandlerFunc {
 
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			writeErrorStatus(w, http.StatusRequestEntityTooLarge, errs.E(errs.Invalid, "the request body is larger than %d bytes", MaxBodyBytes))
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		next.ServeHTTP(w, r)
 	})

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/lib/pq"
+
+	"shuangsuiji/graph"
+	"shuangsuiji/internal/account"
+	"shuangsuiji/internal/audit"
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/postgres"
+)
+
+// App wires the domain services over db and returns the HTTP handler. The
+// role assignments are reloaded whenever any instance announces a change
+// on listenURL's database, until ctx ends.
+func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL string) (http.Handler, error) {
+	enforcer, err := authz.NewEnforcer(ctx, postgres.LoadAssignments(db))
+	if err != nil {
+		return nil, err
+	}
+	if err := listenForRoleChanges(ctx, log, listenURL, enforcer); err != nil {
+		return nil, err
+	}
+	bureauStore := postgres.BureauStore{DB: db}
+	accounts := &account.Service{Store: postgres.AccountStore{DB: db}}
+	bureaus := &bureau.Service{Store: bureauStore, Authz: enforcer}
+	resolver := &graph.Resolver{
+		Accounts: accounts,
+		Bureaus:  bureaus,
+		Audit:    &audit.Service{Store: postgres.AuditStore{DB: db}, Authz: enforcer},
+	}
+	return New(Deps{
+		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
+		Store: bureauStore, Ready: db.PingContext,
+	}), nil
+}
+
+// listenForRoleChanges reloads the enforcer on every NOTIFY on the authz
+// channel, and after a reconnect (notifications may have been missed).
+func listenForRoleChanges(ctx context.Context, log *slog.Logger, url string, enforcer *authz.Enforcer) error {
+	listener := pq.NewListener(url, time.Second, time.Minute, func(ev pq.ListenerEventType, err error) {
+		if err != nil {
+			log.Warn("authz listener", "event", ev, "err", err)
+		}
+	})
+	if err := listener.Listen(postgres.AuthzChannel); err != nil {
+		listener.Close()
+		return fmt.Errorf("listen %s: %w", postgres.AuthzChannel, err)
+	}
+	go func() {
+		defer listener.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case n := <-listener.Notify:
+				if n == nil {
+					log.Info("authz listener reconnected; reloading role assignments")
+				}
+				if err := enforcer.Reload(ctx); err != nil && ctx.Err() == nil {
+					log.Error("reload role assignments", "err", err)
+				}
+			}
+		}
+	}()
+	return nil
+}
