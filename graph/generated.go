@@ -13,6 +13,7 @@ import (
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/page"
+	"shuangsuiji/internal/roster"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -35,10 +36,17 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	AuditEntry() AuditEntryResolver
 	Bureau() BureauResolver
+	Conflict() ConflictResolver
+	Entity() EntityResolver
+	ImportRosterPayload() ImportRosterPayloadResolver
+	InspectionItem() InspectionItemResolver
+	Inspector() InspectorResolver
 	Member() MemberResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	RosterCounts() RosterCountsResolver
+	RosterEntry() RosterEntryResolver
 	MemberFilter() MemberFilterResolver
 }
 
@@ -83,6 +91,109 @@ type ComplexityRoot struct {
 		Region func(childComplexity int) int
 	}
 
+	Conflict struct {
+		CreatedAt   func(childComplexity int) int
+		DeclaredBy  func(childComplexity int) int
+		EntityCode  func(childComplexity int) int
+		EntityName  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Inspector   func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		RecordedBy  func(childComplexity int) int
+		WithdrawnAt func(childComplexity int) int
+		WithdrawnBy func(childComplexity int) int
+	}
+
+	ConflictConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ConflictEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DeclareConflictPayload struct {
+		Conflict func(childComplexity int) int
+	}
+
+	Entity struct {
+		Address             func(childComplexity int) int
+		Code                func(childComplexity int) int
+		CodeKind            func(childComplexity int) int
+		Entries             func(childComplexity int) int
+		LegalRepresentative func(childComplexity int) int
+		Name                func(childComplexity int) int
+		ValidFrom           func(childComplexity int) int
+		Version             func(childComplexity int) int
+	}
+
+	ImportRosterPayload struct {
+		Created   func(childComplexity int) int
+		DryRun    func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Rows      func(childComplexity int) int
+		Unchanged func(childComplexity int) int
+		Updated   func(childComplexity int) int
+	}
+
+	InspectionItem struct {
+		ChangedBy        func(childComplexity int) int
+		Checklist        func(childComplexity int) int
+		Code             func(childComplexity int) int
+		EntityTypes      func(childComplexity int) int
+		FrequencyPerYear func(childComplexity int) int
+		LegalBasis       func(childComplexity int) int
+		Methods          func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Qualifications   func(childComplexity int) int
+		RatioBasisPoints func(childComplexity int) int
+		SubjectBureau    func(childComplexity int) int
+		ValidFrom        func(childComplexity int) int
+		ValidTo          func(childComplexity int) int
+		Version          func(childComplexity int) int
+		Versions         func(childComplexity int) int
+	}
+
+	InspectionItemConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InspectionItemEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Inspector struct {
+		CertificateNumber func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		ExpiresOn         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IssuedOn          func(childComplexity int) int
+		Name              func(childComplexity int) int
+		Qualifications    func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Unit              func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		UpdatedBy         func(childComplexity int) int
+		User              func(childComplexity int) int
+	}
+
+	InspectorConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InspectorEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Me struct {
 		ActingBureau func(childComplexity int) int
 		Memberships  func(childComplexity int) int
@@ -112,10 +223,17 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddMember      func(childComplexity int, input model.AddMemberInput) int
-		SetMemberRoles func(childComplexity int, input model.SetMemberRolesInput) int
-		SignIn         func(childComplexity int, input model.SignInInput) int
-		SignOut        func(childComplexity int) int
+		AddMember          func(childComplexity int, input model.AddMemberInput) int
+		DeclareConflict    func(childComplexity int, input model.DeclareConflictInput) int
+		ImportRoster       func(childComplexity int, input model.ImportRosterInput) int
+		RecordConflict     func(childComplexity int, input model.RecordConflictInput) int
+		SaveEntity         func(childComplexity int, input model.SaveEntityInput) int
+		SaveInspectionItem func(childComplexity int, input model.SaveInspectionItemInput) int
+		SaveInspector      func(childComplexity int, input model.SaveInspectorInput) int
+		SetMemberRoles     func(childComplexity int, input model.SetMemberRolesInput) int
+		SignIn             func(childComplexity int, input model.SignInInput) int
+		SignOut            func(childComplexity int) int
+		WithdrawConflict   func(childComplexity int, input model.WithdrawConflictInput) int
 	}
 
 	PageInfo struct {
@@ -126,15 +244,92 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		ActingBureau func(childComplexity int) int
-		AuditLog     func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
-		Me           func(childComplexity int) int
-		Members      func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string) int
+		ActingBureau         func(childComplexity int) int
+		AuditLog             func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
+		Conflicts            func(childComplexity int, filter *model.ConflictFilter, first *int, after *string) int
+		Entity               func(childComplexity int, code string, asOf *time.Time) int
+		ExpiringCertificates func(childComplexity int, within *int, first *int, after *string) int
+		InspectionItem       func(childComplexity int, code string, version *int) int
+		InspectionItems      func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string) int
+		Inspector            func(childComplexity int, id string) int
+		Inspectors           func(childComplexity int, filter *model.InspectorFilter, first *int, after *string) int
+		Me                   func(childComplexity int) int
+		Members              func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string) int
+		RosterCounts         func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
+		RosterEntities       func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) int
+		RosterEntryHistory   func(childComplexity int, code string) int
+	}
+
+	RecordConflictPayload struct {
+		Conflict func(childComplexity int) int
 	}
 
 	Region struct {
 		Code func(childComplexity int) int
 		Name func(childComplexity int) int
+	}
+
+	RiskClassCount struct {
+		Count     func(childComplexity int) int
+		RiskClass func(childComplexity int) int
+	}
+
+	RosterCounts struct {
+		ByRiskClass func(childComplexity int) int
+		ByStatus    func(childComplexity int) int
+		Focus       func(childComplexity int) int
+		Total       func(childComplexity int) int
+	}
+
+	RosterEntity struct {
+		Entity func(childComplexity int) int
+		Entry  func(childComplexity int) int
+	}
+
+	RosterEntityConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	RosterEntityEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	RosterEntry struct {
+		AbnormalOperations      func(childComplexity int) int
+		AbnormalOperationsSince func(childComplexity int) int
+		Bureau                  func(childComplexity int) int
+		ChangedBy               func(childComplexity int) int
+		Complaints              func(childComplexity int) int
+		ComplaintsSince         func(childComplexity int) int
+		EntityCode              func(childComplexity int) int
+		EntityType              func(childComplexity int) int
+		Focus                   func(childComplexity int) int
+		LastPenaltyDate         func(childComplexity int) int
+		LicenceNumber           func(childComplexity int) int
+		LicenceType             func(childComplexity int) int
+		RiskClass               func(childComplexity int) int
+		RiskClassSince          func(childComplexity int) int
+		SeriousViolation        func(childComplexity int) int
+		SeriousViolationSince   func(childComplexity int) int
+		Status                  func(childComplexity int) int
+		StatusSince             func(childComplexity int) int
+		Unit                    func(childComplexity int) int
+		ValidFrom               func(childComplexity int) int
+		ValidTo                 func(childComplexity int) int
+		Version                 func(childComplexity int) int
+	}
+
+	SaveInspectionItemPayload struct {
+		Changed func(childComplexity int) int
+		Item    func(childComplexity int) int
+	}
+
+	SaveInspectorPayload struct {
+		Changed   func(childComplexity int) int
+		Inspector func(childComplexity int) int
 	}
 
 	SetMemberRolesPayload struct {
@@ -151,10 +346,19 @@ type ComplexityRoot struct {
 		SignedOut func(childComplexity int) int
 	}
 
+	StatusCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
 	User struct {
 		DisplayName func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Username    func(childComplexity int) int
+	}
+
+	WithdrawConflictPayload struct {
+		Conflict func(childComplexity int) int
 	}
 }
 
@@ -169,6 +373,35 @@ type BureauResolver interface {
 	Kind(ctx context.Context, obj *bureau.Bureau) (model.BureauKind, error)
 	Region(ctx context.Context, obj *bureau.Bureau) (*bureau.Region, error)
 }
+type ConflictResolver interface {
+	Inspector(ctx context.Context, obj *roster.Conflict) (*roster.Inspector, error)
+
+	DeclaredBy(ctx context.Context, obj *roster.Conflict) (model.ConflictSource, error)
+	RecordedBy(ctx context.Context, obj *roster.Conflict) (*account.User, error)
+
+	WithdrawnBy(ctx context.Context, obj *roster.Conflict) (*account.User, error)
+}
+type EntityResolver interface {
+	CodeKind(ctx context.Context, obj *roster.Entity) (model.EntityCodeKind, error)
+
+	Entries(ctx context.Context, obj *roster.Entity) ([]roster.Entry, error)
+}
+type ImportRosterPayloadResolver interface {
+	Kind(ctx context.Context, obj *roster.ImportResult) (model.RosterKind, error)
+}
+type InspectionItemResolver interface {
+	RatioBasisPoints(ctx context.Context, obj *roster.Item) (*int, error)
+	FrequencyPerYear(ctx context.Context, obj *roster.Item) (*int, error)
+
+	ChangedBy(ctx context.Context, obj *roster.Item) (*account.User, error)
+	Versions(ctx context.Context, obj *roster.Item) ([]roster.Item, error)
+}
+type InspectorResolver interface {
+	Status(ctx context.Context, obj *roster.Inspector) (model.InspectorStatus, error)
+	User(ctx context.Context, obj *roster.Inspector) (*account.User, error)
+
+	UpdatedBy(ctx context.Context, obj *roster.Inspector) (*account.User, error)
+}
 type MemberResolver interface {
 	User(ctx context.Context, obj *bureau.Member) (*account.User, error)
 	Roles(ctx context.Context, obj *bureau.Member) ([]model.Role, error)
@@ -181,12 +414,44 @@ type MutationResolver interface {
 	SignOut(ctx context.Context) (*model.SignOutPayload, error)
 	AddMember(ctx context.Context, input model.AddMemberInput) (*model.AddMemberPayload, error)
 	SetMemberRoles(ctx context.Context, input model.SetMemberRolesInput) (*model.SetMemberRolesPayload, error)
+	SaveInspector(ctx context.Context, input model.SaveInspectorInput) (*model.SaveInspectorPayload, error)
+	DeclareConflict(ctx context.Context, input model.DeclareConflictInput) (*model.DeclareConflictPayload, error)
+	RecordConflict(ctx context.Context, input model.RecordConflictInput) (*model.RecordConflictPayload, error)
+	WithdrawConflict(ctx context.Context, input model.WithdrawConflictInput) (*model.WithdrawConflictPayload, error)
+	SaveInspectionItem(ctx context.Context, input model.SaveInspectionItemInput) (*model.SaveInspectionItemPayload, error)
+	SaveEntity(ctx context.Context, input model.SaveEntityInput) (*roster.ImportResult, error)
+	ImportRoster(ctx context.Context, input model.ImportRosterInput) (*roster.ImportResult, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*page.Connection[audit.Entry], error)
 	ActingBureau(ctx context.Context) (*bureau.Bureau, error)
 	Members(ctx context.Context, filter *bureau.MemberFilter, first *int, after *string) (*page.Connection[bureau.Member], error)
+	Inspectors(ctx context.Context, filter *model.InspectorFilter, first *int, after *string) (*page.Connection[roster.Inspector], error)
+	ExpiringCertificates(ctx context.Context, within *int, first *int, after *string) (*page.Connection[roster.Inspector], error)
+	Inspector(ctx context.Context, id string) (*roster.Inspector, error)
+	Conflicts(ctx context.Context, filter *model.ConflictFilter, first *int, after *string) (*page.Connection[roster.Conflict], error)
+	InspectionItems(ctx context.Context, filter *model.InspectionItemFilter, first *int, after *string) (*page.Connection[roster.Item], error)
+	InspectionItem(ctx context.Context, code string, version *int) (*roster.Item, error)
+	RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.RosterEntity], error)
+	Entity(ctx context.Context, code string, asOf *time.Time) (*roster.Entity, error)
+	RosterCounts(ctx context.Context, filter *model.EntityFilter, asOf *time.Time) (*roster.Counts, error)
+	RosterEntryHistory(ctx context.Context, code string) ([]roster.Entry, error)
+}
+type RosterCountsResolver interface {
+	ByStatus(ctx context.Context, obj *roster.Counts) ([]model.StatusCount, error)
+	ByRiskClass(ctx context.Context, obj *roster.Counts) ([]model.RiskClassCount, error)
+}
+type RosterEntryResolver interface {
+	Bureau(ctx context.Context, obj *roster.Entry) (*bureau.Bureau, error)
+
+	Status(ctx context.Context, obj *roster.Entry) (model.EntityStatus, error)
+
+	RiskClass(ctx context.Context, obj *roster.Entry) (*model.RiskClass, error)
+
+	Focus(ctx context.Context, obj *roster.Entry) (bool, error)
+
+	ChangedBy(ctx context.Context, obj *roster.Entry) (*account.User, error)
 }
 
 type MemberFilterResolver interface {
@@ -348,6 +613,420 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Bureau.Region(childComplexity), true
 
+	case "Conflict.createdAt":
+		if e.ComplexityRoot.Conflict.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.CreatedAt(childComplexity), true
+	case "Conflict.declaredBy":
+		if e.ComplexityRoot.Conflict.DeclaredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.DeclaredBy(childComplexity), true
+	case "Conflict.entityCode":
+		if e.ComplexityRoot.Conflict.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.EntityCode(childComplexity), true
+	case "Conflict.entityName":
+		if e.ComplexityRoot.Conflict.EntityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.EntityName(childComplexity), true
+	case "Conflict.id":
+		if e.ComplexityRoot.Conflict.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.ID(childComplexity), true
+	case "Conflict.inspector":
+		if e.ComplexityRoot.Conflict.Inspector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.Inspector(childComplexity), true
+	case "Conflict.reason":
+		if e.ComplexityRoot.Conflict.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.Reason(childComplexity), true
+	case "Conflict.recordedBy":
+		if e.ComplexityRoot.Conflict.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.RecordedBy(childComplexity), true
+	case "Conflict.withdrawnAt":
+		if e.ComplexityRoot.Conflict.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.WithdrawnAt(childComplexity), true
+	case "Conflict.withdrawnBy":
+		if e.ComplexityRoot.Conflict.WithdrawnBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conflict.WithdrawnBy(childComplexity), true
+
+	case "ConflictConnection.edges":
+		if e.ComplexityRoot.ConflictConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictConnection.Edges(childComplexity), true
+	case "ConflictConnection.nodes":
+		if e.ComplexityRoot.ConflictConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictConnection.Nodes(childComplexity), true
+	case "ConflictConnection.pageInfo":
+		if e.ComplexityRoot.ConflictConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictConnection.PageInfo(childComplexity), true
+
+	case "ConflictEdge.cursor":
+		if e.ComplexityRoot.ConflictEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictEdge.Cursor(childComplexity), true
+	case "ConflictEdge.node":
+		if e.ComplexityRoot.ConflictEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictEdge.Node(childComplexity), true
+
+	case "DeclareConflictPayload.conflict":
+		if e.ComplexityRoot.DeclareConflictPayload.Conflict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclareConflictPayload.Conflict(childComplexity), true
+
+	case "Entity.address":
+		if e.ComplexityRoot.Entity.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.Address(childComplexity), true
+	case "Entity.code":
+		if e.ComplexityRoot.Entity.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.Code(childComplexity), true
+	case "Entity.codeKind":
+		if e.ComplexityRoot.Entity.CodeKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.CodeKind(childComplexity), true
+	case "Entity.entries":
+		if e.ComplexityRoot.Entity.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.Entries(childComplexity), true
+	case "Entity.legalRepresentative":
+		if e.ComplexityRoot.Entity.LegalRepresentative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.LegalRepresentative(childComplexity), true
+	case "Entity.name":
+		if e.ComplexityRoot.Entity.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.Name(childComplexity), true
+	case "Entity.validFrom":
+		if e.ComplexityRoot.Entity.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.ValidFrom(childComplexity), true
+	case "Entity.version":
+		if e.ComplexityRoot.Entity.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.Version(childComplexity), true
+
+	case "ImportRosterPayload.created":
+		if e.ComplexityRoot.ImportRosterPayload.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRosterPayload.Created(childComplexity), true
+	case "ImportRosterPayload.dryRun":
+		if e.ComplexityRoot.ImportRosterPayload.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRosterPayload.DryRun(childComplexity), true
+	case "ImportRosterPayload.kind":
+		if e.ComplexityRoot.ImportRosterPayload.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRosterPayload.Kind(childComplexity), true
+	case "ImportRosterPayload.rows":
+		if e.ComplexityRoot.ImportRosterPayload.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRosterPayload.Rows(childComplexity), true
+	case "ImportRosterPayload.unchanged":
+		if e.ComplexityRoot.ImportRosterPayload.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRosterPayload.Unchanged(childComplexity), true
+	case "ImportRosterPayload.updated":
+		if e.ComplexityRoot.ImportRosterPayload.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRosterPayload.Updated(childComplexity), true
+
+	case "InspectionItem.changedBy":
+		if e.ComplexityRoot.InspectionItem.ChangedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.ChangedBy(childComplexity), true
+	case "InspectionItem.checklist":
+		if e.ComplexityRoot.InspectionItem.Checklist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Checklist(childComplexity), true
+	case "InspectionItem.code":
+		if e.ComplexityRoot.InspectionItem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Code(childComplexity), true
+	case "InspectionItem.entityTypes":
+		if e.ComplexityRoot.InspectionItem.EntityTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.EntityTypes(childComplexity), true
+	case "InspectionItem.frequencyPerYear":
+		if e.ComplexityRoot.InspectionItem.FrequencyPerYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.FrequencyPerYear(childComplexity), true
+	case "InspectionItem.legalBasis":
+		if e.ComplexityRoot.InspectionItem.LegalBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.LegalBasis(childComplexity), true
+	case "InspectionItem.methods":
+		if e.ComplexityRoot.InspectionItem.Methods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Methods(childComplexity), true
+	case "InspectionItem.name":
+		if e.ComplexityRoot.InspectionItem.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Name(childComplexity), true
+	case "InspectionItem.qualifications":
+		if e.ComplexityRoot.InspectionItem.Qualifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Qualifications(childComplexity), true
+	case "InspectionItem.ratioBasisPoints":
+		if e.ComplexityRoot.InspectionItem.RatioBasisPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.RatioBasisPoints(childComplexity), true
+	case "InspectionItem.subjectBureau":
+		if e.ComplexityRoot.InspectionItem.SubjectBureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.SubjectBureau(childComplexity), true
+	case "InspectionItem.validFrom":
+		if e.ComplexityRoot.InspectionItem.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.ValidFrom(childComplexity), true
+	case "InspectionItem.validTo":
+		if e.ComplexityRoot.InspectionItem.ValidTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.ValidTo(childComplexity), true
+	case "InspectionItem.version":
+		if e.ComplexityRoot.InspectionItem.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Version(childComplexity), true
+	case "InspectionItem.versions":
+		if e.ComplexityRoot.InspectionItem.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Versions(childComplexity), true
+
+	case "InspectionItemConnection.edges":
+		if e.ComplexityRoot.InspectionItemConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItemConnection.Edges(childComplexity), true
+	case "InspectionItemConnection.nodes":
+		if e.ComplexityRoot.InspectionItemConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItemConnection.Nodes(childComplexity), true
+	case "InspectionItemConnection.pageInfo":
+		if e.ComplexityRoot.InspectionItemConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItemConnection.PageInfo(childComplexity), true
+
+	case "InspectionItemEdge.cursor":
+		if e.ComplexityRoot.InspectionItemEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItemEdge.Cursor(childComplexity), true
+	case "InspectionItemEdge.node":
+		if e.ComplexityRoot.InspectionItemEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItemEdge.Node(childComplexity), true
+
+	case "Inspector.certificateNumber":
+		if e.ComplexityRoot.Inspector.CertificateNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.CertificateNumber(childComplexity), true
+	case "Inspector.createdAt":
+		if e.ComplexityRoot.Inspector.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.CreatedAt(childComplexity), true
+	case "Inspector.certificateExpiresOn":
+		if e.ComplexityRoot.Inspector.ExpiresOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.ExpiresOn(childComplexity), true
+	case "Inspector.id":
+		if e.ComplexityRoot.Inspector.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.ID(childComplexity), true
+	case "Inspector.certificateIssuedOn":
+		if e.ComplexityRoot.Inspector.IssuedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.IssuedOn(childComplexity), true
+	case "Inspector.name":
+		if e.ComplexityRoot.Inspector.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.Name(childComplexity), true
+	case "Inspector.qualifications":
+		if e.ComplexityRoot.Inspector.Qualifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.Qualifications(childComplexity), true
+	case "Inspector.status":
+		if e.ComplexityRoot.Inspector.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.Status(childComplexity), true
+	case "Inspector.unit":
+		if e.ComplexityRoot.Inspector.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.Unit(childComplexity), true
+	case "Inspector.updatedAt":
+		if e.ComplexityRoot.Inspector.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.UpdatedAt(childComplexity), true
+	case "Inspector.updatedBy":
+		if e.ComplexityRoot.Inspector.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.UpdatedBy(childComplexity), true
+	case "Inspector.user":
+		if e.ComplexityRoot.Inspector.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.User(childComplexity), true
+
+	case "InspectorConnection.edges":
+		if e.ComplexityRoot.InspectorConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectorConnection.Edges(childComplexity), true
+	case "InspectorConnection.nodes":
+		if e.ComplexityRoot.InspectorConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectorConnection.Nodes(childComplexity), true
+	case "InspectorConnection.pageInfo":
+		if e.ComplexityRoot.InspectorConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectorConnection.PageInfo(childComplexity), true
+
+	case "InspectorEdge.cursor":
+		if e.ComplexityRoot.InspectorEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectorEdge.Cursor(childComplexity), true
+	case "InspectorEdge.node":
+		if e.ComplexityRoot.InspectorEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectorEdge.Node(childComplexity), true
+
 	case "Me.actingBureau":
 		if e.ComplexityRoot.Me.ActingBureau == nil {
 			break
@@ -442,6 +1121,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(model.AddMemberInput)), true
+	case "Mutation.declareConflict":
+		if e.ComplexityRoot.Mutation.DeclareConflict == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declareConflict_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclareConflict(childComplexity, args["input"].(model.DeclareConflictInput)), true
+	case "Mutation.importRoster":
+		if e.ComplexityRoot.Mutation.ImportRoster == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importRoster_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportRoster(childComplexity, args["input"].(model.ImportRosterInput)), true
+	case "Mutation.recordConflict":
+		if e.ComplexityRoot.Mutation.RecordConflict == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordConflict_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordConflict(childComplexity, args["input"].(model.RecordConflictInput)), true
+	case "Mutation.saveEntity":
+		if e.ComplexityRoot.Mutation.SaveEntity == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveEntity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveEntity(childComplexity, args["input"].(model.SaveEntityInput)), true
+	case "Mutation.saveInspectionItem":
+		if e.ComplexityRoot.Mutation.SaveInspectionItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveInspectionItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveInspectionItem(childComplexity, args["input"].(model.SaveInspectionItemInput)), true
+	case "Mutation.saveInspector":
+		if e.ComplexityRoot.Mutation.SaveInspector == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveInspector_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveInspector(childComplexity, args["input"].(model.SaveInspectorInput)), true
 	case "Mutation.setMemberRoles":
 		if e.ComplexityRoot.Mutation.SetMemberRoles == nil {
 			break
@@ -470,6 +1215,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignOut(childComplexity), true
+	case "Mutation.withdrawConflict":
+		if e.ComplexityRoot.Mutation.WithdrawConflict == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawConflict_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawConflict(childComplexity, args["input"].(model.WithdrawConflictInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -513,6 +1269,83 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.conflicts":
+		if e.ComplexityRoot.Query.Conflicts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conflicts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Conflicts(childComplexity, args["filter"].(*model.ConflictFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.entity":
+		if e.ComplexityRoot.Query.Entity == nil {
+			break
+		}
+
+		args, err := ec.field_Query_entity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Entity(childComplexity, args["code"].(string), args["asOf"].(*time.Time)), true
+	case "Query.expiringCertificates":
+		if e.ComplexityRoot.Query.ExpiringCertificates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_expiringCertificates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExpiringCertificates(childComplexity, args["within"].(*int), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspectionItem":
+		if e.ComplexityRoot.Query.InspectionItem == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionItem(childComplexity, args["code"].(string), args["version"].(*int)), true
+	case "Query.inspectionItems":
+		if e.ComplexityRoot.Query.InspectionItems == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionItems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionItems(childComplexity, args["filter"].(*model.InspectionItemFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspector":
+		if e.ComplexityRoot.Query.Inspector == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspector_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Inspector(childComplexity, args["id"].(string)), true
+	case "Query.inspectors":
+		if e.ComplexityRoot.Query.Inspectors == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectors_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Inspectors(childComplexity, args["filter"].(*model.InspectorFilter), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -531,6 +1364,46 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Members(childComplexity, args["filter"].(*bureau.MemberFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.rosterCounts":
+		if e.ComplexityRoot.Query.RosterCounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_rosterCounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RosterCounts(childComplexity, args["filter"].(*model.EntityFilter), args["asOf"].(*time.Time)), true
+	case "Query.rosterEntities":
+		if e.ComplexityRoot.Query.RosterEntities == nil {
+			break
+		}
+
+		args, err := ec.field_Query_rosterEntities_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RosterEntities(childComplexity, args["filter"].(*model.EntityFilter), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+	case "Query.rosterEntryHistory":
+		if e.ComplexityRoot.Query.RosterEntryHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_rosterEntryHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RosterEntryHistory(childComplexity, args["code"].(string)), true
+
+	case "RecordConflictPayload.conflict":
+		if e.ComplexityRoot.RecordConflictPayload.Conflict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConflictPayload.Conflict(childComplexity), true
 
 	case "Region.code":
 		if e.ComplexityRoot.Region.Code == nil {
@@ -544,6 +1417,248 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Region.Name(childComplexity), true
+
+	case "RiskClassCount.count":
+		if e.ComplexityRoot.RiskClassCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskClassCount.Count(childComplexity), true
+	case "RiskClassCount.riskClass":
+		if e.ComplexityRoot.RiskClassCount.RiskClass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RiskClassCount.RiskClass(childComplexity), true
+
+	case "RosterCounts.byRiskClass":
+		if e.ComplexityRoot.RosterCounts.ByRiskClass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterCounts.ByRiskClass(childComplexity), true
+	case "RosterCounts.byStatus":
+		if e.ComplexityRoot.RosterCounts.ByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterCounts.ByStatus(childComplexity), true
+	case "RosterCounts.focus":
+		if e.ComplexityRoot.RosterCounts.Focus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterCounts.Focus(childComplexity), true
+	case "RosterCounts.total":
+		if e.ComplexityRoot.RosterCounts.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterCounts.Total(childComplexity), true
+
+	case "RosterEntity.entity":
+		if e.ComplexityRoot.RosterEntity.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntity.Entity(childComplexity), true
+	case "RosterEntity.entry":
+		if e.ComplexityRoot.RosterEntity.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntity.Entry(childComplexity), true
+
+	case "RosterEntityConnection.edges":
+		if e.ComplexityRoot.RosterEntityConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntityConnection.Edges(childComplexity), true
+	case "RosterEntityConnection.nodes":
+		if e.ComplexityRoot.RosterEntityConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntityConnection.Nodes(childComplexity), true
+	case "RosterEntityConnection.pageInfo":
+		if e.ComplexityRoot.RosterEntityConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntityConnection.PageInfo(childComplexity), true
+
+	case "RosterEntityEdge.cursor":
+		if e.ComplexityRoot.RosterEntityEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntityEdge.Cursor(childComplexity), true
+	case "RosterEntityEdge.node":
+		if e.ComplexityRoot.RosterEntityEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntityEdge.Node(childComplexity), true
+
+	case "RosterEntry.abnormalOperations":
+		if e.ComplexityRoot.RosterEntry.AbnormalOperations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.AbnormalOperations(childComplexity), true
+	case "RosterEntry.abnormalOperationsSince":
+		if e.ComplexityRoot.RosterEntry.AbnormalOperationsSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.AbnormalOperationsSince(childComplexity), true
+	case "RosterEntry.bureau":
+		if e.ComplexityRoot.RosterEntry.Bureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.Bureau(childComplexity), true
+	case "RosterEntry.changedBy":
+		if e.ComplexityRoot.RosterEntry.ChangedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.ChangedBy(childComplexity), true
+	case "RosterEntry.complaints":
+		if e.ComplexityRoot.RosterEntry.Complaints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.Complaints(childComplexity), true
+	case "RosterEntry.complaintsSince":
+		if e.ComplexityRoot.RosterEntry.ComplaintsSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.ComplaintsSince(childComplexity), true
+	case "RosterEntry.entityCode":
+		if e.ComplexityRoot.RosterEntry.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.EntityCode(childComplexity), true
+	case "RosterEntry.entityType":
+		if e.ComplexityRoot.RosterEntry.EntityType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.EntityType(childComplexity), true
+	case "RosterEntry.focus":
+		if e.ComplexityRoot.RosterEntry.Focus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.Focus(childComplexity), true
+	case "RosterEntry.lastPenaltyDate":
+		if e.ComplexityRoot.RosterEntry.LastPenaltyDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.LastPenaltyDate(childComplexity), true
+	case "RosterEntry.licenceNumber":
+		if e.ComplexityRoot.RosterEntry.LicenceNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.LicenceNumber(childComplexity), true
+	case "RosterEntry.licenceType":
+		if e.ComplexityRoot.RosterEntry.LicenceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.LicenceType(childComplexity), true
+	case "RosterEntry.riskClass":
+		if e.ComplexityRoot.RosterEntry.RiskClass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.RiskClass(childComplexity), true
+	case "RosterEntry.riskClassSince":
+		if e.ComplexityRoot.RosterEntry.RiskClassSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.RiskClassSince(childComplexity), true
+	case "RosterEntry.seriousViolation":
+		if e.ComplexityRoot.RosterEntry.SeriousViolation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.SeriousViolation(childComplexity), true
+	case "RosterEntry.seriousViolationSince":
+		if e.ComplexityRoot.RosterEntry.SeriousViolationSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.SeriousViolationSince(childComplexity), true
+	case "RosterEntry.status":
+		if e.ComplexityRoot.RosterEntry.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.Status(childComplexity), true
+	case "RosterEntry.statusSince":
+		if e.ComplexityRoot.RosterEntry.StatusSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.StatusSince(childComplexity), true
+	case "RosterEntry.unit":
+		if e.ComplexityRoot.RosterEntry.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.Unit(childComplexity), true
+	case "RosterEntry.validFrom":
+		if e.ComplexityRoot.RosterEntry.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.ValidFrom(childComplexity), true
+	case "RosterEntry.validTo":
+		if e.ComplexityRoot.RosterEntry.ValidTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.ValidTo(childComplexity), true
+	case "RosterEntry.version":
+		if e.ComplexityRoot.RosterEntry.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntry.Version(childComplexity), true
+
+	case "SaveInspectionItemPayload.changed":
+		if e.ComplexityRoot.SaveInspectionItemPayload.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveInspectionItemPayload.Changed(childComplexity), true
+	case "SaveInspectionItemPayload.item":
+		if e.ComplexityRoot.SaveInspectionItemPayload.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveInspectionItemPayload.Item(childComplexity), true
+
+	case "SaveInspectorPayload.changed":
+		if e.ComplexityRoot.SaveInspectorPayload.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveInspectorPayload.Changed(childComplexity), true
+	case "SaveInspectorPayload.inspector":
+		if e.ComplexityRoot.SaveInspectorPayload.Inspector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveInspectorPayload.Inspector(childComplexity), true
 
 	case "SetMemberRolesPayload.member":
 		if e.ComplexityRoot.SetMemberRolesPayload.Member == nil {
@@ -578,6 +1693,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SignOutPayload.SignedOut(childComplexity), true
 
+	case "StatusCount.count":
+		if e.ComplexityRoot.StatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Count(childComplexity), true
+	case "StatusCount.status":
+		if e.ComplexityRoot.StatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
+
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -597,6 +1725,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Username(childComplexity), true
 
+	case "WithdrawConflictPayload.conflict":
+		if e.ComplexityRoot.WithdrawConflictPayload.Conflict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WithdrawConflictPayload.Conflict(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -608,9 +1743,20 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
+			graphql.NewInputUnmarshaler("ConflictFilter", ec.unmarshalInputConflictFilter),
+			graphql.NewInputUnmarshaler("DeclareConflictInput", ec.unmarshalInputDeclareConflictInput),
+			graphql.NewInputUnmarshaler("EntityFilter", ec.unmarshalInputEntityFilter),
+			graphql.NewInputUnmarshaler("ImportRosterInput", ec.unmarshalInputImportRosterInput),
+			graphql.NewInputUnmarshaler("InspectionItemFilter", ec.unmarshalInputInspectionItemFilter),
+			graphql.NewInputUnmarshaler("InspectorFilter", ec.unmarshalInputInspectorFilter),
 			graphql.NewInputUnmarshaler("MemberFilter", ec.unmarshalInputMemberFilter),
+			graphql.NewInputUnmarshaler("RecordConflictInput", ec.unmarshalInputRecordConflictInput),
+			graphql.NewInputUnmarshaler("SaveEntityInput", ec.unmarshalInputSaveEntityInput),
+			graphql.NewInputUnmarshaler("SaveInspectionItemInput", ec.unmarshalInputSaveInspectionItemInput),
+			graphql.NewInputUnmarshaler("SaveInspectorInput", ec.unmarshalInputSaveInspectorInput),
 			graphql.NewInputUnmarshaler("SetMemberRolesInput", ec.unmarshalInputSetMemberRolesInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
+			graphql.NewInputUnmarshaler("WithdrawConflictInput", ec.unmarshalInputWithdrawConflictInput),
 		)
 	}
 	first := true
@@ -1005,6 +2151,400 @@ extend type Mutation {
   setMemberRoles(input: SetMemberRolesInput!): SetMemberRolesPayload!
 }
 `, BuiltIn: false},
+	{Name: "../schema/inspector.graphqls", Input: `"""
+Whether an inspector may be drawn (在岗状态).
+"""
+enum InspectorStatus {
+  "在岗: may be drawn."
+  ACTIVE
+  "离岗: moved, retired or suspended; kept for the record, never drawn."
+  INACTIVE
+}
+
+"""
+An inspector (执法检查人员) of the acting bureau's inspector roster (执法检查人员名录库), with the
+law-enforcement certificate (执法证) that entitles them to inspect. Not versioned: every change's
+before and after is in the audit trail.
+"""
+type Inspector {
+  "The inspector's id."
+  id: ID!
+  "姓名."
+  name: String!
+  "所属单位: the unit (执法队, 中队, 所) the inspector works in."
+  unit: String!
+  "执法证号: the law-enforcement certificate number, unique in the bureau."
+  certificateNumber: String!
+  "发证日期: when the certificate was issued (null: not recorded)."
+  certificateIssuedOn: Date
+  "有效期至: the last day the certificate is valid."
+  certificateExpiresOn: Date!
+  "资格: the qualification codes (or inspection item codes) the inspector holds."
+  qualifications: [String!]!
+  "在岗状态."
+  status: InspectorStatus!
+  "The inspector's own login (null: none linked), with which they declare their conflicts of interest (回避)."
+  user: User
+  "When the inspector was added to the roster."
+  createdAt: Time!
+  "When the record last changed."
+  updatedAt: Time!
+  "Who last changed the record."
+  updatedBy: User
+}
+
+"""
+A page of inspectors.
+"""
+type InspectorConnection {
+  "The inspectors of the page with their cursors."
+  edges: [InspectorEdge!]!
+  "The inspectors of the page."
+  nodes: [Inspector!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"""
+An inspector and its cursor.
+"""
+type InspectorEdge {
+  "The inspector."
+  node: Inspector!
+  "Pass as ` + "`" + `after` + "`" + ` to read on from here."
+  cursor: String!
+}
+
+"""
+Narrows the inspector roster (执法检查人员名录库); every field given must match.
+"""
+input InspectorFilter {
+  "Any of these statuses (在岗状态)."
+  status: [InspectorStatus!]
+  "This unit (所属单位), exactly."
+  unit: String
+  "Part of the name (姓名), or the start of the certificate number (执法证号)."
+  search: String
+  "Holds this qualification code (资格)."
+  qualification: String
+  "The certificate's last valid day (有效期至) is before this day."
+  certificateExpiresBefore: Date
+}
+
+"""
+Adds an inspector to the acting bureau's roster, or changes one: the one with ` + "`" + `id` + "`" + `, or else the one
+holding ` + "`" + `certificateNumber` + "`" + ` (执法证号). Every field is replaced, as an imported row replaces it, except
+the login: ` + "`" + `username` + "`" + ` null keeps the link as it is.
+"""
+input SaveInspectorInput {
+  "The inspector to change (to change the certificate number, give the id). Null: add, or change the holder of the certificate number."
+  id: ID
+  "姓名."
+  name: String!
+  "执法证号."
+  certificateNumber: String!
+  "所属单位."
+  unit: String
+  "发证日期."
+  certificateIssuedOn: Date
+  "有效期至: the certificate's last valid day."
+  certificateExpiresOn: Date!
+  "资格: qualification codes (or inspection item codes)."
+  qualifications: [String!]
+  "在岗状态 (default ACTIVE)."
+  status: InspectorStatus
+  "The username of the inspector's login, a member of the acting bureau, to link; \"\" removes the link; null keeps it."
+  username: String
+}
+
+"""
+What saveInspector did.
+"""
+type SaveInspectorPayload {
+  "The inspector as saved."
+  inspector: Inspector!
+  "False when the input matched the record: nothing was written."
+  changed: Boolean!
+}
+
+"""
+How a conflict of interest (回避) became known.
+"""
+enum ConflictSource {
+  "本人申报: declared by the inspector."
+  INSPECTOR
+  "登记: recorded by an admin of the bureau."
+  ADMIN
+}
+
+"""
+A conflict of interest (回避) between an inspector and an entity of the region: while it is open, the
+inspector is never sent to inspect the entity. Seen only inside the bureau; withdrawing keeps it.
+"""
+type Conflict {
+  "The conflict's id."
+  id: ID!
+  "The inspector who must stay away."
+  inspector: Inspector!
+  "The entity's code (统一社会信用代码 or 注册号)."
+  entityCode: String!
+  "The entity's current name (名称)."
+  entityName: String!
+  "回避事由: why; never leaves the bureau."
+  reason: String!
+  "Declared by the inspector or recorded by an admin."
+  declaredBy: ConflictSource!
+  "Who declared or recorded it."
+  recordedBy: User!
+  "When it was declared or recorded."
+  createdAt: Time!
+  "When it was withdrawn (null: open)."
+  withdrawnAt: Time
+  "Who withdrew it."
+  withdrawnBy: User
+}
+
+"""
+A page of conflicts of interest.
+"""
+type ConflictConnection {
+  "The conflicts of the page with their cursors."
+  edges: [ConflictEdge!]!
+  "The conflicts of the page."
+  nodes: [Conflict!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"""
+A conflict of interest and its cursor.
+"""
+type ConflictEdge {
+  "The conflict."
+  node: Conflict!
+  "Pass as ` + "`" + `after` + "`" + ` to read on from here."
+  cursor: String!
+}
+
+"""
+Narrows the conflicts of interest (回避); every field given must match.
+"""
+input ConflictFilter {
+  "This inspector's."
+  inspectorId: ID
+  "With this entity (统一社会信用代码 or 注册号)."
+  entityCode: String
+  "Withdrawn conflicts too (default: open ones only)."
+  includeWithdrawn: Boolean
+}
+
+"""
+An inspector declaring their own conflict of interest (本人申报回避).
+"""
+input DeclareConflictInput {
+  "The entity (统一社会信用代码 or 注册号), of the acting bureau's region."
+  entityCode: String!
+  "回避事由: what the conflict is (relative employed there, former employer…)."
+  reason: String!
+}
+
+"""
+What declareConflict did.
+"""
+type DeclareConflictPayload {
+  "The conflict declared."
+  conflict: Conflict!
+}
+
+"""
+An admin recording a conflict of interest (回避) of one of the bureau's inspectors.
+"""
+input RecordConflictInput {
+  "The inspector, of the acting bureau."
+  inspectorId: ID!
+  "The entity (统一社会信用代码 or 注册号), of the acting bureau's region."
+  entityCode: String!
+  "回避事由."
+  reason: String!
+}
+
+"""
+What recordConflict did.
+"""
+type RecordConflictPayload {
+  "The conflict recorded."
+  conflict: Conflict!
+}
+
+"""
+Withdraws an open conflict of interest; it stays on record.
+"""
+input WithdrawConflictInput {
+  "The conflict."
+  id: ID!
+}
+
+"""
+What withdrawConflict did.
+"""
+type WithdrawConflictPayload {
+  "The conflict, withdrawn."
+  conflict: Conflict!
+}
+
+extend type Query {
+  "The acting bureau's inspector roster (执法检查人员名录库), by id. Every member."
+  inspectors(filter: InspectorFilter, first: Int, after: String): InspectorConnection!
+  """
+  The acting bureau's active inspectors whose certificate (执法证) expires within ` + "`" + `within` + "`" + ` days from
+  today (China Standard Time; today is day 0), or has expired already, soonest first: the
+  certificates to renew before a draw. For any other window use ` + "`" + `inspectors(filter:
+  {certificateExpiresBefore})` + "`" + `. Every member.
+  """
+  expiringCertificates(within: Int = 30, first: Int, after: String): InspectorConnection!
+  "An inspector of the acting bureau; NOT_FOUND otherwise. Every member."
+  inspector(id: ID!): Inspector!
+  "The acting bureau's conflicts of interest (回避), by id. Admins, leaders and planners."
+  conflicts(filter: ConflictFilter, first: Int, after: String): ConflictConnection!
+}
+
+extend type Mutation {
+  "Add or change one inspector. Planners and admins."
+  saveInspector(input: SaveInspectorInput!): SaveInspectorPayload!
+  """
+  Declare a conflict of interest of your own, as an inspector whose login is linked to an inspector of
+  the acting bureau (BAD_USER_INPUT when none is).
+  """
+  declareConflict(input: DeclareConflictInput!): DeclareConflictPayload!
+  "Record a conflict of interest of one of the acting bureau's inspectors. Admins."
+  recordConflict(input: RecordConflictInput!): RecordConflictPayload!
+  "Withdraw an open conflict of interest; it stays on record, with who withdrew it and when. Admins."
+  withdrawConflict(input: WithdrawConflictInput!): WithdrawConflictPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/item.graphqls", Input: `"""
+One version of an inspection item (抽查事项) of the acting bureau's list (抽查事项清单): what may be
+checked, on what legal basis, in which entity types, how, how often, by inspectors with which
+qualifications. Editing an item makes a new version; old versions stay readable, and draws refer to
+the version they used.
+"""
+type InspectionItem {
+  "事项编码: the item's code, unique in the bureau."
+  code: String!
+  "The version, from 1."
+  version: Int!
+  "事项名称."
+  name: String!
+  "抽查依据: the legal basis."
+  legalBasis: String!
+  "主体部门: the bureau that carries the inspection out, as the list names it."
+  subjectBureau: String!
+  "适用对象类型: the entity types (as rosters name them: 娱乐场所, 旅行社…) the item applies to."
+  entityTypes: [String!]!
+  "检查方式: the methods (实地检查, 书面检查, 网络监测…)."
+  methods: [String!]!
+  "抽查比例: the default ratio in basis points (万分之一; 500 is 5%); null: the plan's ratio applies."
+  ratioBasisPoints: Int
+  "抽查频次: the default times a year; null: not fixed (不定期), the plan decides."
+  frequencyPerYear: Int
+  "资格要求: the qualification codes an inspector needs for the item."
+  qualifications: [String!]!
+  "检查内容: the checklist, one line each."
+  checklist: [String!]!
+  "When this version took effect."
+  validFrom: Time!
+  "When the next version replaced it (null for the current version)."
+  validTo: Time
+  "Who made this version."
+  changedBy: User
+  "Every version of the item, oldest first."
+  versions: [InspectionItem!]!
+}
+
+"""
+A page of inspection items.
+"""
+type InspectionItemConnection {
+  "The items of the page with their cursors."
+  edges: [InspectionItemEdge!]!
+  "The items of the page."
+  nodes: [InspectionItem!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"""
+An inspection item and its cursor.
+"""
+type InspectionItemEdge {
+  "The item."
+  node: InspectionItem!
+  "Pass as ` + "`" + `after` + "`" + ` to read on from here."
+  cursor: String!
+}
+
+"""
+Narrows the inspection item list (抽查事项清单); every field given must match.
+"""
+input InspectionItemFilter {
+  "Part of the name (事项名称), or the start of the code (事项编码)."
+  search: String
+  "Applies to this entity type (适用对象类型), exactly."
+  entityType: String
+  "Needs this qualification code (资格要求)."
+  qualification: String
+}
+
+"""
+Adds an inspection item, or gives it a new version when anything differs from the current one.
+Every field is replaced, as an imported row replaces it. List items may not contain the separators
+files use between them (、,，;； and line breaks; spaces too in qualification codes).
+"""
+input SaveInspectionItemInput {
+  "事项编码."
+  code: String!
+  "事项名称."
+  name: String!
+  "抽查依据."
+  legalBasis: String
+  "主体部门."
+  subjectBureau: String
+  "适用对象类型."
+  entityTypes: [String!]
+  "检查方式."
+  methods: [String!]
+  "抽查比例 in basis points, 1 to 10000 (500 is 5%); null: the plan's ratio."
+  ratioBasisPoints: Int
+  "抽查频次: times a year, 1 to 366; null: not fixed (不定期)."
+  frequencyPerYear: Int
+  "资格要求: qualification codes."
+  qualifications: [String!]
+  "检查内容: the checklist, one line each."
+  checklist: [String!]
+}
+
+"""
+What saveInspectionItem did.
+"""
+type SaveInspectionItemPayload {
+  "The item's current version, as saved."
+  item: InspectionItem!
+  "False when the input matched the current version: nothing was written."
+  changed: Boolean!
+}
+
+extend type Query {
+  "The current versions of the acting bureau's inspection items (抽查事项清单), by code. Every member."
+  inspectionItems(filter: InspectionItemFilter, first: Int, after: String): InspectionItemConnection!
+  "A version of one of the acting bureau's inspection items, the current one when ` + "`" + `version` + "`" + ` is null; NOT_FOUND otherwise. Every member."
+  inspectionItem(code: String!, version: Int): InspectionItem!
+}
+
+extend type Mutation {
+  "Add an inspection item or make a new version of it. Planners and admins."
+  saveInspectionItem(input: SaveInspectionItemInput!): SaveInspectionItemPayload!
+}
+`, BuiltIn: false},
 	{Name: "../schema/platform.graphqls", Input: `"""
 An instant in time, RFC 3339 with a time zone (e.g. 2026-11-25T08:00:00+08:00).
 """
@@ -1045,6 +2585,307 @@ to that bureau's audit trail (审计日志) in the same transaction.
 type Mutation {
   "Sign in with a username and password; returns a session token for ` + "`" + `Authorization: Bearer` + "`" + `."
   signIn(input: SignInInput!): SignInPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/roster.graphqls", Input: `"""
+A calendar date, ` + "`" + `YYYY-MM-DD` + "`" + ` (China Standard Time where it matters).
+"""
+scalar Date
+
+"""
+A file sent with a GraphQL multipart request (the ` + "`" + `operations` + "`" + `/` + "`" + `map` + "`" + ` form fields).
+"""
+scalar Upload
+
+"""
+An entity's registration status (登记状态). Only active entities are drawn.
+"""
+enum EntityStatus {
+  "在营 / 存续"
+  ACTIVE
+  "停业"
+  SUSPENDED
+  "注销"
+  DEREGISTERED
+  "吊销"
+  REVOKED
+  "迁出"
+  MOVED
+}
+
+"""
+Credit-risk class (信用风险分类, 国市监信发〔2022〕6号). Never published.
+"""
+enum RiskClass {
+  "低风险"
+  A
+  "一般风险"
+  B
+  "较高风险"
+  C
+  "高风险"
+  D
+}
+
+"""
+Which national identifier an entity code is.
+"""
+enum EntityCodeKind {
+  "统一社会信用代码 (18 characters, GB 32100-2015)"
+  USCC
+  "注册号 (15 digits), for entities never issued a USCC"
+  REGISTRATION_NUMBER
+}
+
+"""
+What a roster file holds.
+"""
+enum RosterKind {
+  "检查对象名录 (entities and the bureau's entries)"
+  ENTITIES
+  "执法检查人员名录 (inspectors)"
+  INSPECTORS
+  "抽查事项清单 (inspection items)"
+  ITEMS
+}
+
+"""
+A market entity (检查对象) of the region, shared by the region's bureaus, as one version of its record.
+"""
+type Entity {
+  "统一社会信用代码, or 注册号."
+  code: String!
+  "Which identifier ` + "`" + `code` + "`" + ` is."
+  codeKind: EntityCodeKind!
+  "名称."
+  name: String!
+  "法定代表人 (负责人)."
+  legalRepresentative: String!
+  "住所 (经营场所)."
+  address: String!
+  "The version of the record, from 1."
+  version: Int!
+  "When this version took effect."
+  validFrom: Time!
+  "The roster entries of this entity that the caller may see: their bureau's, or for a joint office every bureau's of the region."
+  entries: [RosterEntry!]!
+}
+
+"""
+A bureau's roster entry (名录库条目) for an entity, as one version.
+"""
+type RosterEntry {
+  "The bureau whose entry this is."
+  bureau: Bureau!
+  "The entity's code."
+  entityCode: String!
+  "The version of the entry, from 1."
+  version: Int!
+  "类型: the entity's industry or kind as the bureau names it (娱乐场所, 旅行社…)."
+  entityType: String!
+  "许可证类型."
+  licenceType: String!
+  "许可证号."
+  licenceNumber: String!
+  "属地单位: the jurisdiction unit that supervises the entity."
+  unit: String!
+  "登记状态."
+  status: EntityStatus!
+  "Since when the status has been what it is."
+  statusSince: Date!
+  "风险分类 (null: not classified). Never published."
+  riskClass: RiskClass
+  "Since when the class has been what it is."
+  riskClassSince: Date
+  "On the abnormal-operations list (经营异常名录)."
+  abnormalOperations: Boolean!
+  "When it was put on that list."
+  abnormalOperationsSince: Date
+  "On the serious-violation and dishonesty list (严重违法失信名单)."
+  seriousViolation: Boolean!
+  "When it was put on that list."
+  seriousViolationSince: Date
+  "投诉次数: complaints received."
+  complaints: Int!
+  "When the complaint count last changed."
+  complaintsSince: Date
+  "最近行政处罚日期."
+  lastPenaltyDate: Date
+  "重点: on any focus list (abnormal operations, serious violation, 3 or more complaints, a penalty in the last 12 months)."
+  focus: Boolean!
+  "When this version took effect."
+  validFrom: Time!
+  "When a later version replaced it (null for the current one)."
+  validTo: Time
+  "Who made this version."
+  changedBy: User
+}
+
+"""
+A row of a bureau's roster: the entity and the bureau's entry for it.
+"""
+type RosterEntity {
+  "The entity."
+  entity: Entity!
+  "The acting bureau's entry."
+  entry: RosterEntry!
+}
+
+"""
+A page of a roster.
+"""
+type RosterEntityConnection {
+  "The rows of the page with their cursors."
+  edges: [RosterEntityEdge!]!
+  "The rows of the page."
+  nodes: [RosterEntity!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"""
+A roster row and its cursor.
+"""
+type RosterEntityEdge {
+  "The row."
+  node: RosterEntity!
+  "Pass as ` + "`" + `after` + "`" + ` to read on from here."
+  cursor: String!
+}
+
+"""
+Narrows a roster; every field given must match.
+"""
+input EntityFilter {
+  "Any of these statuses."
+  status: [EntityStatus!]
+  "Any of these risk classes."
+  riskClass: [RiskClass!]
+  "This entity type (类型), exactly."
+  entityType: String
+  "This jurisdiction unit (属地单位), exactly."
+  unit: String
+  "Only focus (重点) entities when true, only the others when false."
+  focus: Boolean
+  "Part of the name, or the start of the code."
+  search: String
+}
+
+"""
+How many entities have a status.
+"""
+type StatusCount {
+  "The status."
+  status: EntityStatus!
+  "How many."
+  count: Int!
+}
+
+"""
+How many entities are in a risk class.
+"""
+type RiskClassCount {
+  "The class (null: not classified)."
+  riskClass: RiskClass
+  "How many."
+  count: Int!
+}
+
+"""
+A roster's totals, for dashboards.
+"""
+type RosterCounts {
+  "Entities in the roster."
+  total: Int!
+  "Focus (重点) entities."
+  focus: Int!
+  "Entities per status."
+  byStatus: [StatusCount!]!
+  "Entities per risk class."
+  byRiskClass: [RiskClassCount!]!
+}
+
+"""
+Adds or changes one entity and the acting bureau's entry for it, checked exactly as an imported row.
+"""
+input SaveEntityInput {
+  "统一社会信用代码, or the 15-digit 注册号."
+  uscc: String!
+  "名称."
+  name: String!
+  "法定代表人."
+  legalRepresentative: String
+  "住所."
+  address: String
+  "类型."
+  entityType: String
+  "许可证类型."
+  licenceType: String
+  "许可证号."
+  licenceNumber: String
+  "属地单位."
+  unit: String
+  "风险分类."
+  riskClass: RiskClass
+  "登记状态 (default ACTIVE)."
+  status: EntityStatus
+  "On the abnormal-operations list."
+  abnormalOperations: Boolean
+  "On the serious-violation list."
+  seriousViolation: Boolean
+  "投诉次数."
+  complaints: Int
+  "最近行政处罚日期."
+  lastPenaltyDate: Date
+}
+
+"""
+What an import or a save did (or would do, on a dry run).
+"""
+type ImportRosterPayload {
+  "What was imported."
+  kind: RosterKind!
+  "Rows in the file."
+  rows: Int!
+  "Rows that added something new."
+  created: Int!
+  "Rows that changed what was there (a new version is kept; the old stays readable)."
+  updated: Int!
+  "Rows that matched what was there: nothing written."
+  unchanged: Int!
+  "True when nothing was written because the import was a dry run."
+  dryRun: Boolean!
+}
+
+"""
+A roster file to import, all or nothing. Any bad row refuses the whole file with BAD_USER_INPUT;
+` + "`" + `extensions.details` + "`" + ` lists every problem as {Row, Column, Message}.
+"""
+input ImportRosterInput {
+  "What the file holds."
+  kind: RosterKind!
+  "The file: CSV (UTF-8 or GB18030) or XLSX. Templates: GET /roster/template/{entities|inspectors|items}.{csv|xlsx}."
+  file: Upload!
+  "Check and count only; change nothing."
+  dryRun: Boolean
+}
+
+extend type Query {
+  "The acting bureau's entity roster, by code. ` + "`" + `asOf` + "`" + ` reads it as it was then."
+  rosterEntities(filter: EntityFilter, asOf: Time, first: Int, after: String): RosterEntityConnection!
+  "An entity of the acting bureau's region, by code; NOT_FOUND elsewhere."
+  entity(code: String!, asOf: Time): Entity!
+  "Totals of the acting bureau's roster."
+  rosterCounts(filter: EntityFilter, asOf: Time): RosterCounts!
+  "Every version of the acting bureau's entry for an entity, oldest first: who changed what, and when."
+  rosterEntryHistory(code: String!): [RosterEntry!]!
+}
+
+extend type Mutation {
+  "Add or change one entity and the acting bureau's entry. Planners and admins."
+  saveEntity(input: SaveEntityInput!): ImportRosterPayload!
+  "Import a roster file, all or nothing. Planners and admins. Export: GET /roster/export/{kind}.{csv|xlsx}?asOf=…"
+  importRoster(input: ImportRosterInput!): ImportRosterPayload!
 }
 `, BuiltIn: false},
 }
@@ -1128,6 +2969,212 @@ func (ec *executionContext) childFields_Bureau(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Bureau", field.Name)
 }
 
+func (ec *executionContext) childFields_Conflict(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Conflict_id(ctx, field)
+	case "inspector":
+		return ec.fieldContext_Conflict_inspector(ctx, field)
+	case "entityCode":
+		return ec.fieldContext_Conflict_entityCode(ctx, field)
+	case "entityName":
+		return ec.fieldContext_Conflict_entityName(ctx, field)
+	case "reason":
+		return ec.fieldContext_Conflict_reason(ctx, field)
+	case "declaredBy":
+		return ec.fieldContext_Conflict_declaredBy(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Conflict_recordedBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Conflict_createdAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_Conflict_withdrawnAt(ctx, field)
+	case "withdrawnBy":
+		return ec.fieldContext_Conflict_withdrawnBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Conflict", field.Name)
+}
+
+func (ec *executionContext) childFields_ConflictConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConflictConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ConflictConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConflictConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConflictConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConflictEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ConflictEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ConflictEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConflictEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DeclareConflictPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conflict":
+		return ec.fieldContext_DeclareConflictPayload_conflict(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeclareConflictPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Entity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Entity_code(ctx, field)
+	case "codeKind":
+		return ec.fieldContext_Entity_codeKind(ctx, field)
+	case "name":
+		return ec.fieldContext_Entity_name(ctx, field)
+	case "legalRepresentative":
+		return ec.fieldContext_Entity_legalRepresentative(ctx, field)
+	case "address":
+		return ec.fieldContext_Entity_address(ctx, field)
+	case "version":
+		return ec.fieldContext_Entity_version(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_Entity_validFrom(ctx, field)
+	case "entries":
+		return ec.fieldContext_Entity_entries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Entity", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRosterPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ImportRosterPayload_kind(ctx, field)
+	case "rows":
+		return ec.fieldContext_ImportRosterPayload_rows(ctx, field)
+	case "created":
+		return ec.fieldContext_ImportRosterPayload_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_ImportRosterPayload_updated(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_ImportRosterPayload_unchanged(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_ImportRosterPayload_dryRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRosterPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_InspectionItem_code(ctx, field)
+	case "version":
+		return ec.fieldContext_InspectionItem_version(ctx, field)
+	case "name":
+		return ec.fieldContext_InspectionItem_name(ctx, field)
+	case "legalBasis":
+		return ec.fieldContext_InspectionItem_legalBasis(ctx, field)
+	case "subjectBureau":
+		return ec.fieldContext_InspectionItem_subjectBureau(ctx, field)
+	case "entityTypes":
+		return ec.fieldContext_InspectionItem_entityTypes(ctx, field)
+	case "methods":
+		return ec.fieldContext_InspectionItem_methods(ctx, field)
+	case "ratioBasisPoints":
+		return ec.fieldContext_InspectionItem_ratioBasisPoints(ctx, field)
+	case "frequencyPerYear":
+		return ec.fieldContext_InspectionItem_frequencyPerYear(ctx, field)
+	case "qualifications":
+		return ec.fieldContext_InspectionItem_qualifications(ctx, field)
+	case "checklist":
+		return ec.fieldContext_InspectionItem_checklist(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_InspectionItem_validFrom(ctx, field)
+	case "validTo":
+		return ec.fieldContext_InspectionItem_validTo(ctx, field)
+	case "changedBy":
+		return ec.fieldContext_InspectionItem_changedBy(ctx, field)
+	case "versions":
+		return ec.fieldContext_InspectionItem_versions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionItem", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionItemConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InspectionItemConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InspectionItemConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectionItemConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionItemConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionItemEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_InspectionItemEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_InspectionItemEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionItemEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Inspector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Inspector_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Inspector_name(ctx, field)
+	case "unit":
+		return ec.fieldContext_Inspector_unit(ctx, field)
+	case "certificateNumber":
+		return ec.fieldContext_Inspector_certificateNumber(ctx, field)
+	case "certificateIssuedOn":
+		return ec.fieldContext_Inspector_certificateIssuedOn(ctx, field)
+	case "certificateExpiresOn":
+		return ec.fieldContext_Inspector_certificateExpiresOn(ctx, field)
+	case "qualifications":
+		return ec.fieldContext_Inspector_qualifications(ctx, field)
+	case "status":
+		return ec.fieldContext_Inspector_status(ctx, field)
+	case "user":
+		return ec.fieldContext_Inspector_user(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Inspector_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Inspector_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Inspector_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Inspector", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectorConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InspectorConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InspectorConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectorConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectorConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectorEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_InspectorEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_InspectorEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectorEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "user":
@@ -1198,6 +3245,14 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_RecordConflictPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conflict":
+		return ec.fieldContext_RecordConflictPayload_conflict(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordConflictPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Region(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -1206,6 +3261,132 @@ func (ec *executionContext) childFields_Region(ctx context.Context, field graphq
 		return ec.fieldContext_Region_name(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Region", field.Name)
+}
+
+func (ec *executionContext) childFields_RiskClassCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "riskClass":
+		return ec.fieldContext_RiskClassCount_riskClass(ctx, field)
+	case "count":
+		return ec.fieldContext_RiskClassCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RiskClassCount", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_RosterCounts_total(ctx, field)
+	case "focus":
+		return ec.fieldContext_RosterCounts_focus(ctx, field)
+	case "byStatus":
+		return ec.fieldContext_RosterCounts_byStatus(ctx, field)
+	case "byRiskClass":
+		return ec.fieldContext_RosterCounts_byRiskClass(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterEntity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entity":
+		return ec.fieldContext_RosterEntity_entity(ctx, field)
+	case "entry":
+		return ec.fieldContext_RosterEntity_entry(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterEntity", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterEntityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RosterEntityConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_RosterEntityConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RosterEntityConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterEntityConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterEntityEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_RosterEntityEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RosterEntityEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterEntityEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_RosterEntry_bureau(ctx, field)
+	case "entityCode":
+		return ec.fieldContext_RosterEntry_entityCode(ctx, field)
+	case "version":
+		return ec.fieldContext_RosterEntry_version(ctx, field)
+	case "entityType":
+		return ec.fieldContext_RosterEntry_entityType(ctx, field)
+	case "licenceType":
+		return ec.fieldContext_RosterEntry_licenceType(ctx, field)
+	case "licenceNumber":
+		return ec.fieldContext_RosterEntry_licenceNumber(ctx, field)
+	case "unit":
+		return ec.fieldContext_RosterEntry_unit(ctx, field)
+	case "status":
+		return ec.fieldContext_RosterEntry_status(ctx, field)
+	case "statusSince":
+		return ec.fieldContext_RosterEntry_statusSince(ctx, field)
+	case "riskClass":
+		return ec.fieldContext_RosterEntry_riskClass(ctx, field)
+	case "riskClassSince":
+		return ec.fieldContext_RosterEntry_riskClassSince(ctx, field)
+	case "abnormalOperations":
+		return ec.fieldContext_RosterEntry_abnormalOperations(ctx, field)
+	case "abnormalOperationsSince":
+		return ec.fieldContext_RosterEntry_abnormalOperationsSince(ctx, field)
+	case "seriousViolation":
+		return ec.fieldContext_RosterEntry_seriousViolation(ctx, field)
+	case "seriousViolationSince":
+		return ec.fieldContext_RosterEntry_seriousViolationSince(ctx, field)
+	case "complaints":
+		return ec.fieldContext_RosterEntry_complaints(ctx, field)
+	case "complaintsSince":
+		return ec.fieldContext_RosterEntry_complaintsSince(ctx, field)
+	case "lastPenaltyDate":
+		return ec.fieldContext_RosterEntry_lastPenaltyDate(ctx, field)
+	case "focus":
+		return ec.fieldContext_RosterEntry_focus(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_RosterEntry_validFrom(ctx, field)
+	case "validTo":
+		return ec.fieldContext_RosterEntry_validTo(ctx, field)
+	case "changedBy":
+		return ec.fieldContext_RosterEntry_changedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_SaveInspectionItemPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "item":
+		return ec.fieldContext_SaveInspectionItemPayload_item(ctx, field)
+	case "changed":
+		return ec.fieldContext_SaveInspectionItemPayload_changed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SaveInspectionItemPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SaveInspectorPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inspector":
+		return ec.fieldContext_SaveInspectorPayload_inspector(ctx, field)
+	case "changed":
+		return ec.fieldContext_SaveInspectorPayload_changed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SaveInspectorPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SetMemberRolesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1236,6 +3417,16 @@ func (ec *executionContext) childFields_SignOutPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SignOutPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_StatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_StatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1246,6 +3437,14 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_displayName(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_WithdrawConflictPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conflict":
+		return ec.fieldContext_WithdrawConflictPayload_conflict(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WithdrawConflictPayload", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1378,6 +3577,90 @@ func (ec *executionContext) field_Mutation_addMember_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_declareConflict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeclareConflictInput, error) {
+			return ec.unmarshalNDeclareConflictInput2shuangsuijiᚋgraphᚋmodelᚐDeclareConflictInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importRoster_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ImportRosterInput, error) {
+			return ec.unmarshalNImportRosterInput2shuangsuijiᚋgraphᚋmodelᚐImportRosterInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordConflict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordConflictInput, error) {
+			return ec.unmarshalNRecordConflictInput2shuangsuijiᚋgraphᚋmodelᚐRecordConflictInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveEntity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SaveEntityInput, error) {
+			return ec.unmarshalNSaveEntityInput2shuangsuijiᚋgraphᚋmodelᚐSaveEntityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveInspectionItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SaveInspectionItemInput, error) {
+			return ec.unmarshalNSaveInspectionItemInput2shuangsuijiᚋgraphᚋmodelᚐSaveInspectionItemInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveInspector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SaveInspectorInput, error) {
+			return ec.unmarshalNSaveInspectorInput2shuangsuijiᚋgraphᚋmodelᚐSaveInspectorInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setMemberRoles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1398,6 +3681,20 @@ func (ec *executionContext) field_Mutation_signIn_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignInInput, error) {
 			return ec.unmarshalNSignInInput2shuangsuijiᚋgraphᚋmodelᚐSignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawConflict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawConflictInput, error) {
+			return ec.unmarshalNWithdrawConflictInput2shuangsuijiᚋgraphᚋmodelᚐWithdrawConflictInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -1450,6 +3747,184 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_conflicts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ConflictFilter, error) {
+			return ec.unmarshalOConflictFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐConflictFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_entity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_expiringCertificates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "within",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["within"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspectionItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspectionItems_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.InspectionItemFilter, error) {
+			return ec.unmarshalOInspectionItemFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐInspectionItemFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspectors_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.InspectorFilter, error) {
+			return ec.unmarshalOInspectorFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐInspectorFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1477,6 +3952,80 @@ func (ec *executionContext) field_Query_members_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_rosterCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.EntityFilter, error) {
+			return ec.unmarshalOEntityFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_rosterEntities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.EntityFilter, error) {
+			return ec.unmarshalOEntityFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_rosterEntryHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -2123,6 +4672,1736 @@ func (ec *executionContext) fieldContext_Bureau_region(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Conflict_id(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conflict", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Conflict_inspector(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_inspector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conflict().Inspector(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Inspector) graphql.Marshaler {
+			return ec.marshalNInspector2ᚖshuangsuijiᚋinternalᚋrosterᚐInspector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_inspector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conflict",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conflict_entityCode(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conflict", field, false, false, "String")
+}
+
+func (ec *executionContext) _Conflict_entityName(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_entityName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_entityName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conflict", field, false, false, "String")
+}
+
+func (ec *executionContext) _Conflict_reason(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conflict", field, false, false, "String")
+}
+
+func (ec *executionContext) _Conflict_declaredBy(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_declaredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conflict().DeclaredBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ConflictSource) graphql.Marshaler {
+			return ec.marshalNConflictSource2shuangsuijiᚋgraphᚋmodelᚐConflictSource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_declaredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conflict", field, true, true, "ConflictSource")
+}
+
+func (ec *executionContext) _Conflict_recordedBy(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conflict().RecordedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖshuangsuijiᚋinternalᚋaccountᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conflict",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conflict_createdAt(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conflict", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Conflict_withdrawnAt(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_withdrawnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_withdrawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conflict", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Conflict_withdrawnBy(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conflict_withdrawnBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conflict().WithdrawnBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖshuangsuijiᚋinternalᚋaccountᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conflict_withdrawnBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conflict",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Conflict]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[roster.Conflict]) graphql.Marshaler {
+			return ec.marshalNConflictEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConflictEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Conflict]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Conflict) graphql.Marshaler {
+			return ec.marshalNConflict2ᚕshuangsuijiᚋinternalᚋrosterᚐConflictᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conflict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Conflict]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Conflict]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v roster.Conflict) graphql.Marshaler {
+			return ec.marshalNConflict2shuangsuijiᚋinternalᚋrosterᚐConflict(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConflictEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conflict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConflictEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Conflict]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeclareConflictPayload_conflict(ctx context.Context, field graphql.CollectedField, obj *model.DeclareConflictPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeclareConflictPayload_conflict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conflict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Conflict) graphql.Marshaler {
+			return ec.marshalNConflict2ᚖshuangsuijiᚋinternalᚋrosterᚐConflict(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeclareConflictPayload_conflict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeclareConflictPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conflict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_code(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Entity_codeKind(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_codeKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Entity().CodeKind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EntityCodeKind) graphql.Marshaler {
+			return ec.marshalNEntityCodeKind2shuangsuijiᚋgraphᚋmodelᚐEntityCodeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_codeKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entity", field, true, true, "EntityCodeKind")
+}
+
+func (ec *executionContext) _Entity_name(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Entity_legalRepresentative(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_legalRepresentative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LegalRepresentative, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_legalRepresentative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Entity_address(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entity", field, false, false, "String")
+}
+
+func (ec *executionContext) _Entity_version(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Entity_validFrom(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_validFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Entity_entries(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Entity().Entries(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Entry) graphql.Marshaler {
+			return ec.marshalNRosterEntry2ᚕshuangsuijiᚋinternalᚋrosterᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportRosterPayload_kind(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRosterPayload_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportRosterPayload().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RosterKind) graphql.Marshaler {
+			return ec.marshalNRosterKind2shuangsuijiᚋgraphᚋmodelᚐRosterKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRosterPayload_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRosterPayload", field, true, true, "RosterKind")
+}
+
+func (ec *executionContext) _ImportRosterPayload_rows(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRosterPayload_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRosterPayload_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRosterPayload_created(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRosterPayload_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRosterPayload_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRosterPayload_updated(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRosterPayload_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRosterPayload_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRosterPayload_unchanged(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRosterPayload_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRosterPayload_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRosterPayload_dryRun(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRosterPayload_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRosterPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InspectionItem_code(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionItem_version(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionItem_name(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionItem_legalBasis(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_legalBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LegalBasis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_legalBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionItem_subjectBureau(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_subjectBureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectBureau, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_subjectBureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionItem_entityTypes(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_entityTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_entityTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionItem_methods(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_methods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Methods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_methods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionItem_ratioBasisPoints(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_ratioBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionItem().RatioBasisPoints(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_ratioBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, true, true, "Int")
+}
+
+func (ec *executionContext) _InspectionItem_frequencyPerYear(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_frequencyPerYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionItem().FrequencyPerYear(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_frequencyPerYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, true, true, "Int")
+}
+
+func (ec *executionContext) _InspectionItem_qualifications(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_qualifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Qualifications, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_qualifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionItem_checklist(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_checklist(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checklist, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_checklist(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionItem_validFrom(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_validFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionItem_validTo(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_validTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_validTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionItem_changedBy(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_changedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionItem().ChangedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖshuangsuijiᚋinternalᚋaccountᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_changedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionItem_versions(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionItem().Versions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Item) graphql.Marshaler {
+			return ec.marshalNInspectionItem2ᚕshuangsuijiᚋinternalᚋrosterᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionItemConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Item]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItemConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[roster.Item]) graphql.Marshaler {
+			return ec.marshalNInspectionItemEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItemConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionItemConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionItemEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionItemConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Item]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItemConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Item) graphql.Marshaler {
+			return ec.marshalNInspectionItem2ᚕshuangsuijiᚋinternalᚋrosterᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItemConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionItemConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionItemConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Item]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItemConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItemConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionItemConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionItemEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Item]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItemEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v roster.Item) graphql.Marshaler {
+			return ec.marshalNInspectionItem2shuangsuijiᚋinternalᚋrosterᚐItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItemEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionItemEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionItemEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Item]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItemEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItemEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItemEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _Inspector_id(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Inspector_name(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "String")
+}
+
+func (ec *executionContext) _Inspector_unit(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "String")
+}
+
+func (ec *executionContext) _Inspector_certificateNumber(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_certificateNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CertificateNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_certificateNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "String")
+}
+
+func (ec *executionContext) _Inspector_certificateIssuedOn(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_certificateIssuedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_certificateIssuedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Inspector_certificateExpiresOn(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_certificateExpiresOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_certificateExpiresOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Inspector_qualifications(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_qualifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Qualifications, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_qualifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "String")
+}
+
+func (ec *executionContext) _Inspector_status(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Inspector().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.InspectorStatus) graphql.Marshaler {
+			return ec.marshalNInspectorStatus2shuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, true, true, "InspectorStatus")
+}
+
+func (ec *executionContext) _Inspector_user(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Inspector().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖshuangsuijiᚋinternalᚋaccountᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Inspector",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Inspector_createdAt(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Inspector_updatedAt(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Inspector_updatedBy(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Inspector().UpdatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖshuangsuijiᚋinternalᚋaccountᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Inspector",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Inspector]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectorConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[roster.Inspector]) graphql.Marshaler {
+			return ec.marshalNInspectorEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectorConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectorConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectorEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectorConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Inspector]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectorConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Inspector) graphql.Marshaler {
+			return ec.marshalNInspector2ᚕshuangsuijiᚋinternalᚋrosterᚐInspectorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectorConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectorConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectorConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Inspector]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectorConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectorConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectorConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectorEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Inspector]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectorEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v roster.Inspector) graphql.Marshaler {
+			return ec.marshalNInspector2shuangsuijiᚋinternalᚋrosterᚐInspector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectorEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectorEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectorEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Inspector]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectorEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectorEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectorEdge", field, false, false, "String")
+}
+
 func (ec *executionContext) _Me_user(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2667,6 +6946,314 @@ func (ec *executionContext) fieldContext_Mutation_setMemberRoles(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_saveInspector(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveInspector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveInspector(ctx, fc.Args["input"].(model.SaveInspectorInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SaveInspectorPayload) graphql.Marshaler {
+			return ec.marshalNSaveInspectorPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐSaveInspectorPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveInspector(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SaveInspectorPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveInspector_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declareConflict(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declareConflict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclareConflict(ctx, fc.Args["input"].(model.DeclareConflictInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeclareConflictPayload) graphql.Marshaler {
+			return ec.marshalNDeclareConflictPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDeclareConflictPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declareConflict(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeclareConflictPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declareConflict_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordConflict(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordConflict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordConflict(ctx, fc.Args["input"].(model.RecordConflictInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordConflictPayload) graphql.Marshaler {
+			return ec.marshalNRecordConflictPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordConflictPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordConflict(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordConflictPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordConflict_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawConflict(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawConflict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawConflict(ctx, fc.Args["input"].(model.WithdrawConflictInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WithdrawConflictPayload) graphql.Marshaler {
+			return ec.marshalNWithdrawConflictPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWithdrawConflictPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawConflict(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WithdrawConflictPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawConflict_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveInspectionItem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveInspectionItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveInspectionItem(ctx, fc.Args["input"].(model.SaveInspectionItemInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SaveInspectionItemPayload) graphql.Marshaler {
+			return ec.marshalNSaveInspectionItemPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐSaveInspectionItemPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveInspectionItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SaveInspectionItemPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveInspectionItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveEntity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveEntity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveEntity(ctx, fc.Args["input"].(model.SaveEntityInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.ImportResult) graphql.Marshaler {
+			return ec.marshalNImportRosterPayload2ᚖshuangsuijiᚋinternalᚋrosterᚐImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveEntity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRosterPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveEntity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importRoster(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importRoster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportRoster(ctx, fc.Args["input"].(model.ImportRosterInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.ImportResult) graphql.Marshaler {
+			return ec.marshalNImportRosterPayload2ᚖshuangsuijiᚋinternalᚋrosterᚐImportResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importRoster(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRosterPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importRoster_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *page.Info) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2911,6 +7498,446 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_inspectors(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Inspectors(ctx, fc.Args["filter"].(*model.InspectorFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Inspector]) graphql.Marshaler {
+			return ec.marshalNInspectorConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectors(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectorConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectors_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_expiringCertificates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_expiringCertificates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExpiringCertificates(ctx, fc.Args["within"].(*int), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Inspector]) graphql.Marshaler {
+			return ec.marshalNInspectorConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_expiringCertificates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectorConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_expiringCertificates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspector(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Inspector(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Inspector) graphql.Marshaler {
+			return ec.marshalNInspector2ᚖshuangsuijiᚋinternalᚋrosterᚐInspector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspector(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspector(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspector_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conflicts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conflicts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Conflicts(ctx, fc.Args["filter"].(*model.ConflictFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Conflict]) graphql.Marshaler {
+			return ec.marshalNConflictConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conflicts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConflictConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conflicts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionItems(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectionItems(ctx, fc.Args["filter"].(*model.InspectionItemFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Item]) graphql.Marshaler {
+			return ec.marshalNInspectionItemConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionItems(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionItemConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectionItems_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionItem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectionItem(ctx, fc.Args["code"].(string), fc.Args["version"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Item) graphql.Marshaler {
+			return ec.marshalNInspectionItem2ᚖshuangsuijiᚋinternalᚋrosterᚐItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectionItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_rosterEntities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_rosterEntities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RosterEntities(ctx, fc.Args["filter"].(*model.EntityFilter), fc.Args["asOf"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.RosterEntity]) graphql.Marshaler {
+			return ec.marshalNRosterEntityConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_rosterEntities(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntityConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_rosterEntities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_entity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Entity(ctx, fc.Args["code"].(string), fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Entity) graphql.Marshaler {
+			return ec.marshalNEntity2ᚖshuangsuijiᚋinternalᚋrosterᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_entity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Entity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_entity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_rosterCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_rosterCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RosterCounts(ctx, fc.Args["filter"].(*model.EntityFilter), fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Counts) graphql.Marshaler {
+			return ec.marshalNRosterCounts2ᚖshuangsuijiᚋinternalᚋrosterᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_rosterCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterCounts(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_rosterCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_rosterEntryHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_rosterEntryHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RosterEntryHistory(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Entry) graphql.Marshaler {
+			return ec.marshalNRosterEntry2ᚕshuangsuijiᚋinternalᚋrosterᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_rosterEntryHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_rosterEntryHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2987,6 +8014,38 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordConflictPayload_conflict(ctx context.Context, field graphql.CollectedField, obj *model.RecordConflictPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConflictPayload_conflict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conflict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Conflict) graphql.Marshaler {
+			return ec.marshalNConflict2ᚖshuangsuijiᚋinternalᚋrosterᚐConflict(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConflictPayload_conflict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordConflictPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conflict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Region_code(ctx context.Context, field graphql.CollectedField, obj *bureau.Region) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3031,6 +8090,1011 @@ func (ec *executionContext) _Region_name(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Region_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Region", field, false, false, "String")
+}
+
+func (ec *executionContext) _RiskClassCount_riskClass(ctx context.Context, field graphql.CollectedField, obj *model.RiskClassCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskClassCount_riskClass(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskClass, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RiskClass) graphql.Marshaler {
+			return ec.marshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RiskClassCount_riskClass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskClassCount", field, false, false, "RiskClass")
+}
+
+func (ec *executionContext) _RiskClassCount_count(ctx context.Context, field graphql.CollectedField, obj *model.RiskClassCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RiskClassCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RiskClassCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RiskClassCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterCounts_total(ctx context.Context, field graphql.CollectedField, obj *roster.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterCounts_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterCounts_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterCounts_focus(ctx context.Context, field graphql.CollectedField, obj *roster.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterCounts_focus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Focus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterCounts_focus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterCounts_byStatus(ctx context.Context, field graphql.CollectedField, obj *roster.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterCounts_byStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterCounts().ByStatus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.StatusCount) graphql.Marshaler {
+			return ec.marshalNStatusCount2ᚕshuangsuijiᚋgraphᚋmodelᚐStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterCounts_byStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterCounts",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterCounts_byRiskClass(ctx context.Context, field graphql.CollectedField, obj *roster.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterCounts_byRiskClass(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterCounts().ByRiskClass(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RiskClassCount) graphql.Marshaler {
+			return ec.marshalNRiskClassCount2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterCounts_byRiskClass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterCounts",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RiskClassCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntity_entity(ctx context.Context, field graphql.CollectedField, obj *roster.RosterEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntity_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v roster.Entity) graphql.Marshaler {
+			return ec.marshalNEntity2shuangsuijiᚋinternalᚋrosterᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntity_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Entity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntity_entry(ctx context.Context, field graphql.CollectedField, obj *roster.RosterEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntity_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v roster.Entry) graphql.Marshaler {
+			return ec.marshalNRosterEntry2shuangsuijiᚋinternalᚋrosterᚐEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntity_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.RosterEntity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntityConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[roster.RosterEntity]) graphql.Marshaler {
+			return ec.marshalNRosterEntityEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntityConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntityEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntityConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.RosterEntity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntityConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.RosterEntity) graphql.Marshaler {
+			return ec.marshalNRosterEntity2ᚕshuangsuijiᚋinternalᚋrosterᚐRosterEntityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntityConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntityConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntityConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.RosterEntity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntityConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntityConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntityEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.RosterEntity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntityEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v roster.RosterEntity) graphql.Marshaler {
+			return ec.marshalNRosterEntity2shuangsuijiᚋinternalᚋrosterᚐRosterEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntityEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntityEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.RosterEntity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntityEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntityEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntityEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterEntry_bureau(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterEntry().Bureau(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Bureau) graphql.Marshaler {
+			return ec.marshalNBureau2ᚖshuangsuijiᚋinternalᚋbureauᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntry_entityCode(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterEntry_version(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterEntry_entityType(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_entityType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_entityType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterEntry_licenceType(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_licenceType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LicenceType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_licenceType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterEntry_licenceNumber(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_licenceNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LicenceNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_licenceNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterEntry_unit(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterEntry_status(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterEntry().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EntityStatus) graphql.Marshaler {
+			return ec.marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, true, true, "EntityStatus")
+}
+
+func (ec *executionContext) _RosterEntry_statusSince(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_statusSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_statusSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RosterEntry_riskClass(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_riskClass(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterEntry().RiskClass(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RiskClass) graphql.Marshaler {
+			return ec.marshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_riskClass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, true, true, "RiskClass")
+}
+
+func (ec *executionContext) _RosterEntry_riskClassSince(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_riskClassSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskClassSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_riskClassSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RosterEntry_abnormalOperations(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_abnormalOperations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AbnormalOperations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_abnormalOperations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RosterEntry_abnormalOperationsSince(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_abnormalOperationsSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AbnormalOperationsSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_abnormalOperationsSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RosterEntry_seriousViolation(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_seriousViolation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeriousViolation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_seriousViolation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RosterEntry_seriousViolationSince(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_seriousViolationSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeriousViolationSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_seriousViolationSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RosterEntry_complaints(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_complaints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complaints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_complaints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterEntry_complaintsSince(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_complaintsSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComplaintsSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_complaintsSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RosterEntry_lastPenaltyDate(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_lastPenaltyDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastPenaltyDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_lastPenaltyDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RosterEntry_focus(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_focus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterEntry().Focus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_focus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _RosterEntry_validFrom(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_validFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RosterEntry_validTo(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_validTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_validTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RosterEntry_changedBy(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntry_changedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RosterEntry().ChangedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖshuangsuijiᚋinternalᚋaccountᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntry_changedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SaveInspectionItemPayload_item(ctx context.Context, field graphql.CollectedField, obj *model.SaveInspectionItemPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SaveInspectionItemPayload_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Item) graphql.Marshaler {
+			return ec.marshalNInspectionItem2ᚖshuangsuijiᚋinternalᚋrosterᚐItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SaveInspectionItemPayload_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SaveInspectionItemPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SaveInspectionItemPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.SaveInspectionItemPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SaveInspectionItemPayload_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SaveInspectionItemPayload_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SaveInspectionItemPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SaveInspectorPayload_inspector(ctx context.Context, field graphql.CollectedField, obj *model.SaveInspectorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SaveInspectorPayload_inspector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inspector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Inspector) graphql.Marshaler {
+			return ec.marshalNInspector2ᚖshuangsuijiᚋinternalᚋrosterᚐInspector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SaveInspectorPayload_inspector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SaveInspectorPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SaveInspectorPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.SaveInspectorPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SaveInspectorPayload_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SaveInspectorPayload_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SaveInspectorPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SetMemberRolesPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.SetMemberRolesPayload) (ret graphql.Marshaler) {
@@ -3166,6 +9230,52 @@ func (ec *executionContext) fieldContext_SignOutPayload_signedOut(_ context.Cont
 	return graphql.NewScalarFieldContext("SignOutPayload", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.EntityStatus) graphql.Marshaler {
+			return ec.marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "EntityStatus")
+}
+
+func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3233,6 +9343,38 @@ func (ec *executionContext) _User_displayName(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_User_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _WithdrawConflictPayload_conflict(ctx context.Context, field graphql.CollectedField, obj *model.WithdrawConflictPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WithdrawConflictPayload_conflict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conflict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Conflict) graphql.Marshaler {
+			return ec.marshalNConflict2ᚖshuangsuijiᚋinternalᚋrosterᚐConflict(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WithdrawConflictPayload_conflict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WithdrawConflictPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conflict(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -4448,6 +10590,370 @@ func UnmarshalAuditFilter(ctx context.Context, raw any) (model.AuditFilter, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputConflictFilter(ctx context.Context, obj any) (model.ConflictFilter, error) {
+	var it model.ConflictFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"inspectorId", "entityCode", "includeWithdrawn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inspectorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectorId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectorID = data
+		case "entityCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityCode = data
+		case "includeWithdrawn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includeWithdrawn"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncludeWithdrawn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConflictFilter unmarshals raw into the ConflictFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConflictFilter(ctx context.Context, raw any) (model.ConflictFilter, error) {
+	var out model.ConflictFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConflictFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeclareConflictInput(ctx context.Context, obj any) (model.DeclareConflictInput, error) {
+	var it model.DeclareConflictInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"entityCode", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "entityCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityCode = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeclareConflictInput unmarshals raw into the DeclareConflictInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeclareConflictInput(ctx context.Context, raw any) (model.DeclareConflictInput, error) {
+	var out model.DeclareConflictInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeclareConflictInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEntityFilter(ctx context.Context, obj any) (model.EntityFilter, error) {
+	var it model.EntityFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "riskClass", "entityType", "unit", "focus", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOEntityStatus2ᚕshuangsuijiᚋgraphᚋmodelᚐEntityStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "riskClass":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskClass"))
+			data, err := ec.unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskClass = data
+		case "entityType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityType = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		case "focus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focus"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Focus = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEntityFilter unmarshals raw into the EntityFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEntityFilter(ctx context.Context, raw any) (model.EntityFilter, error) {
+	var out model.EntityFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EntityFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputImportRosterInput(ctx context.Context, obj any) (model.ImportRosterInput, error) {
+	var it model.ImportRosterInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "file", "dryRun"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNRosterKind2shuangsuijiᚋgraphᚋmodelᚐRosterKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportRosterInput unmarshals raw into the ImportRosterInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportRosterInput(ctx context.Context, raw any) (model.ImportRosterInput, error) {
+	var out model.ImportRosterInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportRosterInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInspectionItemFilter(ctx context.Context, obj any) (model.InspectionItemFilter, error) {
+	var it model.InspectionItemFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"search", "entityType", "qualification"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		case "entityType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityType = data
+		case "qualification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("qualification"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Qualification = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInspectionItemFilter unmarshals raw into the InspectionItemFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInspectionItemFilter(ctx context.Context, raw any) (model.InspectionItemFilter, error) {
+	var out model.InspectionItemFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InspectionItemFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInspectorFilter(ctx context.Context, obj any) (model.InspectorFilter, error) {
+	var it model.InspectorFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "unit", "search", "qualification", "certificateExpiresBefore"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOInspectorStatus2ᚕshuangsuijiᚋgraphᚋmodelᚐInspectorStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = data
+		case "qualification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("qualification"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Qualification = data
+		case "certificateExpiresBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificateExpiresBefore"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CertificateExpiresBefore = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInspectorFilter unmarshals raw into the InspectorFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInspectorFilter(ctx context.Context, raw any) (model.InspectorFilter, error) {
+	var out model.InspectorFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InspectorFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMemberFilter(ctx context.Context, obj any) (bureau.MemberFilter, error) {
 	var it bureau.MemberFilter
 	if obj == nil {
@@ -4496,6 +11002,398 @@ func (ec *executionContext) unmarshalInputMemberFilter(ctx context.Context, obj 
 func UnmarshalMemberFilter(ctx context.Context, raw any) (bureau.MemberFilter, error) {
 	var out bureau.MemberFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MemberFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordConflictInput(ctx context.Context, obj any) (model.RecordConflictInput, error) {
+	var it model.RecordConflictInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"inspectorId", "entityCode", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inspectorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectorId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectorID = data
+		case "entityCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityCode = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordConflictInput unmarshals raw into the RecordConflictInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordConflictInput(ctx context.Context, raw any) (model.RecordConflictInput, error) {
+	var out model.RecordConflictInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordConflictInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSaveEntityInput(ctx context.Context, obj any) (model.SaveEntityInput, error) {
+	var it model.SaveEntityInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"uscc", "name", "legalRepresentative", "address", "entityType", "licenceType", "licenceNumber", "unit", "riskClass", "status", "abnormalOperations", "seriousViolation", "complaints", "lastPenaltyDate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "uscc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("uscc"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Uscc = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "legalRepresentative":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepresentative"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalRepresentative = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "entityType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityType = data
+		case "licenceType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("licenceType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LicenceType = data
+		case "licenceNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("licenceNumber"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LicenceNumber = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		case "riskClass":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskClass"))
+			data, err := ec.unmarshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskClass = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOEntityStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "abnormalOperations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("abnormalOperations"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AbnormalOperations = data
+		case "seriousViolation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seriousViolation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeriousViolation = data
+		case "complaints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("complaints"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Complaints = data
+		case "lastPenaltyDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastPenaltyDate"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastPenaltyDate = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSaveEntityInput unmarshals raw into the SaveEntityInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSaveEntityInput(ctx context.Context, raw any) (model.SaveEntityInput, error) {
+	var out model.SaveEntityInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveEntityInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSaveInspectionItemInput(ctx context.Context, obj any) (model.SaveInspectionItemInput, error) {
+	var it model.SaveInspectionItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "name", "legalBasis", "subjectBureau", "entityTypes", "methods", "ratioBasisPoints", "frequencyPerYear", "qualifications", "checklist"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "legalBasis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasis = data
+		case "subjectBureau":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectBureau"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectBureau = data
+		case "entityTypes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityTypes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityTypes = data
+		case "methods":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("methods"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Methods = data
+		case "ratioBasisPoints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratioBasisPoints"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatioBasisPoints = data
+		case "frequencyPerYear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frequencyPerYear"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FrequencyPerYear = data
+		case "qualifications":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("qualifications"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Qualifications = data
+		case "checklist":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("checklist"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Checklist = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSaveInspectionItemInput unmarshals raw into the SaveInspectionItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSaveInspectionItemInput(ctx context.Context, raw any) (model.SaveInspectionItemInput, error) {
+	var out model.SaveInspectionItemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveInspectionItemInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSaveInspectorInput(ctx context.Context, obj any) (model.SaveInspectorInput, error) {
+	var it model.SaveInspectorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "certificateNumber", "unit", "certificateIssuedOn", "certificateExpiresOn", "qualifications", "status", "username"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "certificateNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificateNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CertificateNumber = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		case "certificateIssuedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificateIssuedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CertificateIssuedOn = data
+		case "certificateExpiresOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificateExpiresOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CertificateExpiresOn = data
+		case "qualifications":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("qualifications"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Qualifications = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOInspectorStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "username":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("username"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Username = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSaveInspectorInput unmarshals raw into the SaveInspectorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSaveInspectorInput(ctx context.Context, raw any) (model.SaveInspectorInput, error) {
+	var out model.SaveInspectorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveInspectorInput", raw, &out)
 	return out, err
 }
 
@@ -4594,6 +11492,48 @@ func (ec *executionContext) unmarshalInputSignInInput(ctx context.Context, obj a
 func UnmarshalSignInInput(ctx context.Context, raw any) (model.SignInInput, error) {
 	var out model.SignInInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWithdrawConflictInput(ctx context.Context, obj any) (model.WithdrawConflictInput, error) {
+	var it model.WithdrawConflictInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawConflictInput unmarshals raw into the WithdrawConflictInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawConflictInput(ctx context.Context, raw any) (model.WithdrawConflictInput, error) {
+	var out model.WithdrawConflictInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawConflictInput", raw, &out)
 	return out, err
 }
 
@@ -4841,6 +11781,691 @@ func (ec *executionContext) _Bureau(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Bureau_region(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conflictImplementors = []string{"Conflict"}
+
+func (ec *executionContext) _Conflict(ctx context.Context, sel ast.SelectionSet, obj *roster.Conflict) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conflictImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Conflict")
+		case "id":
+			out.Values[i] = ec._Conflict_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inspector":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conflict_inspector(ctx, field, obj)
+				})
+		case "entityCode":
+			out.Values[i] = ec._Conflict_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityName":
+			out.Values[i] = ec._Conflict_entityName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Conflict_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "declaredBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conflict_declaredBy(ctx, field, obj)
+				})
+		case "recordedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conflict_recordedBy(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Conflict_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawnAt":
+			out.Values[i] = ec._Conflict_withdrawnAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawnBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conflict_withdrawnBy(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conflictConnectionImplementors = []string{"ConflictConnection"}
+
+func (ec *executionContext) _ConflictConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[roster.Conflict]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conflictConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConflictConnection")
+		case "edges":
+			out.Values[i] = ec._ConflictConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ConflictConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ConflictConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conflictEdgeImplementors = []string{"ConflictEdge"}
+
+func (ec *executionContext) _ConflictEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[roster.Conflict]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conflictEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConflictEdge")
+		case "node":
+			out.Values[i] = ec._ConflictEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ConflictEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var declareConflictPayloadImplementors = []string{"DeclareConflictPayload"}
+
+func (ec *executionContext) _DeclareConflictPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeclareConflictPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, declareConflictPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeclareConflictPayload")
+		case "conflict":
+			out.Values[i] = ec._DeclareConflictPayload_conflict(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var entityImplementors = []string{"Entity"}
+
+func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, obj *roster.Entity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Entity")
+		case "code":
+			out.Values[i] = ec._Entity_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "codeKind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_codeKind(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._Entity_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "legalRepresentative":
+			out.Values[i] = ec._Entity_legalRepresentative(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "address":
+			out.Values[i] = ec._Entity_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._Entity_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "validFrom":
+			out.Values[i] = ec._Entity_validFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_entries(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importRosterPayloadImplementors = []string{"ImportRosterPayload"}
+
+func (ec *executionContext) _ImportRosterPayload(ctx context.Context, sel ast.SelectionSet, obj *roster.ImportResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importRosterPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportRosterPayload")
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportRosterPayload_kind(ctx, field, obj)
+				})
+		case "rows":
+			out.Values[i] = ec._ImportRosterPayload_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "created":
+			out.Values[i] = ec._ImportRosterPayload_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updated":
+			out.Values[i] = ec._ImportRosterPayload_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unchanged":
+			out.Values[i] = ec._ImportRosterPayload_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dryRun":
+			out.Values[i] = ec._ImportRosterPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionItemImplementors = []string{"InspectionItem"}
+
+func (ec *executionContext) _InspectionItem(ctx context.Context, sel ast.SelectionSet, obj *roster.Item) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionItem")
+		case "code":
+			out.Values[i] = ec._InspectionItem_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._InspectionItem_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._InspectionItem_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "legalBasis":
+			out.Values[i] = ec._InspectionItem_legalBasis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjectBureau":
+			out.Values[i] = ec._InspectionItem_subjectBureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityTypes":
+			out.Values[i] = ec._InspectionItem_entityTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "methods":
+			out.Values[i] = ec._InspectionItem_methods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ratioBasisPoints":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionItem_ratioBasisPoints(ctx, field, obj)
+				})
+		case "frequencyPerYear":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionItem_frequencyPerYear(ctx, field, obj)
+				})
+		case "qualifications":
+			out.Values[i] = ec._InspectionItem_qualifications(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checklist":
+			out.Values[i] = ec._InspectionItem_checklist(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "validFrom":
+			out.Values[i] = ec._InspectionItem_validFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "validTo":
+			out.Values[i] = ec._InspectionItem_validTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionItem_changedBy(ctx, field, obj)
+				})
+		case "versions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionItem_versions(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionItemConnectionImplementors = []string{"InspectionItemConnection"}
+
+func (ec *executionContext) _InspectionItemConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[roster.Item]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionItemConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionItemConnection")
+		case "edges":
+			out.Values[i] = ec._InspectionItemConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._InspectionItemConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InspectionItemConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionItemEdgeImplementors = []string{"InspectionItemEdge"}
+
+func (ec *executionContext) _InspectionItemEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[roster.Item]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionItemEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionItemEdge")
+		case "node":
+			out.Values[i] = ec._InspectionItemEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._InspectionItemEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectorImplementors = []string{"Inspector"}
+
+func (ec *executionContext) _Inspector(ctx context.Context, sel ast.SelectionSet, obj *roster.Inspector) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Inspector")
+		case "id":
+			out.Values[i] = ec._Inspector_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Inspector_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unit":
+			out.Values[i] = ec._Inspector_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "certificateNumber":
+			out.Values[i] = ec._Inspector_certificateNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "certificateIssuedOn":
+			out.Values[i] = ec._Inspector_certificateIssuedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "certificateExpiresOn":
+			out.Values[i] = ec._Inspector_certificateExpiresOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "qualifications":
+			out.Values[i] = ec._Inspector_qualifications(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Inspector_status(ctx, field, obj)
+				})
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Inspector_user(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Inspector_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Inspector_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Inspector_updatedBy(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectorConnectionImplementors = []string{"InspectorConnection"}
+
+func (ec *executionContext) _InspectorConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[roster.Inspector]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectorConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectorConnection")
+		case "edges":
+			out.Values[i] = ec._InspectorConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._InspectorConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InspectorConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectorEdgeImplementors = []string{"InspectorEdge"}
+
+func (ec *executionContext) _InspectorEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[roster.Inspector]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectorEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectorEdge")
+		case "node":
+			out.Values[i] = ec._InspectorEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._InspectorEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5113,6 +12738,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "saveInspector":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveInspector(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declareConflict":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declareConflict(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordConflict":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordConflict(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawConflict":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawConflict(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveInspectionItem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveInspectionItem(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveEntity":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveEntity(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importRoster":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importRoster(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5221,6 +12895,66 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_members(ctx, field)
 				})
+		case "inspectors":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectors(ctx, field)
+				})
+		case "expiringCertificates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_expiringCertificates(ctx, field)
+				})
+		case "inspector":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspector(ctx, field)
+				})
+		case "conflicts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conflicts(ctx, field)
+				})
+		case "inspectionItems":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionItems(ctx, field)
+				})
+		case "inspectionItem":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionItem(ctx, field)
+				})
+		case "rosterEntities":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_rosterEntities(ctx, field)
+				})
+		case "entity":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_entity(ctx, field)
+				})
+		case "rosterCounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_rosterCounts(ctx, field)
+				})
+		case "rosterEntryHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_rosterEntryHistory(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -5234,6 +12968,39 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordConflictPayloadImplementors = []string{"RecordConflictPayload"}
+
+func (ec *executionContext) _RecordConflictPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordConflictPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordConflictPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordConflictPayload")
+		case "conflict":
+			out.Values[i] = ec._RecordConflictPayload_conflict(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -5270,6 +13037,432 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "name":
 			out.Values[i] = ec._Region_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var riskClassCountImplementors = []string{"RiskClassCount"}
+
+func (ec *executionContext) _RiskClassCount(ctx context.Context, sel ast.SelectionSet, obj *model.RiskClassCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, riskClassCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RiskClassCount")
+		case "riskClass":
+			out.Values[i] = ec._RiskClassCount_riskClass(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._RiskClassCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterCountsImplementors = []string{"RosterCounts"}
+
+func (ec *executionContext) _RosterCounts(ctx context.Context, sel ast.SelectionSet, obj *roster.Counts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterCounts")
+		case "total":
+			out.Values[i] = ec._RosterCounts_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "focus":
+			out.Values[i] = ec._RosterCounts_focus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "byStatus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterCounts_byStatus(ctx, field, obj)
+				})
+		case "byRiskClass":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterCounts_byRiskClass(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterEntityImplementors = []string{"RosterEntity"}
+
+func (ec *executionContext) _RosterEntity(ctx context.Context, sel ast.SelectionSet, obj *roster.RosterEntity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterEntity")
+		case "entity":
+			out.Values[i] = ec._RosterEntity_entity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entry":
+			out.Values[i] = ec._RosterEntity_entry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterEntityConnectionImplementors = []string{"RosterEntityConnection"}
+
+func (ec *executionContext) _RosterEntityConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[roster.RosterEntity]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntityConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterEntityConnection")
+		case "edges":
+			out.Values[i] = ec._RosterEntityConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._RosterEntityConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RosterEntityConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterEntityEdgeImplementors = []string{"RosterEntityEdge"}
+
+func (ec *executionContext) _RosterEntityEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[roster.RosterEntity]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntityEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterEntityEdge")
+		case "node":
+			out.Values[i] = ec._RosterEntityEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._RosterEntityEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterEntryImplementors = []string{"RosterEntry"}
+
+func (ec *executionContext) _RosterEntry(ctx context.Context, sel ast.SelectionSet, obj *roster.Entry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterEntry")
+		case "bureau":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterEntry_bureau(ctx, field, obj)
+				})
+		case "entityCode":
+			out.Values[i] = ec._RosterEntry_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._RosterEntry_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityType":
+			out.Values[i] = ec._RosterEntry_entityType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "licenceType":
+			out.Values[i] = ec._RosterEntry_licenceType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "licenceNumber":
+			out.Values[i] = ec._RosterEntry_licenceNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unit":
+			out.Values[i] = ec._RosterEntry_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterEntry_status(ctx, field, obj)
+				})
+		case "statusSince":
+			out.Values[i] = ec._RosterEntry_statusSince(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "riskClass":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterEntry_riskClass(ctx, field, obj)
+				})
+		case "riskClassSince":
+			out.Values[i] = ec._RosterEntry_riskClassSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "abnormalOperations":
+			out.Values[i] = ec._RosterEntry_abnormalOperations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "abnormalOperationsSince":
+			out.Values[i] = ec._RosterEntry_abnormalOperationsSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seriousViolation":
+			out.Values[i] = ec._RosterEntry_seriousViolation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seriousViolationSince":
+			out.Values[i] = ec._RosterEntry_seriousViolationSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "complaints":
+			out.Values[i] = ec._RosterEntry_complaints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "complaintsSince":
+			out.Values[i] = ec._RosterEntry_complaintsSince(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastPenaltyDate":
+			out.Values[i] = ec._RosterEntry_lastPenaltyDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "focus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterEntry_focus(ctx, field, obj)
+				})
+		case "validFrom":
+			out.Values[i] = ec._RosterEntry_validFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "validTo":
+			out.Values[i] = ec._RosterEntry_validTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterEntry_changedBy(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var saveInspectionItemPayloadImplementors = []string{"SaveInspectionItemPayload"}
+
+func (ec *executionContext) _SaveInspectionItemPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SaveInspectionItemPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, saveInspectionItemPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SaveInspectionItemPayload")
+		case "item":
+			out.Values[i] = ec._SaveInspectionItemPayload_item(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._SaveInspectionItemPayload_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var saveInspectorPayloadImplementors = []string{"SaveInspectorPayload"}
+
+func (ec *executionContext) _SaveInspectorPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SaveInspectorPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, saveInspectorPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SaveInspectorPayload")
+		case "inspector":
+			out.Values[i] = ec._SaveInspectorPayload_inspector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._SaveInspectorPayload_changed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5399,6 +13592,44 @@ func (ec *executionContext) _SignOutPayload(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var statusCountImplementors = []string{"StatusCount"}
+
+func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *model.StatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusCount")
+		case "status":
+			out.Values[i] = ec._StatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._StatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *account.User) graphql.Marshaler {
@@ -5422,6 +13653,39 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "displayName":
 			out.Values[i] = ec._User_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var withdrawConflictPayloadImplementors = []string{"WithdrawConflictPayload"}
+
+func (ec *executionContext) _WithdrawConflictPayload(ctx context.Context, sel ast.SelectionSet, obj *model.WithdrawConflictPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, withdrawConflictPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WithdrawConflictPayload")
+		case "conflict":
+			out.Values[i] = ec._WithdrawConflictPayload_conflict(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5901,6 +14165,131 @@ func (ec *executionContext) marshalNBureauKind2shuangsuijiᚋgraphᚋmodelᚐBur
 	return v
 }
 
+func (ec *executionContext) marshalNConflict2shuangsuijiᚋinternalᚋrosterᚐConflict(ctx context.Context, sel ast.SelectionSet, v roster.Conflict) graphql.Marshaler {
+	return ec._Conflict(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConflict2ᚕshuangsuijiᚋinternalᚋrosterᚐConflictᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Conflict) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConflict2shuangsuijiᚋinternalᚋrosterᚐConflict(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConflict2ᚖshuangsuijiᚋinternalᚋrosterᚐConflict(ctx context.Context, sel ast.SelectionSet, v *roster.Conflict) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Conflict!")
+		return graphql.Null
+	}
+	return ec._Conflict(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConflictConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[roster.Conflict]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConflictConnection!")
+		return graphql.Null
+	}
+	return ec._ConflictConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConflictEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[roster.Conflict]) graphql.Marshaler {
+	return ec._ConflictEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConflictEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Conflict]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConflictEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNConflictSource2shuangsuijiᚋgraphᚋmodelᚐConflictSource(ctx context.Context, v any) (model.ConflictSource, error) {
+	var res model.ConflictSource
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConflictSource2shuangsuijiᚋgraphᚋmodelᚐConflictSource(ctx context.Context, sel ast.SelectionSet, v model.ConflictSource) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := model.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalDate(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDeclareConflictInput2shuangsuijiᚋgraphᚋmodelᚐDeclareConflictInput(ctx context.Context, v any) (model.DeclareConflictInput, error) {
+	res, err := ec.unmarshalInputDeclareConflictInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeclareConflictPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDeclareConflictPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeclareConflictPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeclareConflictPayload!")
+		return graphql.Null
+	}
+	return ec._DeclareConflictPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEntity2shuangsuijiᚋinternalᚋrosterᚐEntity(ctx context.Context, sel ast.SelectionSet, v roster.Entity) graphql.Marshaler {
+	return ec._Entity(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEntity2ᚖshuangsuijiᚋinternalᚋrosterᚐEntity(ctx context.Context, sel ast.SelectionSet, v *roster.Entity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Entity!")
+		return graphql.Null
+	}
+	return ec._Entity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEntityCodeKind2shuangsuijiᚋgraphᚋmodelᚐEntityCodeKind(ctx context.Context, v any) (model.EntityCodeKind, error) {
+	var res model.EntityCodeKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntityCodeKind2shuangsuijiᚋgraphᚋmodelᚐEntityCodeKind(ctx context.Context, sel ast.SelectionSet, v model.EntityCodeKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx context.Context, v any) (model.EntityStatus, error) {
+	var res model.EntityStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx context.Context, sel ast.SelectionSet, v model.EntityStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNID2int64(ctx context.Context, v any) (int64, error) {
 	res, err := model.UnmarshalInt64ID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5911,6 +14300,169 @@ func (ec *executionContext) marshalNID2int64(ctx context.Context, sel ast.Select
 	res := model.MarshalInt64ID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNImportRosterInput2shuangsuijiᚋgraphᚋmodelᚐImportRosterInput(ctx context.Context, v any) (model.ImportRosterInput, error) {
+	res, err := ec.unmarshalInputImportRosterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportRosterPayload2ᚖshuangsuijiᚋinternalᚋrosterᚐImportResult(ctx context.Context, sel ast.SelectionSet, v *roster.ImportResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportRosterPayload!")
+		return graphql.Null
+	}
+	return ec._ImportRosterPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionItem2shuangsuijiᚋinternalᚋrosterᚐItem(ctx context.Context, sel ast.SelectionSet, v roster.Item) graphql.Marshaler {
+	return ec._InspectionItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectionItem2ᚕshuangsuijiᚋinternalᚋrosterᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Item) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionItem2shuangsuijiᚋinternalᚋrosterᚐItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspectionItem2ᚖshuangsuijiᚋinternalᚋrosterᚐItem(ctx context.Context, sel ast.SelectionSet, v *roster.Item) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionItem!")
+		return graphql.Null
+	}
+	return ec._InspectionItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionItemConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[roster.Item]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionItemConnection!")
+		return graphql.Null
+	}
+	return ec._InspectionItemConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionItemEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[roster.Item]) graphql.Marshaler {
+	return ec._InspectionItemEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectionItemEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Item]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionItemEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspector2shuangsuijiᚋinternalᚋrosterᚐInspector(ctx context.Context, sel ast.SelectionSet, v roster.Inspector) graphql.Marshaler {
+	return ec._Inspector(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspector2ᚕshuangsuijiᚋinternalᚋrosterᚐInspectorᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Inspector) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspector2shuangsuijiᚋinternalᚋrosterᚐInspector(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspector2ᚖshuangsuijiᚋinternalᚋrosterᚐInspector(ctx context.Context, sel ast.SelectionSet, v *roster.Inspector) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Inspector!")
+		return graphql.Null
+	}
+	return ec._Inspector(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectorConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[roster.Inspector]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectorConnection!")
+		return graphql.Null
+	}
+	return ec._InspectorConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectorEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[roster.Inspector]) graphql.Marshaler {
+	return ec._InspectorEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectorEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Inspector]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectorEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNInspectorStatus2shuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx context.Context, v any) (model.InspectorStatus, error) {
+	var res model.InspectorStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInspectorStatus2shuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx context.Context, sel ast.SelectionSet, v model.InspectorStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
 }
@@ -6017,12 +14569,55 @@ func (ec *executionContext) marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInf
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) unmarshalNRecordConflictInput2shuangsuijiᚋgraphᚋmodelᚐRecordConflictInput(ctx context.Context, v any) (model.RecordConflictInput, error) {
+	res, err := ec.unmarshalInputRecordConflictInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordConflictPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordConflictPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordConflictPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordConflictPayload!")
+		return graphql.Null
+	}
+	return ec._RecordConflictPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRegion2ᚖshuangsuijiᚋinternalᚋbureauᚐRegion(ctx context.Context, sel ast.SelectionSet, v *bureau.Region) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Region!")
 		return graphql.Null
 	}
 	return ec._Region(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, v any) (model.RiskClass, error) {
+	var res model.RiskClass
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, sel ast.SelectionSet, v model.RiskClass) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNRiskClassCount2shuangsuijiᚋgraphᚋmodelᚐRiskClassCount(ctx context.Context, sel ast.SelectionSet, v model.RiskClassCount) graphql.Marshaler {
+	return ec._RiskClassCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRiskClassCount2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RiskClassCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRiskClassCount2shuangsuijiᚋgraphᚋmodelᚐRiskClassCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNRole2shuangsuijiᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
@@ -6065,6 +14660,123 @@ func (ec *executionContext) marshalNRole2ᚕshuangsuijiᚋgraphᚋmodelᚐRole�
 	return ret
 }
 
+func (ec *executionContext) marshalNRosterCounts2ᚖshuangsuijiᚋinternalᚋrosterᚐCounts(ctx context.Context, sel ast.SelectionSet, v *roster.Counts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterCounts!")
+		return graphql.Null
+	}
+	return ec._RosterCounts(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRosterEntity2shuangsuijiᚋinternalᚋrosterᚐRosterEntity(ctx context.Context, sel ast.SelectionSet, v roster.RosterEntity) graphql.Marshaler {
+	return ec._RosterEntity(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRosterEntity2ᚕshuangsuijiᚋinternalᚋrosterᚐRosterEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.RosterEntity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterEntity2shuangsuijiᚋinternalᚋrosterᚐRosterEntity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRosterEntityConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[roster.RosterEntity]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterEntityConnection!")
+		return graphql.Null
+	}
+	return ec._RosterEntityConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRosterEntityEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[roster.RosterEntity]) graphql.Marshaler {
+	return ec._RosterEntityEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRosterEntityEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.RosterEntity]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterEntityEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRosterEntry2shuangsuijiᚋinternalᚋrosterᚐEntry(ctx context.Context, sel ast.SelectionSet, v roster.Entry) graphql.Marshaler {
+	return ec._RosterEntry(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRosterEntry2ᚕshuangsuijiᚋinternalᚋrosterᚐEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Entry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterEntry2shuangsuijiᚋinternalᚋrosterᚐEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRosterKind2shuangsuijiᚋgraphᚋmodelᚐRosterKind(ctx context.Context, v any) (model.RosterKind, error) {
+	var res model.RosterKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRosterKind2shuangsuijiᚋgraphᚋmodelᚐRosterKind(ctx context.Context, sel ast.SelectionSet, v model.RosterKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSaveEntityInput2shuangsuijiᚋgraphᚋmodelᚐSaveEntityInput(ctx context.Context, v any) (model.SaveEntityInput, error) {
+	res, err := ec.unmarshalInputSaveEntityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSaveInspectionItemInput2shuangsuijiᚋgraphᚋmodelᚐSaveInspectionItemInput(ctx context.Context, v any) (model.SaveInspectionItemInput, error) {
+	res, err := ec.unmarshalInputSaveInspectionItemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSaveInspectionItemPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐSaveInspectionItemPayload(ctx context.Context, sel ast.SelectionSet, v *model.SaveInspectionItemPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SaveInspectionItemPayload!")
+		return graphql.Null
+	}
+	return ec._SaveInspectionItemPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSaveInspectorInput2shuangsuijiᚋgraphᚋmodelᚐSaveInspectorInput(ctx context.Context, v any) (model.SaveInspectorInput, error) {
+	res, err := ec.unmarshalInputSaveInspectorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSaveInspectorPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐSaveInspectorPayload(ctx context.Context, sel ast.SelectionSet, v *model.SaveInspectorPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SaveInspectorPayload!")
+		return graphql.Null
+	}
+	return ec._SaveInspectorPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetMemberRolesInput2shuangsuijiᚋgraphᚋmodelᚐSetMemberRolesInput(ctx context.Context, v any) (model.SetMemberRolesInput, error) {
 	res, err := ec.unmarshalInputSetMemberRolesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6099,6 +14811,26 @@ func (ec *executionContext) marshalNSignOutPayload2ᚖshuangsuijiᚋgraphᚋmode
 	return ec._SignOutPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNStatusCount2shuangsuijiᚋgraphᚋmodelᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v model.StatusCount) graphql.Marshaler {
+	return ec._StatusCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStatusCount2ᚕshuangsuijiᚋgraphᚋmodelᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.StatusCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatusCount2shuangsuijiᚋgraphᚋmodelᚐStatusCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6111,6 +14843,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -6127,12 +14888,39 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNUser2ᚖshuangsuijiᚋinternalᚋaccountᚐUser(ctx context.Context, sel ast.SelectionSet, v *account.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWithdrawConflictInput2shuangsuijiᚋgraphᚋmodelᚐWithdrawConflictInput(ctx context.Context, v any) (model.WithdrawConflictInput, error) {
+	res, err := ec.unmarshalInputWithdrawConflictInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWithdrawConflictPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWithdrawConflictPayload(ctx context.Context, sel ast.SelectionSet, v *model.WithdrawConflictPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WithdrawConflictPayload!")
+		return graphql.Null
+	}
+	return ec._WithdrawConflictPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -6322,6 +15110,178 @@ func (ec *executionContext) marshalOBureau2ᚖshuangsuijiᚋinternalᚋbureauᚐ
 	return ec._Bureau(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOConflictFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐConflictFilter(ctx context.Context, v any) (*model.ConflictFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConflictFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalDate(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOEntityFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityFilter(ctx context.Context, v any) (*model.EntityFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEntityFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOEntityStatus2ᚕshuangsuijiᚋgraphᚋmodelᚐEntityStatusᚄ(ctx context.Context, v any) ([]model.EntityStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.EntityStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEntityStatus2ᚕshuangsuijiᚋgraphᚋmodelᚐEntityStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.EntityStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOEntityStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx context.Context, v any) (*model.EntityStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.EntityStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEntityStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx context.Context, sel ast.SelectionSet, v *model.EntityStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInspectionItemFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐInspectionItemFilter(ctx context.Context, v any) (*model.InspectionItemFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInspectionItemFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOInspectorFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐInspectorFilter(ctx context.Context, v any) (*model.InspectorFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInspectorFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOInspectorStatus2ᚕshuangsuijiᚋgraphᚋmodelᚐInspectorStatusᚄ(ctx context.Context, v any) ([]model.InspectorStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.InspectorStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInspectorStatus2shuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInspectorStatus2ᚕshuangsuijiᚋgraphᚋmodelᚐInspectorStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InspectorStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectorStatus2shuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOInspectorStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx context.Context, v any) (*model.InspectorStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.InspectorStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInspectorStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx context.Context, sel ast.SelectionSet, v *model.InspectorStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -6366,6 +15326,58 @@ func (ec *executionContext) unmarshalOMemberFilter2ᚖshuangsuijiᚋinternalᚋb
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, v any) ([]model.RiskClass, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.RiskClass, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RiskClass) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, v any) (*model.RiskClass, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.RiskClass)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, sel ast.SelectionSet, v *model.RiskClass) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalORole2ᚖshuangsuijiᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (*model.Role, error) {
 	if v == nil {
 		return nil, nil
@@ -6392,6 +15404,41 @@ func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.S
 	_ = ctx
 	res := graphql.MarshalString(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

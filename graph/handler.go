@@ -17,12 +17,16 @@ import (
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/page"
+	"shuangsuiji/internal/roster"
 )
 
 // Limits on what one request may ask.
 const (
-	MaxComplexity = 2000
-	MaxDepth      = 12
+	// MaxUploadBytes bounds a multipart request: a roster file and the
+	// operation around it.
+	MaxUploadBytes = roster.MaxImportBytes + 1<<20
+	MaxComplexity  = 2000
+	MaxDepth       = 12
 )
 
 // NewHandler assembles the GraphQL server: POST only, introspection on
@@ -31,6 +35,7 @@ const (
 func NewHandler(r *Resolver, log *slog.Logger, onError func(code string)) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Complexity: complexity()}))
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: MaxUploadBytes, MaxMemory: 32 << 20})
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(depthLimit{max: MaxDepth})
@@ -52,6 +57,7 @@ func complexity() ComplexityRoot {
 	c.Query.AuditLog = func(child int, _ *model.AuditFilter, first *int, _ *string) int {
 		return connectionCost(child, first)
 	}
+	priceRosterConnections(&c)
 	return c
 }
 
@@ -70,8 +76,13 @@ func presenter(log *slog.Logger, onError func(code string)) graphql.ErrorPresent
 			gqlErr.Extensions = map[string]any{}
 		}
 		gqlErr.Extensions["code"] = code
-		if e, ok := errs.As(err); ok && e.Field != "" {
-			gqlErr.Extensions["field"] = e.Field
+		if e, ok := errs.As(err); ok {
+			if e.Field != "" {
+				gqlErr.Extensions["field"] = e.Field
+			}
+			if e.Details != nil {
+				gqlErr.Extensions["details"] = e.Details
+			}
 		}
 		if onError != nil {
 			onError(code)

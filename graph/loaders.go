@@ -10,6 +10,7 @@ import (
 
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/roster"
 )
 
 // Loaders batch the lookups of one request: each field that names a user
@@ -17,14 +18,33 @@ import (
 type Loaders struct {
 	Users   *dataloadgen.Loader[int64, account.User]
 	Regions *dataloadgen.Loader[string, bureau.Region]
+	Bureaus *dataloadgen.Loader[int64, bureau.Bureau]
+	Entries *dataloadgen.Loader[entriesKey, []roster.Entry]
+	Roster  *rosterLoaders // inspectors and inspection items, in roster_loaders.go
+}
+
+// entriesKey asks for the roster entries of an entity as of an instant
+// (zero: now).
+type entriesKey struct {
+	Code string
+	AsOf time.Time
 }
 
 type loadersKey struct{}
 
-// NewLoaders builds a request's loaders over the bureau store.
-func NewLoaders(store bureau.Store) *Loaders {
+// NewLoaders builds a request's loaders over the resolver's services.
+func NewLoaders(r *Resolver) *Loaders {
+	store := r.Bureaus.Store
 	wait := dataloadgen.WithWait(time.Millisecond)
 	return &Loaders{
+		Roster: newRosterLoaders(r.Roster),
+		Bureaus: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]bureau.Bureau, []error) {
+			bureaus, err := store.BureausByID(ctx, ids)
+			return inKeyOrder(ids, bureaus, err, func(b bureau.Bureau) int64 { return b.ID })
+		}, wait),
+		Entries: dataloadgen.NewLoader(func(ctx context.Context, keys []entriesKey) ([][]roster.Entry, []error) {
+			return loadEntries(ctx, r.Roster, keys)
+		}, wait),
 		Users: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]account.User, []error) {
 			users, err := store.UsersByID(ctx, ids)
 			return inKeyOrder(ids, users, err, func(u account.User) int64 { return u.ID })
@@ -63,9 +83,9 @@ func inKeyOrder[K comparable, V any](keys []K, rows []V, err error, key func(V) 
 
 // WithRequestScope is middleware giving every request its own loaders and
 // remembering the client's address (for sign-in rate limits).
-func WithRequestScope(store bureau.Store, next http.Handler) http.Handler {
+func WithRequestScope(resolver *Resolver, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(store))
+		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(resolver))
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {
 			host = r.RemoteAddr
@@ -80,6 +100,35 @@ type addressKey struct{}
 func clientAddress(ctx context.Context) string {
 	a, _ := ctx.Value(addressKey{}).(string)
 	return a
+}
+
+// loadEntries answers entry keys with one query per distinct instant.
+func loadEntries(ctx context.Context, rosters *roster.Service, keys []entriesKey) ([][]roster.Entry, []error) {
+	out := make([][]roster.Entry, len(keys))
+	errs := make([]error, len(keys))
+	byInstant := map[time.Time][]int{}
+	for i, k := range keys {
+		byInstant[k.AsOf] = append(byInstant[k.AsOf], i)
+	}
+	for at, idx := range byInstant {
+		codes := make([]string, len(idx))
+		for j, i := range idx {
+			codes[j] = keys[i].Code
+		}
+		var asOf *time.Time
+		if !at.IsZero() {
+			asOf = &at
+		}
+		entries, err := rosters.EntriesOf(ctx, codes, asOf)
+		byCode := map[string][]roster.Entry{}
+		for _, e := range entries {
+			byCode[e.EntityCode] = append(byCode[e.EntityCode], e)
+		}
+		for _, i := range idx {
+			out[i], errs[i] = byCode[keys[i].Code], err
+		}
+	}
+	return out, errs
 }
 
 func loaders(ctx context.Context) *Loaders {

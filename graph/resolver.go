@@ -8,6 +8,7 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/roster"
 )
 
 // Resolver holds the domain services the resolvers call.
@@ -15,4 +16,5 @@ type Resolver struct {
 	Accounts *account.Service
 	Bureaus  *bureau.Service
 	Audit    *audit.Service
+	Roster   *roster.Service
 }

@@ -9,10 +9,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"io"
 	"strconv"
+	"time"
 
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/page"
+	"shuangsuiji/internal/roster"
 )
 
 // Connections bound in gqlgen.yml.
@@ -21,6 +23,9 @@ type (
 	MemberEdge           = page.Edge[bureau.Member]
 	AuditEntryConnection = page.Connection[audit.Entry]
 	AuditEntryEdge       = page.Edge[audit.Entry]
+
+	RosterEntityConnection = page.Connection[roster.RosterEntity]
+	RosterEntityEdge       = page.Edge[roster.RosterEntity]
 )
 
 // MarshalJSON writes a stored JSON value (the JSON scalar) as it is,
@@ -66,4 +71,27 @@ func UnmarshalInt64ID(v any) (int64, error) {
 		return v.Int64()
 	}
 	return 0, fmt.Errorf("%v is not an id", v)
+}
+
+// dateLayout is how the Date scalar reads and writes.
+const dateLayout = "2006-01-02"
+
+// MarshalDate writes the calendar date of t.
+func MarshalDate(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		io.WriteString(w, strconv.Quote(t.Format(dateLayout)))
+	})
+}
+
+// UnmarshalDate reads YYYY-MM-DD.
+func UnmarshalDate(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("a Date is a string YYYY-MM-DD")
+	}
+	t, err := time.Parse(dateLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date YYYY-MM-DD", s)
+	}
+	return t, nil
 }

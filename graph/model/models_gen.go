@@ -8,8 +8,11 @@ import (
 	"io"
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/roster"
 	"strconv"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // Adds a user to the acting bureau. A new user needs a display name and an initial password;
@@ -47,6 +50,81 @@ type AuditFilter struct {
 	To *time.Time `json:"to,omitempty"`
 }
 
+// Narrows the conflicts of interest (回避); every field given must match.
+type ConflictFilter struct {
+	// This inspector's.
+	InspectorID *string `json:"inspectorId,omitempty"`
+	// With this entity (统一社会信用代码 or 注册号).
+	EntityCode *string `json:"entityCode,omitempty"`
+	// Withdrawn conflicts too (default: open ones only).
+	IncludeWithdrawn *bool `json:"includeWithdrawn,omitempty"`
+}
+
+// An inspector declaring their own conflict of interest (本人申报回避).
+type DeclareConflictInput struct {
+	// The entity (统一社会信用代码 or 注册号), of the acting bureau's region.
+	EntityCode string `json:"entityCode"`
+	// 回避事由: what the conflict is (relative employed there, former employer…).
+	Reason string `json:"reason"`
+}
+
+// What declareConflict did.
+type DeclareConflictPayload struct {
+	// The conflict declared.
+	Conflict *roster.Conflict `json:"conflict"`
+}
+
+// Narrows a roster; every field given must match.
+type EntityFilter struct {
+	// Any of these statuses.
+	Status []EntityStatus `json:"status,omitempty"`
+	// Any of these risk classes.
+	RiskClass []RiskClass `json:"riskClass,omitempty"`
+	// This entity type (类型), exactly.
+	EntityType *string `json:"entityType,omitempty"`
+	// This jurisdiction unit (属地单位), exactly.
+	Unit *string `json:"unit,omitempty"`
+	// Only focus (重点) entities when true, only the others when false.
+	Focus *bool `json:"focus,omitempty"`
+	// Part of the name, or the start of the code.
+	Search *string `json:"search,omitempty"`
+}
+
+// A roster file to import, all or nothing. Any bad row refuses the whole file with BAD_USER_INPUT;
+// `extensions.details` lists every problem as {Row, Column, Message}.
+type ImportRosterInput struct {
+	// What the file holds.
+	Kind RosterKind `json:"kind"`
+	// The file: CSV (UTF-8 or GB18030) or XLSX. Templates: GET /roster/template/{entities|inspectors|items}.{csv|xlsx}.
+	File graphql.Upload `json:"file"`
+	// Check and count only; change nothing.
+	DryRun *bool `json:"dryRun,omitempty"`
+}
+
+// Narrows the inspection item list (抽查事项清单); every field given must match.
+type InspectionItemFilter struct {
+	// Part of the name (事项名称), or the start of the code (事项编码).
+	Search *string `json:"search,omitempty"`
+	// Applies to this entity type (适用对象类型), exactly.
+	EntityType *string `json:"entityType,omitempty"`
+	// Needs this qualification code (资格要求).
+	Qualification *string `json:"qualification,omitempty"`
+}
+
+// Narrows the inspector roster (执法检查人员名录库); every field given must match.
+type InspectorFilter struct {
+	// Any of these statuses (在岗状态).
+	Status []InspectorStatus `json:"status,omitempty"`
+	// This unit (所属单位), exactly.
+	Unit *string `json:"unit,omitempty"`
+	// Part of the name (姓名), or the start of the certificate number (执法证号).
+	Search *string `json:"search,omitempty"`
+	// Holds this qualification code (资格).
+	Qualification *string `json:"qualification,omitempty"`
+	// The certificate's last valid day (有效期至) is before this day.
+	CertificateExpiresBefore *time.Time `json:"certificateExpiresBefore,omitempty"`
+}
+
 // The signed-in user.
 type Me struct {
 	// The user.
@@ -65,6 +143,128 @@ type Mutation struct {
 // Read operations. Everything but `me` acts in one bureau (租户): the `X-Bureau` header names it,
 // or the user's only membership is used. Objects of other bureaus answer `NOT_FOUND`.
 type Query struct {
+}
+
+// An admin recording a conflict of interest (回避) of one of the bureau's inspectors.
+type RecordConflictInput struct {
+	// The inspector, of the acting bureau.
+	InspectorID string `json:"inspectorId"`
+	// The entity (统一社会信用代码 or 注册号), of the acting bureau's region.
+	EntityCode string `json:"entityCode"`
+	// 回避事由.
+	Reason string `json:"reason"`
+}
+
+// What recordConflict did.
+type RecordConflictPayload struct {
+	// The conflict recorded.
+	Conflict *roster.Conflict `json:"conflict"`
+}
+
+// How many entities are in a risk class.
+type RiskClassCount struct {
+	// The class (null: not classified).
+	RiskClass *RiskClass `json:"riskClass,omitempty"`
+	// How many.
+	Count int `json:"count"`
+}
+
+// Adds or changes one entity and the acting bureau's entry for it, checked exactly as an imported row.
+type SaveEntityInput struct {
+	// 统一社会信用代码, or the 15-digit 注册号.
+	Uscc string `json:"uscc"`
+	// 名称.
+	Name string `json:"name"`
+	// 法定代表人.
+	LegalRepresentative *string `json:"legalRepresentative,omitempty"`
+	// 住所.
+	Address *string `json:"address,omitempty"`
+	// 类型.
+	EntityType *string `json:"entityType,omitempty"`
+	// 许可证类型.
+	LicenceType *string `json:"licenceType,omitempty"`
+	// 许可证号.
+	LicenceNumber *string `json:"licenceNumber,omitempty"`
+	// 属地单位.
+	Unit *string `json:"unit,omitempty"`
+	// 风险分类.
+	RiskClass *RiskClass `json:"riskClass,omitempty"`
+	// 登记状态 (default ACTIVE).
+	Status *EntityStatus `json:"status,omitempty"`
+	// On the abnormal-operations list.
+	AbnormalOperations *bool `json:"abnormalOperations,omitempty"`
+	// On the serious-violation list.
+	SeriousViolation *bool `json:"seriousViolation,omitempty"`
+	// 投诉次数.
+	Complaints *int `json:"complaints,omitempty"`
+	// 最近行政处罚日期.
+	LastPenaltyDate *time.Time `json:"lastPenaltyDate,omitempty"`
+}
+
+// Adds an inspection item, or gives it a new version when anything differs from the current one.
+// Every field is replaced, as an imported row replaces it. List items may not contain the separators
+// files use between them (、,，;； and line breaks; spaces too in qualification codes).
+type SaveInspectionItemInput struct {
+	// 事项编码.
+	Code string `json:"code"`
+	// 事项名称.
+	Name string `json:"name"`
+	// 抽查依据.
+	LegalBasis *string `json:"legalBasis,omitempty"`
+	// 主体部门.
+	SubjectBureau *string `json:"subjectBureau,omitempty"`
+	// 适用对象类型.
+	EntityTypes []string `json:"entityTypes,omitempty"`
+	// 检查方式.
+	Methods []string `json:"methods,omitempty"`
+	// 抽查比例 in basis points, 1 to 10000 (500 is 5%); null: the plan's ratio.
+	RatioBasisPoints *int `json:"ratioBasisPoints,omitempty"`
+	// 抽查频次: times a year, 1 to 366; null: not fixed (不定期).
+	FrequencyPerYear *int `json:"frequencyPerYear,omitempty"`
+	// 资格要求: qualification codes.
+	Qualifications []string `json:"qualifications,omitempty"`
+	// 检查内容: the checklist, one line each.
+	Checklist []string `json:"checklist,omitempty"`
+}
+
+// What saveInspectionItem did.
+type SaveInspectionItemPayload struct {
+	// The item's current version, as saved.
+	Item *roster.Item `json:"item"`
+	// False when the input matched the current version: nothing was written.
+	Changed bool `json:"changed"`
+}
+
+// Adds an inspector to the acting bureau's roster, or changes one: the one with `id`, or else the one
+// holding `certificateNumber` (执法证号). Every field is replaced, as an imported row replaces it, except
+// the login: `username` null keeps the link as it is.
+type SaveInspectorInput struct {
+	// The inspector to change (to change the certificate number, give the id). Null: add, or change the holder of the certificate number.
+	ID *string `json:"id,omitempty"`
+	// 姓名.
+	Name string `json:"name"`
+	// 执法证号.
+	CertificateNumber string `json:"certificateNumber"`
+	// 所属单位.
+	Unit *string `json:"unit,omitempty"`
+	// 发证日期.
+	CertificateIssuedOn *time.Time `json:"certificateIssuedOn,omitempty"`
+	// 有效期至: the certificate's last valid day.
+	CertificateExpiresOn time.Time `json:"certificateExpiresOn"`
+	// 资格: qualification codes (or inspection item codes).
+	Qualifications []string `json:"qualifications,omitempty"`
+	// 在岗状态 (default ACTIVE).
+	Status *InspectorStatus `json:"status,omitempty"`
+	// The username of the inspector's login, a member of the acting bureau, to link; "" removes the link; null keeps it.
+	Username *string `json:"username,omitempty"`
+}
+
+// What saveInspector did.
+type SaveInspectorPayload struct {
+	// The inspector as saved.
+	Inspector *roster.Inspector `json:"inspector"`
+	// False when the input matched the record: nothing was written.
+	Changed bool `json:"changed"`
 }
 
 // Replaces a member's roles in the acting bureau; an empty list removes them from it.
@@ -103,6 +303,26 @@ type SignInPayload struct {
 type SignOutPayload struct {
 	// True once the session token no longer works.
 	SignedOut bool `json:"signedOut"`
+}
+
+// How many entities have a status.
+type StatusCount struct {
+	// The status.
+	Status EntityStatus `json:"status"`
+	// How many.
+	Count int `json:"count"`
+}
+
+// Withdraws an open conflict of interest; it stays on record.
+type WithdrawConflictInput struct {
+	// The conflict.
+	ID string `json:"id"`
+}
+
+// What withdrawConflict did.
+type WithdrawConflictPayload struct {
+	// The conflict, withdrawn.
+	Conflict *roster.Conflict `json:"conflict"`
 }
 
 // What a bureau does.
@@ -196,6 +416,311 @@ func (e BureauKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a conflict of interest (回避) became known.
+type ConflictSource string
+
+const (
+	// 本人申报: declared by the inspector.
+	ConflictSourceInspector ConflictSource = "INSPECTOR"
+	// 登记: recorded by an admin of the bureau.
+	ConflictSourceAdmin ConflictSource = "ADMIN"
+)
+
+var AllConflictSource = []ConflictSource{
+	ConflictSourceInspector,
+	ConflictSourceAdmin,
+}
+
+func (e ConflictSource) IsValid() bool {
+	switch e {
+	case ConflictSourceInspector, ConflictSourceAdmin:
+		return true
+	}
+	return false
+}
+
+func (e ConflictSource) String() string {
+	return string(e)
+}
+
+func (e *ConflictSource) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConflictSource(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConflictSource", str)
+	}
+	return nil
+}
+
+func (e ConflictSource) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConflictSource) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConflictSource) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which national identifier an entity code is.
+type EntityCodeKind string
+
+const (
+	// 统一社会信用代码 (18 characters, GB 32100-2015)
+	EntityCodeKindUscc EntityCodeKind = "USCC"
+	// 注册号 (15 digits), for entities never issued a USCC
+	EntityCodeKindRegistrationNumber EntityCodeKind = "REGISTRATION_NUMBER"
+)
+
+var AllEntityCodeKind = []EntityCodeKind{
+	EntityCodeKindUscc,
+	EntityCodeKindRegistrationNumber,
+}
+
+func (e EntityCodeKind) IsValid() bool {
+	switch e {
+	case EntityCodeKindUscc, EntityCodeKindRegistrationNumber:
+		return true
+	}
+	return false
+}
+
+func (e EntityCodeKind) String() string {
+	return string(e)
+}
+
+func (e *EntityCodeKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EntityCodeKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EntityCodeKind", str)
+	}
+	return nil
+}
+
+func (e EntityCodeKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EntityCodeKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EntityCodeKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// An entity's registration status (登记状态). Only active entities are drawn.
+type EntityStatus string
+
+const (
+	// 在营 / 存续
+	EntityStatusActive EntityStatus = "ACTIVE"
+	// 停业
+	EntityStatusSuspended EntityStatus = "SUSPENDED"
+	// 注销
+	EntityStatusDeregistered EntityStatus = "DEREGISTERED"
+	// 吊销
+	EntityStatusRevoked EntityStatus = "REVOKED"
+	// 迁出
+	EntityStatusMoved EntityStatus = "MOVED"
+)
+
+var AllEntityStatus = []EntityStatus{
+	EntityStatusActive,
+	EntityStatusSuspended,
+	EntityStatusDeregistered,
+	EntityStatusRevoked,
+	EntityStatusMoved,
+}
+
+func (e EntityStatus) IsValid() bool {
+	switch e {
+	case EntityStatusActive, EntityStatusSuspended, EntityStatusDeregistered, EntityStatusRevoked, EntityStatusMoved:
+		return true
+	}
+	return false
+}
+
+func (e EntityStatus) String() string {
+	return string(e)
+}
+
+func (e *EntityStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EntityStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EntityStatus", str)
+	}
+	return nil
+}
+
+func (e EntityStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EntityStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EntityStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether an inspector may be drawn (在岗状态).
+type InspectorStatus string
+
+const (
+	// 在岗: may be drawn.
+	InspectorStatusActive InspectorStatus = "ACTIVE"
+	// 离岗: moved, retired or suspended; kept for the record, never drawn.
+	InspectorStatusInactive InspectorStatus = "INACTIVE"
+)
+
+var AllInspectorStatus = []InspectorStatus{
+	InspectorStatusActive,
+	InspectorStatusInactive,
+}
+
+func (e InspectorStatus) IsValid() bool {
+	switch e {
+	case InspectorStatusActive, InspectorStatusInactive:
+		return true
+	}
+	return false
+}
+
+func (e InspectorStatus) String() string {
+	return string(e)
+}
+
+func (e *InspectorStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InspectorStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InspectorStatus", str)
+	}
+	return nil
+}
+
+func (e InspectorStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InspectorStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InspectorStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Credit-risk class (信用风险分类, 国市监信发〔2022〕6号). Never published.
+type RiskClass string
+
+const (
+	// 低风险
+	RiskClassA RiskClass = "A"
+	// 一般风险
+	RiskClassB RiskClass = "B"
+	// 较高风险
+	RiskClassC RiskClass = "C"
+	// 高风险
+	RiskClassD RiskClass = "D"
+)
+
+var AllRiskClass = []RiskClass{
+	RiskClassA,
+	RiskClassB,
+	RiskClassC,
+	RiskClassD,
+}
+
+func (e RiskClass) IsValid() bool {
+	switch e {
+	case RiskClassA, RiskClassB, RiskClassC, RiskClassD:
+		return true
+	}
+	return false
+}
+
+func (e RiskClass) String() string {
+	return string(e)
+}
+
+func (e *RiskClass) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RiskClass(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RiskClass", str)
+	}
+	return nil
+}
+
+func (e RiskClass) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RiskClass) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RiskClass) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // A role a member holds in a bureau (角色).
 type Role string
 
@@ -261,6 +786,67 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a roster file holds.
+type RosterKind string
+
+const (
+	// 检查对象名录 (entities and the bureau's entries)
+	RosterKindEntities RosterKind = "ENTITIES"
+	// 执法检查人员名录 (inspectors)
+	RosterKindInspectors RosterKind = "INSPECTORS"
+	// 抽查事项清单 (inspection items)
+	RosterKindItems RosterKind = "ITEMS"
+)
+
+var AllRosterKind = []RosterKind{
+	RosterKindEntities,
+	RosterKindInspectors,
+	RosterKindItems,
+}
+
+func (e RosterKind) IsValid() bool {
+	switch e {
+	case RosterKindEntities, RosterKindInspectors, RosterKindItems:
+		return true
+	}
+	return false
+}
+
+func (e RosterKind) String() string {
+	return string(e)
+}
+
+func (e *RosterKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RosterKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RosterKind", str)
+	}
+	return nil
+}
+
+func (e RosterKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RosterKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RosterKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

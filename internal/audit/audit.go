@@ -147,11 +147,18 @@ func (c *Chain) Next(e Entry) error {
 }
 
 // Close checks that the chain ends where the bureau's head says it ends,
-// so removing the last entries is noticed too.
+// so removing or rewriting the last entries is noticed too.
 func (c *Chain) Close(headSeq int64, headHash string) error {
-	if c.seq != headSeq || c.hash != headHash {
-		return &BrokenError{BureauID: c.bureauID, Seq: c.seq + 1,
-			Reason: fmt.Sprintf("chain ends at %d but the head records %d", c.seq, headSeq)}
+	broken := func(seq int64, format string, args ...any) error {
+		return &BrokenError{BureauID: c.bureauID, Seq: seq, Reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case c.seq < headSeq:
+		return broken(c.seq+1, "entries %d to %d are missing (the head records %d)", c.seq+1, headSeq, headSeq)
+	case c.seq > headSeq:
+		return broken(headSeq+1, "entries after %d are not recorded by the head", headSeq)
+	case c.hash != headHash:
+		return broken(c.seq, "entry does not match the head's hash (rewritten)")
 	}
 	return nil
 }

@@ -34,9 +34,10 @@ type LoadFunc func(ctx context.Context) ([]Assignment, error)
 // Enforcer answers permission questions from the shared policy and the
 // current assignments.
 type Enforcer struct {
-	mu   sync.RWMutex
-	e    *casbin.Enforcer
-	load LoadFunc
+	mu     sync.RWMutex // guards e
+	reload sync.Mutex   // orders reloads, so an older snapshot never lands after a newer one
+	e      *casbin.Enforcer
+	load   LoadFunc
 }
 
 // NewEnforcer builds an enforcer and loads the assignments once.
@@ -56,6 +57,8 @@ func NewEnforcer(ctx context.Context, load LoadFunc) (*Enforcer, error) {
 // Reload rebuilds the policy from policy.csv and fresh assignments. Call it
 // when memberships change (the server does, on NOTIFY).
 func (enf *Enforcer) Reload(ctx context.Context) error {
+	enf.reload.Lock()
+	defer enf.reload.Unlock()
 	assignments, err := enf.load(ctx)
 	if err != nil {
 		return fmt.Errorf("load role assignments: %w", err)

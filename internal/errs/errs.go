@@ -30,6 +30,7 @@ type Error struct {
 	Kind    Kind
 	Field   string // the input field at fault, for Invalid
 	Message string
+	Details any // more for the client, e.g. every bad row of an import
 }
 
 func (e *Error) Error() string {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -113,34 +112,23 @@ func (r entryRow) entry() audit.Entry {
 
 // auditWhere builds the filter; RLS already limits rows to the bureau.
 func auditWhere(f audit.Filter, beforeSeq int64) (string, []any) {
-	conds := []string{"true"}
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		conds = append(conds, fmt.Sprintf(cond, len(args)))
-	}
+	var w where
 	if beforeSeq > 0 {
-		add("seq < $%d", beforeSeq)
+		w.add("seq < %s", beforeSeq)
 	}
-	if f.Action != "" {
-		add("action = $%d", f.Action)
-	}
-	if f.ObjectType != "" {
-		add("object_type = $%d", f.ObjectType)
-	}
-	if f.ObjectID != "" {
-		add("object_id = $%d", f.ObjectID)
-	}
-	if f.Actor != "" {
-		add("actor_username = $%d", f.Actor)
+	for _, c := range []struct{ cond, value string }{{"action = %s", f.Action}, {"object_type = %s", f.ObjectType},
+		{"object_id = %s", f.ObjectID}, {"actor_username = %s", f.Actor}} {
+		if c.value != "" {
+			w.add(c.cond, c.value)
+		}
 	}
 	if f.From != nil {
-		add("at >= $%d", *f.From)
+		w.add("at >= %s", *f.From)
 	}
 	if f.To != nil {
-		add("at < $%d", *f.To)
+		w.add("at < %s", *f.To)
 	}
-	return strings.Join(conds, " AND "), args
+	return w.String(), w.args
 }
 
 func scopeOf(a *authz.Actor) Scope { return Scope{BureauID: a.BureauID, UserID: a.UserID} }

@@ -71,12 +71,10 @@ type Scope struct {
 // serialization failures and deadlocks a few times.
 func (db *DB) InScope(ctx context.Context, scope Scope, fn func(tx *sqlx.Tx) error) error {
 	return db.transact(ctx, func(tx *sqlx.Tx) error {
-		const q = `SET LOCAL ROLE ` + ServingRole
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
-		const set = `SELECT set_config('app.bureau_id', $1, true), set_config('app.user_id', $2, true)`
-		if _, err := tx.ExecContext(ctx, set, idSetting(scope.BureauID), idSetting(scope.UserID)); err != nil {
+		// set_config('role', …, true) is SET LOCAL ROLE; one round trip
+		// switches the role and sets the tenant.
+		const set = `SELECT set_config('role', $1, true), set_config('app.bureau_id', $2, true), set_config('app.user_id', $3, true)`
+		if _, err := tx.ExecContext(ctx, set, ServingRole, idSetting(scope.BureauID), idSetting(scope.UserID)); err != nil {
 			return err
 		}
 		return fn(tx)

@@ -15,6 +15,7 @@ import (
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/postgres"
+	"shuangsuiji/internal/roster"
 )
 
 // App wires the domain services over db and returns the HTTP handler. The
@@ -35,6 +36,8 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 		Accounts: accounts,
 		Bureaus:  bureaus,
 		Audit:    &audit.Service{Store: postgres.AuditStore{DB: db}, Authz: enforcer},
+		Roster: &roster.Service{EntityStore: postgres.EntityStore{DB: db}, InspectorStore: postgres.InspectorStore{DB: db},
+			ItemStore: postgres.ItemStore{DB: db}, Authz: enforcer},
 	}
 	return New(Deps{
 		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,

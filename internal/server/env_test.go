@@ -29,21 +29,24 @@ type env struct {
 // database holding the demo county.
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	e, _ := newEnvCounting(t)
+	return e
+}
+
+// newEnvCounting is newEnv with the statements the service sends counted.
+func newEnvCounting(t testing.TB) (*env, *testdb.Statements) {
+	t.Helper()
 	conf := testdb.Config(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	db, err := postgres.Open(ctx, conf.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, stmts := testdb.OpenCounting(t, conf.URL())
 	if _, err := postgres.Seed(ctx, db); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 	e := &env{t: t, DB: db, URL: conf.URL()}
 	e.Server = httptest.NewServer(e.app(ctx))
 	t.Cleanup(e.Server.Close)
-	return e
+	return e, stmts
 }
 
 // app builds one more instance of the service over the same database.

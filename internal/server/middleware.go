@@ -74,6 +74,10 @@ func routeOf(path string) string {
 		return path
 	case strings.HasPrefix(path, "/graphiql/"):
 		return "/graphiql/"
+	case strings.HasPrefix(path, "/roster/template/"):
+		return "/roster/template/"
+	case strings.HasPrefix(path, "/roster/export/"):
+		return "/roster/export/"
 	}
 	return "other"
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +47,9 @@ func New(d Deps) http.Handler {
 	auth := authenticator{accounts: d.Accounts, authz: d.Authz, store: d.Store}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /graphql", limitBody(auth.wrap(graph.WithRequestScope(d.Store, gql))))
+	mux.Handle("POST /graphql", limitBody(auth.wrap(graph.WithRequestScope(d.Resolver, gql))))
+	mux.HandleFunc("GET /roster/template/{file}", serveTemplate)
+	mux.Handle("GET /roster/export/{file}", auth.wrap(exportHandler(d.Resolver.Roster)))
 	mux.Handle("/", graphiql.Handler("/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", readyz(d.Ready))
@@ -66,13 +69,19 @@ func readyz(ready func(ctx context.Context) error) http.HandlerFunc {
 	}
 }
 
+// limitBody refuses bodies over MaxBodyBytes, or graph.MaxUploadBytes
+// for multipart requests carrying a file.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
-			writeErrorStatus(w, http.StatusRequestEntityTooLarge, errs.E(errs.Invalid, "the request body is larger than %d bytes", MaxBodyBytes))
+		limit := int64(MaxBodyBytes)
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			limit = graph.MaxUploadBytes
+		}
+		if r.ContentLength > limit {
+			writeErrorStatus(w, http.StatusRequestEntityTooLarge, errs.E(errs.Invalid, "the request body is larger than %d bytes", limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -1,0 +1,92 @@
+package graph
+
+import (
+	"strconv"
+	"strings"
+
+	"shuangsuiji/graph/model"
+	"shuangsuiji/internal/roster"
+)
+
+// Conversions for the inspector roster, conflicts and inspection items.
+
+// idOf reads the ID of a database object. An ID that is not one names no
+// object: it reads as -1, which the service answers (after its permission
+// check) as it answers any unknown id.
+func idOf(id string) int64 {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return -1
+	}
+	return n
+}
+
+func inspectorStatusOut(s roster.InspectorStatus) model.InspectorStatus {
+	return model.InspectorStatus(strings.ToUpper(string(s)))
+}
+
+func inspectorStatusIn(s model.InspectorStatus) roster.InspectorStatus {
+	return roster.InspectorStatus(strings.ToLower(string(s)))
+}
+
+func inspectorFilter(f *model.InspectorFilter) roster.InspectorFilter {
+	if f == nil {
+		return roster.InspectorFilter{}
+	}
+	out := roster.InspectorFilter{Unit: deref(f.Unit), Search: deref(f.Search), Qualification: deref(f.Qualification),
+		ExpiresBefore: f.CertificateExpiresBefore}
+	for _, s := range f.Status {
+		out.Statuses = append(out.Statuses, inspectorStatusIn(s))
+	}
+	return out
+}
+
+func inspectorInput(in model.SaveInspectorInput) roster.InspectorInput {
+	out := roster.InspectorInput{CertificateNumber: in.CertificateNumber, Name: in.Name, Unit: deref(in.Unit),
+		IssuedOn: in.CertificateIssuedOn, ExpiresOn: in.CertificateExpiresOn, Qualifications: in.Qualifications,
+		Username: in.Username}
+	if in.Status != nil {
+		out.Status = inspectorStatusIn(*in.Status)
+	}
+	if in.ID != nil {
+		id := idOf(*in.ID)
+		out.ID = &id
+	}
+	return out
+}
+
+func conflictFilter(f *model.ConflictFilter) roster.ConflictFilter {
+	if f == nil {
+		return roster.ConflictFilter{}
+	}
+	out := roster.ConflictFilter{EntityCode: deref(f.EntityCode), IncludeWithdrawn: deref(f.IncludeWithdrawn)}
+	if f.InspectorID != nil {
+		out.InspectorID = idOf(*f.InspectorID)
+	}
+	return out
+}
+
+func conflictSourceOut(s roster.ConflictSource) model.ConflictSource {
+	return model.ConflictSource(strings.ToUpper(string(s)))
+}
+
+func itemFilter(f *model.InspectionItemFilter) roster.ItemFilter {
+	if f == nil {
+		return roster.ItemFilter{}
+	}
+	return roster.ItemFilter{Search: deref(f.Search), EntityType: deref(f.EntityType), Qualification: deref(f.Qualification)}
+}
+
+func itemRow(in model.SaveInspectionItemInput) roster.ItemRow {
+	return roster.ItemRow{Code: in.Code, Name: in.Name, LegalBasis: deref(in.LegalBasis), SubjectBureau: deref(in.SubjectBureau),
+		EntityTypes: in.EntityTypes, Methods: in.Methods, Ratio: roster.Ratio(deref(in.RatioBasisPoints)),
+		FrequencyPerYear: deref(in.FrequencyPerYear), Qualifications: in.Qualifications, Checklist: in.Checklist}
+}
+
+// positive is n, or nil for 0 (not set).
+func positive(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}

@@ -1,0 +1,436 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"shuangsuiji/internal/audit"
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
+	"shuangsuiji/internal/roster"
+)
+
+// InspectorStore implements roster.InspectorStore: the inspector roster
+// here, conflicts of interest in conflict.go.
+type InspectorStore struct{ DB *DB }
+
+// inspectorRow is a row of inspectors.
+type inspectorRow struct {
+	BureauID          int64          `db:"bureau_id"`
+	ID                int64          `db:"id"`
+	CertificateNumber string         `db:"certificate_number"`
+	Name              string         `db:"name"`
+	Unit              string         `db:"unit"`
+	IssuedOn          *time.Time     `db:"issued_on"`
+	ExpiresOn         time.Time      `db:"expires_on"`
+	Qualifications    pq.StringArray `db:"qualifications"`
+	Status            string         `db:"status"`
+	UserID            *int64         `db:"user_id"`
+	CreatedAt         time.Time      `db:"created_at"`
+	UpdatedAt         time.Time      `db:"updated_at"`
+	UpdatedBy         *int64         `db:"updated_by"`
+}
+
+const inspectorColumns = `i.bureau_id, i.id, i.certificate_number, i.name, i.unit, i.issued_on, i.expires_on,
+	i.qualifications, i.status, i.user_id, i.created_at, i.updated_at, i.updated_by`
+
+func (r inspectorRow) inspector() roster.Inspector {
+	return roster.Inspector{BureauID: r.BureauID, ID: r.ID, CertificateNumber: r.CertificateNumber, Name: r.Name,
+		Unit: r.Unit, IssuedOn: r.IssuedOn, ExpiresOn: r.ExpiresOn, Qualifications: []string(r.Qualifications),
+		Status: roster.InspectorStatus(r.Status), UserID: r.UserID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		UpdatedBy: r.UpdatedBy}
+}
+
+func inspectors(rows []inspectorRow) []roster.Inspector {
+	out := make([]roster.Inspector, len(rows))
+	for i, r := range rows {
+		out[i] = r.inspector()
+	}
+	return out
+}
+
+// selectInspectors runs q, which selects inspectorColumns, in tx.
+func selectInspectors(ctx context.Context, tx *sqlx.Tx, q string, args ...any) ([]roster.Inspector, error) {
+	var rows []inspectorRow
+	if err := tx.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, err
+	}
+	return inspectors(rows), nil
+}
+
+// likeContaining is a LIKE pattern matching s anywhere, s taken literally.
+func likeContaining(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
+}
+
+// likePrefix is a LIKE pattern matching what starts with s, taken literally.
+func likePrefix(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
+}
+
+// ListInspectors returns a page of the acting bureau's inspectors by id.
+func (s InspectorStore) ListInspectors(ctx context.Context, actor *authz.Actor, f roster.InspectorFilter, p page.Request) ([]roster.Inspector, error) {
+	w := &where{}
+	w.add("i.bureau_id = (SELECT app_bureau())")
+	if len(f.Statuses) > 0 {
+		w.add("i.status = ANY(%s)", pq.Array(stringSlice(f.Statuses)))
+	}
+	if f.Unit != "" {
+		w.add("i.unit = %s", f.Unit)
+	}
+	if f.Search != "" {
+		w.add("(i.name ILIKE %s OR i.certificate_number LIKE %s)", likeContaining(f.Search), likePrefix(roster.NormalizeEntityCode(f.Search)))
+	}
+	if f.Qualification != "" {
+		w.add("%s = ANY(i.qualifications)", f.Qualification)
+	}
+	if f.ExpiresBefore != nil {
+		w.add("i.expires_on < %s::date", f.ExpiresBefore.Format(time.DateOnly))
+	}
+	if after, _ := roster.IDCursor(p); after > 0 {
+		w.add("i.id > %s", after)
+	}
+	q := `SELECT ` + inspectorColumns + ` FROM inspectors i WHERE ` + w.String() + fmt.Sprintf(` ORDER BY i.id LIMIT %d`, p.Limit())
+	var out []roster.Inspector
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		out, err = selectInspectors(ctx, tx, q, w.args...)
+		return err
+	})
+	return out, err
+}
+
+// ExpiringCertificates returns a page of the acting bureau's active
+// inspectors whose certificate expires before the day, soonest first.
+func (s InspectorStore) ExpiringCertificates(ctx context.Context, actor *authz.Actor, before time.Time, p page.Request) ([]roster.Inspector, error) {
+	w := &where{}
+	w.add("i.bureau_id = (SELECT app_bureau())")
+	w.add("i.status = 'active'")
+	w.add("i.expires_on < %s::date", before.Format(time.DateOnly))
+	if day, id, ok := roster.ExpiryCursor(p); ok {
+		w.add("(i.expires_on, i.id) > (%s::date, %s)", day.Format(time.DateOnly), id)
+	}
+	q := `SELECT ` + inspectorColumns + ` FROM inspectors i WHERE ` + w.String() +
+		fmt.Sprintf(` ORDER BY i.expires_on, i.id LIMIT %d`, p.Limit())
+	var out []roster.Inspector
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		out, err = selectInspectors(ctx, tx, q, w.args...)
+		return err
+	})
+	return out, err
+}
+
+// InspectorsByID returns the acting bureau's inspectors with the ids.
+func (s InspectorStore) InspectorsByID(ctx context.Context, actor *authz.Actor, ids []int64) ([]roster.Inspector, error) {
+	q := `SELECT ` + inspectorColumns + ` FROM inspectors i
+WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = ANY($1) ORDER BY i.id`
+	var out []roster.Inspector
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		out, err = selectInspectors(ctx, tx, q, pq.Array(ids))
+		return err
+	})
+	return out, err
+}
+
+// lockInspectors serialises the writes of one bureau's inspector roster, so
+// that a save and an import never both add one certificate number.
+func lockInspectors(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('inspectors:' || $1::text))`, actor.BureauID)
+	return err
+}
+
+// SaveInspector adds or changes one inspector, writing nothing when the
+// input matches what is there.
+func (s InspectorStore) SaveInspector(ctx context.Context, actor *authz.Actor, in roster.InspectorInput) (roster.Inspector, bool, error) {
+	var saved roster.Inspector
+	var changed bool
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		if err := lockInspectors(ctx, tx, actor); err != nil {
+			return err
+		}
+		before, err := inspectorToSave(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		var userID *int64
+		if before != nil {
+			userID = before.UserID
+		}
+		if in.Username != nil {
+			if userID, err = memberID(ctx, tx, actor, *in.Username); err != nil {
+				return err
+			}
+		}
+		after, err := writeInspector(ctx, tx, actor, before, in, userID)
+		if err != nil {
+			return err
+		}
+		if after == nil {
+			saved = *before
+			return nil
+		}
+		saved, changed = *after, true
+		c := audit.Change{Action: "inspector.update", ObjectType: "inspector", ObjectID: strconv.FormatInt(after.ID, 10), After: after}
+		if before == nil {
+			c.Action = "inspector.create"
+		} else {
+			c.Before = before
+		}
+		return auditAs(ctx, tx, actor, c)
+	})
+	return saved, changed, err
+}
+
+// inspectorToSave reads the inspector a save changes, locked: the one with
+// the id, else the one holding the certificate number (nil when none).
+func inspectorToSave(ctx context.Context, tx *sqlx.Tx, in roster.InspectorInput) (*roster.Inspector, error) {
+	cond, arg := "i.certificate_number = $1", any(in.CertificateNumber)
+	if in.ID != nil {
+		cond, arg = "i.id = $1", *in.ID
+	}
+	list, err := selectInspectors(ctx, tx, `SELECT `+inspectorColumns+` FROM inspectors i
+WHERE i.bureau_id = (SELECT app_bureau()) AND `+cond+` FOR UPDATE`, arg)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(list) > 0:
+		return &list[0], nil
+	case in.ID != nil:
+		return nil, errs.NotFoundf("no inspector %d", *in.ID)
+	}
+	return nil, nil
+}
+
+// memberID returns the id of the login to link, nil for "", and
+// BAD_USER_INPUT when the user is no member of the acting bureau.
+func memberID(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, username string) (*int64, error) {
+	if username == "" {
+		return nil, nil
+	}
+	var ids []int64
+	const q = `SELECT u.id FROM users u
+WHERE u.username = $1 AND EXISTS (SELECT FROM members m WHERE m.bureau_id = (SELECT app_bureau()) AND m.user_id = u.id)`
+	if err := tx.SelectContext(ctx, &ids, q, username); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, errs.InvalidField("input.username", "%s is not a member of %s: add them as a member first", username, actor.BureauCode)
+	}
+	return &ids[0], nil
+}
+
+// writeInspector inserts the inspector, or updates before when anything
+// differs; it returns nil when nothing did.
+func writeInspector(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, before *roster.Inspector, in roster.InspectorInput, userID *int64) (*roster.Inspector, error) {
+	args := []any{in.CertificateNumber, in.Name, in.Unit, dateParam(in.IssuedOn), dateParam(&in.ExpiresOn),
+		pq.Array(nonNil(in.Qualifications)), string(in.Status), userID, actor.UserID}
+	q := `INSERT INTO inspectors AS i (bureau_id, certificate_number, name, unit, issued_on, expires_on, qualifications,
+    status, user_id, updated_by)
+VALUES ((SELECT app_bureau()), $1, $2, $3, $4::date, $5::date, $6::text[], $7, $8, $9)
+RETURNING ` + inspectorColumns
+	if before != nil {
+		args = append(args, before.ID)
+		q = `UPDATE inspectors i SET certificate_number = $1, name = $2, unit = $3, issued_on = $4::date,
+    expires_on = $5::date, qualifications = $6::text[], status = $7, user_id = $8, updated_by = $9, updated_at = now()
+WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = $10
+  AND (i.certificate_number, i.name, i.unit, i.issued_on, i.expires_on, i.qualifications, i.status, i.user_id)
+      IS DISTINCT FROM ($1, $2, $3, $4::date, $5::date, $6::text[], $7, $8::bigint)
+RETURNING ` + inspectorColumns
+	}
+	list, err := selectInspectors(ctx, tx, q, args...)
+	if err := inspectorConflict(err, in); err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	return &list[0], nil
+}
+
+// inspectorConflict turns a unique violation into a CONFLICT naming what
+// is taken.
+func inspectorConflict(err error, in roster.InspectorInput) error {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		return err
+	}
+	if pqErr.Constraint == "inspectors_user" {
+		return errs.E(errs.Conflict, "login %s is linked to another inspector already", deref(in.Username))
+	}
+	return errs.E(errs.Conflict, "certificate number %s belongs to another inspector", in.CertificateNumber)
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// dateParam passes a day as its text, so that no time zone shifts it.
+func dateParam(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.Format(time.DateOnly)
+}
+
+// nonNil makes a nil list the empty array the columns hold.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// ExportInspectors returns every inspector of the acting bureau as file
+// rows, by certificate number.
+func (s InspectorStore) ExportInspectors(ctx context.Context, actor *authz.Actor) ([]roster.InspectorRow, error) {
+	q := `SELECT ` + inspectorColumns + ` FROM inspectors i WHERE i.bureau_id = (SELECT app_bureau()) ORDER BY i.certificate_number`
+	var list []roster.Inspector
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		list, err = selectInspectors(ctx, tx, q)
+		return err
+	})
+	out := make([]roster.InspectorRow, len(list))
+	for i, r := range list {
+		out[i] = roster.InspectorRow{Name: r.Name, CertificateNumber: r.CertificateNumber, Unit: r.Unit,
+			IssuedOn: r.IssuedOn, ExpiresOn: r.ExpiresOn, Qualifications: r.Qualifications, Status: r.Status}
+	}
+	return out, err
+}
+
+// ImportInspectors applies the rows in one transaction: they are copied
+// into a staging table, then one statement updates the inspectors that
+// changed and one adds the new, so cost grows with the file, not with
+// round trips. Unchanged rows write nothing; logins stay linked. Each
+// changed inspector's before and after goes to the audit trail, and the
+// import itself once.
+func (s InspectorStore) ImportInspectors(ctx context.Context, actor *authz.Actor, rows []roster.InspectorRow, meta roster.ImportMeta) (roster.ImportResult, error) {
+	result := roster.ImportResult{Kind: roster.KindInspectors, Rows: len(rows), DryRun: meta.DryRun}
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		if err := lockInspectors(ctx, tx, actor); err != nil {
+			return err
+		}
+		if err := stageInspectors(ctx, tx, rows); err != nil {
+			return err
+		}
+		changes, err := applyStagedInspectors(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			if c.Before == nil {
+				result.Created++
+			} else {
+				result.Updated++
+			}
+		}
+		result.Unchanged = len(rows) - len(changes)
+		if meta.DryRun {
+			return errDryRun
+		}
+		for _, c := range changes {
+			if err := auditAs(ctx, tx, actor, c); err != nil {
+				return err
+			}
+		}
+		return auditAs(ctx, tx, actor, importChange(meta, result))
+	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return result, err
+}
+
+var inspectorStageColumns = []string{"line", "certificate_number", "name", "unit", "issued_on", "expires_on", "qualifications", "status"}
+
+// stageInspectors copies the rows into a temporary table with COPY.
+func stageInspectors(ctx context.Context, tx *sqlx.Tx, rows []roster.InspectorRow) error {
+	const create = `CREATE TEMP TABLE inspector_stage (
+    line int, certificate_number text PRIMARY KEY, name text, unit text, issued_on date, expires_on date,
+    qualifications text[], status text
+) ON COMMIT DROP`
+	if _, err := tx.ExecContext(ctx, create); err != nil {
+		return err
+	}
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("inspector_stage", inspectorStageColumns...))
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i, r := range rows {
+		status := r.Status
+		if status == "" {
+			status = roster.InspectorActive
+		}
+		_, err := stmt.ExecContext(ctx, i, r.CertificateNumber, r.Name, r.Unit, dateParam(r.IssuedOn),
+			dateParam(&r.ExpiresOn), pq.Array(nonNil(r.Qualifications)), string(status))
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `ANALYZE inspector_stage`)
+	return err
+}
+
+// applyStagedInspectors updates the inspectors the staged rows change and
+// adds the new ones, returning one audit change per inspector written.
+func applyStagedInspectors(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) ([]audit.Change, error) {
+	const differs = `(i.name, i.unit, i.issued_on, i.expires_on, i.qualifications, i.status) IS DISTINCT FROM
+      (s.name, s.unit, s.issued_on, s.expires_on, s.qualifications, s.status)`
+	beforeRows, err := selectInspectors(ctx, tx, `SELECT `+inspectorColumns+`
+FROM inspectors i JOIN inspector_stage s ON s.certificate_number = i.certificate_number
+WHERE i.bureau_id = (SELECT app_bureau()) AND `+differs+` ORDER BY i.id FOR UPDATE OF i`)
+	if err != nil {
+		return nil, fmt.Errorf("read changed inspectors: %w", err)
+	}
+	updated, err := selectInspectors(ctx, tx, `UPDATE inspectors i
+SET name = s.name, unit = s.unit, issued_on = s.issued_on, expires_on = s.expires_on,
+    qualifications = s.qualifications, status = s.status, updated_at = now(), updated_by = $1
+FROM inspector_stage s
+WHERE i.bureau_id = (SELECT app_bureau()) AND i.certificate_number = s.certificate_number AND `+differs+`
+RETURNING `+inspectorColumns, actor.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("update inspectors: %w", err)
+	}
+	created, err := selectInspectors(ctx, tx, `INSERT INTO inspectors AS i (bureau_id, certificate_number, name, unit,
+    issued_on, expires_on, qualifications, status, updated_by)
+SELECT $1, s.certificate_number, s.name, s.unit, s.issued_on, s.expires_on, s.qualifications, s.status, $2
+FROM inspector_stage s
+WHERE NOT EXISTS (SELECT FROM inspectors x WHERE x.bureau_id = $1 AND x.certificate_number = s.certificate_number)
+ORDER BY s.line
+RETURNING `+inspectorColumns, actor.BureauID, actor.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("add inspectors: %w", err)
+	}
+	byID := make(map[int64]roster.Inspector, len(beforeRows))
+	for _, b := range beforeRows {
+		byID[b.ID] = b
+	}
+	slices.SortFunc(updated, func(a, b roster.Inspector) int { return cmp.Compare(a.ID, b.ID) })
+	changes := make([]audit.Change, 0, len(updated)+len(created))
+	for _, after := range updated {
+		before := byID[after.ID]
+		changes = append(changes, audit.Change{Action: "inspector.import", ObjectType: "inspector",
+			ObjectID: strconv.FormatInt(after.ID, 10), Before: before, After: after})
+	}
+	for _, after := range created {
+		changes = append(changes, audit.Change{Action: "inspector.import", ObjectType: "inspector",
+			ObjectID: strconv.FormatInt(after.ID, 10), After: after})
+	}
+	return changes, nil
+}

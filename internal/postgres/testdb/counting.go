@@ -1,0 +1,99 @@
+package testdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"shuangsuiji/internal/postgres"
+)
+
+// Statements counts the SQL statements sent through a counting connection.
+type Statements struct{ n atomic.Int64 }
+
+// Count is the number of statements so far.
+func (s *Statements) Count() int64 { return s.n.Load() }
+
+// OpenCounting opens url through a connector that counts every statement
+// (queries, execs and prepares), for tests that prove a request costs a
+// fixed number of statements whatever its size.
+func OpenCounting(t testing.TB, url string) (*postgres.DB, *Statements) {
+	t.Helper()
+	inner, err := pq.NewConnector(url)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	stmts := &Statements{}
+	db := sqlx.NewDb(sql.OpenDB(countingConnector{inner, stmts}), "postgres")
+	t.Cleanup(func() { db.Close() })
+	return &postgres.DB{DB: db}, stmts
+}
+
+type countingConnector struct {
+	inner *pq.Connector
+	stmts *Statements
+}
+
+func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{conn: conn, stmts: c.stmts}, nil
+}
+
+func (c countingConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+// countingConn passes everything to lib/pq's connection, counting the
+// statements. It implements the optional interfaces pq's connection does,
+// so database/sql uses the same paths as without it.
+type countingConn struct {
+	conn  driver.Conn
+	stmts *Statements
+}
+
+func (c *countingConn) Prepare(q string) (driver.Stmt, error) {
+	c.stmts.n.Add(1)
+	return c.conn.Prepare(q)
+}
+
+func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	c.stmts.n.Add(1)
+	return c.conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+}
+
+func (c *countingConn) Close() error { return c.conn.Close() }
+
+//lint:ignore SA1019 required by driver.Conn
+func (c *countingConn) Begin() (driver.Tx, error) { return c.conn.Begin() } //nolint:staticcheck
+
+func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	return c.conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+}
+
+func (c *countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	c.stmts.n.Add(1)
+	return c.conn.(driver.ExecerContext).ExecContext(ctx, q, args)
+}
+
+func (c *countingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	c.stmts.n.Add(1)
+	return c.conn.(driver.QueryerContext).QueryContext(ctx, q, args)
+}
+
+func (c *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
+	return c.conn.(driver.NamedValueChecker).CheckNamedValue(nv)
+}
+
+func (c *countingConn) Ping(ctx context.Context) error { return c.conn.(driver.Pinger).Ping(ctx) }
+
+func (c *countingConn) ResetSession(ctx context.Context) error {
+	return c.conn.(driver.SessionResetter).ResetSession(ctx)
+}
+
+func (c *countingConn) IsValid() bool { return c.conn.(driver.Validator).IsValid() }

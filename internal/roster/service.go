@@ -1,0 +1,247 @@
+package roster
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
+)
+
+// Service is the roster of a bureau: its entities, inspectors, inspection
+// items and conflicts of interest, kept current, imported and exported.
+type Service struct {
+	EntityStore    EntityStore
+	InspectorStore InspectorStore
+	ItemStore      ItemStore
+	Authz          *authz.Enforcer
+	Now            func() time.Time
+}
+
+// MaxImportBytes bounds an uploaded roster file.
+const MaxImportBytes = 64 << 20
+
+// Entities returns a page of the acting bureau's roster, by entity code.
+// Needs roster:read.
+func (s *Service) Entities(ctx context.Context, f EntityFilter, p page.Request) (*page.Connection[RosterEntity], error) {
+	actor, err := s.Authz.Require(ctx, "roster:read")
+	if err != nil {
+		return nil, err
+	}
+	if err := validateFilter(f); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	rows, err := s.EntityStore.ListEntities(ctx, actor, s.withDefaults(f), p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, func(r RosterEntity) string { return r.Entity.Code }), nil
+}
+
+func (s *Service) withDefaults(f EntityFilter) EntityFilter {
+	if f.FocusPenalty == 0 {
+		f.FocusPenalty = DefaultPenaltyWindow
+	}
+	return f
+}
+
+func validateFilter(f EntityFilter) error {
+	for _, st := range f.Statuses {
+		if !st.valid() {
+			return errs.InvalidField("filter.status", "unknown status %q", st)
+		}
+	}
+	for _, rc := range f.RiskClasses {
+		if !rc.valid() {
+			return errs.InvalidField("filter.riskClass", "unknown risk class %q", rc)
+		}
+	}
+	if len(f.Search) > 200 {
+		return errs.InvalidField("filter.search", "is at most 200 characters")
+	}
+	return nil
+}
+
+// Entity returns an entity of the acting bureau's region by code (USCC or
+// 注册号), as of an instant if given. NOT_FOUND outside the region.
+func (s *Service) Entity(ctx context.Context, code string, asOf *time.Time) (Entity, error) {
+	actor, err := s.Authz.Require(ctx, "roster:read")
+	if err != nil {
+		return Entity{}, err
+	}
+	return s.EntityStore.EntityByCode(ctx, actor, NormalizeEntityCode(code), asOf)
+}
+
+// EntriesOf returns the roster entries the actor may see of the entities:
+// their own bureau's, and for a joint office every bureau's of its region.
+func (s *Service) EntriesOf(ctx context.Context, codes []string, asOf *time.Time) ([]Entry, error) {
+	actor, err := s.Authz.Require(ctx, "roster:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.EntityStore.EntriesOf(ctx, actor, codes, asOf)
+}
+
+// EntryHistory lists every version of the acting bureau's entry for the
+// entity, oldest first: who changed what, and when.
+func (s *Service) EntryHistory(ctx context.Context, code string) ([]Entry, error) {
+	actor, err := s.Authz.Require(ctx, "roster:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.EntityStore.EntryHistory(ctx, actor, NormalizeEntityCode(code))
+}
+
+// Counts returns the totals of the acting bureau's roster matching f.
+func (s *Service) Counts(ctx context.Context, f EntityFilter) (Counts, error) {
+	actor, err := s.Authz.Require(ctx, "roster:read")
+	if err != nil {
+		return Counts{}, err
+	}
+	if err := validateFilter(f); err != nil {
+		return Counts{}, err
+	}
+	return s.EntityStore.CountEntities(ctx, actor, s.withDefaults(f))
+}
+
+// SaveEntity adds or changes one entity and the acting bureau's entry for
+// it. Fields are keyed by column key ("uscc", "name", "status"…) and
+// checked exactly as an imported row is; a problem names the field as
+// "input.<key>". Needs roster:write.
+func (s *Service) SaveEntity(ctx context.Context, fields map[string]string) (ImportResult, error) {
+	actor, err := s.Authz.Require(ctx, "roster:write")
+	if err != nil {
+		return ImportResult{}, err
+	}
+	row, problems := parseFields(fields)
+	if len(problems) > 0 {
+		e := inputError(problems)
+		e.Field = "input." + problems[0].Column
+		return ImportResult{}, e
+	}
+	return s.EntityStore.ImportEntities(ctx, actor, []EntityRow{row}, ImportMeta{Filename: "(form)"})
+}
+
+// parseFields reads a form as a one-row file whose header is the keys.
+func parseFields(fields map[string]string) (EntityRow, []FieldError) {
+	header := make([]string, 0, len(fields))
+	for k := range fields {
+		header = append(header, k)
+	}
+	slices.Sort(header)
+	cells := make([]string, len(header))
+	for i, k := range header {
+		cells[i] = fields[k]
+	}
+	m, problems := MapHeader(KindEntities, header, 0)
+	if len(problems) > 0 {
+		return EntityRow{}, problems
+	}
+	return ParseEntityRow(m, cells, 0)
+}
+
+// Import reads a roster file (CSV in UTF-8 or GB18030, or XLSX) and applies
+// it all or nothing. Any bad row refuses the whole file with BAD_USER_INPUT
+// listing every problem (row, column, why) in extensions.details; a dry run
+// reports what would change and changes nothing. Re-importing a file
+// changes nothing. Needs roster:import.
+func (s *Service) Import(ctx context.Context, kind Kind, file io.Reader, filename string, dryRun bool) (ImportResult, error) {
+	actor, err := s.Authz.Require(ctx, "roster:import")
+	if err != nil {
+		return ImportResult{}, err
+	}
+	data, err := io.ReadAll(io.LimitReader(file, MaxImportBytes+1))
+	if err != nil {
+		return ImportResult{}, errs.InvalidField("input.file", "could not be read: %v", err)
+	}
+	if len(data) > MaxImportBytes {
+		return ImportResult{}, errs.InvalidField("input.file", "is larger than %d MiB", MaxImportBytes>>20)
+	}
+	sum := sha256.Sum256(data)
+	meta := ImportMeta{Filename: filename, SHA256: hex.EncodeToString(sum[:]), DryRun: dryRun}
+	sheet, err := OpenSheet(bytes.NewReader(data), filename)
+	if err != nil {
+		return ImportResult{}, errs.InvalidField("input.file", "%v", err)
+	}
+	defer sheet.Close()
+	return s.importSheet(ctx, actor, kind, sheet, meta)
+}
+
+func (s *Service) importSheet(ctx context.Context, actor *authz.Actor, kind Kind, sheet Sheet, meta ImportMeta) (ImportResult, error) {
+	switch kind {
+	case KindEntities:
+		rows, problems := ReadEntities(sheet, 0)
+		if len(problems) > 0 {
+			return ImportResult{}, inputError(problems)
+		}
+		return s.EntityStore.ImportEntities(ctx, actor, rows, meta)
+	case KindInspectors:
+		rows, problems := ReadInspectors(sheet, 0)
+		if len(problems) > 0 {
+			return ImportResult{}, inputError(problems)
+		}
+		return s.InspectorStore.ImportInspectors(ctx, actor, rows, meta)
+	case KindItems:
+		rows, problems := ReadItems(sheet, 0)
+		if len(problems) > 0 {
+			return ImportResult{}, inputError(problems)
+		}
+		return s.ItemStore.ImportItems(ctx, actor, rows, meta)
+	}
+	return ImportResult{}, errs.InvalidField("input.kind", "unknown kind %v", kind)
+}
+
+// inputError refuses a file or form with every problem listed.
+func inputError(problems []FieldError) *errs.Error {
+	lines := make([]string, 0, 3)
+	for i, p := range problems {
+		if i == 3 {
+			lines = append(lines, "…")
+			break
+		}
+		lines = append(lines, p.Error())
+	}
+	return &errs.Error{Kind: errs.Invalid, Field: "input.file", Details: problems,
+		Message: fmt.Sprintf("%d problem(s), nothing was changed: %s", len(problems), strings.Join(lines, "; "))}
+}
+
+// Export writes the acting bureau's roster of the kind (as of an instant,
+// for entities) in the import format, so that it imports back unchanged.
+func (s *Service) Export(ctx context.Context, kind Kind, format Format, asOf *time.Time, w io.Writer) error {
+	actor, err := s.Authz.Require(ctx, "roster:read")
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case KindEntities:
+		rows, err := s.EntityStore.ExportEntities(ctx, actor, asOf)
+		if err != nil {
+			return err
+		}
+		return WriteEntities(w, format, rows)
+	case KindInspectors:
+		rows, err := s.InspectorStore.ExportInspectors(ctx, actor)
+		if err != nil {
+			return err
+		}
+		return WriteInspectors(w, format, rows)
+	case KindItems:
+		rows, err := s.ItemStore.ExportItems(ctx, actor)
+		if err != nil {
+			return err
+		}
+		return WriteItems(w, format, rows)
+	}
+	return errs.InvalidField("kind", "unknown kind %v", kind)
+}

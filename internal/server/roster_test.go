@@ -1,0 +1,319 @@
+package server_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"shuangsuiji/internal/roster"
+)
+
+const saveEntity = `mutation($in: SaveEntityInput!) { saveEntity(input: $in) { created updated unchanged } }`
+
+// usccs returns n valid USCCs of the demo county, computed by GB 32100-2015.
+func usccs(n int) []string {
+	const alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+	codes := make([]string, n)
+	for i := range codes {
+		body := fmt.Sprintf("91140522MA%07d", 1000000+i*7919%9000000)
+		sum, weight := 0, 1
+		for _, c := range body {
+			sum += strings.IndexRune(alphabet, c) * weight
+			weight = weight * 3 % 31
+		}
+		codes[i] = body + string(alphabet[(31-sum%31)%31])
+	}
+	return codes
+}
+
+type saveResult struct {
+	SaveEntity struct{ Created, Updated, Unchanged int }
+}
+
+func TestSaveEntity(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	code := usccs(1)[0]
+	in := map[string]any{"uscc": code, "name": "阳城县示例歌舞厅", "unit": "凤城所", "riskClass": "B", "entityType": "娱乐场所"}
+
+	steps := []struct {
+		name   string
+		change map[string]any
+		want   [3]int // created, updated, unchanged
+	}{
+		{"Create", nil, [3]int{1, 0, 0}},
+		{"SameAgainChangesNothing", nil, [3]int{0, 0, 1}},
+		{"ChangeMakesAVersion", map[string]any{"status": "DEREGISTERED"}, [3]int{0, 1, 0}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			for k, v := range st.change {
+				in[k] = v
+			}
+			var got saveResult
+			e.Do(planner, saveEntity, map[string]any{"in": in}).mustData(t, &got)
+			if g := [3]int{got.SaveEntity.Created, got.SaveEntity.Updated, got.SaveEntity.Unchanged}; g != st.want {
+				t.Fatalf("created, updated, unchanged = %v, want %v", g, st.want)
+			}
+		})
+	}
+
+	t.Run("ErrBadCodeNamesTheField", func(t *testing.T) {
+		r := e.Do(planner, saveEntity, map[string]any{"in": map[string]any{"uscc": code[:17] + "0", "name": "x"}})
+		wantCode(t, r, "BAD_USER_INPUT")
+		if r.Errors[0].Extensions.Field != "input.uscc" {
+			t.Errorf("field = %q, want input.uscc", r.Errors[0].Extensions.Field)
+		}
+	})
+	t.Run("RegistrationNumberAccepted", func(t *testing.T) {
+		// 15-digit 注册号 with its ISO 7064 MOD 11,10 check digit.
+		in := map[string]any{"uscc": registrationNumber("14052200000001"), "name": "老字号商店"}
+		e.Do(planner, saveEntity, map[string]any{"in": in}).mustData(t, nil)
+	})
+}
+
+// registrationNumber appends the ISO 7064 MOD 11,10 check digit.
+func registrationNumber(body string) string {
+	p := 10
+	for _, c := range body {
+		s := (p + int(c-'0')) % 10
+		if s == 0 {
+			s = 10
+		}
+		p = s * 2 % 11
+	}
+	return body + fmt.Sprint((11-p)%10)
+}
+
+type rosterPage struct {
+	RosterEntities struct {
+		Nodes []struct {
+			Entity struct{ Code, Name string }
+			Entry  struct {
+				Status    string
+				RiskClass *string
+				Version   int
+			}
+		}
+	}
+}
+
+func TestRosterAsOfAndHistory(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	code := usccs(1)[0]
+	in := map[string]any{"uscc": code, "name": "阳城县示例网吧", "riskClass": "C"}
+	e.Do(planner, saveEntity, map[string]any{"in": in}).mustData(t, nil)
+	before := time.Now()
+	time.Sleep(10 * time.Millisecond) // versions are stamped with the transaction's start
+	in["status"], in["name"] = "REVOKED", "阳城县示例网吧（已吊销）"
+	e.Do(planner, saveEntity, map[string]any{"in": in}).mustData(t, nil)
+
+	read := func(asOf *time.Time) rosterPage {
+		var p rosterPage
+		vars := map[string]any{}
+		if asOf != nil {
+			vars["asOf"] = asOf.Format(time.RFC3339Nano)
+		}
+		e.Do(planner, `query($asOf: Time) { rosterEntities(asOf: $asOf) { nodes { entity { code name } entry { status riskClass version } } } }`, vars).mustData(t, &p)
+		if len(p.RosterEntities.Nodes) != 1 {
+			t.Fatalf("roster = %+v, want one entity", p)
+		}
+		return p
+	}
+	t.Run("Now", func(t *testing.T) {
+		n := read(nil).RosterEntities.Nodes[0]
+		if n.Entry.Status != "REVOKED" || n.Entry.Version != 2 || n.Entity.Name != "阳城县示例网吧（已吊销）" {
+			t.Fatalf("now = %+v, want the revoked version 2", n)
+		}
+	})
+	t.Run("AsOfEarlier", func(t *testing.T) {
+		n := read(&before).RosterEntities.Nodes[0]
+		if n.Entry.Status != "ACTIVE" || n.Entry.Version != 1 || n.Entity.Name != "阳城县示例网吧" {
+			t.Fatalf("as of before the change = %+v, want the active version 1", n)
+		}
+	})
+	t.Run("History", func(t *testing.T) {
+		var h struct {
+			RosterEntryHistory []struct {
+				Version   int
+				Status    string
+				ValidTo   *string
+				ChangedBy struct{ Username string }
+			}
+		}
+		e.Do(planner, `query($c: String!) { rosterEntryHistory(code: $c) { version status validTo changedBy { username } } }`,
+			map[string]any{"c": code}).mustData(t, &h)
+		got := h.RosterEntryHistory
+		if len(got) != 2 || got[0].Status != "ACTIVE" || got[0].ValidTo == nil || got[1].Status != "REVOKED" || got[1].ValidTo != nil {
+			t.Fatalf("history = %+v, want active (closed) then revoked (current)", got)
+		}
+		if got[1].ChangedBy.Username != "wl-planner" {
+			t.Errorf("changed by %q, want wl-planner", got[1].ChangedBy.Username)
+		}
+	})
+	t.Run("BeforeTheEntityExisted", func(t *testing.T) {
+		var p rosterPage
+		e.Do(planner, `query($asOf: Time) { rosterEntities(asOf: $asOf) { nodes { entity { code } } } }`,
+			map[string]any{"asOf": "2020-01-01T00:00:00Z"}).mustData(t, &p)
+		if len(p.RosterEntities.Nodes) != 0 {
+			t.Fatalf("roster in 2020 = %+v, want empty", p)
+		}
+	})
+}
+
+func TestEntityVisibility(t *testing.T) {
+	e := newEnv(t)
+	code := usccs(1)[0]
+	e.Do(e.As("wl-planner"), saveEntity, map[string]any{"in": map[string]any{"uscc": code, "name": "共享的企业", "riskClass": "D"}}).mustData(t, nil)
+	const q = `query($c: String!) { entity(code: $c) { name entries { bureau { code } riskClass } } }`
+	type answer struct {
+		Entity struct {
+			Name    string
+			Entries []struct{ Bureau struct{ Code string } }
+		}
+	}
+	entriesSeen := func(t *testing.T, user string) []string {
+		t.Helper()
+		var a answer
+		e.Do(e.As(user), q, map[string]any{"c": code}).mustData(t, &a)
+		var bureaus []string
+		for _, en := range a.Entity.Entries {
+			bureaus = append(bureaus, en.Bureau.Code)
+		}
+		return bureaus
+	}
+	t.Run("OwnBureauSeesItsEntry", func(t *testing.T) {
+		if got := entriesSeen(t, "wl-leader"); len(got) != 1 || got[0] != "140522-wl" {
+			t.Fatalf("entries = %v, want [140522-wl]", got)
+		}
+	})
+	t.Run("OtherBureauSeesTheEntityNotTheEntry", func(t *testing.T) {
+		if got := entriesSeen(t, "sj-planner"); len(got) != 0 {
+			t.Fatalf("sj sees entries %v of another bureau", got)
+		}
+		var p rosterPage
+		e.Do(e.As("sj-planner"), `{ rosterEntities { nodes { entity { code } } } }`, nil).mustData(t, &p)
+		if len(p.RosterEntities.Nodes) != 0 {
+			t.Fatalf("sj's roster = %+v, want empty", p)
+		}
+	})
+	t.Run("JointOfficeSeesEveryBureausEntry", func(t *testing.T) {
+		if got := entriesSeen(t, "lh-coordinator"); len(got) != 1 || got[0] != "140522-wl" {
+			t.Fatalf("joint office sees %v, want [140522-wl]", got)
+		}
+	})
+	t.Run("OtherRegionNotFound", func(t *testing.T) {
+		token := e.otherRegionUser()
+		wantCode(t, e.Do(request{Token: token}, q, map[string]any{"c": code}), "NOT_FOUND")
+	})
+}
+
+// otherRegionUser creates bureau 140521-wl of 沁水县 with a planner, as the
+// schema owner, and returns the planner's session token.
+func (e *env) otherRegionUser() string {
+	e.t.Helper()
+	stmts := []string{
+		`INSERT INTO regions (code, name) VALUES ('140521', '沁水县')`,
+		`INSERT INTO bureaus (code, region_code, name, kind) VALUES ('140521-wl', '140521', '沁水县文化和旅游局', 'culture_tourism')`,
+		`INSERT INTO users (username, display_name, password_hash) SELECT 'qs-planner', '沁水计划员', password_hash FROM users WHERE username = 'wl-planner'`,
+		`INSERT INTO members (bureau_id, user_id, role) SELECT b.id, u.id, 'planner' FROM bureaus b, users u WHERE b.code = '140521-wl' AND u.username = 'qs-planner'`,
+		`SELECT pg_notify('authz_changed', '140521-wl')`,
+	}
+	for _, s := range stmts {
+		if _, err := e.DB.Exec(s); err != nil {
+			e.t.Fatalf("%s: %v", s, err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the NOTIFY reloads role assignments
+	return e.SignIn("qs-planner")
+}
+
+func TestRosterPageCostsFixedStatements(t *testing.T) {
+	e, stmts := newEnvCounting(t)
+	planner := e.As("wl-planner")
+	for _, code := range usccs(60) {
+		e.Do(planner, saveEntity, map[string]any{"in": map[string]any{"uscc": code, "name": "企业" + code[10:], "unit": "凤城所"}}).mustData(t, nil)
+	}
+	const q = `query($n: Int) { rosterEntities(first: $n) { nodes {
+		entity { code name entries { bureau { code name region { name } } status changedBy { username } } }
+		entry { status riskClass focus changedBy { username displayName } bureau { code } } } } }`
+	cost := func(n int) int64 {
+		before := stmts.Count()
+		var p rosterPage
+		e.Do(planner, q, map[string]any{"n": n}).mustData(t, &p)
+		if len(p.RosterEntities.Nodes) != n {
+			t.Fatalf("page of %d has %d rows", n, len(p.RosterEntities.Nodes))
+		}
+		return stmts.Count() - before
+	}
+	small, large := cost(5), cost(50)
+	if small != large {
+		t.Fatalf("a page of 5 took %d statements, a page of 50 took %d: the cost must not grow with the page", small, large)
+	}
+	t.Logf("a roster page costs %d statements whatever its size", large)
+}
+
+func TestRosterFilesOverHTTP(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	codes := usccs(3)
+	for i, code := range codes {
+		in := map[string]any{"uscc": code, "name": fmt.Sprintf("企业%d", i), "riskClass": "ABC"[i : i+1], "complaints": i}
+		e.Do(planner, saveEntity, map[string]any{"in": in}).mustData(t, nil)
+	}
+	get := func(path, token string) (*http.Response, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, e.Server.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, body
+	}
+	for _, format := range []string{"csv", "xlsx"} {
+		t.Run("Export"+format, func(t *testing.T) {
+			res, body := get("/roster/export/entities."+format, planner.Token)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d: %s", res.StatusCode, body)
+			}
+			sheet, err := roster.OpenSheet(strings.NewReader(string(body)), "export."+format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sheet.Close()
+			rows, problems := roster.ReadEntities(sheet, 0)
+			if len(problems) > 0 || len(rows) != len(codes) {
+				t.Fatalf("export read back: %d rows, problems %v; want %d rows", len(rows), problems, len(codes))
+			}
+			for i, r := range rows {
+				if r.Code != codes[i] || string(r.RiskClass) != "ABC"[i:i+1] || r.Complaints != i {
+					t.Errorf("row %d = %+v, want code %s class %c complaints %d", i, r, codes[i], "ABC"[i], i)
+				}
+			}
+		})
+		t.Run("Template"+format, func(t *testing.T) {
+			res, body := get("/roster/template/entities."+format, "")
+			if res.StatusCode != http.StatusOK || len(body) == 0 {
+				t.Fatalf("template status %d, %d bytes", res.StatusCode, len(body))
+			}
+		})
+	}
+	t.Run("ErrExportNeedsSignIn", func(t *testing.T) {
+		if res, _ := get("/roster/export/entities.csv", ""); res.StatusCode != http.StatusUnauthorized && res.StatusCode != http.StatusForbidden {
+			t.Fatalf("status = %d, want 401", res.StatusCode)
+		}
+	})
+	t.Run("ErrUnknownFile", func(t *testing.T) {
+		if res, _ := get("/roster/template/secrets.csv", ""); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("status = %d, want 404", res.StatusCode)
+		}
+	})
+}
