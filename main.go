@@ -5,6 +5,9 @@
 //	shuangsuiji migrate                            apply database migrations
 //	shuangsuiji seed                               create the demo county once
 //	shuangsuiji verify-audit                       recompute every audit chain
+//	shuangsuiji import --bureau CODE --kind K FILE import a roster file
+//	shuangsuiji draw --input FILE [--public]       compute a draw's manifest (no database)
+//	shuangsuiji verify-draw FILE                   check a manifest or vector (no database)
 //
 // With DATABASE_URL unset, every command uses a private PostgreSQL that it
 // starts from the machine's binaries in .data/ (SHUANGSUIJI_DATA overrides).
@@ -28,6 +31,9 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"migrate":      runMigrate,
 	"seed":         runSeed,
 	"verify-audit": runVerifyAudit,
+	"draw":         runDrawCommand,
+	"verify-draw":  runVerifyDrawCommand,
+	"import":       runImport,
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -6,13 +6,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"shuangsuiji/graph/model"
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/page"
+	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/roster"
 	"strconv"
 	"sync/atomic"
@@ -37,6 +40,9 @@ type ResolverRoot interface {
 	AuditEntry() AuditEntryResolver
 	Bureau() BureauResolver
 	Conflict() ConflictResolver
+	Draw() DrawResolver
+	DrawParticipant() DrawParticipantResolver
+	DrawScope() DrawScopeResolver
 	Entity() EntityResolver
 	ImportRosterPayload() ImportRosterPayloadResolver
 	InspectionItem() InspectionItemResolver
@@ -44,6 +50,8 @@ type ResolverRoot interface {
 	Member() MemberResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
+	Plan() PlanResolver
+	PlanFeasibility() PlanFeasibilityResolver
 	Query() QueryResolver
 	RosterCounts() RosterCountsResolver
 	RosterEntry() RosterEntryResolver
@@ -119,6 +127,124 @@ type ComplexityRoot struct {
 		Conflict func(childComplexity int) int
 	}
 
+	Draw struct {
+		Ceremony             func(childComplexity int) int
+		CrossUnit            func(childComplexity int) int
+		ExecutedAt           func(childComplexity int) int
+		Failure              func(childComplexity int) int
+		FrameSize            func(childComplexity int) int
+		FrozenAt             func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		Joint                func(childComplexity int) int
+		Lead                 func(childComplexity int) int
+		MaxTasksPerInspector func(childComplexity int) int
+		Participants         func(childComplexity int) int
+		PublicURL            func(childComplexity int) int
+		Quarter              func(childComplexity int) int
+		RedrawOf             func(childComplexity int) int
+		RedrawReason         func(childComplexity int) int
+		Scope                func(childComplexity int) int
+		Seed                 func(childComplexity int) int
+		Status               func(childComplexity int) int
+		Tasks                func(childComplexity int, first *int, after *string) int
+		Title                func(childComplexity int) int
+		WindowEnd            func(childComplexity int) int
+		WindowStart          func(childComplexity int) int
+		Year                 func(childComplexity int) int
+	}
+
+	DrawConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	DrawEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DrawFailure struct {
+		Bureau func(childComplexity int) int
+		Code   func(childComplexity int) int
+		Entity func(childComplexity int) int
+		Reason func(childComplexity int) int
+	}
+
+	DrawItem struct {
+		Code           func(childComplexity int) int
+		Qualifications func(childComplexity int) int
+		Version        func(childComplexity int) int
+	}
+
+	DrawOverlap struct {
+		Bureaus    func(childComplexity int) int
+		DrawIDs    func(childComplexity int) int
+		EntityCode func(childComplexity int) int
+		EntityName func(childComplexity int) int
+	}
+
+	DrawParticipant struct {
+		Bureau   func(childComplexity int) int
+		Items    func(childComplexity int) int
+		TeamSize func(childComplexity int) int
+	}
+
+	DrawParticipantPayload struct {
+		Participant func(childComplexity int) int
+	}
+
+	DrawPayload struct {
+		Draw func(childComplexity int) int
+	}
+
+	DrawScope struct {
+		EntityTypes func(childComplexity int) int
+		FocusOnly   func(childComplexity int) int
+		RiskClasses func(childComplexity int) int
+		Units       func(childComplexity int) int
+	}
+
+	DrawSubstitution struct {
+		At         func(childComplexity int) int
+		BureauCode func(childComplexity int) int
+		In         func(childComplexity int) int
+		Out        func(childComplexity int) int
+		Reason     func(childComplexity int) int
+	}
+
+	DrawTask struct {
+		EntityCode    func(childComplexity int) int
+		EntityName    func(childComplexity int) int
+		Seq           func(childComplexity int) int
+		Substitutions func(childComplexity int) int
+		Team          func(childComplexity int) int
+		Ticket        func(childComplexity int) int
+	}
+
+	DrawTaskConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	DrawTaskEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DrawTaskPayload struct {
+		Task func(childComplexity int) int
+	}
+
+	DrawTeamMember struct {
+		BureauCode  func(childComplexity int) int
+		Certificate func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Position    func(childComplexity int) int
+		Ticket      func(childComplexity int) int
+	}
+
 	Entity struct {
 		Address             func(childComplexity int) int
 		Code                func(childComplexity int) int
@@ -128,6 +254,13 @@ type ComplexityRoot struct {
 		Name                func(childComplexity int) int
 		ValidFrom           func(childComplexity int) int
 		Version             func(childComplexity int) int
+	}
+
+	FocusRules struct {
+		AbnormalOperations func(childComplexity int) int
+		Complaints         func(childComplexity int) int
+		PenaltyMonths      func(childComplexity int) int
+		SeriousViolation   func(childComplexity int) int
 	}
 
 	ImportRosterPayload struct {
@@ -223,17 +356,23 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddMember          func(childComplexity int, input model.AddMemberInput) int
-		DeclareConflict    func(childComplexity int, input model.DeclareConflictInput) int
-		ImportRoster       func(childComplexity int, input model.ImportRosterInput) int
-		RecordConflict     func(childComplexity int, input model.RecordConflictInput) int
-		SaveEntity         func(childComplexity int, input model.SaveEntityInput) int
-		SaveInspectionItem func(childComplexity int, input model.SaveInspectionItemInput) int
-		SaveInspector      func(childComplexity int, input model.SaveInspectorInput) int
-		SetMemberRoles     func(childComplexity int, input model.SetMemberRolesInput) int
-		SignIn             func(childComplexity int, input model.SignInInput) int
-		SignOut            func(childComplexity int) int
-		WithdrawConflict   func(childComplexity int, input model.WithdrawConflictInput) int
+		AddMember            func(childComplexity int, input model.AddMemberInput) int
+		CreateDraw           func(childComplexity int, input model.CreateDrawInput) int
+		DeclareConflict      func(childComplexity int, input model.DeclareConflictInput) int
+		ExecuteDraw          func(childComplexity int, input model.ExecuteDrawInput) int
+		FreezeDraw           func(childComplexity int, input model.FreezeDrawInput) int
+		ImportRoster         func(childComplexity int, input model.ImportRosterInput) int
+		RecordConflict       func(childComplexity int, input model.RecordConflictInput) int
+		SaveEntity           func(childComplexity int, input model.SaveEntityInput) int
+		SaveInspectionItem   func(childComplexity int, input model.SaveInspectionItemInput) int
+		SaveInspector        func(childComplexity int, input model.SaveInspectorInput) int
+		SavePlan             func(childComplexity int, input model.SavePlanInput) int
+		SetDrawParticipation func(childComplexity int, input model.SetDrawParticipationInput) int
+		SetMemberRoles       func(childComplexity int, input model.SetMemberRolesInput) int
+		SignIn               func(childComplexity int, input model.SignInInput) int
+		SignOut              func(childComplexity int) int
+		SubstituteInspector  func(childComplexity int, input model.SubstituteInspectorInput) int
+		WithdrawConflict     func(childComplexity int, input model.WithdrawConflictInput) int
 	}
 
 	PageInfo struct {
@@ -243,10 +382,54 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	Plan struct {
+		CreatedAt      func(childComplexity int) int
+		DrawsPerYear   func(childComplexity int) int
+		Focus          func(childComplexity int) int
+		IsDefault      func(childComplexity int) int
+		MinCoverageBP  func(childComplexity int) int
+		MinDrawRatioBP func(childComplexity int) int
+		Rules          func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Year           func(childComplexity int) int
+	}
+
+	PlanFeasibility struct {
+		Checked                      func(childComplexity int) int
+		PerDraw                      func(childComplexity int) int
+		PerDrawBasisPoints           func(childComplexity int) int
+		Reachable                    func(childComplexity int) int
+		ReachableCoverageBasisPoints func(childComplexity int) int
+		RosterSize                   func(childComplexity int) int
+		Strata                       func(childComplexity int) int
+	}
+
+	PlanProgress struct {
+		CoverageBP func(childComplexity int) int
+		Covered    func(childComplexity int) int
+		Plan       func(childComplexity int) int
+		Quarters   func(childComplexity int) int
+		RosterSize func(childComplexity int) int
+		Strata     func(childComplexity int) int
+		Year       func(childComplexity int) int
+	}
+
+	QuarterProgress struct {
+		CoverageBP func(childComplexity int) int
+		Covered    func(childComplexity int) int
+		Draws      func(childComplexity int) int
+		Quarter    func(childComplexity int) int
+	}
+
 	Query struct {
 		ActingBureau         func(childComplexity int) int
 		AuditLog             func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		Conflicts            func(childComplexity int, filter *model.ConflictFilter, first *int, after *string) int
+		Draw                 func(childComplexity int, id string) int
+		DrawCommitment       func(childComplexity int, id string) int
+		DrawManifest         func(childComplexity int, id string, form *model.ManifestForm) int
+		DrawOverlaps         func(childComplexity int, year int, quarter int) int
+		Draws                func(childComplexity int, filter *model.DrawFilter, first *int, after *string) int
 		Entity               func(childComplexity int, code string, asOf *time.Time) int
 		ExpiringCertificates func(childComplexity int, within *int, first *int, after *string) int
 		InspectionItem       func(childComplexity int, code string, version *int) int
@@ -255,6 +438,9 @@ type ComplexityRoot struct {
 		Inspectors           func(childComplexity int, filter *model.InspectorFilter, first *int, after *string) int
 		Me                   func(childComplexity int) int
 		Members              func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string) int
+		Plan                 func(childComplexity int, year int) int
+		PlanProgress         func(childComplexity int, year int) int
+		Plans                func(childComplexity int) int
 		RosterCounts         func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
 		RosterEntities       func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) int
 		RosterEntryHistory   func(childComplexity int, code string) int
@@ -332,6 +518,12 @@ type ComplexityRoot struct {
 		Inspector func(childComplexity int) int
 	}
 
+	SavePlanPayload struct {
+		Changed     func(childComplexity int) int
+		Feasibility func(childComplexity int) int
+		Plan        func(childComplexity int) int
+	}
+
 	SetMemberRolesPayload struct {
 		Member func(childComplexity int) int
 	}
@@ -349,6 +541,27 @@ type ComplexityRoot struct {
 	StatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
+	}
+
+	StratumProgress struct {
+		CoverageBP func(childComplexity int) int
+		Covered    func(childComplexity int) int
+		Roster     func(childComplexity int) int
+		Stratum    func(childComplexity int) int
+	}
+
+	StratumReach struct {
+		PerDraw func(childComplexity int) int
+		PerYear func(childComplexity int) int
+		Roster  func(childComplexity int) int
+		Stratum func(childComplexity int) int
+	}
+
+	StratumRule struct {
+		Cap     func(childComplexity int) int
+		Min     func(childComplexity int) int
+		RatioBP func(childComplexity int) int
+		Stratum func(childComplexity int) int
 	}
 
 	User struct {
@@ -380,6 +593,22 @@ type ConflictResolver interface {
 	RecordedBy(ctx context.Context, obj *roster.Conflict) (*account.User, error)
 
 	WithdrawnBy(ctx context.Context, obj *roster.Conflict) (*account.User, error)
+}
+type DrawResolver interface {
+	Lead(ctx context.Context, obj *draw.Draw) (*bureau.Bureau, error)
+	Status(ctx context.Context, obj *draw.Draw) (model.DrawStatus, error)
+
+	RedrawOf(ctx context.Context, obj *draw.Draw) (*string, error)
+
+	Participants(ctx context.Context, obj *draw.Draw) ([]draw.Participant, error)
+	Tasks(ctx context.Context, obj *draw.Draw, first *int, after *string) (*page.Connection[draw.TaskRow], error)
+	PublicURL(ctx context.Context, obj *draw.Draw) (string, error)
+}
+type DrawParticipantResolver interface {
+	Bureau(ctx context.Context, obj *draw.Participant) (*bureau.Bureau, error)
+}
+type DrawScopeResolver interface {
+	RiskClasses(ctx context.Context, obj *draw.Scope) ([]model.RiskClass, error)
 }
 type EntityResolver interface {
 	CodeKind(ctx context.Context, obj *roster.Entity) (model.EntityCodeKind, error)
@@ -414,25 +643,48 @@ type MutationResolver interface {
 	SignOut(ctx context.Context) (*model.SignOutPayload, error)
 	AddMember(ctx context.Context, input model.AddMemberInput) (*model.AddMemberPayload, error)
 	SetMemberRoles(ctx context.Context, input model.SetMemberRolesInput) (*model.SetMemberRolesPayload, error)
+	CreateDraw(ctx context.Context, input model.CreateDrawInput) (*model.DrawPayload, error)
+	SetDrawParticipation(ctx context.Context, input model.SetDrawParticipationInput) (*model.DrawParticipantPayload, error)
+	FreezeDraw(ctx context.Context, input model.FreezeDrawInput) (*model.DrawPayload, error)
+	ExecuteDraw(ctx context.Context, input model.ExecuteDrawInput) (*model.DrawPayload, error)
+	SubstituteInspector(ctx context.Context, input model.SubstituteInspectorInput) (*model.DrawTaskPayload, error)
 	SaveInspector(ctx context.Context, input model.SaveInspectorInput) (*model.SaveInspectorPayload, error)
 	DeclareConflict(ctx context.Context, input model.DeclareConflictInput) (*model.DeclareConflictPayload, error)
 	RecordConflict(ctx context.Context, input model.RecordConflictInput) (*model.RecordConflictPayload, error)
 	WithdrawConflict(ctx context.Context, input model.WithdrawConflictInput) (*model.WithdrawConflictPayload, error)
 	SaveInspectionItem(ctx context.Context, input model.SaveInspectionItemInput) (*model.SaveInspectionItemPayload, error)
+	SavePlan(ctx context.Context, input model.SavePlanInput) (*plan.Saved, error)
 	SaveEntity(ctx context.Context, input model.SaveEntityInput) (*roster.ImportResult, error)
 	ImportRoster(ctx context.Context, input model.ImportRosterInput) (*roster.ImportResult, error)
+}
+type PlanResolver interface {
+	CreatedAt(ctx context.Context, obj *plan.Plan) (*time.Time, error)
+	UpdatedAt(ctx context.Context, obj *plan.Plan) (*time.Time, error)
+}
+type PlanFeasibilityResolver interface {
+	PerDrawBasisPoints(ctx context.Context, obj *plan.Feasibility) (*int, error)
+
+	ReachableCoverageBasisPoints(ctx context.Context, obj *plan.Feasibility) (*int, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*page.Connection[audit.Entry], error)
 	ActingBureau(ctx context.Context) (*bureau.Bureau, error)
 	Members(ctx context.Context, filter *bureau.MemberFilter, first *int, after *string) (*page.Connection[bureau.Member], error)
+	Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string) (*page.Connection[draw.Draw], error)
+	Draw(ctx context.Context, id string) (*draw.Draw, error)
+	DrawOverlaps(ctx context.Context, year int, quarter int) ([]draw.Overlap, error)
+	DrawManifest(ctx context.Context, id string, form *model.ManifestForm) (json.RawMessage, error)
+	DrawCommitment(ctx context.Context, id string) (json.RawMessage, error)
 	Inspectors(ctx context.Context, filter *model.InspectorFilter, first *int, after *string) (*page.Connection[roster.Inspector], error)
 	ExpiringCertificates(ctx context.Context, within *int, first *int, after *string) (*page.Connection[roster.Inspector], error)
 	Inspector(ctx context.Context, id string) (*roster.Inspector, error)
 	Conflicts(ctx context.Context, filter *model.ConflictFilter, first *int, after *string) (*page.Connection[roster.Conflict], error)
 	InspectionItems(ctx context.Context, filter *model.InspectionItemFilter, first *int, after *string) (*page.Connection[roster.Item], error)
 	InspectionItem(ctx context.Context, code string, version *int) (*roster.Item, error)
+	Plan(ctx context.Context, year int) (*plan.Plan, error)
+	Plans(ctx context.Context) ([]plan.Plan, error)
+	PlanProgress(ctx context.Context, year int) (*plan.Progress, error)
 	RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.RosterEntity], error)
 	Entity(ctx context.Context, code string, asOf *time.Time) (*roster.Entity, error)
 	RosterCounts(ctx context.Context, filter *model.EntityFilter, asOf *time.Time) (*roster.Counts, error)
@@ -713,6 +965,447 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeclareConflictPayload.Conflict(childComplexity), true
 
+	case "Draw.ceremony":
+		if e.ComplexityRoot.Draw.Ceremony == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Ceremony(childComplexity), true
+	case "Draw.crossUnit":
+		if e.ComplexityRoot.Draw.CrossUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.CrossUnit(childComplexity), true
+	case "Draw.executedAt":
+		if e.ComplexityRoot.Draw.ExecutedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.ExecutedAt(childComplexity), true
+	case "Draw.failure":
+		if e.ComplexityRoot.Draw.Failure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Failure(childComplexity), true
+	case "Draw.frameSize":
+		if e.ComplexityRoot.Draw.FrameSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.FrameSize(childComplexity), true
+	case "Draw.frozenAt":
+		if e.ComplexityRoot.Draw.FrozenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.FrozenAt(childComplexity), true
+	case "Draw.id":
+		if e.ComplexityRoot.Draw.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.ID(childComplexity), true
+	case "Draw.joint":
+		if e.ComplexityRoot.Draw.Joint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Joint(childComplexity), true
+	case "Draw.lead":
+		if e.ComplexityRoot.Draw.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Lead(childComplexity), true
+	case "Draw.maxTasksPerInspector":
+		if e.ComplexityRoot.Draw.MaxTasksPerInspector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.MaxTasksPerInspector(childComplexity), true
+	case "Draw.participants":
+		if e.ComplexityRoot.Draw.Participants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Participants(childComplexity), true
+	case "Draw.publicUrl":
+		if e.ComplexityRoot.Draw.PublicURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.PublicURL(childComplexity), true
+	case "Draw.quarter":
+		if e.ComplexityRoot.Draw.Quarter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Quarter(childComplexity), true
+	case "Draw.redrawOf":
+		if e.ComplexityRoot.Draw.RedrawOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.RedrawOf(childComplexity), true
+	case "Draw.redrawReason":
+		if e.ComplexityRoot.Draw.RedrawReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.RedrawReason(childComplexity), true
+	case "Draw.scope":
+		if e.ComplexityRoot.Draw.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Scope(childComplexity), true
+	case "Draw.seed":
+		if e.ComplexityRoot.Draw.Seed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Seed(childComplexity), true
+	case "Draw.status":
+		if e.ComplexityRoot.Draw.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Status(childComplexity), true
+	case "Draw.tasks":
+		if e.ComplexityRoot.Draw.Tasks == nil {
+			break
+		}
+
+		args, err := ec.field_Draw_tasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Draw.Tasks(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Draw.title":
+		if e.ComplexityRoot.Draw.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Title(childComplexity), true
+	case "Draw.windowEnd":
+		if e.ComplexityRoot.Draw.WindowEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.WindowEnd(childComplexity), true
+	case "Draw.windowStart":
+		if e.ComplexityRoot.Draw.WindowStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.WindowStart(childComplexity), true
+	case "Draw.year":
+		if e.ComplexityRoot.Draw.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.Year(childComplexity), true
+
+	case "DrawConnection.edges":
+		if e.ComplexityRoot.DrawConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawConnection.Edges(childComplexity), true
+	case "DrawConnection.nodes":
+		if e.ComplexityRoot.DrawConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawConnection.Nodes(childComplexity), true
+	case "DrawConnection.pageInfo":
+		if e.ComplexityRoot.DrawConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawConnection.PageInfo(childComplexity), true
+
+	case "DrawEdge.cursor":
+		if e.ComplexityRoot.DrawEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawEdge.Cursor(childComplexity), true
+	case "DrawEdge.node":
+		if e.ComplexityRoot.DrawEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawEdge.Node(childComplexity), true
+
+	case "DrawFailure.bureau":
+		if e.ComplexityRoot.DrawFailure.Bureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawFailure.Bureau(childComplexity), true
+	case "DrawFailure.code":
+		if e.ComplexityRoot.DrawFailure.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawFailure.Code(childComplexity), true
+	case "DrawFailure.entity":
+		if e.ComplexityRoot.DrawFailure.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawFailure.Entity(childComplexity), true
+	case "DrawFailure.reason":
+		if e.ComplexityRoot.DrawFailure.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawFailure.Reason(childComplexity), true
+
+	case "DrawItem.code":
+		if e.ComplexityRoot.DrawItem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawItem.Code(childComplexity), true
+	case "DrawItem.qualifications":
+		if e.ComplexityRoot.DrawItem.Qualifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawItem.Qualifications(childComplexity), true
+	case "DrawItem.version":
+		if e.ComplexityRoot.DrawItem.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawItem.Version(childComplexity), true
+
+	case "DrawOverlap.bureaus":
+		if e.ComplexityRoot.DrawOverlap.Bureaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlap.Bureaus(childComplexity), true
+	case "DrawOverlap.drawIds":
+		if e.ComplexityRoot.DrawOverlap.DrawIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlap.DrawIDs(childComplexity), true
+	case "DrawOverlap.entityCode":
+		if e.ComplexityRoot.DrawOverlap.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlap.EntityCode(childComplexity), true
+	case "DrawOverlap.entityName":
+		if e.ComplexityRoot.DrawOverlap.EntityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlap.EntityName(childComplexity), true
+
+	case "DrawParticipant.bureau":
+		if e.ComplexityRoot.DrawParticipant.Bureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawParticipant.Bureau(childComplexity), true
+	case "DrawParticipant.items":
+		if e.ComplexityRoot.DrawParticipant.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawParticipant.Items(childComplexity), true
+	case "DrawParticipant.teamSize":
+		if e.ComplexityRoot.DrawParticipant.TeamSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawParticipant.TeamSize(childComplexity), true
+
+	case "DrawParticipantPayload.participant":
+		if e.ComplexityRoot.DrawParticipantPayload.Participant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawParticipantPayload.Participant(childComplexity), true
+
+	case "DrawPayload.draw":
+		if e.ComplexityRoot.DrawPayload.Draw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawPayload.Draw(childComplexity), true
+
+	case "DrawScope.entityTypes":
+		if e.ComplexityRoot.DrawScope.EntityTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawScope.EntityTypes(childComplexity), true
+	case "DrawScope.focusOnly":
+		if e.ComplexityRoot.DrawScope.FocusOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawScope.FocusOnly(childComplexity), true
+	case "DrawScope.riskClasses":
+		if e.ComplexityRoot.DrawScope.RiskClasses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawScope.RiskClasses(childComplexity), true
+	case "DrawScope.units":
+		if e.ComplexityRoot.DrawScope.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawScope.Units(childComplexity), true
+
+	case "DrawSubstitution.at":
+		if e.ComplexityRoot.DrawSubstitution.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawSubstitution.At(childComplexity), true
+	case "DrawSubstitution.bureau":
+		if e.ComplexityRoot.DrawSubstitution.BureauCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawSubstitution.BureauCode(childComplexity), true
+	case "DrawSubstitution.in":
+		if e.ComplexityRoot.DrawSubstitution.In == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawSubstitution.In(childComplexity), true
+	case "DrawSubstitution.out":
+		if e.ComplexityRoot.DrawSubstitution.Out == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawSubstitution.Out(childComplexity), true
+	case "DrawSubstitution.reason":
+		if e.ComplexityRoot.DrawSubstitution.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawSubstitution.Reason(childComplexity), true
+
+	case "DrawTask.entityCode":
+		if e.ComplexityRoot.DrawTask.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTask.EntityCode(childComplexity), true
+	case "DrawTask.entityName":
+		if e.ComplexityRoot.DrawTask.EntityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTask.EntityName(childComplexity), true
+	case "DrawTask.seq":
+		if e.ComplexityRoot.DrawTask.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTask.Seq(childComplexity), true
+	case "DrawTask.substitutions":
+		if e.ComplexityRoot.DrawTask.Substitutions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTask.Substitutions(childComplexity), true
+	case "DrawTask.team":
+		if e.ComplexityRoot.DrawTask.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTask.Team(childComplexity), true
+	case "DrawTask.ticket":
+		if e.ComplexityRoot.DrawTask.Ticket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTask.Ticket(childComplexity), true
+
+	case "DrawTaskConnection.edges":
+		if e.ComplexityRoot.DrawTaskConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTaskConnection.Edges(childComplexity), true
+	case "DrawTaskConnection.nodes":
+		if e.ComplexityRoot.DrawTaskConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTaskConnection.Nodes(childComplexity), true
+	case "DrawTaskConnection.pageInfo":
+		if e.ComplexityRoot.DrawTaskConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTaskConnection.PageInfo(childComplexity), true
+
+	case "DrawTaskEdge.cursor":
+		if e.ComplexityRoot.DrawTaskEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTaskEdge.Cursor(childComplexity), true
+	case "DrawTaskEdge.node":
+		if e.ComplexityRoot.DrawTaskEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTaskEdge.Node(childComplexity), true
+
+	case "DrawTaskPayload.task":
+		if e.ComplexityRoot.DrawTaskPayload.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTaskPayload.Task(childComplexity), true
+
+	case "DrawTeamMember.bureau":
+		if e.ComplexityRoot.DrawTeamMember.BureauCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTeamMember.BureauCode(childComplexity), true
+	case "DrawTeamMember.certificate":
+		if e.ComplexityRoot.DrawTeamMember.Certificate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTeamMember.Certificate(childComplexity), true
+	case "DrawTeamMember.name":
+		if e.ComplexityRoot.DrawTeamMember.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTeamMember.Name(childComplexity), true
+	case "DrawTeamMember.position":
+		if e.ComplexityRoot.DrawTeamMember.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTeamMember.Position(childComplexity), true
+	case "DrawTeamMember.ticket":
+		if e.ComplexityRoot.DrawTeamMember.Ticket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTeamMember.Ticket(childComplexity), true
+
 	case "Entity.address":
 		if e.ComplexityRoot.Entity.Address == nil {
 			break
@@ -761,6 +1454,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.Version(childComplexity), true
+
+	case "FocusRules.abnormalOperations":
+		if e.ComplexityRoot.FocusRules.AbnormalOperations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusRules.AbnormalOperations(childComplexity), true
+	case "FocusRules.complaintThreshold":
+		if e.ComplexityRoot.FocusRules.Complaints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusRules.Complaints(childComplexity), true
+	case "FocusRules.penaltyMonths":
+		if e.ComplexityRoot.FocusRules.PenaltyMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusRules.PenaltyMonths(childComplexity), true
+	case "FocusRules.seriousViolation":
+		if e.ComplexityRoot.FocusRules.SeriousViolation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FocusRules.SeriousViolation(childComplexity), true
 
 	case "ImportRosterPayload.created":
 		if e.ComplexityRoot.ImportRosterPayload.Created == nil {
@@ -1121,6 +1839,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(model.AddMemberInput)), true
+	case "Mutation.createDraw":
+		if e.ComplexityRoot.Mutation.CreateDraw == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDraw_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDraw(childComplexity, args["input"].(model.CreateDrawInput)), true
 	case "Mutation.declareConflict":
 		if e.ComplexityRoot.Mutation.DeclareConflict == nil {
 			break
@@ -1132,6 +1861,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeclareConflict(childComplexity, args["input"].(model.DeclareConflictInput)), true
+	case "Mutation.executeDraw":
+		if e.ComplexityRoot.Mutation.ExecuteDraw == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_executeDraw_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExecuteDraw(childComplexity, args["input"].(model.ExecuteDrawInput)), true
+	case "Mutation.freezeDraw":
+		if e.ComplexityRoot.Mutation.FreezeDraw == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_freezeDraw_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FreezeDraw(childComplexity, args["input"].(model.FreezeDrawInput)), true
 	case "Mutation.importRoster":
 		if e.ComplexityRoot.Mutation.ImportRoster == nil {
 			break
@@ -1187,6 +1938,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveInspector(childComplexity, args["input"].(model.SaveInspectorInput)), true
+	case "Mutation.savePlan":
+		if e.ComplexityRoot.Mutation.SavePlan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_savePlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SavePlan(childComplexity, args["input"].(model.SavePlanInput)), true
+	case "Mutation.setDrawParticipation":
+		if e.ComplexityRoot.Mutation.SetDrawParticipation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDrawParticipation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDrawParticipation(childComplexity, args["input"].(model.SetDrawParticipationInput)), true
 	case "Mutation.setMemberRoles":
 		if e.ComplexityRoot.Mutation.SetMemberRoles == nil {
 			break
@@ -1215,6 +1988,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignOut(childComplexity), true
+	case "Mutation.substituteInspector":
+		if e.ComplexityRoot.Mutation.SubstituteInspector == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_substituteInspector_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubstituteInspector(childComplexity, args["input"].(model.SubstituteInspectorInput)), true
 	case "Mutation.withdrawConflict":
 		if e.ComplexityRoot.Mutation.WithdrawConflict == nil {
 			break
@@ -1252,6 +2036,172 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Plan.createdAt":
+		if e.ComplexityRoot.Plan.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.CreatedAt(childComplexity), true
+	case "Plan.drawsPerYear":
+		if e.ComplexityRoot.Plan.DrawsPerYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.DrawsPerYear(childComplexity), true
+	case "Plan.focus":
+		if e.ComplexityRoot.Plan.Focus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.Focus(childComplexity), true
+	case "Plan.isDefault":
+		if e.ComplexityRoot.Plan.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.IsDefault(childComplexity), true
+	case "Plan.minCoverageBasisPoints":
+		if e.ComplexityRoot.Plan.MinCoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.MinCoverageBP(childComplexity), true
+	case "Plan.minDrawRatioBasisPoints":
+		if e.ComplexityRoot.Plan.MinDrawRatioBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.MinDrawRatioBP(childComplexity), true
+	case "Plan.strata":
+		if e.ComplexityRoot.Plan.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.Rules(childComplexity), true
+	case "Plan.updatedAt":
+		if e.ComplexityRoot.Plan.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.UpdatedAt(childComplexity), true
+	case "Plan.year":
+		if e.ComplexityRoot.Plan.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.Year(childComplexity), true
+
+	case "PlanFeasibility.checked":
+		if e.ComplexityRoot.PlanFeasibility.Checked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeasibility.Checked(childComplexity), true
+	case "PlanFeasibility.perDraw":
+		if e.ComplexityRoot.PlanFeasibility.PerDraw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeasibility.PerDraw(childComplexity), true
+	case "PlanFeasibility.perDrawBasisPoints":
+		if e.ComplexityRoot.PlanFeasibility.PerDrawBasisPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeasibility.PerDrawBasisPoints(childComplexity), true
+	case "PlanFeasibility.reachable":
+		if e.ComplexityRoot.PlanFeasibility.Reachable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeasibility.Reachable(childComplexity), true
+	case "PlanFeasibility.reachableCoverageBasisPoints":
+		if e.ComplexityRoot.PlanFeasibility.ReachableCoverageBasisPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeasibility.ReachableCoverageBasisPoints(childComplexity), true
+	case "PlanFeasibility.rosterSize":
+		if e.ComplexityRoot.PlanFeasibility.RosterSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeasibility.RosterSize(childComplexity), true
+	case "PlanFeasibility.strata":
+		if e.ComplexityRoot.PlanFeasibility.Strata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFeasibility.Strata(childComplexity), true
+
+	case "PlanProgress.coverageBasisPoints":
+		if e.ComplexityRoot.PlanProgress.CoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanProgress.CoverageBP(childComplexity), true
+	case "PlanProgress.covered":
+		if e.ComplexityRoot.PlanProgress.Covered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanProgress.Covered(childComplexity), true
+	case "PlanProgress.plan":
+		if e.ComplexityRoot.PlanProgress.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanProgress.Plan(childComplexity), true
+	case "PlanProgress.quarters":
+		if e.ComplexityRoot.PlanProgress.Quarters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanProgress.Quarters(childComplexity), true
+	case "PlanProgress.rosterSize":
+		if e.ComplexityRoot.PlanProgress.RosterSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanProgress.RosterSize(childComplexity), true
+	case "PlanProgress.strata":
+		if e.ComplexityRoot.PlanProgress.Strata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanProgress.Strata(childComplexity), true
+	case "PlanProgress.year":
+		if e.ComplexityRoot.PlanProgress.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanProgress.Year(childComplexity), true
+
+	case "QuarterProgress.coverageBasisPoints":
+		if e.ComplexityRoot.QuarterProgress.CoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterProgress.CoverageBP(childComplexity), true
+	case "QuarterProgress.covered":
+		if e.ComplexityRoot.QuarterProgress.Covered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterProgress.Covered(childComplexity), true
+	case "QuarterProgress.draws":
+		if e.ComplexityRoot.QuarterProgress.Draws == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterProgress.Draws(childComplexity), true
+	case "QuarterProgress.quarter":
+		if e.ComplexityRoot.QuarterProgress.Quarter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterProgress.Quarter(childComplexity), true
+
 	case "Query.actingBureau":
 		if e.ComplexityRoot.Query.ActingBureau == nil {
 			break
@@ -1280,6 +2230,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conflicts(childComplexity, args["filter"].(*model.ConflictFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.draw":
+		if e.ComplexityRoot.Query.Draw == nil {
+			break
+		}
+
+		args, err := ec.field_Query_draw_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Draw(childComplexity, args["id"].(string)), true
+	case "Query.drawCommitment":
+		if e.ComplexityRoot.Query.DrawCommitment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_drawCommitment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DrawCommitment(childComplexity, args["id"].(string)), true
+	case "Query.drawManifest":
+		if e.ComplexityRoot.Query.DrawManifest == nil {
+			break
+		}
+
+		args, err := ec.field_Query_drawManifest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DrawManifest(childComplexity, args["id"].(string), args["form"].(*model.ManifestForm)), true
+	case "Query.drawOverlaps":
+		if e.ComplexityRoot.Query.DrawOverlaps == nil {
+			break
+		}
+
+		args, err := ec.field_Query_drawOverlaps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DrawOverlaps(childComplexity, args["year"].(int), args["quarter"].(int)), true
+	case "Query.draws":
+		if e.ComplexityRoot.Query.Draws == nil {
+			break
+		}
+
+		args, err := ec.field_Query_draws_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Draws(childComplexity, args["filter"].(*model.DrawFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.entity":
 		if e.ComplexityRoot.Query.Entity == nil {
 			break
@@ -1364,6 +2369,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Members(childComplexity, args["filter"].(*bureau.MemberFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.plan":
+		if e.ComplexityRoot.Query.Plan == nil {
+			break
+		}
+
+		args, err := ec.field_Query_plan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Plan(childComplexity, args["year"].(int)), true
+	case "Query.planProgress":
+		if e.ComplexityRoot.Query.PlanProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Query_planProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PlanProgress(childComplexity, args["year"].(int)), true
+	case "Query.plans":
+		if e.ComplexityRoot.Query.Plans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Plans(childComplexity), true
 	case "Query.rosterCounts":
 		if e.ComplexityRoot.Query.RosterCounts == nil {
 			break
@@ -1660,6 +2693,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SaveInspectorPayload.Inspector(childComplexity), true
 
+	case "SavePlanPayload.changed":
+		if e.ComplexityRoot.SavePlanPayload.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavePlanPayload.Changed(childComplexity), true
+	case "SavePlanPayload.feasibility":
+		if e.ComplexityRoot.SavePlanPayload.Feasibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavePlanPayload.Feasibility(childComplexity), true
+	case "SavePlanPayload.plan":
+		if e.ComplexityRoot.SavePlanPayload.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavePlanPayload.Plan(childComplexity), true
+
 	case "SetMemberRolesPayload.member":
 		if e.ComplexityRoot.SetMemberRolesPayload.Member == nil {
 			break
@@ -1706,6 +2758,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
+	case "StratumProgress.coverageBasisPoints":
+		if e.ComplexityRoot.StratumProgress.CoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumProgress.CoverageBP(childComplexity), true
+	case "StratumProgress.covered":
+		if e.ComplexityRoot.StratumProgress.Covered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumProgress.Covered(childComplexity), true
+	case "StratumProgress.roster":
+		if e.ComplexityRoot.StratumProgress.Roster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumProgress.Roster(childComplexity), true
+	case "StratumProgress.stratum":
+		if e.ComplexityRoot.StratumProgress.Stratum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumProgress.Stratum(childComplexity), true
+
+	case "StratumReach.perDraw":
+		if e.ComplexityRoot.StratumReach.PerDraw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumReach.PerDraw(childComplexity), true
+	case "StratumReach.perYear":
+		if e.ComplexityRoot.StratumReach.PerYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumReach.PerYear(childComplexity), true
+	case "StratumReach.roster":
+		if e.ComplexityRoot.StratumReach.Roster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumReach.Roster(childComplexity), true
+	case "StratumReach.stratum":
+		if e.ComplexityRoot.StratumReach.Stratum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumReach.Stratum(childComplexity), true
+
+	case "StratumRule.capPerYear":
+		if e.ComplexityRoot.StratumRule.Cap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumRule.Cap(childComplexity), true
+	case "StratumRule.minPerDraw":
+		if e.ComplexityRoot.StratumRule.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumRule.Min(childComplexity), true
+	case "StratumRule.ratioBasisPoints":
+		if e.ComplexityRoot.StratumRule.RatioBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumRule.RatioBP(childComplexity), true
+	case "StratumRule.stratum":
+		if e.ComplexityRoot.StratumRule.Stratum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumRule.Stratum(childComplexity), true
+
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -1744,8 +2871,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("ConflictFilter", ec.unmarshalInputConflictFilter),
+			graphql.NewInputUnmarshaler("CreateDrawInput", ec.unmarshalInputCreateDrawInput),
 			graphql.NewInputUnmarshaler("DeclareConflictInput", ec.unmarshalInputDeclareConflictInput),
+			graphql.NewInputUnmarshaler("DrawFilter", ec.unmarshalInputDrawFilter),
+			graphql.NewInputUnmarshaler("DrawItemInput", ec.unmarshalInputDrawItemInput),
+			graphql.NewInputUnmarshaler("DrawScopeInput", ec.unmarshalInputDrawScopeInput),
 			graphql.NewInputUnmarshaler("EntityFilter", ec.unmarshalInputEntityFilter),
+			graphql.NewInputUnmarshaler("ExecuteDrawInput", ec.unmarshalInputExecuteDrawInput),
+			graphql.NewInputUnmarshaler("FocusRulesInput", ec.unmarshalInputFocusRulesInput),
+			graphql.NewInputUnmarshaler("FreezeDrawInput", ec.unmarshalInputFreezeDrawInput),
 			graphql.NewInputUnmarshaler("ImportRosterInput", ec.unmarshalInputImportRosterInput),
 			graphql.NewInputUnmarshaler("InspectionItemFilter", ec.unmarshalInputInspectionItemFilter),
 			graphql.NewInputUnmarshaler("InspectorFilter", ec.unmarshalInputInspectorFilter),
@@ -1754,8 +2888,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SaveEntityInput", ec.unmarshalInputSaveEntityInput),
 			graphql.NewInputUnmarshaler("SaveInspectionItemInput", ec.unmarshalInputSaveInspectionItemInput),
 			graphql.NewInputUnmarshaler("SaveInspectorInput", ec.unmarshalInputSaveInspectorInput),
+			graphql.NewInputUnmarshaler("SavePlanInput", ec.unmarshalInputSavePlanInput),
+			graphql.NewInputUnmarshaler("SetDrawParticipationInput", ec.unmarshalInputSetDrawParticipationInput),
 			graphql.NewInputUnmarshaler("SetMemberRolesInput", ec.unmarshalInputSetMemberRolesInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
+			graphql.NewInputUnmarshaler("StrataInput", ec.unmarshalInputStrataInput),
+			graphql.NewInputUnmarshaler("StratumRuleInput", ec.unmarshalInputStratumRuleInput),
+			graphql.NewInputUnmarshaler("SubstituteInspectorInput", ec.unmarshalInputSubstituteInspectorInput),
 			graphql.NewInputUnmarshaler("WithdrawConflictInput", ec.unmarshalInputWithdrawConflictInput),
 		)
 	}
@@ -2151,6 +3290,406 @@ extend type Mutation {
   setMemberRoles(input: SetMemberRolesInput!): SetMemberRolesPayload!
 }
 `, BuiltIn: false},
+	{Name: "../schema/draw.graphqls", Input: `"""
+Where a draw is in its life, which only moves forward (never undone).
+"""
+enum DrawStatus {
+  "草稿: scope, items and teams may still change."
+  DRAFT
+  "已冻结: inputs committed and their commitment public; waiting for the ceremony."
+  FROZEN
+  "已抽取: seed, selection and teams fixed; the manifest is public."
+  EXECUTED
+  "失败: a task could not be staffed; nothing was kept. Re-draw with a new draw."
+  FAILED
+}
+
+"""
+What part of the roster a draw draws from: empty is the whole roster (不定向), any field narrows it (定向).
+"""
+type DrawScope {
+  "Only entities of these types (类型)."
+  entityTypes: [String!]!
+  "Only entities of these jurisdiction units (属地单位)."
+  units: [String!]!
+  "Only entities of these risk classes."
+  riskClasses: [RiskClass!]!
+  "Only focus (重点) entities."
+  focusOnly: Boolean!
+}
+
+"""
+What part of the roster to draw from (定向 filters); leave it out for the whole roster (不定向).
+"""
+input DrawScopeInput {
+  "Only entities of these types (类型)."
+  entityTypes: [String!]
+  "Only entities of these jurisdiction units (属地单位)."
+  units: [String!]
+  "Only entities of these risk classes."
+  riskClasses: [RiskClass!]
+  "Only focus (重点) entities."
+  focusOnly: Boolean
+}
+
+"""
+One version of an inspection item (抽查事项) checked at a draw's visits.
+"""
+type DrawItem {
+  "The item code (事项编码)."
+  code: String!
+  "The item version."
+  version: Int!
+  "Qualifications the item asks of inspectors."
+  qualifications: [String!]!
+}
+
+"""
+An inspection item to check, by code; version 0 or none means the current version.
+"""
+input DrawItemInput {
+  "The item code (事项编码)."
+  code: String!
+  "The version; leave out for the current one."
+  version: Int
+}
+
+"""
+A bureau taking part in a draw (参与部门): it sends its own inspectors and checks its own items at every visit.
+"""
+type DrawParticipant {
+  "The bureau."
+  bureau: Bureau!
+  "How many of its inspectors go on every visit (at least 2)."
+  teamSize: Int!
+  "The items it checks."
+  items: [DrawItem!]!
+}
+
+"""
+Why a draw failed.
+"""
+type DrawFailure {
+  "The spec's code, e.g. insufficient_inspectors."
+  code: String!
+  "What happened, in words."
+  reason: String!
+  "The entity whose visit could not be staffed."
+  entity: String!
+  "The bureau that lacked inspectors."
+  bureau: String!
+}
+
+"""
+A draw (抽查任务): which entities are inspected and by whom, by the public algorithm dual-random-draw/v1.
+"""
+type Draw {
+  "The draw's id."
+  id: ID!
+  "A title, e.g. 2026年第一季度娱乐场所双随机抽查."
+  title: String!
+  "The plan year."
+  year: Int!
+  "The quarter (1–4)."
+  quarter: Int!
+  "True for a joint draw (进一次门、查多项事) of several bureaus."
+  joint: Boolean!
+  "The lead bureau (or joint office), which fixes the frame."
+  lead: Bureau!
+  "Where the draw is in its life."
+  status: DrawStatus!
+  "What part of the roster it draws from."
+  scope: DrawScope!
+  "所所交叉: no inspector goes to an entity of their own unit."
+  crossUnit: Boolean!
+  "At most this many tasks per inspector (0: no cap)."
+  maxTasksPerInspector: Int!
+  "The planned inspection window's first day."
+  windowStart: Date!
+  "The planned inspection window's last day."
+  windowEnd: Date!
+  "The draw this one re-draws, if any."
+  redrawOf: ID
+  "Why it was re-drawn."
+  redrawReason: String!
+  "Entities in the frozen frame."
+  frameSize: Int
+  "When the inputs were frozen."
+  frozenAt: Time
+  "When the ceremony was held."
+  executedAt: Time
+  "The string entered at the ceremony before witnesses."
+  ceremony: String
+  "The seed (hex), fixed at the ceremony."
+  seed: String
+  "Why the draw failed, if it did."
+  failure: DrawFailure
+  "The bureaus taking part."
+  participants: [DrawParticipant!]!
+  "The tasks (抽查对象 and teams), in task order."
+  tasks(first: Int, after: String): DrawTaskConnection!
+  "Where anyone can fetch the commitment (from freezing) and the public manifest (after the ceremony), without signing in."
+  publicUrl: String!
+}
+
+"""
+An inspector drawn for a task.
+"""
+type DrawTeamMember {
+  "The inspector's bureau code."
+  bureau: String!
+  "执法证号."
+  certificate: String!
+  "The inspector's name (for the bureaus that may see it)."
+  name: String!
+  "The inspector's ticket (hex)."
+  ticket: String!
+  "Rank within the bureau's part of the team, from 1."
+  position: Int!
+}
+
+"""
+An audited change of a team after the draw (an inspector falls ill): the drawn team stays in the manifest.
+"""
+type DrawSubstitution {
+  "The bureau whose inspector was replaced."
+  bureau: String!
+  "执法证号 of the inspector replaced."
+  out: String!
+  "执法证号 of the inspector who goes instead."
+  in: String!
+  "Why."
+  reason: String!
+  "When."
+  at: Time!
+}
+
+"""
+A drawn entity (检查对象) and its team.
+"""
+type DrawTask {
+  "Position in task order, from 1."
+  seq: Int!
+  "The entity's code."
+  entityCode: String!
+  "The entity's name."
+  entityName: String!
+  "The entity's ticket (hex)."
+  ticket: String!
+  "The team as drawn."
+  team: [DrawTeamMember!]!
+  "Changes made to the team since."
+  substitutions: [DrawSubstitution!]!
+}
+
+"""
+A page of tasks.
+"""
+type DrawTaskConnection {
+  "The tasks of the page with their cursors."
+  edges: [DrawTaskEdge!]!
+  "The tasks of the page."
+  nodes: [DrawTask!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"""
+A task and its cursor.
+"""
+type DrawTaskEdge {
+  "The task."
+  node: DrawTask!
+  "Pass as ` + "`" + `after` + "`" + ` to read on from here."
+  cursor: String!
+}
+
+"""
+A page of draws, newest first.
+"""
+type DrawConnection {
+  "The draws of the page with their cursors."
+  edges: [DrawEdge!]!
+  "The draws of the page."
+  nodes: [Draw!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"""
+A draw and its cursor.
+"""
+type DrawEdge {
+  "The draw."
+  node: Draw!
+  "Pass as ` + "`" + `after` + "`" + ` to read on from here."
+  cursor: String!
+}
+
+"""
+Narrows a list of draws.
+"""
+input DrawFilter {
+  "The plan year."
+  year: Int
+  "The quarter."
+  quarter: Int
+  "The status."
+  status: DrawStatus
+}
+
+"""
+An entity drawn by two or more bureaus' separate draws in one quarter: a chance for one joint visit.
+"""
+type DrawOverlap {
+  "The entity's code."
+  entityCode: String!
+  "The entity's name."
+  entityName: String!
+  "The draws that drew it."
+  drawIds: [ID!]!
+  "The bureaus that drew it."
+  bureaus: [String!]!
+}
+
+"""
+Which manifest to return.
+"""
+enum ManifestForm {
+  "For everyone: no risk class, exclusion reason or conflict."
+  PUBLIC
+  "For auditors (leaders, discipline inspection, the joint office): everything needed to recompute the draw."
+  FULL
+}
+
+"""
+A new draft draw led by the acting bureau.
+"""
+input CreateDrawInput {
+  "The plan year."
+  year: Int!
+  "The quarter (1–4)."
+  quarter: Int!
+  "A title."
+  title: String!
+  "What part of the roster to draw from; none: the whole roster."
+  scope: DrawScopeInput
+  "How many of the acting bureau's inspectors go on every visit (at least 2; not for a joint office)."
+  teamSize: Int
+  "The acting bureau's items to check."
+  items: [DrawItemInput!]
+  "所所交叉."
+  crossUnit: Boolean
+  "At most this many tasks per inspector (0: no cap)."
+  maxTasksPerInspector: Int
+  "The planned window's first day."
+  windowStart: Date!
+  "The planned window's last day."
+  windowEnd: Date!
+  "Other bureaus (codes) taking part: a joint draw (进一次门、查多项事)."
+  participants: [String!]
+  "The draw this one re-draws."
+  redrawOf: ID
+  "Why it is re-drawn (required with redrawOf)."
+  redrawReason: String
+}
+
+"""
+The acting bureau's part in a draft draw it takes part in.
+"""
+input SetDrawParticipationInput {
+  "The draw."
+  drawId: ID!
+  "How many of its inspectors go on every visit (at least 2)."
+  teamSize: Int!
+  "Its items to check."
+  items: [DrawItemInput!]!
+}
+
+"""
+Freezes a draft draw.
+"""
+input FreezeDrawInput {
+  "The draw."
+  drawId: ID!
+}
+
+"""
+Holds a frozen draw's ceremony.
+"""
+input ExecuteDrawInput {
+  "The draw."
+  drawId: ID!
+  "The string entered before witnesses (dice digits, a public beacon value…)."
+  ceremony: String!
+}
+
+"""
+Replaces one of the acting bureau's inspectors on a task, for a reason.
+"""
+input SubstituteInspectorInput {
+  "The draw."
+  drawId: ID!
+  "The task's position."
+  seq: Int!
+  "执法证号 of the inspector who cannot go."
+  out: String!
+  "执法证号 of the inspector who goes instead."
+  in: String!
+  "Why."
+  reason: String!
+}
+
+"""
+The draw after the change.
+"""
+type DrawPayload {
+  "The draw."
+  draw: Draw!
+}
+
+"""
+The acting bureau's part after the change.
+"""
+type DrawParticipantPayload {
+  "The participation."
+  participant: DrawParticipant!
+}
+
+"""
+The task after the change.
+"""
+type DrawTaskPayload {
+  "The task."
+  task: DrawTask!
+}
+
+extend type Query {
+  "Draws the acting bureau leads or takes part in (a joint office: all of its region's)."
+  draws(filter: DrawFilter, first: Int, after: String): DrawConnection!
+  "A draw, NOT_FOUND if the acting bureau may not see it."
+  draw(id: ID!): Draw!
+  "Entities drawn by two or more bureaus' separate draws in a quarter. The joint office's coordinators."
+  drawOverlaps(year: Int!, quarter: Int!): [DrawOverlap!]!
+  "A draw's manifest (spec format). PUBLIC needs no sign-in once the draw is executed; FULL is for auditors."
+  drawManifest(id: ID!, form: ManifestForm = PUBLIC): JSON!
+  "A draw's commitment (public lists, hashes, nonce commitment), public from the moment of freezing. No sign-in."
+  drawCommitment(id: ID!): JSON!
+}
+
+extend type Mutation {
+  "Create a draft draw led by the acting bureau. Planners, admins, coordinators."
+  createDraw(input: CreateDrawInput!): DrawPayload!
+  "Set the acting bureau's team size and items in a draft draw it takes part in."
+  setDrawParticipation(input: SetDrawParticipationInput!): DrawParticipantPayload!
+  "Freeze a draft draw: frame, exclusions, inspectors, conflicts and params committed; the commitment public. The lead only."
+  freezeDraw(input: FreezeDrawInput!): DrawPayload!
+  "Hold the ceremony of a frozen draw: seed, selection and teams by the spec, once. The lead only."
+  executeDraw(input: ExecuteDrawInput!): DrawPayload!
+  "Replace an inspector of the acting bureau on a task after the draw, audited; the drawn team stays in the manifest."
+  substituteInspector(input: SubstituteInspectorInput!): DrawTaskPayload!
+}
+`, BuiltIn: false},
 	{Name: "../schema/inspector.graphqls", Input: `"""
 Whether an inspector may be drawn (在岗状态).
 """
@@ -2543,6 +4082,256 @@ extend type Query {
 extend type Mutation {
   "Add an inspection item or make a new version of it. Planners and admins."
   saveInspectionItem(input: SaveInspectionItemInput!): SaveInspectionItemPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/plan.graphqls", Input: `"""
+A stratum of the roster (抽查分层) that draws sample separately: the credit-risk classes
+(信用风险分类, 国市监信发〔2022〕6号) A 低风险, B 一般风险 (also every unclassified entity), C 较高风险,
+D 高风险, and F 重点 (focus entities, whatever their class). Never published.
+"""
+enum Stratum {
+  "低风险"
+  A
+  "一般风险, and entities not classified"
+  B
+  "较高风险"
+  C
+  "高风险"
+  D
+  "重点: on a focus list under the plan's focus rules"
+  F
+}
+
+"""
+年度抽查计划: a bureau's plan for one year: how many draws (抽查批次), the share of the roster each draw
+and the year must cover, per-stratum ratios, minimums and yearly caps, and what makes an entity a
+focus (重点) entity. Ratios are basis points (万分之一): 300 is 3%. A year the bureau has not planned
+reads as the defaults (` + "`" + `isDefault: true` + "`" + `), which its draws then use.
+"""
+type Plan {
+  "The year (年度)."
+  year: Int!
+  "True when the bureau saved no plan for the year: these are the defaults its draws use."
+  isDefault: Boolean!
+  "抽查批次: draws a year (default 4, one a quarter)."
+  drawsPerYear: Int!
+  "每批次最低抽查比例: each draw covers at least this share of the roster in scope, basis points (default 300, 3%)."
+  minDrawRatioBasisPoints: Int!
+  "年度最低覆盖率: the year's draws cover at least this share of the roster, basis points (default 2000, 20%)."
+  minCoverageBasisPoints: Int!
+  "分层抽查规则: the rule of each stratum, A, B, C, D, F in that order."
+  strata: [StratumRule!]!
+  "重点对象认定规则: what puts an entity in stratum F."
+  focus: FocusRules!
+  "When the plan was first saved (null for the defaults)."
+  createdAt: Time
+  "When the plan was last changed (null for the defaults)."
+  updatedAt: Time
+}
+
+"""
+What a plan asks of one stratum (分层抽查规则).
+"""
+type StratumRule {
+  "The stratum."
+  stratum: Stratum!
+  "抽查比例: the share of the stratum each draw takes, basis points, rounded up to whole entities (defaults A 300, B 500, C 1000, D 3000, F 5000)."
+  ratioBasisPoints: Int!
+  "最少抽取数: each draw takes at least this many of the stratum while any are eligible (default 1)."
+  minPerDraw: Int!
+  "年度检查上限: inspections of one entity a year, by every bureau of the region, after which later draws exclude it (defaults A and B 1, C 2, D and F 4)."
+  capPerYear: Int!
+}
+
+"""
+重点对象认定规则: what puts an entity in stratum F (重点), whatever its risk class.
+"""
+type FocusRules {
+  "On the abnormal-operations list (经营异常名录)."
+  abnormalOperations: Boolean!
+  "On the serious-violation and dishonesty list (严重违法失信名单)."
+  seriousViolation: Boolean!
+  "投诉次数阈值: this many complaints or more (default 3)."
+  complaintThreshold: Int!
+  "行政处罚期限: an administrative penalty within this many months (default 12; 0: penalties do not count)."
+  penaltyMonths: Int!
+}
+
+"""
+What a plan can reach with the bureau's roster as it is now (active entries, strata under the
+plan's focus rules), if no entity were drawn twice in the year.
+"""
+type PlanFeasibility {
+  "False when the roster is empty: there was nothing to check, and the plan was accepted as it is."
+  checked: Boolean!
+  "Active entities in the roster now (N)."
+  rosterSize: Int!
+  "Entities one draw takes: Σ over strata of max(minPerDraw, ⌈ratio × n⌉), at most n."
+  perDraw: Int!
+  "perDraw over N, basis points rounded down (null when not checked)."
+  perDrawBasisPoints: Int
+  "Distinct entities the year's draws can reach at most: Σ over strata of min(n, drawsPerYear × per draw)."
+  reachable: Int!
+  "reachable over N, basis points rounded down (null when not checked)."
+  reachableCoverageBasisPoints: Int
+  "The figures of each stratum, A to F."
+  strata: [StratumReach!]!
+}
+
+"""
+What a plan reaches in one stratum of the roster.
+"""
+type StratumReach {
+  "The stratum."
+  stratum: Stratum!
+  "Active entities in the stratum now (n)."
+  roster: Int!
+  "Entities of the stratum one draw takes."
+  perDraw: Int!
+  "Distinct entities of the stratum the year's draws reach at most."
+  perYear: Int!
+}
+
+"""
+抽查进度: how far a year's executed draws that the bureau took part in (led or joined) have come
+toward its plan: distinct entities drawn over the roster as it is now.
+"""
+type PlanProgress {
+  "The year."
+  year: Int!
+  "The plan of the year (its defaults if none was saved), whose minCoverageBasisPoints is the target."
+  plan: Plan!
+  "Active entities in the roster now."
+  rosterSize: Int!
+  "Distinct entities drawn in the year's executed draws."
+  covered: Int!
+  "covered over rosterSize, basis points rounded down (覆盖率)."
+  coverageBasisPoints: Int!
+  "Per stratum, A to F."
+  strata: [StratumProgress!]!
+  "Per quarter, 1 to 4."
+  quarters: [QuarterProgress!]!
+}
+
+"""
+A stratum's progress. Each drawn entity counts once, in the stratum recorded at its latest draw of the
+year; the roster is counted now, under the plan's focus rules.
+"""
+type StratumProgress {
+  "The stratum."
+  stratum: Stratum!
+  "Active entities in the stratum now."
+  roster: Int!
+  "Distinct entities drawn in the stratum."
+  covered: Int!
+  "covered over roster, basis points rounded down."
+  coverageBasisPoints: Int!
+}
+
+"""
+A quarter's progress.
+"""
+type QuarterProgress {
+  "The quarter, 1 to 4."
+  quarter: Int!
+  "Executed draws of the quarter."
+  draws: Int!
+  "Distinct entities they drew."
+  covered: Int!
+  "covered over the whole roster, basis points rounded down."
+  coverageBasisPoints: Int!
+}
+
+"""
+Creates or replaces the acting bureau's plan of a year. Any field left out takes its default (not
+the value of the plan being replaced).
+"""
+input SavePlanInput {
+  "The year, 2000 to 2100."
+  year: Int!
+  "Draws a year, 1 to 12 (default 4)."
+  drawsPerYear: Int
+  "Share of the roster each draw covers at least, 0 to 10000 basis points (default 300)."
+  minDrawRatioBasisPoints: Int
+  "Share of the roster the year covers at least, 0 to 10000 basis points (default 2000)."
+  minCoverageBasisPoints: Int
+  "Per-stratum rules; a stratum left out keeps its default rule."
+  strata: StrataInput
+  "Focus rules; fields left out take their defaults."
+  focus: FocusRulesInput
+}
+
+"""
+The rules of the strata of a plan.
+"""
+input StrataInput {
+  "低风险."
+  A: StratumRuleInput
+  "一般风险 and unclassified."
+  B: StratumRuleInput
+  "较高风险."
+  C: StratumRuleInput
+  "高风险."
+  D: StratumRuleInput
+  "重点."
+  F: StratumRuleInput
+}
+
+"""
+What a plan asks of one stratum; fields left out take the stratum's default.
+"""
+input StratumRuleInput {
+  "Share of the stratum each draw takes, 0 to 10000 basis points."
+  ratioBasisPoints: Int
+  "At least this many a draw, 0 or more."
+  minPerDraw: Int
+  "Inspections of one entity a year, 1 or more."
+  capPerYear: Int
+}
+
+"""
+What puts an entity in stratum F; fields left out take their defaults.
+"""
+input FocusRulesInput {
+  "On the abnormal-operations list (default true)."
+  abnormalOperations: Boolean
+  "On the serious-violation list (default true)."
+  seriousViolation: Boolean
+  "This many complaints or more, 1 or more (default 3)."
+  complaintThreshold: Int
+  "A penalty within this many months, 0 to 120 (default 12; 0: penalties do not count)."
+  penaltyMonths: Int
+}
+
+"""
+What saving a plan did.
+"""
+type SavePlanPayload {
+  "The plan as stored."
+  plan: Plan!
+  "What it reaches with the roster as it is now."
+  feasibility: PlanFeasibility!
+  "False when the stored plan already said this: nothing was written."
+  changed: Boolean!
+}
+
+extend type Query {
+  "The acting bureau's plan of a year, or the defaults (isDefault) if it saved none. Every member."
+  plan(year: Int!): Plan!
+  "The plans the acting bureau has saved, latest year first. Every member."
+  plans: [Plan!]!
+  "How far the year's executed draws have come toward the plan: overall, per stratum, per quarter. Every member."
+  planProgress(year: Int!): PlanProgress!
+}
+
+extend type Mutation {
+  """
+  Create or replace the acting bureau's plan of a year. Planners and admins. A plan whose draws cannot
+  reach its annual coverage, or whose one draw falls short of its per-draw ratio, with the roster as it
+  is now, is refused with BAD_USER_INPUT giving the figures (extensions.details holds them), and nothing
+  changes.
+  """
+  savePlan(input: SavePlanInput!): SavePlanPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/platform.graphqls", Input: `"""
@@ -3025,6 +4814,242 @@ func (ec *executionContext) childFields_DeclareConflictPayload(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type DeclareConflictPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Draw(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Draw_id(ctx, field)
+	case "title":
+		return ec.fieldContext_Draw_title(ctx, field)
+	case "year":
+		return ec.fieldContext_Draw_year(ctx, field)
+	case "quarter":
+		return ec.fieldContext_Draw_quarter(ctx, field)
+	case "joint":
+		return ec.fieldContext_Draw_joint(ctx, field)
+	case "lead":
+		return ec.fieldContext_Draw_lead(ctx, field)
+	case "status":
+		return ec.fieldContext_Draw_status(ctx, field)
+	case "scope":
+		return ec.fieldContext_Draw_scope(ctx, field)
+	case "crossUnit":
+		return ec.fieldContext_Draw_crossUnit(ctx, field)
+	case "maxTasksPerInspector":
+		return ec.fieldContext_Draw_maxTasksPerInspector(ctx, field)
+	case "windowStart":
+		return ec.fieldContext_Draw_windowStart(ctx, field)
+	case "windowEnd":
+		return ec.fieldContext_Draw_windowEnd(ctx, field)
+	case "redrawOf":
+		return ec.fieldContext_Draw_redrawOf(ctx, field)
+	case "redrawReason":
+		return ec.fieldContext_Draw_redrawReason(ctx, field)
+	case "frameSize":
+		return ec.fieldContext_Draw_frameSize(ctx, field)
+	case "frozenAt":
+		return ec.fieldContext_Draw_frozenAt(ctx, field)
+	case "executedAt":
+		return ec.fieldContext_Draw_executedAt(ctx, field)
+	case "ceremony":
+		return ec.fieldContext_Draw_ceremony(ctx, field)
+	case "seed":
+		return ec.fieldContext_Draw_seed(ctx, field)
+	case "failure":
+		return ec.fieldContext_Draw_failure(ctx, field)
+	case "participants":
+		return ec.fieldContext_Draw_participants(ctx, field)
+	case "tasks":
+		return ec.fieldContext_Draw_tasks(ctx, field)
+	case "publicUrl":
+		return ec.fieldContext_Draw_publicUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Draw", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DrawConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DrawConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DrawConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DrawEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DrawEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawFailure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_DrawFailure_code(ctx, field)
+	case "reason":
+		return ec.fieldContext_DrawFailure_reason(ctx, field)
+	case "entity":
+		return ec.fieldContext_DrawFailure_entity(ctx, field)
+	case "bureau":
+		return ec.fieldContext_DrawFailure_bureau(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawFailure", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_DrawItem_code(ctx, field)
+	case "version":
+		return ec.fieldContext_DrawItem_version(ctx, field)
+	case "qualifications":
+		return ec.fieldContext_DrawItem_qualifications(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawItem", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawOverlap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entityCode":
+		return ec.fieldContext_DrawOverlap_entityCode(ctx, field)
+	case "entityName":
+		return ec.fieldContext_DrawOverlap_entityName(ctx, field)
+	case "drawIds":
+		return ec.fieldContext_DrawOverlap_drawIds(ctx, field)
+	case "bureaus":
+		return ec.fieldContext_DrawOverlap_bureaus(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawOverlap", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawParticipant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_DrawParticipant_bureau(ctx, field)
+	case "teamSize":
+		return ec.fieldContext_DrawParticipant_teamSize(ctx, field)
+	case "items":
+		return ec.fieldContext_DrawParticipant_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawParticipant", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawParticipantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "participant":
+		return ec.fieldContext_DrawParticipantPayload_participant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawParticipantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "draw":
+		return ec.fieldContext_DrawPayload_draw(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entityTypes":
+		return ec.fieldContext_DrawScope_entityTypes(ctx, field)
+	case "units":
+		return ec.fieldContext_DrawScope_units(ctx, field)
+	case "riskClasses":
+		return ec.fieldContext_DrawScope_riskClasses(ctx, field)
+	case "focusOnly":
+		return ec.fieldContext_DrawScope_focusOnly(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawScope", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawSubstitution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_DrawSubstitution_bureau(ctx, field)
+	case "out":
+		return ec.fieldContext_DrawSubstitution_out(ctx, field)
+	case "in":
+		return ec.fieldContext_DrawSubstitution_in(ctx, field)
+	case "reason":
+		return ec.fieldContext_DrawSubstitution_reason(ctx, field)
+	case "at":
+		return ec.fieldContext_DrawSubstitution_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawSubstitution", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_DrawTask_seq(ctx, field)
+	case "entityCode":
+		return ec.fieldContext_DrawTask_entityCode(ctx, field)
+	case "entityName":
+		return ec.fieldContext_DrawTask_entityName(ctx, field)
+	case "ticket":
+		return ec.fieldContext_DrawTask_ticket(ctx, field)
+	case "team":
+		return ec.fieldContext_DrawTask_team(ctx, field)
+	case "substitutions":
+		return ec.fieldContext_DrawTask_substitutions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawTask", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawTaskConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DrawTaskConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DrawTaskConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DrawTaskConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawTaskConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawTaskEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DrawTaskEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DrawTaskEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawTaskEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawTaskPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "task":
+		return ec.fieldContext_DrawTaskPayload_task(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawTaskPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawTeamMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_DrawTeamMember_bureau(ctx, field)
+	case "certificate":
+		return ec.fieldContext_DrawTeamMember_certificate(ctx, field)
+	case "name":
+		return ec.fieldContext_DrawTeamMember_name(ctx, field)
+	case "ticket":
+		return ec.fieldContext_DrawTeamMember_ticket(ctx, field)
+	case "position":
+		return ec.fieldContext_DrawTeamMember_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawTeamMember", field.Name)
+}
+
 func (ec *executionContext) childFields_Entity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -3045,6 +5070,20 @@ func (ec *executionContext) childFields_Entity(ctx context.Context, field graphq
 		return ec.fieldContext_Entity_entries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Entity", field.Name)
+}
+
+func (ec *executionContext) childFields_FocusRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "abnormalOperations":
+		return ec.fieldContext_FocusRules_abnormalOperations(ctx, field)
+	case "seriousViolation":
+		return ec.fieldContext_FocusRules_seriousViolation(ctx, field)
+	case "complaintThreshold":
+		return ec.fieldContext_FocusRules_complaintThreshold(ctx, field)
+	case "penaltyMonths":
+		return ec.fieldContext_FocusRules_penaltyMonths(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FocusRules", field.Name)
 }
 
 func (ec *executionContext) childFields_ImportRosterPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3245,6 +5284,84 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_Plan_year(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_Plan_isDefault(ctx, field)
+	case "drawsPerYear":
+		return ec.fieldContext_Plan_drawsPerYear(ctx, field)
+	case "minDrawRatioBasisPoints":
+		return ec.fieldContext_Plan_minDrawRatioBasisPoints(ctx, field)
+	case "minCoverageBasisPoints":
+		return ec.fieldContext_Plan_minCoverageBasisPoints(ctx, field)
+	case "strata":
+		return ec.fieldContext_Plan_strata(ctx, field)
+	case "focus":
+		return ec.fieldContext_Plan_focus(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Plan_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Plan_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Plan", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanFeasibility(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "checked":
+		return ec.fieldContext_PlanFeasibility_checked(ctx, field)
+	case "rosterSize":
+		return ec.fieldContext_PlanFeasibility_rosterSize(ctx, field)
+	case "perDraw":
+		return ec.fieldContext_PlanFeasibility_perDraw(ctx, field)
+	case "perDrawBasisPoints":
+		return ec.fieldContext_PlanFeasibility_perDrawBasisPoints(ctx, field)
+	case "reachable":
+		return ec.fieldContext_PlanFeasibility_reachable(ctx, field)
+	case "reachableCoverageBasisPoints":
+		return ec.fieldContext_PlanFeasibility_reachableCoverageBasisPoints(ctx, field)
+	case "strata":
+		return ec.fieldContext_PlanFeasibility_strata(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanFeasibility", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_PlanProgress_year(ctx, field)
+	case "plan":
+		return ec.fieldContext_PlanProgress_plan(ctx, field)
+	case "rosterSize":
+		return ec.fieldContext_PlanProgress_rosterSize(ctx, field)
+	case "covered":
+		return ec.fieldContext_PlanProgress_covered(ctx, field)
+	case "coverageBasisPoints":
+		return ec.fieldContext_PlanProgress_coverageBasisPoints(ctx, field)
+	case "strata":
+		return ec.fieldContext_PlanProgress_strata(ctx, field)
+	case "quarters":
+		return ec.fieldContext_PlanProgress_quarters(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_QuarterProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quarter":
+		return ec.fieldContext_QuarterProgress_quarter(ctx, field)
+	case "draws":
+		return ec.fieldContext_QuarterProgress_draws(ctx, field)
+	case "covered":
+		return ec.fieldContext_QuarterProgress_covered(ctx, field)
+	case "coverageBasisPoints":
+		return ec.fieldContext_QuarterProgress_coverageBasisPoints(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuarterProgress", field.Name)
+}
+
 func (ec *executionContext) childFields_RecordConflictPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "conflict":
@@ -3389,6 +5506,18 @@ func (ec *executionContext) childFields_SaveInspectorPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type SaveInspectorPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SavePlanPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plan":
+		return ec.fieldContext_SavePlanPayload_plan(ctx, field)
+	case "feasibility":
+		return ec.fieldContext_SavePlanPayload_feasibility(ctx, field)
+	case "changed":
+		return ec.fieldContext_SavePlanPayload_changed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavePlanPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SetMemberRolesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -3425,6 +5554,48 @@ func (ec *executionContext) childFields_StatusCount(ctx context.Context, field g
 		return ec.fieldContext_StatusCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
+}
+
+func (ec *executionContext) childFields_StratumProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stratum":
+		return ec.fieldContext_StratumProgress_stratum(ctx, field)
+	case "roster":
+		return ec.fieldContext_StratumProgress_roster(ctx, field)
+	case "covered":
+		return ec.fieldContext_StratumProgress_covered(ctx, field)
+	case "coverageBasisPoints":
+		return ec.fieldContext_StratumProgress_coverageBasisPoints(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StratumProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_StratumReach(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stratum":
+		return ec.fieldContext_StratumReach_stratum(ctx, field)
+	case "roster":
+		return ec.fieldContext_StratumReach_roster(ctx, field)
+	case "perDraw":
+		return ec.fieldContext_StratumReach_perDraw(ctx, field)
+	case "perYear":
+		return ec.fieldContext_StratumReach_perYear(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StratumReach", field.Name)
+}
+
+func (ec *executionContext) childFields_StratumRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stratum":
+		return ec.fieldContext_StratumRule_stratum(ctx, field)
+	case "ratioBasisPoints":
+		return ec.fieldContext_StratumRule_ratioBasisPoints(ctx, field)
+	case "minPerDraw":
+		return ec.fieldContext_StratumRule_minPerDraw(ctx, field)
+	case "capPerYear":
+		return ec.fieldContext_StratumRule_capPerYear(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StratumRule", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3563,6 +5734,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Draw_tasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3577,12 +5770,54 @@ func (ec *executionContext) field_Mutation_addMember_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createDraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateDrawInput, error) {
+			return ec.unmarshalNCreateDrawInput2shuangsuijiᚋgraphᚋmodelᚐCreateDrawInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_declareConflict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DeclareConflictInput, error) {
 			return ec.unmarshalNDeclareConflictInput2shuangsuijiᚋgraphᚋmodelᚐDeclareConflictInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_executeDraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ExecuteDrawInput, error) {
+			return ec.unmarshalNExecuteDrawInput2shuangsuijiᚋgraphᚋmodelᚐExecuteDrawInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_freezeDraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.FreezeDrawInput, error) {
+			return ec.unmarshalNFreezeDrawInput2shuangsuijiᚋgraphᚋmodelᚐFreezeDrawInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3661,6 +5896,34 @@ func (ec *executionContext) field_Mutation_saveInspector_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_savePlan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SavePlanInput, error) {
+			return ec.unmarshalNSavePlanInput2shuangsuijiᚋgraphᚋmodelᚐSavePlanInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDrawParticipation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetDrawParticipationInput, error) {
+			return ec.unmarshalNSetDrawParticipationInput2shuangsuijiᚋgraphᚋmodelᚐSetDrawParticipationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setMemberRoles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3681,6 +5944,20 @@ func (ec *executionContext) field_Mutation_signIn_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignInInput, error) {
 			return ec.unmarshalNSignInInput2shuangsuijiᚋgraphᚋmodelᚐSignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_substituteInspector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubstituteInspectorInput, error) {
+			return ec.unmarshalNSubstituteInspectorInput2shuangsuijiᚋgraphᚋmodelᚐSubstituteInspectorInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3753,6 +6030,108 @@ func (ec *executionContext) field_Query_conflicts_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.ConflictFilter, error) {
 			return ec.unmarshalOConflictFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐConflictFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_drawCommitment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_drawManifest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "form",
+		func(ctx context.Context, v any) (*model.ManifestForm, error) {
+			return ec.unmarshalOManifestForm2ᚖshuangsuijiᚋgraphᚋmodelᚐManifestForm(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["form"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_drawOverlaps_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "quarter",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["quarter"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_draw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_draws_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.DrawFilter, error) {
+			return ec.unmarshalODrawFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3952,6 +6331,34 @@ func (ec *executionContext) field_Query_members_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_planProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_plan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
 	return args, nil
 }
 
@@ -5112,6 +7519,1808 @@ func (ec *executionContext) fieldContext_DeclareConflictPayload_conflict(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Draw_id(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Draw_title(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "String")
+}
+
+func (ec *executionContext) _Draw_year(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Draw_quarter(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_quarter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_quarter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Draw_joint(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_joint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Joint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_joint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Draw_lead(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_lead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draw().Lead(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Bureau) graphql.Marshaler {
+			return ec.marshalNBureau2ᚖshuangsuijiᚋinternalᚋbureauᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Draw",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Draw_status(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draw().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DrawStatus) graphql.Marshaler {
+			return ec.marshalNDrawStatus2shuangsuijiᚋgraphᚋmodelᚐDrawStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, true, true, "DrawStatus")
+}
+
+func (ec *executionContext) _Draw_scope(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v draw.Scope) graphql.Marshaler {
+			return ec.marshalNDrawScope2shuangsuijiᚋinternalᚋdrawᚐScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Draw",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawScope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Draw_crossUnit(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_crossUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CrossUnit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_crossUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Draw_maxTasksPerInspector(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_maxTasksPerInspector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxTasksPerInspector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_maxTasksPerInspector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Draw_windowStart(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_windowStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_windowStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Draw_windowEnd(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_windowEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_windowEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Draw_redrawOf(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_redrawOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draw().RedrawOf(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_redrawOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Draw_redrawReason(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_redrawReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedrawReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_redrawReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "String")
+}
+
+func (ec *executionContext) _Draw_frameSize(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_frameSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrameSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_frameSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Draw_frozenAt(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_frozenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrozenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_frozenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Draw_executedAt(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_executedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExecutedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_executedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Draw_ceremony(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_ceremony(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ceremony, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_ceremony(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "String")
+}
+
+func (ec *executionContext) _Draw_seed(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_seed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_seed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "String")
+}
+
+func (ec *executionContext) _Draw_failure(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_failure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *draw.Failure) graphql.Marshaler {
+			return ec.marshalODrawFailure2ᚖshuangsuijiᚋinternalᚋdrawᚐFailure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_failure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Draw",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawFailure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Draw_participants(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_participants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draw().Participants(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.Participant) graphql.Marshaler {
+			return ec.marshalNDrawParticipant2ᚕshuangsuijiᚋinternalᚋdrawᚐParticipantᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_participants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Draw",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawParticipant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Draw_tasks(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_tasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Draw().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[draw.TaskRow]) graphql.Marshaler {
+			return ec.marshalNDrawTaskConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_tasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Draw",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawTaskConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Draw_tasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Draw_publicUrl(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_publicUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draw().PublicURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_publicUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, true, true, "String")
+}
+
+func (ec *executionContext) _DrawConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[draw.Draw]) graphql.Marshaler {
+			return ec.marshalNDrawEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.Draw) graphql.Marshaler {
+			return ec.marshalNDraw2ᚕshuangsuijiᚋinternalᚋdrawᚐDrawᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draw(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v draw.Draw) graphql.Marshaler {
+			return ec.marshalNDraw2shuangsuijiᚋinternalᚋdrawᚐDraw(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draw(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawFailure_code(ctx context.Context, field graphql.CollectedField, obj *draw.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawFailure_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawFailure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawFailure_reason(ctx context.Context, field graphql.CollectedField, obj *draw.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawFailure_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawFailure_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawFailure_entity(ctx context.Context, field graphql.CollectedField, obj *draw.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawFailure_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawFailure_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawFailure_bureau(ctx context.Context, field graphql.CollectedField, obj *draw.Failure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawFailure_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureau, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawFailure_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawFailure", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawItem_code(ctx context.Context, field graphql.CollectedField, obj *draw.ItemRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawItem_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawItem_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawItem_version(ctx context.Context, field graphql.CollectedField, obj *draw.ItemRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawItem_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawItem_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DrawItem_qualifications(ctx context.Context, field graphql.CollectedField, obj *draw.ItemRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawItem_qualifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Qualifications, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawItem_qualifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawOverlap_entityCode(ctx context.Context, field graphql.CollectedField, obj *draw.Overlap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlap_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlap_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawOverlap", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawOverlap_entityName(ctx context.Context, field graphql.CollectedField, obj *draw.Overlap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlap_entityName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlap_entityName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawOverlap", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawOverlap_drawIds(ctx context.Context, field graphql.CollectedField, obj *draw.Overlap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlap_drawIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int64) graphql.Marshaler {
+			return ec.marshalNID2ᚕint64ᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlap_drawIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawOverlap", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DrawOverlap_bureaus(ctx context.Context, field graphql.CollectedField, obj *draw.Overlap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlap_bureaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureaus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlap_bureaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawOverlap", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawParticipant_bureau(ctx context.Context, field graphql.CollectedField, obj *draw.Participant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawParticipant_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DrawParticipant().Bureau(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Bureau) graphql.Marshaler {
+			return ec.marshalNBureau2ᚖshuangsuijiᚋinternalᚋbureauᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawParticipant_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawParticipant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawParticipant_teamSize(ctx context.Context, field graphql.CollectedField, obj *draw.Participant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawParticipant_teamSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TeamSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawParticipant_teamSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawParticipant", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DrawParticipant_items(ctx context.Context, field graphql.CollectedField, obj *draw.Participant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawParticipant_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.ItemRef) graphql.Marshaler {
+			return ec.marshalNDrawItem2ᚕshuangsuijiᚋinternalᚋdrawᚐItemRefᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawParticipant_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawParticipant",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawParticipantPayload_participant(ctx context.Context, field graphql.CollectedField, obj *model.DrawParticipantPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawParticipantPayload_participant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *draw.Participant) graphql.Marshaler {
+			return ec.marshalNDrawParticipant2ᚖshuangsuijiᚋinternalᚋdrawᚐParticipant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawParticipantPayload_participant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawParticipantPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawParticipant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawPayload_draw(ctx context.Context, field graphql.CollectedField, obj *model.DrawPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawPayload_draw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Draw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *draw.Draw) graphql.Marshaler {
+			return ec.marshalNDraw2ᚖshuangsuijiᚋinternalᚋdrawᚐDraw(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawPayload_draw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draw(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawScope_entityTypes(ctx context.Context, field graphql.CollectedField, obj *draw.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawScope_entityTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawScope_entityTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawScope", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawScope_units(ctx context.Context, field graphql.CollectedField, obj *draw.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawScope_units(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Units, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawScope_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawScope", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawScope_riskClasses(ctx context.Context, field graphql.CollectedField, obj *draw.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawScope_riskClasses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DrawScope().RiskClasses(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RiskClass) graphql.Marshaler {
+			return ec.marshalNRiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawScope_riskClasses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawScope", field, true, true, "RiskClass")
+}
+
+func (ec *executionContext) _DrawScope_focusOnly(ctx context.Context, field graphql.CollectedField, obj *draw.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawScope_focusOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FocusOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawScope_focusOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawScope", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DrawSubstitution_bureau(ctx context.Context, field graphql.CollectedField, obj *draw.Substitution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawSubstitution_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BureauCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawSubstitution_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawSubstitution", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawSubstitution_out(ctx context.Context, field graphql.CollectedField, obj *draw.Substitution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawSubstitution_out(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Out, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawSubstitution_out(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawSubstitution", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawSubstitution_in(ctx context.Context, field graphql.CollectedField, obj *draw.Substitution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawSubstitution_in(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.In, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawSubstitution_in(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawSubstitution", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawSubstitution_reason(ctx context.Context, field graphql.CollectedField, obj *draw.Substitution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawSubstitution_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawSubstitution_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawSubstitution", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawSubstitution_at(ctx context.Context, field graphql.CollectedField, obj *draw.Substitution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawSubstitution_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawSubstitution_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawSubstitution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DrawTask_seq(ctx context.Context, field graphql.CollectedField, obj *draw.TaskRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTask_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTask_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTask", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DrawTask_entityCode(ctx context.Context, field graphql.CollectedField, obj *draw.TaskRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTask_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTask_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawTask_entityName(ctx context.Context, field graphql.CollectedField, obj *draw.TaskRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTask_entityName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTask_entityName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawTask_ticket(ctx context.Context, field graphql.CollectedField, obj *draw.TaskRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTask_ticket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ticket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTask_ticket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawTask_team(ctx context.Context, field graphql.CollectedField, obj *draw.TaskRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTask_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Team, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.Member) graphql.Marshaler {
+			return ec.marshalNDrawTeamMember2ᚕshuangsuijiᚋinternalᚋdrawᚐMemberᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTask_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawTask",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawTeamMember(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawTask_substitutions(ctx context.Context, field graphql.CollectedField, obj *draw.TaskRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTask_substitutions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Substitutions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.Substitution) graphql.Marshaler {
+			return ec.marshalNDrawSubstitution2ᚕshuangsuijiᚋinternalᚋdrawᚐSubstitutionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTask_substitutions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawTask",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawSubstitution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawTaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.TaskRow]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTaskConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[draw.TaskRow]) graphql.Marshaler {
+			return ec.marshalNDrawTaskEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTaskConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawTaskConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawTaskEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawTaskConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.TaskRow]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTaskConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.TaskRow) graphql.Marshaler {
+			return ec.marshalNDrawTask2ᚕshuangsuijiᚋinternalᚋdrawᚐTaskRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTaskConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawTaskConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawTaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.TaskRow]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTaskConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTaskConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawTaskConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawTaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.TaskRow]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTaskEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v draw.TaskRow) graphql.Marshaler {
+			return ec.marshalNDrawTask2shuangsuijiᚋinternalᚋdrawᚐTaskRow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTaskEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawTaskEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawTaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.TaskRow]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTaskEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTaskEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTaskEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawTaskPayload_task(ctx context.Context, field graphql.CollectedField, obj *model.DrawTaskPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTaskPayload_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Task, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *draw.TaskRow) graphql.Marshaler {
+			return ec.marshalNDrawTask2ᚖshuangsuijiᚋinternalᚋdrawᚐTaskRow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTaskPayload_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawTaskPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawTeamMember_bureau(ctx context.Context, field graphql.CollectedField, obj *draw.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTeamMember_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BureauCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTeamMember_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTeamMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawTeamMember_certificate(ctx context.Context, field graphql.CollectedField, obj *draw.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTeamMember_certificate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Certificate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTeamMember_certificate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTeamMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawTeamMember_name(ctx context.Context, field graphql.CollectedField, obj *draw.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTeamMember_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTeamMember_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTeamMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawTeamMember_ticket(ctx context.Context, field graphql.CollectedField, obj *draw.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTeamMember_ticket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ticket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTeamMember_ticket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTeamMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawTeamMember_position(ctx context.Context, field graphql.CollectedField, obj *draw.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTeamMember_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTeamMember_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTeamMember", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Entity_code(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5303,6 +9512,98 @@ func (ec *executionContext) fieldContext_Entity_entries(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _FocusRules_abnormalOperations(ctx context.Context, field graphql.CollectedField, obj *plan.FocusRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusRules_abnormalOperations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AbnormalOperations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusRules_abnormalOperations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusRules", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _FocusRules_seriousViolation(ctx context.Context, field graphql.CollectedField, obj *plan.FocusRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusRules_seriousViolation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeriousViolation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusRules_seriousViolation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusRules", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _FocusRules_complaintThreshold(ctx context.Context, field graphql.CollectedField, obj *plan.FocusRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusRules_complaintThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complaints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusRules_complaintThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FocusRules_penaltyMonths(ctx context.Context, field graphql.CollectedField, obj *plan.FocusRules) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FocusRules_penaltyMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PenaltyMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FocusRules_penaltyMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FocusRules", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ImportRosterPayload_kind(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
@@ -6946,6 +11247,226 @@ func (ec *executionContext) fieldContext_Mutation_setMemberRoles(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createDraw(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createDraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateDraw(ctx, fc.Args["input"].(model.CreateDrawInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DrawPayload) graphql.Marshaler {
+			return ec.marshalNDrawPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createDraw(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createDraw_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDrawParticipation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDrawParticipation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDrawParticipation(ctx, fc.Args["input"].(model.SetDrawParticipationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DrawParticipantPayload) graphql.Marshaler {
+			return ec.marshalNDrawParticipantPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawParticipantPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDrawParticipation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawParticipantPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDrawParticipation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_freezeDraw(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_freezeDraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FreezeDraw(ctx, fc.Args["input"].(model.FreezeDrawInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DrawPayload) graphql.Marshaler {
+			return ec.marshalNDrawPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_freezeDraw(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_freezeDraw_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_executeDraw(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_executeDraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExecuteDraw(ctx, fc.Args["input"].(model.ExecuteDrawInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DrawPayload) graphql.Marshaler {
+			return ec.marshalNDrawPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_executeDraw(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_executeDraw_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_substituteInspector(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_substituteInspector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubstituteInspector(ctx, fc.Args["input"].(model.SubstituteInspectorInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DrawTaskPayload) graphql.Marshaler {
+			return ec.marshalNDrawTaskPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawTaskPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_substituteInspector(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawTaskPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_substituteInspector_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_saveInspector(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7166,6 +11687,50 @@ func (ec *executionContext) fieldContext_Mutation_saveInspectionItem(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_savePlan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_savePlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SavePlan(ctx, fc.Args["input"].(model.SavePlanInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *plan.Saved) graphql.Marshaler {
+			return ec.marshalNSavePlanPayload2ᚖshuangsuijiᚋinternalᚋplanᚐSaved(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_savePlan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavePlanPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_savePlan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_saveEntity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7346,6 +11911,681 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _Plan_year(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Plan_isDefault(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Plan_drawsPerYear(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_drawsPerYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawsPerYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_drawsPerYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Plan_minDrawRatioBasisPoints(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_minDrawRatioBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinDrawRatioBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_minDrawRatioBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Plan_minCoverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_minCoverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinCoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_minCoverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Plan_strata(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_strata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []plan.Rule) graphql.Marshaler {
+			return ec.marshalNStratumRule2ᚕshuangsuijiᚋinternalᚋplanᚐRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_strata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Plan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StratumRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Plan_focus(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_focus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Focus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v plan.FocusRules) graphql.Marshaler {
+			return ec.marshalNFocusRules2shuangsuijiᚋinternalᚋplanᚐFocusRules(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_focus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Plan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FocusRules(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Plan().CreatedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Plan().UpdatedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, true, true, "Time")
+}
+
+func (ec *executionContext) _PlanFeasibility_checked(ctx context.Context, field graphql.CollectedField, obj *plan.Feasibility) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeasibility_checked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checked(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeasibility_checked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeasibility", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _PlanFeasibility_rosterSize(ctx context.Context, field graphql.CollectedField, obj *plan.Feasibility) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeasibility_rosterSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RosterSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeasibility_rosterSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeasibility", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanFeasibility_perDraw(ctx context.Context, field graphql.CollectedField, obj *plan.Feasibility) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeasibility_perDraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerDraw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeasibility_perDraw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeasibility", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanFeasibility_perDrawBasisPoints(ctx context.Context, field graphql.CollectedField, obj *plan.Feasibility) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeasibility_perDrawBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlanFeasibility().PerDrawBasisPoints(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeasibility_perDrawBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeasibility", field, true, true, "Int")
+}
+
+func (ec *executionContext) _PlanFeasibility_reachable(ctx context.Context, field graphql.CollectedField, obj *plan.Feasibility) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeasibility_reachable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reachable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeasibility_reachable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeasibility", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanFeasibility_reachableCoverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *plan.Feasibility) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeasibility_reachableCoverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PlanFeasibility().ReachableCoverageBasisPoints(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeasibility_reachableCoverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFeasibility", field, true, true, "Int")
+}
+
+func (ec *executionContext) _PlanFeasibility_strata(ctx context.Context, field graphql.CollectedField, obj *plan.Feasibility) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFeasibility_strata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Strata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []plan.StratumReach) graphql.Marshaler {
+			return ec.marshalNStratumReach2ᚕshuangsuijiᚋinternalᚋplanᚐStratumReachᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFeasibility_strata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlanFeasibility",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StratumReach(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlanProgress_year(ctx context.Context, field graphql.CollectedField, obj *plan.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanProgress_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanProgress_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanProgress_plan(ctx context.Context, field graphql.CollectedField, obj *plan.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanProgress_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v plan.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2shuangsuijiᚋinternalᚋplanᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanProgress_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlanProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlanProgress_rosterSize(ctx context.Context, field graphql.CollectedField, obj *plan.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanProgress_rosterSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RosterSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanProgress_rosterSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanProgress_covered(ctx context.Context, field graphql.CollectedField, obj *plan.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanProgress_covered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Covered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanProgress_covered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanProgress_coverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *plan.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanProgress_coverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanProgress_coverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanProgress_strata(ctx context.Context, field graphql.CollectedField, obj *plan.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanProgress_strata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Strata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []plan.StratumProgress) graphql.Marshaler {
+			return ec.marshalNStratumProgress2ᚕshuangsuijiᚋinternalᚋplanᚐStratumProgressᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanProgress_strata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlanProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StratumProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PlanProgress_quarters(ctx context.Context, field graphql.CollectedField, obj *plan.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanProgress_quarters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []plan.QuarterProgress) graphql.Marshaler {
+			return ec.marshalNQuarterProgress2ᚕshuangsuijiᚋinternalᚋplanᚐQuarterProgressᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanProgress_quarters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PlanProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuarterProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuarterProgress_quarter(ctx context.Context, field graphql.CollectedField, obj *plan.QuarterProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterProgress_quarter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterProgress_quarter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuarterProgress_draws(ctx context.Context, field graphql.CollectedField, obj *plan.QuarterProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterProgress_draws(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Draws, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterProgress_draws(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuarterProgress_covered(ctx context.Context, field graphql.CollectedField, obj *plan.QuarterProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterProgress_covered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Covered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterProgress_covered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuarterProgress_coverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *plan.QuarterProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterProgress_coverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterProgress_coverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterProgress", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7492,6 +12732,226 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_draws(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_draws(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Draws(ctx, fc.Args["filter"].(*model.DrawFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[draw.Draw]) graphql.Marshaler {
+			return ec.marshalNDrawConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_draws(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_draws_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_draw(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_draw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Draw(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *draw.Draw) graphql.Marshaler {
+			return ec.marshalNDraw2ᚖshuangsuijiᚋinternalᚋdrawᚐDraw(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_draw(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draw(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_draw_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_drawOverlaps(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_drawOverlaps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DrawOverlaps(ctx, fc.Args["year"].(int), fc.Args["quarter"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.Overlap) graphql.Marshaler {
+			return ec.marshalNDrawOverlap2ᚕshuangsuijiᚋinternalᚋdrawᚐOverlapᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_drawOverlaps(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawOverlap(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_drawOverlaps_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_drawManifest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_drawManifest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DrawManifest(ctx, fc.Args["id"].(string), fc.Args["form"].(*model.ManifestForm))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_drawManifest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_drawManifest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_drawCommitment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_drawCommitment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DrawCommitment(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_drawCommitment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_drawCommitment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7756,6 +13216,126 @@ func (ec *executionContext) fieldContext_Query_inspectionItem(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_inspectionItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_plan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Plan(ctx, fc.Args["year"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *plan.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖshuangsuijiᚋinternalᚋplanᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_plan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_plan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_plans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_plans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Plans(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []plan.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚕshuangsuijiᚋinternalᚋplanᚐPlanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_plans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_planProgress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_planProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PlanProgress(ctx, fc.Args["year"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *plan.Progress) graphql.Marshaler {
+			return ec.marshalNPlanProgress2ᚖshuangsuijiᚋinternalᚋplanᚐProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_planProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlanProgress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_planProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9097,6 +14677,93 @@ func (ec *executionContext) fieldContext_SaveInspectorPayload_changed(_ context.
 	return graphql.NewScalarFieldContext("SaveInspectorPayload", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _SavePlanPayload_plan(ctx context.Context, field graphql.CollectedField, obj *plan.Saved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavePlanPayload_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v plan.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2shuangsuijiᚋinternalᚋplanᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavePlanPayload_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavePlanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavePlanPayload_feasibility(ctx context.Context, field graphql.CollectedField, obj *plan.Saved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavePlanPayload_feasibility(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feasibility, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v plan.Feasibility) graphql.Marshaler {
+			return ec.marshalNPlanFeasibility2shuangsuijiᚋinternalᚋplanᚐFeasibility(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavePlanPayload_feasibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavePlanPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlanFeasibility(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavePlanPayload_changed(ctx context.Context, field graphql.CollectedField, obj *plan.Saved) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavePlanPayload_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavePlanPayload_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavePlanPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _SetMemberRolesPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.SetMemberRolesPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9274,6 +14941,282 @@ func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumProgress_stratum(ctx context.Context, field graphql.CollectedField, obj *plan.StratumProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumProgress_stratum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stratum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNStratum2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumProgress_stratum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumProgress", field, false, false, "Stratum")
+}
+
+func (ec *executionContext) _StratumProgress_roster(ctx context.Context, field graphql.CollectedField, obj *plan.StratumProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumProgress_roster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roster, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumProgress_roster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumProgress_covered(ctx context.Context, field graphql.CollectedField, obj *plan.StratumProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumProgress_covered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Covered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumProgress_covered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumProgress_coverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *plan.StratumProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumProgress_coverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumProgress_coverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumReach_stratum(ctx context.Context, field graphql.CollectedField, obj *plan.StratumReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumReach_stratum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stratum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNStratum2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumReach_stratum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumReach", field, false, false, "Stratum")
+}
+
+func (ec *executionContext) _StratumReach_roster(ctx context.Context, field graphql.CollectedField, obj *plan.StratumReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumReach_roster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roster, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumReach_roster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumReach", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumReach_perDraw(ctx context.Context, field graphql.CollectedField, obj *plan.StratumReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumReach_perDraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerDraw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumReach_perDraw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumReach", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumReach_perYear(ctx context.Context, field graphql.CollectedField, obj *plan.StratumReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumReach_perYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumReach_perYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumReach", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumRule_stratum(ctx context.Context, field graphql.CollectedField, obj *plan.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumRule_stratum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stratum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNStratum2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumRule_stratum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumRule", field, false, false, "Stratum")
+}
+
+func (ec *executionContext) _StratumRule_ratioBasisPoints(ctx context.Context, field graphql.CollectedField, obj *plan.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumRule_ratioBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RatioBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumRule_ratioBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumRule_minPerDraw(ctx context.Context, field graphql.CollectedField, obj *plan.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumRule_minPerDraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumRule_minPerDraw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumRule_capPerYear(ctx context.Context, field graphql.CollectedField, obj *plan.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumRule_capPerYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumRule_capPerYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumRule", field, false, false, "Int")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
@@ -10646,6 +16589,132 @@ func UnmarshalConflictFilter(ctx context.Context, raw any) (model.ConflictFilter
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateDrawInput(ctx context.Context, obj any) (model.CreateDrawInput, error) {
+	var it model.CreateDrawInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"year", "quarter", "title", "scope", "teamSize", "items", "crossUnit", "maxTasksPerInspector", "windowStart", "windowEnd", "participants", "redrawOf", "redrawReason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "quarter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quarter"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quarter = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalODrawScopeInput2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawScopeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "teamSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("teamSize"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TeamSize = data
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalODrawItemInput2ᚕshuangsuijiᚋgraphᚋmodelᚐDrawItemInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		case "crossUnit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("crossUnit"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CrossUnit = data
+		case "maxTasksPerInspector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxTasksPerInspector"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxTasksPerInspector = data
+		case "windowStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowStart"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowStart = data
+		case "windowEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowEnd"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowEnd = data
+		case "participants":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("participants"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Participants = data
+		case "redrawOf":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("redrawOf"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RedrawOf = data
+		case "redrawReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("redrawReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RedrawReason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateDrawInput unmarshals raw into the CreateDrawInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateDrawInput(ctx context.Context, raw any) (model.CreateDrawInput, error) {
+	var out model.CreateDrawInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateDrawInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeclareConflictInput(ctx context.Context, obj any) (model.DeclareConflictInput, error) {
 	var it model.DeclareConflictInput
 	if obj == nil {
@@ -10692,6 +16761,174 @@ func (ec *executionContext) unmarshalInputDeclareConflictInput(ctx context.Conte
 func UnmarshalDeclareConflictInput(ctx context.Context, raw any) (model.DeclareConflictInput, error) {
 	var out model.DeclareConflictInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeclareConflictInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDrawFilter(ctx context.Context, obj any) (model.DrawFilter, error) {
+	var it model.DrawFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"year", "quarter", "status"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "quarter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quarter"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quarter = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalODrawStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDrawFilter unmarshals raw into the DrawFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDrawFilter(ctx context.Context, raw any) (model.DrawFilter, error) {
+	var out model.DrawFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DrawFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDrawItemInput(ctx context.Context, obj any) (model.DrawItemInput, error) {
+	var it model.DrawItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "version"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDrawItemInput unmarshals raw into the DrawItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDrawItemInput(ctx context.Context, raw any) (model.DrawItemInput, error) {
+	var out model.DrawItemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DrawItemInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDrawScopeInput(ctx context.Context, obj any) (model.DrawScopeInput, error) {
+	var it model.DrawScopeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"entityTypes", "units", "riskClasses", "focusOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "entityTypes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityTypes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityTypes = data
+		case "units":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("units"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Units = data
+		case "riskClasses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskClasses"))
+			data, err := ec.unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskClasses = data
+		case "focusOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focusOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FocusOnly = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDrawScopeInput unmarshals raw into the DrawScopeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDrawScopeInput(ctx context.Context, raw any) (model.DrawScopeInput, error) {
+	var out model.DrawScopeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DrawScopeInput", raw, &out)
 	return out, err
 }
 
@@ -10769,6 +17006,160 @@ func (ec *executionContext) unmarshalInputEntityFilter(ctx context.Context, obj 
 func UnmarshalEntityFilter(ctx context.Context, raw any) (model.EntityFilter, error) {
 	var out model.EntityFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EntityFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputExecuteDrawInput(ctx context.Context, obj any) (model.ExecuteDrawInput, error) {
+	var it model.ExecuteDrawInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"drawId", "ceremony"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		case "ceremony":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ceremony"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ceremony = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExecuteDrawInput unmarshals raw into the ExecuteDrawInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExecuteDrawInput(ctx context.Context, raw any) (model.ExecuteDrawInput, error) {
+	var out model.ExecuteDrawInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExecuteDrawInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFocusRulesInput(ctx context.Context, obj any) (model.FocusRulesInput, error) {
+	var it model.FocusRulesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"abnormalOperations", "seriousViolation", "complaintThreshold", "penaltyMonths"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "abnormalOperations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("abnormalOperations"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AbnormalOperations = data
+		case "seriousViolation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seriousViolation"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeriousViolation = data
+		case "complaintThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("complaintThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ComplaintThreshold = data
+		case "penaltyMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PenaltyMonths = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFocusRulesInput unmarshals raw into the FocusRulesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFocusRulesInput(ctx context.Context, raw any) (model.FocusRulesInput, error) {
+	var out model.FocusRulesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FocusRulesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFreezeDrawInput(ctx context.Context, obj any) (model.FreezeDrawInput, error) {
+	var it model.FreezeDrawInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"drawId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFreezeDrawInput unmarshals raw into the FreezeDrawInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFreezeDrawInput(ctx context.Context, raw any) (model.FreezeDrawInput, error) {
+	var out model.FreezeDrawInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FreezeDrawInput", raw, &out)
 	return out, err
 }
 
@@ -11397,6 +17788,139 @@ func UnmarshalSaveInspectorInput(ctx context.Context, raw any) (model.SaveInspec
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSavePlanInput(ctx context.Context, obj any) (model.SavePlanInput, error) {
+	var it model.SavePlanInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"year", "drawsPerYear", "minDrawRatioBasisPoints", "minCoverageBasisPoints", "strata", "focus"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "drawsPerYear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawsPerYear"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawsPerYear = data
+		case "minDrawRatioBasisPoints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minDrawRatioBasisPoints"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinDrawRatioBasisPoints = data
+		case "minCoverageBasisPoints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minCoverageBasisPoints"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinCoverageBasisPoints = data
+		case "strata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("strata"))
+			data, err := ec.unmarshalOStrataInput2ᚖshuangsuijiᚋgraphᚋmodelᚐStrataInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Strata = data
+		case "focus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("focus"))
+			data, err := ec.unmarshalOFocusRulesInput2ᚖshuangsuijiᚋgraphᚋmodelᚐFocusRulesInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Focus = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSavePlanInput unmarshals raw into the SavePlanInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSavePlanInput(ctx context.Context, raw any) (model.SavePlanInput, error) {
+	var out model.SavePlanInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SavePlanInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetDrawParticipationInput(ctx context.Context, obj any) (model.SetDrawParticipationInput, error) {
+	var it model.SetDrawParticipationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"drawId", "teamSize", "items"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		case "teamSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("teamSize"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TeamSize = data
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalNDrawItemInput2ᚕshuangsuijiᚋgraphᚋmodelᚐDrawItemInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetDrawParticipationInput unmarshals raw into the SetDrawParticipationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetDrawParticipationInput(ctx context.Context, raw any) (model.SetDrawParticipationInput, error) {
+	var out model.SetDrawParticipationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetDrawParticipationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetMemberRolesInput(ctx context.Context, obj any) (model.SetMemberRolesInput, error) {
 	var it model.SetMemberRolesInput
 	if obj == nil {
@@ -11492,6 +18016,202 @@ func (ec *executionContext) unmarshalInputSignInInput(ctx context.Context, obj a
 func UnmarshalSignInInput(ctx context.Context, raw any) (model.SignInInput, error) {
 	var out model.SignInInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStrataInput(ctx context.Context, obj any) (model.StrataInput, error) {
+	var it model.StrataInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"A", "B", "C", "D", "F"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "A":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("A"))
+			data, err := ec.unmarshalOStratumRuleInput2ᚖshuangsuijiᚋgraphᚋmodelᚐStratumRuleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.A = data
+		case "B":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("B"))
+			data, err := ec.unmarshalOStratumRuleInput2ᚖshuangsuijiᚋgraphᚋmodelᚐStratumRuleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.B = data
+		case "C":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("C"))
+			data, err := ec.unmarshalOStratumRuleInput2ᚖshuangsuijiᚋgraphᚋmodelᚐStratumRuleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.C = data
+		case "D":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("D"))
+			data, err := ec.unmarshalOStratumRuleInput2ᚖshuangsuijiᚋgraphᚋmodelᚐStratumRuleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.D = data
+		case "F":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("F"))
+			data, err := ec.unmarshalOStratumRuleInput2ᚖshuangsuijiᚋgraphᚋmodelᚐStratumRuleInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.F = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStrataInput unmarshals raw into the StrataInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStrataInput(ctx context.Context, raw any) (model.StrataInput, error) {
+	var out model.StrataInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StrataInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStratumRuleInput(ctx context.Context, obj any) (model.StratumRuleInput, error) {
+	var it model.StratumRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ratioBasisPoints", "minPerDraw", "capPerYear"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ratioBasisPoints":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ratioBasisPoints"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RatioBasisPoints = data
+		case "minPerDraw":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minPerDraw"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinPerDraw = data
+		case "capPerYear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capPerYear"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CapPerYear = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStratumRuleInput unmarshals raw into the StratumRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStratumRuleInput(ctx context.Context, raw any) (model.StratumRuleInput, error) {
+	var out model.StratumRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StratumRuleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSubstituteInspectorInput(ctx context.Context, obj any) (model.SubstituteInspectorInput, error) {
+	var it model.SubstituteInspectorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"drawId", "seq", "out", "in", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		case "seq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seq"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seq = data
+		case "out":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("out"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Out = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubstituteInspectorInput unmarshals raw into the SubstituteInspectorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubstituteInspectorInput(ctx context.Context, raw any) (model.SubstituteInspectorInput, error) {
+	var out model.SubstituteInspectorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubstituteInspectorInput", raw, &out)
 	return out, err
 }
 
@@ -11994,6 +18714,812 @@ func (ec *executionContext) _DeclareConflictPayload(ctx context.Context, sel ast
 	return out
 }
 
+var drawImplementors = []string{"Draw"}
+
+func (ec *executionContext) _Draw(ctx context.Context, sel ast.SelectionSet, obj *draw.Draw) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Draw")
+		case "id":
+			out.Values[i] = ec._Draw_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._Draw_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "year":
+			out.Values[i] = ec._Draw_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quarter":
+			out.Values[i] = ec._Draw_quarter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "joint":
+			out.Values[i] = ec._Draw_joint(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lead":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Draw_lead(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Draw_status(ctx, field, obj)
+				})
+		case "scope":
+			out.Values[i] = ec._Draw_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "crossUnit":
+			out.Values[i] = ec._Draw_crossUnit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "maxTasksPerInspector":
+			out.Values[i] = ec._Draw_maxTasksPerInspector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowStart":
+			out.Values[i] = ec._Draw_windowStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowEnd":
+			out.Values[i] = ec._Draw_windowEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "redrawOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Draw_redrawOf(ctx, field, obj)
+				})
+		case "redrawReason":
+			out.Values[i] = ec._Draw_redrawReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "frameSize":
+			out.Values[i] = ec._Draw_frameSize(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "frozenAt":
+			out.Values[i] = ec._Draw_frozenAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "executedAt":
+			out.Values[i] = ec._Draw_executedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ceremony":
+			out.Values[i] = ec._Draw_ceremony(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seed":
+			out.Values[i] = ec._Draw_seed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failure":
+			out.Values[i] = ec._Draw_failure(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participants":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Draw_participants(ctx, field, obj)
+				})
+		case "tasks":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Draw_tasks(ctx, field, obj)
+				})
+		case "publicUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Draw_publicUrl(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawConnectionImplementors = []string{"DrawConnection"}
+
+func (ec *executionContext) _DrawConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[draw.Draw]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawConnection")
+		case "edges":
+			out.Values[i] = ec._DrawConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._DrawConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DrawConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawEdgeImplementors = []string{"DrawEdge"}
+
+func (ec *executionContext) _DrawEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[draw.Draw]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawEdge")
+		case "node":
+			out.Values[i] = ec._DrawEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DrawEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawFailureImplementors = []string{"DrawFailure"}
+
+func (ec *executionContext) _DrawFailure(ctx context.Context, sel ast.SelectionSet, obj *draw.Failure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawFailureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawFailure")
+		case "code":
+			out.Values[i] = ec._DrawFailure_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._DrawFailure_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entity":
+			out.Values[i] = ec._DrawFailure_entity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bureau":
+			out.Values[i] = ec._DrawFailure_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawItemImplementors = []string{"DrawItem"}
+
+func (ec *executionContext) _DrawItem(ctx context.Context, sel ast.SelectionSet, obj *draw.ItemRef) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawItem")
+		case "code":
+			out.Values[i] = ec._DrawItem_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._DrawItem_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qualifications":
+			out.Values[i] = ec._DrawItem_qualifications(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawOverlapImplementors = []string{"DrawOverlap"}
+
+func (ec *executionContext) _DrawOverlap(ctx context.Context, sel ast.SelectionSet, obj *draw.Overlap) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawOverlapImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawOverlap")
+		case "entityCode":
+			out.Values[i] = ec._DrawOverlap_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityName":
+			out.Values[i] = ec._DrawOverlap_entityName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "drawIds":
+			out.Values[i] = ec._DrawOverlap_drawIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bureaus":
+			out.Values[i] = ec._DrawOverlap_bureaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawParticipantImplementors = []string{"DrawParticipant"}
+
+func (ec *executionContext) _DrawParticipant(ctx context.Context, sel ast.SelectionSet, obj *draw.Participant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawParticipantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawParticipant")
+		case "bureau":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DrawParticipant_bureau(ctx, field, obj)
+				})
+		case "teamSize":
+			out.Values[i] = ec._DrawParticipant_teamSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "items":
+			out.Values[i] = ec._DrawParticipant_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawParticipantPayloadImplementors = []string{"DrawParticipantPayload"}
+
+func (ec *executionContext) _DrawParticipantPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DrawParticipantPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawParticipantPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawParticipantPayload")
+		case "participant":
+			out.Values[i] = ec._DrawParticipantPayload_participant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawPayloadImplementors = []string{"DrawPayload"}
+
+func (ec *executionContext) _DrawPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DrawPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawPayload")
+		case "draw":
+			out.Values[i] = ec._DrawPayload_draw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawScopeImplementors = []string{"DrawScope"}
+
+func (ec *executionContext) _DrawScope(ctx context.Context, sel ast.SelectionSet, obj *draw.Scope) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawScopeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawScope")
+		case "entityTypes":
+			out.Values[i] = ec._DrawScope_entityTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "units":
+			out.Values[i] = ec._DrawScope_units(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "riskClasses":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DrawScope_riskClasses(ctx, field, obj)
+				})
+		case "focusOnly":
+			out.Values[i] = ec._DrawScope_focusOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawSubstitutionImplementors = []string{"DrawSubstitution"}
+
+func (ec *executionContext) _DrawSubstitution(ctx context.Context, sel ast.SelectionSet, obj *draw.Substitution) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawSubstitutionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawSubstitution")
+		case "bureau":
+			out.Values[i] = ec._DrawSubstitution_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "out":
+			out.Values[i] = ec._DrawSubstitution_out(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "in":
+			out.Values[i] = ec._DrawSubstitution_in(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._DrawSubstitution_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._DrawSubstitution_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawTaskImplementors = []string{"DrawTask"}
+
+func (ec *executionContext) _DrawTask(ctx context.Context, sel ast.SelectionSet, obj *draw.TaskRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawTaskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawTask")
+		case "seq":
+			out.Values[i] = ec._DrawTask_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityCode":
+			out.Values[i] = ec._DrawTask_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityName":
+			out.Values[i] = ec._DrawTask_entityName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ticket":
+			out.Values[i] = ec._DrawTask_ticket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "team":
+			out.Values[i] = ec._DrawTask_team(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "substitutions":
+			out.Values[i] = ec._DrawTask_substitutions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawTaskConnectionImplementors = []string{"DrawTaskConnection"}
+
+func (ec *executionContext) _DrawTaskConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[draw.TaskRow]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawTaskConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawTaskConnection")
+		case "edges":
+			out.Values[i] = ec._DrawTaskConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._DrawTaskConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DrawTaskConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawTaskEdgeImplementors = []string{"DrawTaskEdge"}
+
+func (ec *executionContext) _DrawTaskEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[draw.TaskRow]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawTaskEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawTaskEdge")
+		case "node":
+			out.Values[i] = ec._DrawTaskEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DrawTaskEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawTaskPayloadImplementors = []string{"DrawTaskPayload"}
+
+func (ec *executionContext) _DrawTaskPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DrawTaskPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawTaskPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawTaskPayload")
+		case "task":
+			out.Values[i] = ec._DrawTaskPayload_task(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawTeamMemberImplementors = []string{"DrawTeamMember"}
+
+func (ec *executionContext) _DrawTeamMember(ctx context.Context, sel ast.SelectionSet, obj *draw.Member) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawTeamMemberImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawTeamMember")
+		case "bureau":
+			out.Values[i] = ec._DrawTeamMember_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "certificate":
+			out.Values[i] = ec._DrawTeamMember_certificate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._DrawTeamMember_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ticket":
+			out.Values[i] = ec._DrawTeamMember_ticket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._DrawTeamMember_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var entityImplementors = []string{"Entity"}
 
 func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, obj *roster.Entity) graphql.Marshaler {
@@ -12047,6 +19573,54 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entity_entries(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var focusRulesImplementors = []string{"FocusRules"}
+
+func (ec *executionContext) _FocusRules(ctx context.Context, sel ast.SelectionSet, obj *plan.FocusRules) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, focusRulesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FocusRules")
+		case "abnormalOperations":
+			out.Values[i] = ec._FocusRules_abnormalOperations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seriousViolation":
+			out.Values[i] = ec._FocusRules_seriousViolation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "complaintThreshold":
+			out.Values[i] = ec._FocusRules_complaintThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "penaltyMonths":
+			out.Values[i] = ec._FocusRules_penaltyMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12738,6 +20312,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createDraw":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createDraw(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDrawParticipation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDrawParticipation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "freezeDraw":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_freezeDraw(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "executeDraw":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_executeDraw(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "substituteInspector":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_substituteInspector(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "saveInspector":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_saveInspector(ctx, field)
@@ -12769,6 +20378,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "saveInspectionItem":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_saveInspectionItem(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "savePlan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_savePlan(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -12852,6 +20468,257 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var planImplementors = []string{"Plan"}
+
+func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *plan.Plan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Plan")
+		case "year":
+			out.Values[i] = ec._Plan_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isDefault":
+			out.Values[i] = ec._Plan_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "drawsPerYear":
+			out.Values[i] = ec._Plan_drawsPerYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minDrawRatioBasisPoints":
+			out.Values[i] = ec._Plan_minDrawRatioBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minCoverageBasisPoints":
+			out.Values[i] = ec._Plan_minCoverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "strata":
+			out.Values[i] = ec._Plan_strata(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "focus":
+			out.Values[i] = ec._Plan_focus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Plan_createdAt(ctx, field, obj)
+				})
+		case "updatedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Plan_updatedAt(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var planFeasibilityImplementors = []string{"PlanFeasibility"}
+
+func (ec *executionContext) _PlanFeasibility(ctx context.Context, sel ast.SelectionSet, obj *plan.Feasibility) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, planFeasibilityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlanFeasibility")
+		case "checked":
+			out.Values[i] = ec._PlanFeasibility_checked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rosterSize":
+			out.Values[i] = ec._PlanFeasibility_rosterSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "perDraw":
+			out.Values[i] = ec._PlanFeasibility_perDraw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "perDrawBasisPoints":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlanFeasibility_perDrawBasisPoints(ctx, field, obj)
+				})
+		case "reachable":
+			out.Values[i] = ec._PlanFeasibility_reachable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reachableCoverageBasisPoints":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PlanFeasibility_reachableCoverageBasisPoints(ctx, field, obj)
+				})
+		case "strata":
+			out.Values[i] = ec._PlanFeasibility_strata(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var planProgressImplementors = []string{"PlanProgress"}
+
+func (ec *executionContext) _PlanProgress(ctx context.Context, sel ast.SelectionSet, obj *plan.Progress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, planProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlanProgress")
+		case "year":
+			out.Values[i] = ec._PlanProgress_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._PlanProgress_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rosterSize":
+			out.Values[i] = ec._PlanProgress_rosterSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "covered":
+			out.Values[i] = ec._PlanProgress_covered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coverageBasisPoints":
+			out.Values[i] = ec._PlanProgress_coverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "strata":
+			out.Values[i] = ec._PlanProgress_strata(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quarters":
+			out.Values[i] = ec._PlanProgress_quarters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var quarterProgressImplementors = []string{"QuarterProgress"}
+
+func (ec *executionContext) _QuarterProgress(ctx context.Context, sel ast.SelectionSet, obj *plan.QuarterProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quarterProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuarterProgress")
+		case "quarter":
+			out.Values[i] = ec._QuarterProgress_quarter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "draws":
+			out.Values[i] = ec._QuarterProgress_draws(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "covered":
+			out.Values[i] = ec._QuarterProgress_covered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coverageBasisPoints":
+			out.Values[i] = ec._QuarterProgress_coverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -12895,6 +20762,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_members(ctx, field)
 				})
+		case "draws":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_draws(ctx, field)
+				})
+		case "draw":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_draw(ctx, field)
+				})
+		case "drawOverlaps":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_drawOverlaps(ctx, field)
+				})
+		case "drawManifest":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_drawManifest(ctx, field)
+				})
+		case "drawCommitment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_drawCommitment(ctx, field)
+				})
 		case "inspectors":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -12930,6 +20827,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_inspectionItem(ctx, field)
+				})
+		case "plan":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_plan(ctx, field)
+				})
+		case "plans":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_plans(ctx, field)
+				})
+		case "planProgress":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_planProgress(ctx, field)
 				})
 		case "rosterEntities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -13483,6 +21398,49 @@ func (ec *executionContext) _SaveInspectorPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var savePlanPayloadImplementors = []string{"SavePlanPayload"}
+
+func (ec *executionContext) _SavePlanPayload(ctx context.Context, sel ast.SelectionSet, obj *plan.Saved) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savePlanPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavePlanPayload")
+		case "plan":
+			out.Values[i] = ec._SavePlanPayload_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feasibility":
+			out.Values[i] = ec._SavePlanPayload_feasibility(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._SavePlanPayload_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var setMemberRolesPayloadImplementors = []string{"SetMemberRolesPayload"}
 
 func (ec *executionContext) _SetMemberRolesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetMemberRolesPayload) graphql.Marshaler {
@@ -13610,6 +21568,150 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 			}
 		case "count":
 			out.Values[i] = ec._StatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stratumProgressImplementors = []string{"StratumProgress"}
+
+func (ec *executionContext) _StratumProgress(ctx context.Context, sel ast.SelectionSet, obj *plan.StratumProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stratumProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StratumProgress")
+		case "stratum":
+			out.Values[i] = ec._StratumProgress_stratum(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roster":
+			out.Values[i] = ec._StratumProgress_roster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "covered":
+			out.Values[i] = ec._StratumProgress_covered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coverageBasisPoints":
+			out.Values[i] = ec._StratumProgress_coverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stratumReachImplementors = []string{"StratumReach"}
+
+func (ec *executionContext) _StratumReach(ctx context.Context, sel ast.SelectionSet, obj *plan.StratumReach) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stratumReachImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StratumReach")
+		case "stratum":
+			out.Values[i] = ec._StratumReach_stratum(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roster":
+			out.Values[i] = ec._StratumReach_roster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "perDraw":
+			out.Values[i] = ec._StratumReach_perDraw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "perYear":
+			out.Values[i] = ec._StratumReach_perYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var stratumRuleImplementors = []string{"StratumRule"}
+
+func (ec *executionContext) _StratumRule(ctx context.Context, sel ast.SelectionSet, obj *plan.Rule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stratumRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StratumRule")
+		case "stratum":
+			out.Values[i] = ec._StratumRule_stratum(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratioBasisPoints":
+			out.Values[i] = ec._StratumRule_ratioBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minPerDraw":
+			out.Values[i] = ec._StratumRule_minPerDraw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "capPerYear":
+			out.Values[i] = ec._StratumRule_capPerYear(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14231,6 +22333,11 @@ func (ec *executionContext) marshalNConflictSource2shuangsuijiᚋgraphᚋmodel�
 	return v
 }
 
+func (ec *executionContext) unmarshalNCreateDrawInput2shuangsuijiᚋgraphᚋmodelᚐCreateDrawInput(ctx context.Context, v any) (model.CreateDrawInput, error) {
+	res, err := ec.unmarshalInputCreateDrawInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := model.UnmarshalDate(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14256,6 +22363,283 @@ func (ec *executionContext) marshalNDeclareConflictPayload2ᚖshuangsuijiᚋgrap
 		return graphql.Null
 	}
 	return ec._DeclareConflictPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDraw2shuangsuijiᚋinternalᚋdrawᚐDraw(ctx context.Context, sel ast.SelectionSet, v draw.Draw) graphql.Marshaler {
+	return ec._Draw(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDraw2ᚕshuangsuijiᚋinternalᚋdrawᚐDrawᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Draw) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDraw2shuangsuijiᚋinternalᚋdrawᚐDraw(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDraw2ᚖshuangsuijiᚋinternalᚋdrawᚐDraw(ctx context.Context, sel ast.SelectionSet, v *draw.Draw) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Draw!")
+		return graphql.Null
+	}
+	return ec._Draw(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDrawConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[draw.Draw]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DrawConnection!")
+		return graphql.Null
+	}
+	return ec._DrawConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDrawEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[draw.Draw]) graphql.Marshaler {
+	return ec._DrawEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDrawEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[draw.Draw]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrawEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDrawItem2shuangsuijiᚋinternalᚋdrawᚐItemRef(ctx context.Context, sel ast.SelectionSet, v draw.ItemRef) graphql.Marshaler {
+	return ec._DrawItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDrawItem2ᚕshuangsuijiᚋinternalᚋdrawᚐItemRefᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.ItemRef) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrawItem2shuangsuijiᚋinternalᚋdrawᚐItemRef(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDrawItemInput2shuangsuijiᚋgraphᚋmodelᚐDrawItemInput(ctx context.Context, v any) (model.DrawItemInput, error) {
+	res, err := ec.unmarshalInputDrawItemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDrawItemInput2ᚕshuangsuijiᚋgraphᚋmodelᚐDrawItemInputᚄ(ctx context.Context, v any) ([]model.DrawItemInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.DrawItemInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDrawItemInput2shuangsuijiᚋgraphᚋmodelᚐDrawItemInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDrawOverlap2shuangsuijiᚋinternalᚋdrawᚐOverlap(ctx context.Context, sel ast.SelectionSet, v draw.Overlap) graphql.Marshaler {
+	return ec._DrawOverlap(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDrawOverlap2ᚕshuangsuijiᚋinternalᚋdrawᚐOverlapᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Overlap) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrawOverlap2shuangsuijiᚋinternalᚋdrawᚐOverlap(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDrawParticipant2shuangsuijiᚋinternalᚋdrawᚐParticipant(ctx context.Context, sel ast.SelectionSet, v draw.Participant) graphql.Marshaler {
+	return ec._DrawParticipant(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDrawParticipant2ᚕshuangsuijiᚋinternalᚋdrawᚐParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Participant) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrawParticipant2shuangsuijiᚋinternalᚋdrawᚐParticipant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDrawParticipant2ᚖshuangsuijiᚋinternalᚋdrawᚐParticipant(ctx context.Context, sel ast.SelectionSet, v *draw.Participant) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DrawParticipant!")
+		return graphql.Null
+	}
+	return ec._DrawParticipant(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDrawParticipantPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawParticipantPayload(ctx context.Context, sel ast.SelectionSet, v *model.DrawParticipantPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DrawParticipantPayload!")
+		return graphql.Null
+	}
+	return ec._DrawParticipantPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDrawPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawPayload(ctx context.Context, sel ast.SelectionSet, v *model.DrawPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DrawPayload!")
+		return graphql.Null
+	}
+	return ec._DrawPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDrawScope2shuangsuijiᚋinternalᚋdrawᚐScope(ctx context.Context, sel ast.SelectionSet, v draw.Scope) graphql.Marshaler {
+	return ec._DrawScope(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNDrawStatus2shuangsuijiᚋgraphᚋmodelᚐDrawStatus(ctx context.Context, v any) (model.DrawStatus, error) {
+	var res model.DrawStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDrawStatus2shuangsuijiᚋgraphᚋmodelᚐDrawStatus(ctx context.Context, sel ast.SelectionSet, v model.DrawStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNDrawSubstitution2shuangsuijiᚋinternalᚋdrawᚐSubstitution(ctx context.Context, sel ast.SelectionSet, v draw.Substitution) graphql.Marshaler {
+	return ec._DrawSubstitution(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDrawSubstitution2ᚕshuangsuijiᚋinternalᚋdrawᚐSubstitutionᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Substitution) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrawSubstitution2shuangsuijiᚋinternalᚋdrawᚐSubstitution(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDrawTask2shuangsuijiᚋinternalᚋdrawᚐTaskRow(ctx context.Context, sel ast.SelectionSet, v draw.TaskRow) graphql.Marshaler {
+	return ec._DrawTask(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDrawTask2ᚕshuangsuijiᚋinternalᚋdrawᚐTaskRowᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.TaskRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrawTask2shuangsuijiᚋinternalᚋdrawᚐTaskRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDrawTask2ᚖshuangsuijiᚋinternalᚋdrawᚐTaskRow(ctx context.Context, sel ast.SelectionSet, v *draw.TaskRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DrawTask!")
+		return graphql.Null
+	}
+	return ec._DrawTask(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDrawTaskConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[draw.TaskRow]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DrawTaskConnection!")
+		return graphql.Null
+	}
+	return ec._DrawTaskConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDrawTaskEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[draw.TaskRow]) graphql.Marshaler {
+	return ec._DrawTaskEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDrawTaskEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[draw.TaskRow]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrawTaskEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDrawTaskPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawTaskPayload(ctx context.Context, sel ast.SelectionSet, v *model.DrawTaskPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DrawTaskPayload!")
+		return graphql.Null
+	}
+	return ec._DrawTaskPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDrawTeamMember2shuangsuijiᚋinternalᚋdrawᚐMember(ctx context.Context, sel ast.SelectionSet, v draw.Member) graphql.Marshaler {
+	return ec._DrawTeamMember(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDrawTeamMember2ᚕshuangsuijiᚋinternalᚋdrawᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Member) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrawTeamMember2shuangsuijiᚋinternalᚋdrawᚐMember(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNEntity2shuangsuijiᚋinternalᚋrosterᚐEntity(ctx context.Context, sel ast.SelectionSet, v roster.Entity) graphql.Marshaler {
@@ -14290,6 +22674,20 @@ func (ec *executionContext) marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐE
 	return v
 }
 
+func (ec *executionContext) unmarshalNExecuteDrawInput2shuangsuijiᚋgraphᚋmodelᚐExecuteDrawInput(ctx context.Context, v any) (model.ExecuteDrawInput, error) {
+	res, err := ec.unmarshalInputExecuteDrawInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFocusRules2shuangsuijiᚋinternalᚋplanᚐFocusRules(ctx context.Context, sel ast.SelectionSet, v plan.FocusRules) graphql.Marshaler {
+	return ec._FocusRules(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNFreezeDrawInput2shuangsuijiᚋgraphᚋmodelᚐFreezeDrawInput(ctx context.Context, v any) (model.FreezeDrawInput, error) {
+	res, err := ec.unmarshalInputFreezeDrawInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNID2int64(ctx context.Context, v any) (int64, error) {
 	res, err := model.UnmarshalInt64ID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14316,6 +22714,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕint64ᚄ(ctx context.Context, v any) ([]int64, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2int64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕint64ᚄ(ctx context.Context, sel ast.SelectionSet, v []int64) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2int64(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNImportRosterInput2shuangsuijiᚋgraphᚋmodelᚐImportRosterInput(ctx context.Context, v any) (model.ImportRosterInput, error) {
@@ -14481,6 +22908,24 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
+	res, err := model.UnmarshalJSON(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, sel ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JSON!")
+		return graphql.Null
+	}
+	_ = sel
+	res := model.MarshalJSON(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNMe2ᚖshuangsuijiᚋgraphᚋmodelᚐMe(ctx context.Context, sel ast.SelectionSet, v *model.Me) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Me!")
@@ -14569,6 +23014,66 @@ func (ec *executionContext) marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInf
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPlan2shuangsuijiᚋinternalᚋplanᚐPlan(ctx context.Context, sel ast.SelectionSet, v plan.Plan) graphql.Marshaler {
+	return ec._Plan(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlan2ᚕshuangsuijiᚋinternalᚋplanᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.Plan) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlan2shuangsuijiᚋinternalᚋplanᚐPlan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlan2ᚖshuangsuijiᚋinternalᚋplanᚐPlan(ctx context.Context, sel ast.SelectionSet, v *plan.Plan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Plan!")
+		return graphql.Null
+	}
+	return ec._Plan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlanFeasibility2shuangsuijiᚋinternalᚋplanᚐFeasibility(ctx context.Context, sel ast.SelectionSet, v plan.Feasibility) graphql.Marshaler {
+	return ec._PlanFeasibility(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlanProgress2ᚖshuangsuijiᚋinternalᚋplanᚐProgress(ctx context.Context, sel ast.SelectionSet, v *plan.Progress) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PlanProgress!")
+		return graphql.Null
+	}
+	return ec._PlanProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQuarterProgress2shuangsuijiᚋinternalᚋplanᚐQuarterProgress(ctx context.Context, sel ast.SelectionSet, v plan.QuarterProgress) graphql.Marshaler {
+	return ec._QuarterProgress(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNQuarterProgress2ᚕshuangsuijiᚋinternalᚋplanᚐQuarterProgressᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.QuarterProgress) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuarterProgress2shuangsuijiᚋinternalᚋplanᚐQuarterProgress(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNRecordConflictInput2shuangsuijiᚋgraphᚋmodelᚐRecordConflictInput(ctx context.Context, v any) (model.RecordConflictInput, error) {
 	res, err := ec.unmarshalInputRecordConflictInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14598,6 +23103,36 @@ func (ec *executionContext) unmarshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRi
 
 func (ec *executionContext) marshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, sel ast.SelectionSet, v model.RiskClass) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNRiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, v any) ([]model.RiskClass, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.RiskClass, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RiskClass) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNRiskClassCount2shuangsuijiᚋgraphᚋmodelᚐRiskClassCount(ctx context.Context, sel ast.SelectionSet, v model.RiskClassCount) graphql.Marshaler {
@@ -14777,6 +23312,24 @@ func (ec *executionContext) marshalNSaveInspectorPayload2ᚖshuangsuijiᚋgraph�
 	return ec._SaveInspectorPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSavePlanInput2shuangsuijiᚋgraphᚋmodelᚐSavePlanInput(ctx context.Context, v any) (model.SavePlanInput, error) {
+	res, err := ec.unmarshalInputSavePlanInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSavePlanPayload2ᚖshuangsuijiᚋinternalᚋplanᚐSaved(ctx context.Context, sel ast.SelectionSet, v *plan.Saved) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavePlanPayload!")
+		return graphql.Null
+	}
+	return ec._SavePlanPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetDrawParticipationInput2shuangsuijiᚋgraphᚋmodelᚐSetDrawParticipationInput(ctx context.Context, v any) (model.SetDrawParticipationInput, error) {
+	res, err := ec.unmarshalInputSetDrawParticipationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetMemberRolesInput2shuangsuijiᚋgraphᚋmodelᚐSetMemberRolesInput(ctx context.Context, v any) (model.SetMemberRolesInput, error) {
 	res, err := ec.unmarshalInputSetMemberRolesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14831,6 +23384,80 @@ func (ec *executionContext) marshalNStatusCount2ᚕshuangsuijiᚋgraphᚋmodel�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNStratum2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStratum2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Stratum!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNStratumProgress2shuangsuijiᚋinternalᚋplanᚐStratumProgress(ctx context.Context, sel ast.SelectionSet, v plan.StratumProgress) graphql.Marshaler {
+	return ec._StratumProgress(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStratumProgress2ᚕshuangsuijiᚋinternalᚋplanᚐStratumProgressᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.StratumProgress) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStratumProgress2shuangsuijiᚋinternalᚋplanᚐStratumProgress(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStratumReach2shuangsuijiᚋinternalᚋplanᚐStratumReach(ctx context.Context, sel ast.SelectionSet, v plan.StratumReach) graphql.Marshaler {
+	return ec._StratumReach(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStratumReach2ᚕshuangsuijiᚋinternalᚋplanᚐStratumReachᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.StratumReach) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStratumReach2shuangsuijiᚋinternalᚋplanᚐStratumReach(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStratumRule2shuangsuijiᚋinternalᚋplanᚐRule(ctx context.Context, sel ast.SelectionSet, v plan.Rule) graphql.Marshaler {
+	return ec._StratumRule(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStratumRule2ᚕshuangsuijiᚋinternalᚋplanᚐRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.Rule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStratumRule2shuangsuijiᚋinternalᚋplanᚐRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14872,6 +23499,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNSubstituteInspectorInput2shuangsuijiᚋgraphᚋmodelᚐSubstituteInspectorInput(ctx context.Context, v any) (model.SubstituteInspectorInput, error) {
+	res, err := ec.unmarshalInputSubstituteInspectorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -15136,6 +23768,62 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) marshalODrawFailure2ᚖshuangsuijiᚋinternalᚋdrawᚐFailure(ctx context.Context, sel ast.SelectionSet, v *draw.Failure) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DrawFailure(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODrawFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawFilter(ctx context.Context, v any) (*model.DrawFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDrawFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODrawItemInput2ᚕshuangsuijiᚋgraphᚋmodelᚐDrawItemInputᚄ(ctx context.Context, v any) ([]model.DrawItemInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.DrawItemInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDrawItemInput2shuangsuijiᚋgraphᚋmodelᚐDrawItemInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODrawScopeInput2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawScopeInput(ctx context.Context, v any) (*model.DrawScopeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDrawScopeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODrawStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawStatus(ctx context.Context, v any) (*model.DrawStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.DrawStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODrawStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawStatus(ctx context.Context, sel ast.SelectionSet, v *model.DrawStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOEntityFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityFilter(ctx context.Context, v any) (*model.EntityFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -15194,6 +23882,14 @@ func (ec *executionContext) marshalOEntityStatus2ᚖshuangsuijiᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOFocusRulesInput2ᚖshuangsuijiᚋgraphᚋmodelᚐFocusRulesInput(ctx context.Context, v any) (*model.FocusRulesInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFocusRulesInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -15318,6 +24014,22 @@ func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx contex
 	return res
 }
 
+func (ec *executionContext) unmarshalOManifestForm2ᚖshuangsuijiᚋgraphᚋmodelᚐManifestForm(ctx context.Context, v any) (*model.ManifestForm, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ManifestForm)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOManifestForm2ᚖshuangsuijiᚋgraphᚋmodelᚐManifestForm(ctx context.Context, sel ast.SelectionSet, v *model.ManifestForm) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOMemberFilter2ᚖshuangsuijiᚋinternalᚋbureauᚐMemberFilter(ctx context.Context, v any) (*bureau.MemberFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -15392,6 +24104,22 @@ func (ec *executionContext) marshalORole2ᚖshuangsuijiᚋgraphᚋmodelᚐRole(c
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOStrataInput2ᚖshuangsuijiᚋgraphᚋmodelᚐStrataInput(ctx context.Context, v any) (*model.StrataInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputStrataInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOStratumRuleInput2ᚖshuangsuijiᚋgraphᚋmodelᚐStratumRuleInput(ctx context.Context, v any) (*model.StratumRuleInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputStratumRuleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -8,6 +8,8 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/roster"
 )
 
@@ -17,4 +19,6 @@ type Resolver struct {
 	Bureaus  *bureau.Service
 	Audit    *audit.Service
 	Roster   *roster.Service
+	Draws    *draw.Service
+	Planning *plan.Service
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/roster"
 	"strconv"
 	"time"
@@ -60,6 +61,36 @@ type ConflictFilter struct {
 	IncludeWithdrawn *bool `json:"includeWithdrawn,omitempty"`
 }
 
+// A new draft draw led by the acting bureau.
+type CreateDrawInput struct {
+	// The plan year.
+	Year int `json:"year"`
+	// The quarter (1–4).
+	Quarter int `json:"quarter"`
+	// A title.
+	Title string `json:"title"`
+	// What part of the roster to draw from; none: the whole roster.
+	Scope *DrawScopeInput `json:"scope,omitempty"`
+	// How many of the acting bureau's inspectors go on every visit (at least 2; not for a joint office).
+	TeamSize *int `json:"teamSize,omitempty"`
+	// The acting bureau's items to check.
+	Items []DrawItemInput `json:"items,omitempty"`
+	// 所所交叉.
+	CrossUnit *bool `json:"crossUnit,omitempty"`
+	// At most this many tasks per inspector (0: no cap).
+	MaxTasksPerInspector *int `json:"maxTasksPerInspector,omitempty"`
+	// The planned window's first day.
+	WindowStart time.Time `json:"windowStart"`
+	// The planned window's last day.
+	WindowEnd time.Time `json:"windowEnd"`
+	// Other bureaus (codes) taking part: a joint draw (进一次门、查多项事).
+	Participants []string `json:"participants,omitempty"`
+	// The draw this one re-draws.
+	RedrawOf *string `json:"redrawOf,omitempty"`
+	// Why it is re-drawn (required with redrawOf).
+	RedrawReason *string `json:"redrawReason,omitempty"`
+}
+
 // An inspector declaring their own conflict of interest (本人申报回避).
 type DeclareConflictInput struct {
 	// The entity (统一社会信用代码 or 注册号), of the acting bureau's region.
@@ -72,6 +103,54 @@ type DeclareConflictInput struct {
 type DeclareConflictPayload struct {
 	// The conflict declared.
 	Conflict *roster.Conflict `json:"conflict"`
+}
+
+// Narrows a list of draws.
+type DrawFilter struct {
+	// The plan year.
+	Year *int `json:"year,omitempty"`
+	// The quarter.
+	Quarter *int `json:"quarter,omitempty"`
+	// The status.
+	Status *DrawStatus `json:"status,omitempty"`
+}
+
+// An inspection item to check, by code; version 0 or none means the current version.
+type DrawItemInput struct {
+	// The item code (事项编码).
+	Code string `json:"code"`
+	// The version; leave out for the current one.
+	Version *int `json:"version,omitempty"`
+}
+
+// The acting bureau's part after the change.
+type DrawParticipantPayload struct {
+	// The participation.
+	Participant *draw.Participant `json:"participant"`
+}
+
+// The draw after the change.
+type DrawPayload struct {
+	// The draw.
+	Draw *draw.Draw `json:"draw"`
+}
+
+// What part of the roster to draw from (定向 filters); leave it out for the whole roster (不定向).
+type DrawScopeInput struct {
+	// Only entities of these types (类型).
+	EntityTypes []string `json:"entityTypes,omitempty"`
+	// Only entities of these jurisdiction units (属地单位).
+	Units []string `json:"units,omitempty"`
+	// Only entities of these risk classes.
+	RiskClasses []RiskClass `json:"riskClasses,omitempty"`
+	// Only focus (重点) entities.
+	FocusOnly *bool `json:"focusOnly,omitempty"`
+}
+
+// The task after the change.
+type DrawTaskPayload struct {
+	// The task.
+	Task *draw.TaskRow `json:"task"`
 }
 
 // Narrows a roster; every field given must match.
@@ -88,6 +167,32 @@ type EntityFilter struct {
 	Focus *bool `json:"focus,omitempty"`
 	// Part of the name, or the start of the code.
 	Search *string `json:"search,omitempty"`
+}
+
+// Holds a frozen draw's ceremony.
+type ExecuteDrawInput struct {
+	// The draw.
+	DrawID string `json:"drawId"`
+	// The string entered before witnesses (dice digits, a public beacon value…).
+	Ceremony string `json:"ceremony"`
+}
+
+// What puts an entity in stratum F; fields left out take their defaults.
+type FocusRulesInput struct {
+	// On the abnormal-operations list (default true).
+	AbnormalOperations *bool `json:"abnormalOperations,omitempty"`
+	// On the serious-violation list (default true).
+	SeriousViolation *bool `json:"seriousViolation,omitempty"`
+	// This many complaints or more, 1 or more (default 3).
+	ComplaintThreshold *int `json:"complaintThreshold,omitempty"`
+	// A penalty within this many months, 0 to 120 (default 12; 0: penalties do not count).
+	PenaltyMonths *int `json:"penaltyMonths,omitempty"`
+}
+
+// Freezes a draft draw.
+type FreezeDrawInput struct {
+	// The draw.
+	DrawID string `json:"drawId"`
 }
 
 // A roster file to import, all or nothing. Any bad row refuses the whole file with BAD_USER_INPUT;
@@ -267,6 +372,33 @@ type SaveInspectorPayload struct {
 	Changed bool `json:"changed"`
 }
 
+// Creates or replaces the acting bureau's plan of a year. Any field left out takes its default (not
+// the value of the plan being replaced).
+type SavePlanInput struct {
+	// The year, 2000 to 2100.
+	Year int `json:"year"`
+	// Draws a year, 1 to 12 (default 4).
+	DrawsPerYear *int `json:"drawsPerYear,omitempty"`
+	// Share of the roster each draw covers at least, 0 to 10000 basis points (default 300).
+	MinDrawRatioBasisPoints *int `json:"minDrawRatioBasisPoints,omitempty"`
+	// Share of the roster the year covers at least, 0 to 10000 basis points (default 2000).
+	MinCoverageBasisPoints *int `json:"minCoverageBasisPoints,omitempty"`
+	// Per-stratum rules; a stratum left out keeps its default rule.
+	Strata *StrataInput `json:"strata,omitempty"`
+	// Focus rules; fields left out take their defaults.
+	Focus *FocusRulesInput `json:"focus,omitempty"`
+}
+
+// The acting bureau's part in a draft draw it takes part in.
+type SetDrawParticipationInput struct {
+	// The draw.
+	DrawID string `json:"drawId"`
+	// How many of its inspectors go on every visit (at least 2).
+	TeamSize int `json:"teamSize"`
+	// Its items to check.
+	Items []DrawItemInput `json:"items"`
+}
+
 // Replaces a member's roles in the acting bureau; an empty list removes them from it.
 type SetMemberRolesInput struct {
 	// The member's username.
@@ -311,6 +443,44 @@ type StatusCount struct {
 	Status EntityStatus `json:"status"`
 	// How many.
 	Count int `json:"count"`
+}
+
+// The rules of the strata of a plan.
+type StrataInput struct {
+	// 低风险.
+	A *StratumRuleInput `json:"A,omitempty"`
+	// 一般风险 and unclassified.
+	B *StratumRuleInput `json:"B,omitempty"`
+	// 较高风险.
+	C *StratumRuleInput `json:"C,omitempty"`
+	// 高风险.
+	D *StratumRuleInput `json:"D,omitempty"`
+	// 重点.
+	F *StratumRuleInput `json:"F,omitempty"`
+}
+
+// What a plan asks of one stratum; fields left out take the stratum's default.
+type StratumRuleInput struct {
+	// Share of the stratum each draw takes, 0 to 10000 basis points.
+	RatioBasisPoints *int `json:"ratioBasisPoints,omitempty"`
+	// At least this many a draw, 0 or more.
+	MinPerDraw *int `json:"minPerDraw,omitempty"`
+	// Inspections of one entity a year, 1 or more.
+	CapPerYear *int `json:"capPerYear,omitempty"`
+}
+
+// Replaces one of the acting bureau's inspectors on a task, for a reason.
+type SubstituteInspectorInput struct {
+	// The draw.
+	DrawID string `json:"drawId"`
+	// The task's position.
+	Seq int `json:"seq"`
+	// 执法证号 of the inspector who cannot go.
+	Out string `json:"out"`
+	// 执法证号 of the inspector who goes instead.
+	In string `json:"in"`
+	// Why.
+	Reason string `json:"reason"`
 }
 
 // Withdraws an open conflict of interest; it stays on record.
@@ -469,6 +639,70 @@ func (e *ConflictSource) UnmarshalJSON(b []byte) error {
 }
 
 func (e ConflictSource) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a draw is in its life, which only moves forward (never undone).
+type DrawStatus string
+
+const (
+	// 草稿: scope, items and teams may still change.
+	DrawStatusDraft DrawStatus = "DRAFT"
+	// 已冻结: inputs committed and their commitment public; waiting for the ceremony.
+	DrawStatusFrozen DrawStatus = "FROZEN"
+	// 已抽取: seed, selection and teams fixed; the manifest is public.
+	DrawStatusExecuted DrawStatus = "EXECUTED"
+	// 失败: a task could not be staffed; nothing was kept. Re-draw with a new draw.
+	DrawStatusFailed DrawStatus = "FAILED"
+)
+
+var AllDrawStatus = []DrawStatus{
+	DrawStatusDraft,
+	DrawStatusFrozen,
+	DrawStatusExecuted,
+	DrawStatusFailed,
+}
+
+func (e DrawStatus) IsValid() bool {
+	switch e {
+	case DrawStatusDraft, DrawStatusFrozen, DrawStatusExecuted, DrawStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e DrawStatus) String() string {
+	return string(e)
+}
+
+func (e *DrawStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DrawStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DrawStatus", str)
+	}
+	return nil
+}
+
+func (e DrawStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DrawStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DrawStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -652,6 +886,64 @@ func (e *InspectorStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e InspectorStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which manifest to return.
+type ManifestForm string
+
+const (
+	// For everyone: no risk class, exclusion reason or conflict.
+	ManifestFormPublic ManifestForm = "PUBLIC"
+	// For auditors (leaders, discipline inspection, the joint office): everything needed to recompute the draw.
+	ManifestFormFull ManifestForm = "FULL"
+)
+
+var AllManifestForm = []ManifestForm{
+	ManifestFormPublic,
+	ManifestFormFull,
+}
+
+func (e ManifestForm) IsValid() bool {
+	switch e {
+	case ManifestFormPublic, ManifestFormFull:
+		return true
+	}
+	return false
+}
+
+func (e ManifestForm) String() string {
+	return string(e)
+}
+
+func (e *ManifestForm) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ManifestForm(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ManifestForm", str)
+	}
+	return nil
+}
+
+func (e ManifestForm) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ManifestForm) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ManifestForm) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -131,6 +131,15 @@ func auditWhere(f audit.Filter, beforeSeq int64) (string, []any) {
 	return w.String(), w.args
 }
 
+// userRef is the acting user for a "changed by" column: NULL for the
+// command line, which acts for a bureau but as no signed-in user.
+func userRef(a *authz.Actor) *int64 {
+	if a.UserID == 0 {
+		return nil
+	}
+	return &a.UserID
+}
+
 func scopeOf(a *authz.Actor) Scope { return Scope{BureauID: a.BureauID, UserID: a.UserID} }
 
 // VerifyAudit recomputes every bureau's chain as the schema owner and

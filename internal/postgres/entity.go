@@ -312,7 +312,7 @@ FROM entity_stage s
 LEFT JOIN LATERAL (SELECT version, legal_representative, address FROM entities e
                    WHERE e.region_code = $1 AND e.code = s.code ORDER BY version DESC LIMIT 1) l ON true
 WHERE NOT EXISTS (SELECT FROM entities c WHERE c.region_code = $1 AND c.code = s.code AND c.valid_to IS NULL)`
-	if _, err := tx.ExecContext(ctx, addEntities, actor.RegionCode, actor.UserID, actor.BureauID); err != nil {
+	if _, err := tx.ExecContext(ctx, addEntities, actor.RegionCode, userRef(actor), actor.BureauID); err != nil {
 		return 0, 0, fmt.Errorf("add entity versions: %w", err)
 	}
 	entryCodes, created, err := applyStagedEntries(ctx, tx, actor)
@@ -364,7 +364,7 @@ RETURNING entity_code, version`
 		Code    string `db:"entity_code"`
 		Version int    `db:"version"`
 	}
-	if err := tx.SelectContext(ctx, &added, addEntries, actor.BureauID, actor.RegionCode, actor.UserID); err != nil {
+	if err := tx.SelectContext(ctx, &added, addEntries, actor.BureauID, actor.RegionCode, userRef(actor)); err != nil {
 		return nil, 0, fmt.Errorf("add entry versions: %w", err)
 	}
 	codes, created := make([]string, len(added)), 0

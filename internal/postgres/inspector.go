@@ -403,7 +403,7 @@ SET name = s.name, unit = s.unit, issued_on = s.issued_on, expires_on = s.expire
     qualifications = s.qualifications, status = s.status, updated_at = now(), updated_by = $1
 FROM inspector_stage s
 WHERE i.bureau_id = (SELECT app_bureau()) AND i.certificate_number = s.certificate_number AND `+differs+`
-RETURNING `+inspectorColumns, actor.UserID)
+RETURNING `+inspectorColumns, userRef(actor))
 	if err != nil {
 		return nil, fmt.Errorf("update inspectors: %w", err)
 	}
@@ -413,7 +413,7 @@ SELECT $1, s.certificate_number, s.name, s.unit, s.issued_on, s.expires_on, s.qu
 FROM inspector_stage s
 WHERE NOT EXISTS (SELECT FROM inspectors x WHERE x.bureau_id = $1 AND x.certificate_number = s.certificate_number)
 ORDER BY s.line
-RETURNING `+inspectorColumns, actor.BureauID, actor.UserID)
+RETURNING `+inspectorColumns, actor.BureauID, userRef(actor))
 	if err != nil {
 		return nil, fmt.Errorf("add inspectors: %w", err)
 	}

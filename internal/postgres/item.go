@@ -296,7 +296,7 @@ LEFT JOIN LATERAL (SELECT max(version) AS version FROM inspection_items x WHERE 
 WHERE NOT EXISTS (SELECT FROM inspection_items c WHERE c.bureau_id = $1 AND c.code = s.code AND c.valid_to IS NULL)
 ORDER BY s.line
 RETURNING ` + itemColumns
-	added, err := selectItems(ctx, tx, q, actor.BureauID, actor.UserID)
+	added, err := selectItems(ctx, tx, q, actor.BureauID, userRef(actor))
 	if err != nil {
 		return nil, fmt.Errorf("add item versions: %w", err)
 	}

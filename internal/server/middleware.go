@@ -78,6 +78,8 @@ func routeOf(path string) string {
 		return "/roster/template/"
 	case strings.HasPrefix(path, "/roster/export/"):
 		return "/roster/export/"
+	case strings.HasPrefix(path, "/public/draws/"):
+		return "/public/draws/"
 	}
 	return "other"
 }

@@ -50,6 +50,7 @@ func New(d Deps) http.Handler {
 	mux.Handle("POST /graphql", limitBody(auth.wrap(graph.WithRequestScope(d.Resolver, gql))))
 	mux.HandleFunc("GET /roster/template/{file}", serveTemplate)
 	mux.Handle("GET /roster/export/{file}", auth.wrap(exportHandler(d.Resolver.Roster)))
+	mux.HandleFunc("GET /public/draws/{id}/{document}", publicDraw(d.Resolver.Draws))
 	mux.Handle("/", graphiql.Handler("/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", readyz(d.Ready))

@@ -1,0 +1,151 @@
+package draw
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+)
+
+// Algorithm is the name of the algorithm this package implements, the spec's ALG.
+const Algorithm = "dual-random-draw/v1"
+
+// Run performs the draw at the ceremony: it validates in, commits to its inputs, derives the seed,
+// selects the entities stratum by stratum and staffs every task. It returns the full manifest, or
+// an *Error (invalid_input, insufficient_inspectors) and nothing else: no partial draw is kept.
+// in is not modified; the manifest holds sorted copies of its lists.
+func Run(in Input) (*Manifest, error) {
+	m, err := run(in)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// run draws in the spec's order. When a task cannot be staffed it returns, with the error, the
+// manifest without its tasks, so that Verify can compare the hashes, seed and strata first.
+func run(in Input) (*Manifest, error) {
+	d, err := prepare(in, true)
+	if err != nil {
+		return nil, err
+	}
+	c := d.commit()
+	m := &Manifest{Algorithm: Algorithm, Form: FormFull, Inputs: d.in, Hashes: c.Hashes, commitment: c}
+	m.Seed = seedOf(d.in.Nonce, d.in.Ceremony, c.Hashes)
+	var picks []pick
+	picks, m.Strata = d.selectEntities(m.Seed)
+	m.Tasks, err = d.staff(m.Seed, picks)
+	return m, err
+}
+
+// pick is a selected entity: its ticket and its row in the sorted frame. Rows are in id order, so
+// (ticket, row) orders picks as the spec's (ticket, id) does.
+type pick struct {
+	ticket Digest
+	row    int32
+}
+
+func (a pick) compare(b pick) int {
+	return cmp.Or(a.ticket.compare(b.ticket), cmp.Compare(a.row, b.row))
+}
+
+// selectEntities takes, in each stratum, the n eligible entities of lowest ticket
+// H("entity", seed, id), and returns them all in task order with each stratum's counts.
+func (d *draft) selectEntities(seed Digest) ([]pick, map[string]StratumResult) {
+	quotas := make([]int, len(d.strata))
+	for h, label := range d.strata {
+		quotas[h] = quota(d.in.Params.Strata[label], d.frame[h], d.eligible[h])
+	}
+	perChunk := d.lowestTickets(seed, quotas)
+	results := make(map[string]StratumResult, len(d.strata))
+	var tasks []pick
+	for h, label := range d.strata {
+		var taken []pick
+		for _, chunk := range perChunk {
+			taken = append(taken, chunk[h].picks...)
+		}
+		slices.SortFunc(taken, pick.compare)
+		taken = taken[:quotas[h]]
+		r := StratumResult{Frame: d.frame[h], Eligible: d.eligible[h], Selected: quotas[h]}
+		if len(taken) > 0 {
+			threshold := taken[len(taken)-1].ticket
+			r.Threshold = &threshold
+		}
+		results[label] = r
+		tasks = append(tasks, taken...)
+	}
+	slices.SortFunc(tasks, pick.compare)
+	return tasks, results
+}
+
+// lowestTickets computes the ticket of every eligible entity, in parallel chunks of the frame,
+// and keeps per chunk and stratum the quota's worth of lowest ones. The n lowest of a stratum are
+// among the union of each chunk's n lowest, so no ticket is stored for the rest of the frame.
+func (d *draft) lowestTickets(seed Digest, quotas []int) [][]lowest {
+	var (
+		mu       sync.Mutex
+		perChunk [][]lowest
+	)
+	inParallel(len(d.in.Frame), 4096, func(lo, hi int) {
+		kept := make([]lowest, len(quotas))
+		for h, n := range quotas {
+			kept[h].n = n
+		}
+		h := newFramedHash("entity", seed.String())
+		for i := lo; i < hi; i++ {
+			if d.excluded[i] {
+				continue
+			}
+			h.field(d.in.Frame[i].ID)
+			kept[d.stratumOf[i]].offer(pick{ticket: h.sum(), row: int32(i)})
+		}
+		mu.Lock()
+		perChunk = append(perChunk, kept)
+		mu.Unlock()
+	})
+	return perChunk
+}
+
+// lowest keeps the n lowest picks offered to it. It is a max-heap: the worst pick kept is at the
+// root, so that most offers are turned down after one comparison.
+type lowest struct {
+	n     int
+	picks []pick
+}
+
+func (l *lowest) offer(p pick) {
+	switch {
+	case len(l.picks) < l.n:
+		l.picks = append(l.picks, p)
+		l.up(len(l.picks) - 1)
+	case l.n > 0 && p.compare(l.picks[0]) < 0:
+		l.picks[0] = p
+		l.down(0)
+	}
+}
+
+func (l *lowest) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if l.picks[parent].compare(l.picks[i]) >= 0 {
+			return
+		}
+		l.picks[parent], l.picks[i] = l.picks[i], l.picks[parent]
+		i = parent
+	}
+}
+
+func (l *lowest) down(i int) {
+	for {
+		worst := i
+		for _, child := range [2]int{2*i + 1, 2*i + 2} {
+			if child < len(l.picks) && l.picks[child].compare(l.picks[worst]) > 0 {
+				worst = child
+			}
+		}
+		if worst == i {
+			return
+		}
+		l.picks[worst], l.picks[i] = l.picks[i], l.picks[worst]
+		i = worst
+	}
+}

@@ -1,0 +1,146 @@
+package draw
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash"
+)
+
+// Digest is a SHA-256 digest: a hash of the spec, a salt, a commitment, the seed or a ticket. In
+// JSON it is 64 lowercase hex characters. Digests compare as unsigned big-endian integers, which is
+// also the order of their hex forms.
+type Digest [sha256.Size]byte
+
+// String returns the lowercase hex form.
+func (d Digest) String() string { return hex.EncodeToString(d[:]) }
+
+// MarshalText returns the lowercase hex form.
+func (d Digest) MarshalText() ([]byte, error) { return hex.AppendEncode(nil, d[:]), nil }
+
+// UnmarshalText accepts exactly 64 lowercase hex characters: any other spelling of the same
+// number would print differently, and published documents must reproduce byte for byte.
+func (d *Digest) UnmarshalText(text []byte) error {
+	if !isLowerHex64(string(text)) {
+		return fmt.Errorf("%q is not 64 lowercase hex characters", text)
+	}
+	_, err := hex.Decode(d[:], text)
+	return err
+}
+
+func (d Digest) compare(e Digest) int { return bytes.Compare(d[:], e[:]) }
+
+func isLowerHex64(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// framedHash computes the spec's H(f1, …, fn): SHA-256 over each field's byte length (4 bytes,
+// big-endian) followed by its bytes.
+//
+// Most hashes of a draw begin with the same fields (ALG+" salt" and the row key; "entity" and the
+// seed; "inspector", the seed and one entity), so a framedHash is built with those shared fields,
+// saves the SHA-256 state after them, and resumes from that state for every hash: the shared
+// 64-byte blocks are compressed once instead of once per row. It is not safe for concurrent use;
+// each goroutine builds its own.
+type framedHash struct {
+	h      hash.Hash
+	resume encoding.BinaryUnmarshaler // h, to restore the saved state
+	shared []byte                     // SHA-256 state after the shared fields
+	buf    []byte                     // the fields added since the last sum
+	out    []byte                     // scratch for Sum, so that no digest escapes to the heap
+}
+
+func newFramedHash(shared ...string) *framedHash {
+	h := sha256.New()
+	f := &framedHash{h: h, resume: h.(encoding.BinaryUnmarshaler)}
+	f.share(shared...)
+	return f
+}
+
+// share sets the fields every following hash starts with.
+func (f *framedHash) share(fields ...string) {
+	f.buf = f.buf[:0]
+	for _, s := range fields {
+		f.field(s)
+	}
+	f.h.Reset()
+	f.h.Write(f.buf)
+	var err error
+	if f.shared, err = f.h.(encoding.BinaryAppender).AppendBinary(f.shared[:0]); err != nil {
+		panic("draw: SHA-256 state cannot be saved: " + err.Error())
+	}
+	f.buf = f.buf[:0]
+}
+
+// field adds one field to the hash being built.
+func (f *framedHash) field(s string) {
+	f.buf = binary.BigEndian.AppendUint32(f.buf, uint32(len(s)))
+	f.buf = append(f.buf, s...)
+}
+
+// hexField adds d's lowercase hex form as one field: the spec chains hashes through their hex.
+func (f *framedHash) hexField(d Digest) {
+	f.buf = binary.BigEndian.AppendUint32(f.buf, 2*sha256.Size)
+	f.buf = hex.AppendEncode(f.buf, d[:])
+}
+
+// framed adds bytes that already hold a length and a field, prepared once by frameField.
+func (f *framedHash) framed(b []byte) { f.buf = append(f.buf, b...) }
+
+// openField starts a field whose bytes the caller appends to f.buf; closeField writes its length.
+func (f *framedHash) openField() int {
+	f.buf = append(f.buf, 0, 0, 0, 0)
+	return len(f.buf)
+}
+
+func (f *framedHash) closeField(start int) {
+	binary.BigEndian.PutUint32(f.buf[start-4:], uint32(len(f.buf)-start))
+}
+
+// sum returns H(shared fields, fields added since the last sum) and starts the next hash.
+func (f *framedHash) sum() (d Digest) {
+	if err := f.resume.UnmarshalBinary(f.shared); err != nil {
+		panic("draw: SHA-256 state cannot be restored: " + err.Error())
+	}
+	f.h.Write(f.buf)
+	f.out = f.h.Sum(f.out[:0])
+	copy(d[:], f.out)
+	f.buf = f.buf[:0]
+	return d
+}
+
+// frameField returns s framed as a field, for a value added to many hashes.
+func frameField(s string) []byte {
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(s))), s...)
+}
+
+// hashLines returns the SHA-256 of rows as JSON Lines, each row canonical and followed by "\n"
+// (the empty list hashes the empty string). Rows are encoded into one buffer that is flushed as it
+// fills, so a million rows cost no allocation each.
+func hashLines[T any](rows []T, appendRow func([]byte, T) []byte) Digest {
+	const flushAt = 32 << 10
+	h := sha256.New()
+	buf := make([]byte, 0, flushAt+1024)
+	for _, r := range rows {
+		buf = append(appendRow(buf, r), '\n')
+		if len(buf) >= flushAt {
+			h.Write(buf)
+			buf = buf[:0]
+		}
+	}
+	h.Write(buf)
+	var d Digest
+	h.Sum(d[:0])
+	return d
+}

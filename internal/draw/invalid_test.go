@@ -1,0 +1,155 @@
+package draw
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// validInput is vector 01's input, parsed afresh so that each case may modify its copy.
+func validInput(t *testing.T) Input {
+	t.Helper()
+	for _, v := range loadVectors(t) {
+		if v.Name == "01-single-bureau" {
+			return v.input(t)
+		}
+	}
+	t.Fatal("vector 01-single-bureau is missing")
+	return Input{}
+}
+
+func assertInvalid(t *testing.T, err error, wantReason string) {
+	t.Helper()
+	var refusal *Error
+	if !errors.As(err, &refusal) || refusal.Code != CodeInvalidInput {
+		t.Fatalf("error %v, want %s", err, CodeInvalidInput)
+	}
+	if !strings.Contains(refusal.Reason, wantReason) {
+		t.Errorf("reason %q does not name %q", refusal.Reason, wantReason)
+	}
+}
+
+// TestInvalidInput covers each rule of the spec's "Invalid input" paragraph, and the rules this
+// implementation adds (algorithm, negative team size or cap, bytes that are not UTF-8).
+func TestInvalidInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(in *Input)
+		reason string
+	}{
+		{"exclusion not in frame", func(in *Input) { in.Exclusions[1].ID = "91140522NOTINFRAME" }, `exclusions[1].id: "91140522NOTINFRAME" is not in the frame`},
+		{"stratum not in params", func(in *Input) { in.Frame[3].Stratum = "E" }, `frame[3].stratum: "E" is not in params.strata`},
+		{"repeated frame id", func(in *Input) { in.Frame[5].ID = in.Frame[2].ID }, `frame[5].id: repeated id "91140522HF96051X0F"`},
+		{"repeated exclusion id", func(in *Input) { in.Exclusions[1].ID = in.Exclusions[0].ID }, `exclusions[1].id: repeated id`},
+		{"repeated inspector id", func(in *Input) { in.Inspectors[4].ID = in.Inspectors[1].ID }, `inspectors[4].id: repeated id`},
+		{"repeated conflict pair", func(in *Input) { in.Conflicts = append(in.Conflicts, in.Conflicts[0]) }, `conflicts[1]: repeated pair`},
+		{"nonce too short", func(in *Input) { in.Nonce = in.Nonce[1:] }, "nonce: must be 64 lowercase hex"},
+		{"nonce upper case", func(in *Input) { in.Nonce = strings.ToUpper(in.Nonce) }, "nonce: must be 64 lowercase hex"},
+		{"nonce not hex", func(in *Input) { in.Nonce = "g" + in.Nonce[1:] }, "nonce: must be 64 lowercase hex"},
+		{"row_key too long", func(in *Input) { in.RowKey += "0" }, "row_key: must be 64 lowercase hex"},
+		{"row_key upper case", func(in *Input) { in.RowKey = "A" + in.RowKey[1:] }, "row_key: must be 64 lowercase hex"},
+		{"empty ceremony", func(in *Input) { in.Ceremony = "" }, "ceremony: must not be empty"},
+		{"wrong algorithm", func(in *Input) { in.Params.Algorithm = "dual-random-draw/v2" }, "params.algorithm"},
+		{"negative team", func(in *Input) { in.Params.Team["140522-wl"] = -1 }, "params.team.140522-wl: team size -1 is negative"},
+		{"negative cap", func(in *Input) { in.Params.MaxTasksPerInspector = -1 }, "params.max_tasks_per_inspector"},
+		{"not UTF-8", func(in *Input) { in.Exclusions[0].Reason = "\xff" }, "exclusions[0].reason: not valid UTF-8"},
+	}
+	for _, ratio := range []string{"", "1", "/", "1/", "/2", "1/0", "0/0", "2/1", "a/b", "-1/2", "+1/2", " 1/2", "1/2 ", "1/2/3",
+		"1.5/2", "1e2/1e3", "0x1/2", "１/２", "99999999999999999999/99999999999999999999"} {
+		tests = append(tests, struct {
+			name   string
+			modify func(in *Input)
+			reason string
+		}{"malformed ratio " + ratio, func(in *Input) { in.Params.Strata["B"] = Stratum{Ratio: ratio, Min: 1} },
+			fmt.Sprintf("params.strata.B.ratio: malformed ratio %q", ratio)})
+	}
+	for _, c := range []string{"\x00", "\x1f", "\t", "\n", "\x7f", "\u2028", "\u2029"} {
+		forbidden := fmt.Sprintf("%U", []rune(c)[0])
+		for _, place := range forbiddenPlaces {
+			path := place.path
+			if place.isKey { // the path names the key itself
+				path += strconv.Quote("x" + c + "y")
+			}
+			tests = append(tests, struct {
+				name   string
+				modify func(in *Input)
+				reason string
+			}{path + " holds " + forbidden, func(in *Input) { place.put(in, "x"+c+"y") }, path + ": holds " + forbidden})
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := validInput(t)
+			tt.modify(&in)
+			_, err := Run(in)
+			assertInvalid(t, err, tt.reason)
+		})
+	}
+}
+
+// forbiddenPlace is where a string of an input goes, and the path an error names it by (for a
+// map key, the path is followed by the quoted key).
+type forbiddenPlace struct {
+	path  string
+	put   func(in *Input, s string)
+	isKey bool
+}
+
+// forbiddenPlaces are every kind of string of an input.
+var forbiddenPlaces = []forbiddenPlace{
+	{path: "frame[2].id", put: func(in *Input, s string) { in.Frame[2].ID = s }},
+	{path: "frame[2].unit", put: func(in *Input, s string) { in.Frame[2].Unit = s }},
+	{path: "frame[2].stratum", put: func(in *Input, s string) { in.Frame[2].Stratum = s }},
+	{path: "exclusions[1].id", put: func(in *Input, s string) { in.Exclusions[1].ID = s }},
+	{path: "exclusions[1].reason", put: func(in *Input, s string) { in.Exclusions[1].Reason = s }},
+	{path: "inspectors[3].id", put: func(in *Input, s string) { in.Inspectors[3].ID = s }},
+	{path: "inspectors[3].bureau", put: func(in *Input, s string) { in.Inspectors[3].Bureau = s }},
+	{path: "inspectors[3].unit", put: func(in *Input, s string) { in.Inspectors[3].Unit = s }},
+	{path: "inspectors[3].qualifications[1]", put: func(in *Input, s string) { in.Inspectors[3].Qualifications[1] = s }},
+	{path: "conflicts[0].inspector", put: func(in *Input, s string) { in.Conflicts[0].Inspector = s }},
+	{path: "conflicts[0].entity", put: func(in *Input, s string) { in.Conflicts[0].Entity = s }},
+	{path: "ceremony", put: func(in *Input, s string) { in.Ceremony = s }},
+	{path: "params.strata: label ", put: func(in *Input, s string) { in.Params.Strata[s] = Stratum{Ratio: "1/2"} }, isKey: true},
+	{path: "params.team: bureau ", put: func(in *Input, s string) { in.Params.Team[s] = 1 }, isKey: true},
+	{path: "params.required_qualifications: bureau ", put: func(in *Input, s string) { in.Params.RequiredQualifications[s] = nil }, isKey: true},
+	{path: "params.required_qualifications.140522-wl[0]", put: func(in *Input, s string) { in.Params.RequiredQualifications["140522-wl"][0] = s }},
+}
+
+func TestValidBoundaries(t *testing.T) {
+	for _, ratio := range []string{"0/1", "1/1", "03/100", "18446744073709551615/18446744073709551615"} {
+		in := validInput(t)
+		in.Params.Strata["B"] = Stratum{Ratio: ratio, Min: 1}
+		if _, err := Run(in); err != nil {
+			t.Errorf("ratio %q: %v", ratio, err)
+		}
+	}
+	in := validInput(t)
+	in.Ceremony = "骰子 <&> \"引号\" 𬌗 U+0080:\u0080 U+FFFD:\ufffd"
+	if _, err := Run(in); err != nil {
+		t.Errorf("printable ceremony refused: %v", err)
+	}
+}
+
+func TestParseInputRefuses(t *testing.T) {
+	for _, raw := range []string{``, `{`, `[]`, `{"frame":[],"extra":1}`, `{"params":{"strata":{"A":{"ratio":"1/2","min":1,"max":3}}}}`,
+		`{"params":{"min":1.5}}`, `{} {}`, `{"frame":[{"id":1}]}`} {
+		if _, err := ParseInput([]byte(raw)); err == nil {
+			t.Errorf("ParseInput(%s) succeeded", raw)
+		} else {
+			assertInvalid(t, err, "malformed input")
+		}
+	}
+}
+
+// The ceremony does not exist when the draw is frozen: Commit ignores it, Run requires it.
+func TestCommitIgnoresCeremony(t *testing.T) {
+	in := validInput(t)
+	in.Ceremony = ""
+	if _, err := Commit(in); err != nil {
+		t.Fatalf("Commit without ceremony: %v", err)
+	}
+	_, err := Run(in)
+	assertInvalid(t, err, "ceremony")
+}

@@ -1,0 +1,398 @@
+package draw
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
+)
+
+// Status is where a draw is in its life, which only moves forward:
+// draft → frozen → executed, or frozen → failed when a task cannot be
+// staffed. A failed draw is never executed again: a re-draw is a new draw
+// with a recorded reason, so nobody can retry ceremonies until they like
+// the result.
+type Status string
+
+// The statuses.
+const (
+	StatusDraft    Status = "draft"
+	StatusFrozen   Status = "frozen"
+	StatusExecuted Status = "executed"
+	StatusFailed   Status = "failed"
+)
+
+// Scope narrows the frame (定向); an empty scope is the whole roster (不定向).
+type Scope struct {
+	EntityTypes []string `json:"entity_types,omitempty"`
+	Units       []string `json:"units,omitempty"`
+	RiskClasses []string `json:"risk_classes,omitempty"`
+	FocusOnly   bool     `json:"focus_only,omitempty"`
+}
+
+// ItemRef names one version of an inspection item.
+type ItemRef struct {
+	Code    string `json:"code"`
+	Version int    `json:"version"`
+	// Qualifications the item version asks of inspectors, recorded when
+	// the item is added (other bureaus cannot read the item itself).
+	Qualifications []string `json:"qualifications,omitempty"`
+}
+
+// Participant is a bureau taking part in a draw: it sends TeamSize of its
+// inspectors to every visit and checks its Items there.
+type Participant struct {
+	BureauID   int64     `db:"bureau_id"`
+	BureauCode string    `db:"bureau_code"`
+	DrawID     int64     `db:"draw_id"`
+	TeamSize   int       `db:"team_size"`
+	Items      []ItemRef `db:"-"`
+}
+
+// Draw is one draw (抽查任务).
+type Draw struct {
+	ID                   int64      `db:"id"`
+	BureauID             int64      `db:"bureau_id"` // the lead
+	RegionCode           string     `db:"region_code"`
+	Year                 int        `db:"year"`
+	Quarter              int        `db:"quarter"`
+	Title                string     `db:"title"`
+	Joint                bool       `db:"joint"`
+	Scope                Scope      `db:"-"`
+	CrossUnit            bool       `db:"cross_unit"`
+	MaxTasksPerInspector int        `db:"max_tasks_per_inspector"`
+	WindowStart          time.Time  `db:"window_start"`
+	WindowEnd            time.Time  `db:"window_end"`
+	RedrawOf             *int64     `db:"redraw_of"`
+	RedrawReason         string     `db:"redraw_reason"`
+	Status               Status     `db:"status"`
+	FrameSize            *int       `db:"frame_size"`
+	FrozenAt             *time.Time `db:"frozen_at"`
+	ExecutedAt           *time.Time `db:"executed_at"`
+	Ceremony             *string    `db:"ceremony"`
+	Seed                 *string    `db:"seed"`
+	Failure              *Failure   `db:"-"`
+	CreatedAt            time.Time  `db:"created_at"`
+}
+
+// Failure says why a draw could not be staffed.
+type Failure struct {
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+	Entity string `json:"entity"`
+	Bureau string `json:"bureau"`
+}
+
+// NewDraw is what a planner enters to create a draw.
+type NewDraw struct {
+	Year                 int
+	Quarter              int
+	Title                string
+	Scope                Scope
+	TeamSize             int
+	Items                []ItemRef
+	CrossUnit            bool
+	MaxTasksPerInspector int
+	WindowStart          time.Time
+	WindowEnd            time.Time
+	Participants         []string // other bureaus' codes, for a joint draw (进一次门、查多项事)
+	RedrawOf             *int64
+	RedrawReason         string
+}
+
+// TaskRow is a drawn entity with its team and the changes made to it.
+type TaskRow struct {
+	DrawID        int64          `db:"draw_id"`
+	Seq           int            `db:"seq"`
+	EntityCode    string         `db:"entity_code"`
+	EntityName    string         `db:"entity_name"`
+	Ticket        string         `db:"ticket"`
+	Team          []Member       `db:"-"`
+	Substitutions []Substitution `db:"-"`
+}
+
+// Member is an inspector of a task's team, as drawn.
+type Member struct {
+	BureauCode  string `db:"bureau_code"`
+	Certificate string `db:"certificate"`
+	Name        string `db:"name"`
+	Ticket      string `db:"ticket"`
+	Position    int    `db:"position"`
+}
+
+// Substitution is an audited change of a team after the draw.
+type Substitution struct {
+	BureauCode string    `db:"bureau_code"`
+	Out        string    `db:"out_certificate"`
+	In         string    `db:"in_certificate"`
+	Reason     string    `db:"reason"`
+	At         time.Time `db:"at"`
+}
+
+// Overlap is an entity drawn by two or more bureaus' separate draws in one
+// quarter: a chance to merge them into one joint visit.
+type Overlap struct {
+	EntityCode string  `db:"entity_code"`
+	EntityName string  `db:"entity_name"`
+	DrawIDs    []int64 `db:"-"`
+	Bureaus    []string
+}
+
+// Filter narrows a list of draws.
+type Filter struct {
+	Year    int
+	Quarter int
+	Status  Status
+}
+
+// Sealer turns the inputs a store gathered at freeze into the committed
+// input: nonce and row key added, checked, committed.
+type Sealer func(in Input) (Input, *Commitment, error)
+
+// Runner computes the draw of a frozen input with the ceremony.
+type Runner func(in Input, ceremony string) (*Manifest, error)
+
+// Store keeps draws. Methods run as the serving role in the actor's bureau.
+type Store interface {
+	CreateDraw(ctx context.Context, actor *authz.Actor, nd NewDraw) (Draw, error)
+	SetParticipation(ctx context.Context, actor *authz.Actor, drawID int64, teamSize int, items []ItemRef) (Participant, error)
+	// Freeze gathers the inputs, seals them and stores them, in one
+	// transaction: the roster cannot change in between.
+	Freeze(ctx context.Context, actor *authz.Actor, drawID int64, seal Sealer) (Draw, error)
+	// Execute runs the draw exactly once: CONFLICT unless it is frozen.
+	Execute(ctx context.Context, actor *authz.Actor, drawID int64, ceremony string, run Runner) (Draw, error)
+	Substitute(ctx context.Context, actor *authz.Actor, drawID int64, seq int, out, in, reason string) (TaskRow, error)
+	Draw(ctx context.Context, actor *authz.Actor, id int64) (Draw, error)
+	Draws(ctx context.Context, actor *authz.Actor, f Filter, p page.Request) ([]Draw, error)
+	Participants(ctx context.Context, actor *authz.Actor, drawID int64) ([]Participant, error)
+	Tasks(ctx context.Context, actor *authz.Actor, drawID int64, p page.Request) ([]TaskRow, error)
+	Overlaps(ctx context.Context, actor *authz.Actor, year, quarter int) ([]Overlap, error)
+	// FrozenInput returns a frozen or executed draw's input for anyone: the
+	// public documents are derived from it. NOT_FOUND for drafts.
+	FrozenInput(ctx context.Context, drawID int64) (Input, Status, error)
+}
+
+// Service runs draws.
+type Service struct {
+	Store Store
+	Authz *authz.Enforcer
+
+	once sync.Once
+	pub  *Publisher
+}
+
+// Create makes a draft draw led by the acting bureau. A joint draw names
+// the other participating bureaus of the region. Needs draw:create.
+func (s *Service) Create(ctx context.Context, nd NewDraw) (Draw, error) {
+	actor, err := s.Authz.Require(ctx, "draw:create")
+	if err != nil {
+		return Draw{}, err
+	}
+	if err := validateNewDraw(actor, &nd); err != nil {
+		return Draw{}, err
+	}
+	return s.Store.CreateDraw(ctx, actor, nd)
+}
+
+func validateNewDraw(actor *authz.Actor, nd *NewDraw) error {
+	nd.Title = strings.TrimSpace(nd.Title)
+	switch {
+	case nd.Title == "" || utf8.RuneCountInString(nd.Title) > 200:
+		return errs.InvalidField("input.title", "give a title of at most 200 characters")
+	case nd.Year < 2000 || nd.Year > 2100:
+		return errs.InvalidField("input.year", "must be a year such as 2026")
+	case nd.Quarter < 1 || nd.Quarter > 4:
+		return errs.InvalidField("input.quarter", "must be 1 to 4")
+	case nd.WindowEnd.Before(nd.WindowStart):
+		return errs.InvalidField("input.windowEnd", "is before the window starts")
+	case nd.MaxTasksPerInspector < 0:
+		return errs.InvalidField("input.maxTasksPerInspector", "must be 0 (no cap) or more")
+	case nd.RedrawOf != nil && strings.TrimSpace(nd.RedrawReason) == "":
+		return errs.InvalidField("input.redrawReason", "a re-draw records why")
+	}
+	if actor.BureauKind == "joint_office" && len(nd.Participants) < 1 {
+		return errs.InvalidField("input.participants", "a joint office's draw names the participating bureaus")
+	}
+	if actor.BureauKind != "joint_office" && nd.TeamSize < 2 {
+		return errs.InvalidField("input.teamSize", "at least 2 inspectors go on every visit (行政处罚法 Art. 42)")
+	}
+	return nil
+}
+
+// Participate sets the acting bureau's team size and items in a draft
+// draw it takes part in. NOT_FOUND if it does not; CONFLICT once frozen.
+// Needs draw:participate.
+func (s *Service) Participate(ctx context.Context, drawID int64, teamSize int, items []ItemRef) (Participant, error) {
+	actor, err := s.Authz.Require(ctx, "draw:participate")
+	if err != nil {
+		return Participant{}, err
+	}
+	if teamSize < 2 {
+		return Participant{}, errs.InvalidField("input.teamSize", "at least 2 inspectors go on every visit (行政处罚法 Art. 42)")
+	}
+	return s.Store.SetParticipation(ctx, actor, drawID, teamSize, items)
+}
+
+// Freeze fixes the inputs of a draft draw led by the acting bureau: the
+// frame, exclusions, inspectors, conflicts and params are committed, and
+// the commitment is public from now on. CONFLICT unless the draw is a
+// draft. Needs draw:freeze.
+func (s *Service) Freeze(ctx context.Context, drawID int64) (Draw, error) {
+	actor, err := s.Authz.Require(ctx, "draw:freeze")
+	if err != nil {
+		return Draw{}, err
+	}
+	return s.Store.Freeze(ctx, actor, drawID, seal)
+}
+
+// seal adds a fresh nonce and row key and commits to the input.
+func seal(in Input) (Input, *Commitment, error) {
+	in.Nonce, in.RowKey, in.Ceremony = secretHex(), secretHex(), ""
+	c, err := Commit(in)
+	if err != nil {
+		return Input{}, nil, inputError(err)
+	}
+	return in, c, nil
+}
+
+func secretHex() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Execute holds the ceremony of a frozen draw led by the acting bureau:
+// the seed, selection and teams are computed by the spec and stored in one
+// transaction. Executing twice, or at once from many clients, gives one
+// result; the others get CONFLICT. A draw that cannot be staffed fails
+// (CONFLICT naming the entity and bureau) and keeps no task. Needs
+// draw:execute.
+func (s *Service) Execute(ctx context.Context, drawID int64, ceremony string) (Draw, error) {
+	actor, err := s.Authz.Require(ctx, "draw:execute")
+	if err != nil {
+		return Draw{}, err
+	}
+	ceremony = strings.TrimSpace(ceremony)
+	if ceremony == "" || utf8.RuneCountInString(ceremony) > 500 || strings.ContainsFunc(ceremony, isControl) {
+		return Draw{}, errs.InvalidField("input.ceremony", "enter the witnessed string (dice digits, a beacon value…): 1 to 500 characters, no control characters")
+	}
+	return s.Store.Execute(ctx, actor, drawID, ceremony, runWithCeremony)
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 }
+
+func runWithCeremony(in Input, ceremony string) (*Manifest, error) {
+	in.Ceremony = ceremony
+	m, err := Run(in)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	return m, nil
+}
+
+// inputError turns an algorithm refusal into an error for the caller.
+func inputError(err error) error {
+	var de *Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	if de.Code == CodeInsufficientInspectors {
+		return &errs.Error{Kind: errs.Conflict, Message: "the draw cannot be staffed (insufficient_inspectors): " + de.Reason,
+			Details: Failure{Code: string(de.Code), Reason: de.Reason, Entity: de.Entity, Bureau: de.Bureau}}
+	}
+	return &errs.Error{Kind: errs.Invalid, Message: "the draw's inputs are refused: " + de.Reason,
+		Details: Failure{Code: string(de.Code), Reason: de.Reason}}
+}
+
+// Substitute replaces an inspector of the acting bureau on a task of an
+// executed draw, keeping the drawn team in the manifest and listing the
+// change beside it. Needs draw:substitute.
+func (s *Service) Substitute(ctx context.Context, drawID int64, seq int, out, in, reason string) (TaskRow, error) {
+	actor, err := s.Authz.Require(ctx, "draw:substitute")
+	if err != nil {
+		return TaskRow{}, err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return TaskRow{}, errs.InvalidField("input.reason", "say why the inspector is replaced")
+	}
+	if out == in {
+		return TaskRow{}, errs.InvalidField("input.in", "is the inspector being replaced")
+	}
+	return s.Store.Substitute(ctx, actor, drawID, seq, out, in, reason)
+}
+
+// Get returns a draw the acting bureau leads or takes part in (or, for a
+// joint office, any draw of its region). Needs draw:read.
+func (s *Service) Get(ctx context.Context, id int64) (Draw, error) {
+	actor, err := s.Authz.Require(ctx, "draw:read")
+	if err != nil {
+		return Draw{}, err
+	}
+	return s.Store.Draw(ctx, actor, id)
+}
+
+// List returns the draws the acting bureau may see, newest first.
+func (s *Service) List(ctx context.Context, f Filter, p page.Request) (*page.Connection[Draw], error) {
+	actor, err := s.Authz.Require(ctx, "draw:read")
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	rows, err := s.Store.Draws(ctx, actor, f, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, func(d Draw) string { return itoa(d.ID) }), nil
+}
+
+// Participants lists the bureaus taking part in a draw.
+func (s *Service) Participants(ctx context.Context, drawID int64) ([]Participant, error) {
+	actor, err := s.Authz.Require(ctx, "draw:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Participants(ctx, actor, drawID)
+}
+
+// Tasks returns a page of a draw's tasks in task order.
+func (s *Service) Tasks(ctx context.Context, drawID int64, p page.Request) (*page.Connection[TaskRow], error) {
+	actor, err := s.Authz.Require(ctx, "draw:read")
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	rows, err := s.Store.Tasks(ctx, actor, drawID, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, func(t TaskRow) string { return itoa(int64(t.Seq)) }), nil
+}
+
+// Overlaps lists the entities that two or more bureaus' separate draws of
+// the quarter drew: the joint office's chance to merge them into one visit.
+// Needs draw:coordinate (the joint office).
+func (s *Service) Overlaps(ctx context.Context, year, quarter int) ([]Overlap, error) {
+	actor, err := s.Authz.Require(ctx, "draw:coordinate")
+	if err != nil {
+		return nil, err
+	}
+	if quarter < 1 || quarter > 4 {
+		return nil, errs.InvalidField("quarter", "must be 1 to 4")
+	}
+	return s.Store.Overlaps(ctx, actor, year, quarter)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

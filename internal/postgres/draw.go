@@ -1,0 +1,385 @@
+package postgres
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"shuangsuiji/internal/audit"
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
+)
+
+// DrawStore implements draw.Store.
+type DrawStore struct{ DB *DB }
+
+const drawColumns = `d.id, d.bureau_id, d.region_code, d.year, d.quarter, d.title, d.joint, d.scope, d.cross_unit,
+	d.max_tasks_per_inspector, d.window_start, d.window_end, d.redraw_of, d.redraw_reason, d.status, d.frame_size,
+	d.frozen_at, d.executed_at, d.ceremony, d.seed, d.failure, d.created_at`
+
+// drawRow reads the JSON columns of a draw.
+type drawRow struct {
+	draw.Draw
+	ScopeJSON   []byte `db:"scope"`
+	FailureJSON []byte `db:"failure"`
+}
+
+func (r drawRow) decode() (draw.Draw, error) {
+	d := r.Draw
+	if err := json.Unmarshal(r.ScopeJSON, &d.Scope); err != nil {
+		return d, err
+	}
+	if len(r.FailureJSON) > 0 {
+		d.Failure = &draw.Failure{}
+		if err := json.Unmarshal(r.FailureJSON, d.Failure); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+func getDraw(ctx context.Context, tx *sqlx.Tx, id int64, lock string) (draw.Draw, error) {
+	var r drawRow
+	err := tx.GetContext(ctx, &r, `SELECT `+drawColumns+` FROM draws d WHERE d.id = $1 `+lock, id)
+	if err != nil {
+		return draw.Draw{}, notFound(err, "no draw %d", id)
+	}
+	return r.decode()
+}
+
+// leadDraw locks a draw for a change only its lead may make, and reads it
+// after the lock, so that of two concurrent changes the second sees the
+// first's result.
+func leadDraw(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, id int64) (draw.Draw, error) {
+	d, err := getDraw(ctx, tx, id, "")
+	if err != nil {
+		return d, err
+	}
+	if d.BureauID != actor.BureauID {
+		return d, errs.E(errs.Forbidden, "only the lead bureau of draw %d may do this", id)
+	}
+	return getDraw(ctx, tx, id, "FOR UPDATE")
+}
+
+// CreateDraw stores a draft draw and its participants.
+func (s DrawStore) CreateDraw(ctx context.Context, actor *authz.Actor, nd draw.NewDraw) (draw.Draw, error) {
+	var created draw.Draw
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		others, err := participantBureaus(ctx, tx, actor, nd.Participants)
+		if err != nil {
+			return err
+		}
+		items, err := resolveItems(ctx, tx, nd.Items)
+		if err != nil {
+			return err
+		}
+		if nd.RedrawOf != nil {
+			if _, err := getDraw(ctx, tx, *nd.RedrawOf, ""); err != nil {
+				return errs.InvalidField("input.redrawOf", "no draw %d to re-draw", *nd.RedrawOf)
+			}
+		}
+		id, err := insertDraw(ctx, tx, actor, nd, len(others) > 0)
+		if err != nil {
+			return err
+		}
+		if err := insertParticipants(ctx, tx, actor, id, nd.TeamSize, items, others); err != nil {
+			return err
+		}
+		if created, err = getDraw(ctx, tx, id, ""); err != nil {
+			return err
+		}
+		return auditAs(ctx, tx, actor, audit.Change{Action: "draw.create", ObjectType: "draw",
+			ObjectID: fmt.Sprint(id), After: created})
+	})
+	return created, err
+}
+
+// participantBureaus resolves the other bureaus of a joint draw, which
+// must be of the lead's region.
+func participantBureaus(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, codes []string) ([]int64, error) {
+	var ids []int64
+	for _, code := range codes {
+		if code == actor.BureauCode {
+			continue
+		}
+		var id int64
+		const q = `SELECT id FROM bureaus WHERE code = $1 AND region_code = $2 AND kind <> 'joint_office'`
+		if err := tx.GetContext(ctx, &id, q, code, actor.RegionCode); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, errs.InvalidField("input.participants", "%q is not a bureau of region %s that inspects", code, actor.RegionCode)
+			}
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// resolveItems checks the acting bureau's items exist, version 0 meaning
+// the current one.
+func resolveItems(ctx context.Context, tx *sqlx.Tx, items []draw.ItemRef) ([]draw.ItemRef, error) {
+	out := make([]draw.ItemRef, len(items))
+	for i, it := range items {
+		const q = `SELECT version, qualifications FROM inspection_items
+WHERE bureau_id = (SELECT app_bureau()) AND code = $1 AND (version = $2 OR ($2 = 0 AND valid_to IS NULL))`
+		var v struct {
+			Version        int            `db:"version"`
+			Qualifications pq.StringArray `db:"qualifications"`
+		}
+		if err := tx.GetContext(ctx, &v, q, it.Code, it.Version); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, errs.InvalidField(fmt.Sprintf("input.items[%d]", i), "no inspection item %s version %d in this bureau", it.Code, it.Version)
+			}
+			return nil, err
+		}
+		out[i] = draw.ItemRef{Code: it.Code, Version: v.Version, Qualifications: v.Qualifications}
+	}
+	return out, nil
+}
+
+func insertDraw(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, nd draw.NewDraw, joint bool) (int64, error) {
+	scope, err := json.Marshal(nd.Scope)
+	if err != nil {
+		return 0, err
+	}
+	const q = `
+INSERT INTO draws (bureau_id, region_code, plan_id, year, quarter, title, joint, scope, cross_unit,
+    max_tasks_per_inspector, window_start, window_end, redraw_of, redraw_reason, created_by)
+VALUES ($1, $2, (SELECT id FROM plans WHERE bureau_id = $1 AND year = $3), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+RETURNING id`
+	var id int64
+	err = tx.GetContext(ctx, &id, q, actor.BureauID, actor.RegionCode, nd.Year, nd.Quarter, nd.Title, joint, scope,
+		nd.CrossUnit, nd.MaxTasksPerInspector, nd.WindowStart, nd.WindowEnd, nd.RedrawOf, nd.RedrawReason, actor.UserID)
+	return id, err
+}
+
+// insertParticipants adds the lead (unless it is a joint office, which
+// sends no inspectors) and the other bureaus, who add their items later.
+func insertParticipants(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, drawID int64, teamSize int, items []draw.ItemRef, others []int64) error {
+	const q = `INSERT INTO draw_participants (bureau_id, draw_id, team_size, items, added_by) VALUES ($1, $2, $3, $4, $5)`
+	if actor.BureauKind != "joint_office" {
+		itemsJSON, _ := json.Marshal(items)
+		if _, err := tx.ExecContext(ctx, q, actor.BureauID, drawID, teamSize, itemsJSON, actor.UserID); err != nil {
+			return err
+		}
+	}
+	for _, b := range others {
+		if _, err := tx.ExecContext(ctx, q, b, drawID, 2, []byte("[]"), actor.UserID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetParticipation updates the acting bureau's part in a draft draw.
+func (s DrawStore) SetParticipation(ctx context.Context, actor *authz.Actor, drawID int64, teamSize int, items []draw.ItemRef) (draw.Participant, error) {
+	var p draw.Participant
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		d, err := getDraw(ctx, tx, drawID, "")
+		if err != nil {
+			return err
+		}
+		if d.Status != draw.StatusDraft {
+			return errs.E(errs.Conflict, "draw %d is %s: its participants are fixed", drawID, d.Status)
+		}
+		resolved, err := resolveItems(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		before, err := participantOf(ctx, tx, drawID)
+		if err != nil {
+			return err
+		}
+		itemsJSON, _ := json.Marshal(resolved)
+		const q = `UPDATE draw_participants SET team_size = $1, items = $2 WHERE bureau_id = (SELECT app_bureau()) AND draw_id = $3`
+		if _, err := tx.ExecContext(ctx, q, teamSize, itemsJSON, drawID); err != nil {
+			return err
+		}
+		if p, err = participantOf(ctx, tx, drawID); err != nil {
+			return err
+		}
+		return auditAs(ctx, tx, actor, audit.Change{Action: "draw.participate", ObjectType: "draw",
+			ObjectID: fmt.Sprint(drawID), Before: before, After: p})
+	})
+	return p, err
+}
+
+type participantRow struct {
+	draw.Participant
+	ItemsJSON []byte `db:"items"`
+}
+
+const participantSelect = `SELECT p.bureau_id, b.code AS bureau_code, p.draw_id, p.team_size, p.items
+FROM draw_participants p JOIN bureaus b ON b.id = p.bureau_id`
+
+func participantOf(ctx context.Context, tx *sqlx.Tx, drawID int64) (draw.Participant, error) {
+	var r participantRow
+	err := tx.GetContext(ctx, &r, participantSelect+` WHERE p.draw_id = $1 AND p.bureau_id = (SELECT app_bureau())`, drawID)
+	if err != nil {
+		return draw.Participant{}, notFound(err, "your bureau does not take part in draw %d", drawID)
+	}
+	return r.Participant, json.Unmarshal(r.ItemsJSON, &r.Participant.Items)
+}
+
+func participantsOf(ctx context.Context, tx *sqlx.Tx, drawID int64) ([]draw.Participant, error) {
+	var rows []participantRow
+	if err := tx.SelectContext(ctx, &rows, participantSelect+` WHERE p.draw_id = $1 ORDER BY b.code`, drawID); err != nil {
+		return nil, err
+	}
+	out := make([]draw.Participant, len(rows))
+	for i, r := range rows {
+		out[i] = r.Participant
+		if err := json.Unmarshal(r.ItemsJSON, &out[i].Items); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Participants lists a visible draw's participants.
+func (s DrawStore) Participants(ctx context.Context, actor *authz.Actor, drawID int64) ([]draw.Participant, error) {
+	var ps []draw.Participant
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		if _, err := getDraw(ctx, tx, drawID, ""); err != nil {
+			return err
+		}
+		var err error
+		ps, err = participantsOf(ctx, tx, drawID)
+		return err
+	})
+	return ps, err
+}
+
+// Draw returns a visible draw.
+func (s DrawStore) Draw(ctx context.Context, actor *authz.Actor, id int64) (draw.Draw, error) {
+	var d draw.Draw
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		var err error
+		d, err = getDraw(ctx, tx, id, "")
+		return err
+	})
+	return d, err
+}
+
+// Draws lists the visible draws, newest first.
+func (s DrawStore) Draws(ctx context.Context, actor *authz.Actor, f draw.Filter, p page.Request) ([]draw.Draw, error) {
+	w := &where{}
+	if key, _ := p.Key(); key != "" {
+		w.add("d.id < %s::bigint", key)
+	}
+	if f.Year != 0 {
+		w.add("d.year = %s", f.Year)
+	}
+	if f.Quarter != 0 {
+		w.add("d.quarter = %s", f.Quarter)
+	}
+	if f.Status != "" {
+		w.add("d.status = %s", string(f.Status))
+	}
+	q := `SELECT ` + drawColumns + ` FROM draws d WHERE ` + w.String() + fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, p.Limit())
+	var rows []drawRow
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, w.args...) })
+	out := make([]draw.Draw, len(rows))
+	for i, r := range rows {
+		if out[i], err = r.decode(); err != nil {
+			return nil, err
+		}
+	}
+	return out, err
+}
+
+// encodeInput stores an input compactly: a county's frame is small, a
+// province's may hold a million rows.
+func encodeInput(in draw.Input) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err := json.NewEncoder(zw).Encode(in); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeInput(b []byte) (draw.Input, error) {
+	var in draw.Input
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return in, err
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return in, err
+	}
+	return in, json.Unmarshal(data, &in)
+}
+
+// FrozenInput returns the stored input of a draw that is not a draft,
+// through a function open to everyone (the public documents derive from
+// it; the nonce inside is only ever published after the ceremony).
+func (s DrawStore) FrozenInput(ctx context.Context, drawID int64) (draw.Input, draw.Status, error) {
+	var row struct {
+		Status   draw.Status `db:"status"`
+		InputGz  []byte      `db:"input_gz"`
+		Ceremony *string     `db:"ceremony"`
+	}
+	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &row, `SELECT status, input_gz, ceremony FROM public_draw($1)`, drawID)
+	})
+	if err != nil {
+		return draw.Input{}, "", notFound(err, "no published draw %d", drawID)
+	}
+	in, err := decodeInput(row.InputGz)
+	if row.Ceremony != nil {
+		in.Ceremony = *row.Ceremony
+	}
+	return in, row.Status, err
+}
+
+// Overlaps lists entities drawn by two or more bureaus' separate draws of
+// the quarter in the joint office's region.
+func (s DrawStore) Overlaps(ctx context.Context, actor *authz.Actor, year, quarter int) ([]draw.Overlap, error) {
+	const q = `
+SELECT t.entity_code, coalesce(e.name, '') AS entity_name,
+       array_agg(DISTINCT t.draw_id ORDER BY t.draw_id) AS draw_ids,
+       array_agg(DISTINCT b.code ORDER BY b.code) AS bureaus
+FROM draw_tasks t
+JOIN draws d ON d.id = t.draw_id AND NOT d.joint AND d.status = 'executed'
+JOIN bureaus b ON b.id = t.lead_id
+LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
+WHERE t.region_code = (SELECT app_region()) AND t.year = $1 AND t.quarter = $2
+GROUP BY t.entity_code, e.name
+HAVING count(DISTINCT t.lead_id) >= 2
+ORDER BY t.entity_code`
+	var rows []struct {
+		EntityCode string         `db:"entity_code"`
+		EntityName string         `db:"entity_name"`
+		DrawIDs    pq.Int64Array  `db:"draw_ids"`
+		Bureaus    pq.StringArray `db:"bureaus"`
+	}
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, year, quarter) })
+	out := make([]draw.Overlap, len(rows))
+	for i, r := range rows {
+		out[i] = draw.Overlap{EntityCode: r.EntityCode, EntityName: r.EntityName, DrawIDs: r.DrawIDs, Bureaus: r.Bureaus}
+	}
+	return out, err
+}
+
+// sortedCopy returns the strings sorted, leaving s alone.
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}

@@ -1,0 +1,385 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"shuangsuiji/internal/audit"
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/plan"
+)
+
+// Freeze gathers a draft draw's inputs from the roster as it is now,
+// seals them and stores them with their commitment, in one transaction.
+func (s DrawStore) Freeze(ctx context.Context, actor *authz.Actor, drawID int64, seal draw.Sealer) (draw.Draw, error) {
+	var frozen draw.Draw
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		d, err := leadDraw(ctx, tx, actor, drawID)
+		if err != nil {
+			return err
+		}
+		if d.Status != draw.StatusDraft {
+			return errs.E(errs.Conflict, "draw %d is %s: only a draft can be frozen", drawID, d.Status)
+		}
+		in, err := gatherInput(ctx, tx, actor, d)
+		if err != nil {
+			return err
+		}
+		sealed, c, err := seal(in)
+		if err != nil {
+			return err
+		}
+		if err := storeFrozen(ctx, tx, actor, d, sealed, c); err != nil {
+			return err
+		}
+		if frozen, err = getDraw(ctx, tx, drawID, ""); err != nil {
+			return err
+		}
+		return auditAs(ctx, tx, actor, audit.Change{Action: "draw.freeze", ObjectType: "draw",
+			ObjectID: fmt.Sprint(drawID), Before: d, After: map[string]any{"status": frozen.Status,
+				"frame": len(sealed.Frame), "exclusions": len(sealed.Exclusions), "inspectors": len(sealed.Inspectors),
+				"conflicts": len(sealed.Conflicts), "hashes": c.Hashes}})
+	})
+	return frozen, err
+}
+
+// gatherInput reads the frame, exclusions, inspectors, conflicts and
+// params of a draw from the database as they are now.
+func gatherInput(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw) (draw.Input, error) {
+	p, err := planIn(ctx, tx, d.BureauID, d.Year)
+	if err != nil {
+		return draw.Input{}, err
+	}
+	participants, err := participantsOf(ctx, tx, d.ID)
+	if err != nil {
+		return draw.Input{}, err
+	}
+	if len(participants) == 0 {
+		return draw.Input{}, errs.E(errs.Conflict, "draw %d has no participating bureau to send inspectors", d.ID)
+	}
+	frame, active, err := gatherFrame(ctx, tx, actor, d, p, participants)
+	if err != nil {
+		return draw.Input{}, err
+	}
+	exclusions, err := gatherExclusions(ctx, tx, d, p, frame, active)
+	if err != nil {
+		return draw.Input{}, err
+	}
+	inspectors, err := gatherInspectors(ctx, tx, d.ID)
+	if err != nil {
+		return draw.Input{}, err
+	}
+	conflicts, err := gatherConflicts(ctx, tx, d.ID, frame)
+	if err != nil {
+		return draw.Input{}, err
+	}
+	params, err := drawParams(ctx, tx, d, p, participants)
+	if err != nil {
+		return draw.Input{}, err
+	}
+	return draw.Input{Frame: frame, Exclusions: exclusions, Inspectors: inspectors, Conflicts: conflicts, Params: params}, nil
+}
+
+// gatherFrame reads the frame: the lead's roster within the draw's scope
+// (for a joint office, the participants' rosters of its region, an entity
+// once, in the highest stratum any of them gives it). active tells which
+// frame rows are active entities.
+func gatherFrame(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, p plan.Plan, participants []draw.Participant) ([]draw.FrameRow, map[string]bool, error) {
+	w := &where{}
+	stratum := stratumSQL(w, p, time.Now())
+	bureaus := []int64{actor.BureauID}
+	if actor.BureauKind == "joint_office" {
+		bureaus = bureaus[:0]
+		for _, pt := range participants {
+			bureaus = append(bureaus, pt.BureauID)
+		}
+	}
+	w.add("r.bureau_id = ANY(%s)", pq.Array(bureaus))
+	w.add("r.valid_to IS NULL")
+	scopeConditions(w, d.Scope, stratum)
+	q := `
+SELECT entity_code,
+       CASE WHEN bool_or(stratum = 'F') THEN 'F' ELSE max(stratum) END,
+       CASE WHEN count(DISTINCT unit) = 1 THEN min(unit) ELSE '' END,
+       bool_or(status = 'active')
+FROM (SELECT r.entity_code, ` + stratum + ` AS stratum, r.unit, r.status FROM roster_entries r WHERE ` + w.String() + `) f
+GROUP BY entity_code ORDER BY entity_code`
+	rows, err := tx.QueryContext(ctx, q, w.args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("frame: %w", err)
+	}
+	defer rows.Close()
+	var frame []draw.FrameRow
+	active := map[string]bool{}
+	for rows.Next() {
+		var r draw.FrameRow
+		var isActive bool
+		if err := rows.Scan(&r.ID, &r.Stratum, &r.Unit, &isActive); err != nil {
+			return nil, nil, err
+		}
+		frame = append(frame, r)
+		if isActive {
+			active[r.ID] = true
+		}
+	}
+	return frame, active, rows.Err()
+}
+
+// scopeConditions narrows the frame to the draw's scope (定向).
+func scopeConditions(w *where, s draw.Scope, stratum string) {
+	if len(s.EntityTypes) > 0 {
+		w.add("r.entity_type = ANY(%s)", pq.Array(s.EntityTypes))
+	}
+	if len(s.Units) > 0 {
+		w.add("r.unit = ANY(%s)", pq.Array(s.Units))
+	}
+	if len(s.RiskClasses) > 0 {
+		w.add("r.risk_class = ANY(%s)", pq.Array(s.RiskClasses))
+	}
+	if s.FocusOnly {
+		w.add(stratum + " = 'F'")
+	}
+}
+
+// gatherExclusions keeps out entities that are not active and those at
+// their stratum's yearly cap, counting every bureau's draws this year.
+func gatherExclusions(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan, frame []draw.FrameRow, active map[string]bool) ([]draw.Exclusion, error) {
+	counts := map[string]int{}
+	rows, err := tx.QueryContext(ctx, `SELECT entity_code, inspections FROM entity_inspections($1, $2)`, d.RegionCode, d.Year)
+	if err != nil {
+		return nil, fmt.Errorf("inspections this year: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var n int
+		if err := rows.Scan(&code, &n); err != nil {
+			return nil, err
+		}
+		counts[code] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []draw.Exclusion
+	for _, r := range frame {
+		switch {
+		case !active[r.ID]:
+			out = append(out, draw.Exclusion{ID: r.ID, Reason: "not_active"})
+		case counts[r.ID] >= p.Strata[r.Stratum].Cap:
+			out = append(out, draw.Exclusion{ID: r.ID, Reason: "annual_cap"})
+		}
+	}
+	return out, nil
+}
+
+func gatherInspectors(ctx context.Context, tx *sqlx.Tx, drawID int64) ([]draw.Inspector, error) {
+	var rows []struct {
+		Certificate    string         `db:"certificate"`
+		Bureau         string         `db:"bureau_code"`
+		Unit           string         `db:"unit"`
+		Qualifications pq.StringArray `db:"qualifications"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT certificate, bureau_code, unit, qualifications FROM draw_inspectors($1)`, drawID); err != nil {
+		return nil, fmt.Errorf("inspectors: %w", err)
+	}
+	out := make([]draw.Inspector, len(rows))
+	for i, r := range rows {
+		out[i] = draw.Inspector{ID: r.Certificate, Bureau: r.Bureau, Unit: r.Unit, Qualifications: sortedCopy(r.Qualifications)}
+	}
+	return out, nil
+}
+
+// gatherConflicts keeps the conflicts that concern the frame.
+func gatherConflicts(ctx context.Context, tx *sqlx.Tx, drawID int64, frame []draw.FrameRow) ([]draw.Conflict, error) {
+	inFrame := make(map[string]bool, len(frame))
+	for _, r := range frame {
+		inFrame[r.ID] = true
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT certificate, entity_code FROM draw_conflicts($1)`, drawID)
+	if err != nil {
+		return nil, fmt.Errorf("conflicts: %w", err)
+	}
+	defer rows.Close()
+	var out []draw.Conflict
+	for rows.Next() {
+		var c draw.Conflict
+		if err := rows.Scan(&c.Inspector, &c.Entity); err != nil {
+			return nil, err
+		}
+		if inFrame[c.Entity] {
+			out = append(out, c)
+		}
+	}
+	return out, rows.Err()
+}
+
+// drawParams are the public rules: the plan's strata, each participant's
+// team size, and the qualifications its items require of its inspectors.
+func drawParams(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan, participants []draw.Participant) (draw.Params, error) {
+	params := draw.Params{Algorithm: draw.Algorithm, Strata: map[string]draw.Stratum{}, Team: map[string]int{},
+		RequiredQualifications: map[string][]string{}, CrossUnit: d.CrossUnit, MaxTasksPerInspector: d.MaxTasksPerInspector}
+	for label, rule := range p.Strata {
+		params.Strata[label] = draw.Stratum{Ratio: fmt.Sprintf("%d/10000", rule.RatioBP), Min: rule.Min}
+	}
+	for _, pt := range participants {
+		params.Team[pt.BureauCode] = pt.TeamSize
+		params.RequiredQualifications[pt.BureauCode] = itemQualifications(pt)
+	}
+	return params, nil
+}
+
+// itemQualifications is the union of what the participant's items ask of
+// its inspectors, as recorded when the items were added.
+func itemQualifications(pt draw.Participant) []string {
+	quals := []string{}
+	seen := map[string]bool{}
+	for _, it := range pt.Items {
+		for _, q := range it.Qualifications {
+			if !seen[q] {
+				seen[q] = true
+				quals = append(quals, q)
+			}
+		}
+	}
+	return sortedCopy(quals)
+}
+
+func storeFrozen(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, in draw.Input, c *draw.Commitment) error {
+	gz, err := encodeInput(in)
+	if err != nil {
+		return err
+	}
+	h := c.Hashes
+	const q = `
+UPDATE draws SET status = 'frozen', input_gz = $2, nonce_commitment = $3, frame_sha256 = $4, exclusions_sha256 = $5,
+    inspectors_sha256 = $6, conflicts_sha256 = $7, params_sha256 = $8, frame_size = $9, frozen_at = now(), frozen_by = $10
+WHERE id = $1 AND status = 'draft'`
+	_, err = tx.ExecContext(ctx, q, d.ID, gz, h.NonceCommitment.String(), h.FrameSHA256.String(), h.ExclusionsSHA256.String(),
+		h.InspectorsSHA256.String(), h.ConflictsSHA256.String(), h.ParamsSHA256.String(), len(in.Frame), actor.UserID)
+	return err
+}
+
+// Execute runs a frozen draw once. A draw that cannot be staffed is marked
+// failed, keeping no task, and its error returned after the commit.
+func (s DrawStore) Execute(ctx context.Context, actor *authz.Actor, drawID int64, ceremony string, run draw.Runner) (draw.Draw, error) {
+	var executed draw.Draw
+	var failure error
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		failure = nil
+		d, err := leadDraw(ctx, tx, actor, drawID)
+		if err != nil {
+			return err
+		}
+		if d.Status != draw.StatusFrozen {
+			return errs.E(errs.Conflict, "draw %d is %s: only a frozen draw can be executed, once", drawID, d.Status)
+		}
+		var gz []byte
+		if err := tx.GetContext(ctx, &gz, `SELECT input_gz FROM draws WHERE id = $1`, drawID); err != nil {
+			return err
+		}
+		in, err := decodeInput(gz)
+		if err != nil {
+			return err
+		}
+		m, err := run(in, ceremony)
+		if e, ok := errs.As(err); ok && e.Kind == errs.Conflict {
+			failure = err
+			return markFailed(ctx, tx, actor, d, ceremony, e)
+		}
+		if err != nil {
+			return err
+		}
+		if err := storeTasks(ctx, tx, actor, d, m); err != nil {
+			return err
+		}
+		const q = `UPDATE draws SET status = 'executed', ceremony = $2, seed = $3, executed_at = now(), executed_by = $4 WHERE id = $1`
+		if _, err := tx.ExecContext(ctx, q, drawID, ceremony, m.Seed.String(), actor.UserID); err != nil {
+			return err
+		}
+		if executed, err = getDraw(ctx, tx, drawID, ""); err != nil {
+			return err
+		}
+		return auditAs(ctx, tx, actor, audit.Change{Action: "draw.execute", ObjectType: "draw", ObjectID: fmt.Sprint(drawID),
+			Before: d, After: map[string]any{"status": executed.Status, "ceremony": ceremony, "seed": m.Seed, "tasks": len(m.Tasks)}})
+	})
+	if err != nil {
+		return draw.Draw{}, err
+	}
+	return executed, failure
+}
+
+func markFailed(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, ceremony string, e *errs.Error) error {
+	detail, _ := json.Marshal(e.Details)
+	const q = `UPDATE draws SET status = 'failed', ceremony = $2, failure = $3, executed_at = now(), executed_by = $4 WHERE id = $1`
+	if _, err := tx.ExecContext(ctx, q, d.ID, ceremony, detail, actor.UserID); err != nil {
+		return err
+	}
+	return auditAs(ctx, tx, actor, audit.Change{Action: "draw.fail", ObjectType: "draw", ObjectID: fmt.Sprint(d.ID),
+		Before: d, After: map[string]any{"status": draw.StatusFailed, "ceremony": ceremony, "failure": e.Details}})
+}
+
+// storeTasks writes the tasks and teams: COPY into staging tables (COPY
+// cannot write tables under row-level security), then one INSERT each.
+func storeTasks(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, m *draw.Manifest) error {
+	const stage = `
+CREATE TEMP TABLE task_stage (seq int, entity_code text, stratum text, ticket text) ON COMMIT DROP;
+CREATE TEMP TABLE member_stage (seq int, bureau_code text, position int, certificate text, ticket text) ON COMMIT DROP`
+	if _, err := tx.ExecContext(ctx, stage); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "task_stage", []string{"seq", "entity_code", "stratum", "ticket"}, len(m.Tasks), func(i int) []any {
+		t := m.Tasks[i]
+		return []any{i + 1, t.Entity, t.Stratum, t.Ticket.String()}
+	}); err != nil {
+		return err
+	}
+	var members [][]any
+	for i, t := range m.Tasks {
+		pos := map[string]int{}
+		for _, mb := range t.Team {
+			pos[mb.Bureau]++
+			members = append(members, []any{i + 1, mb.Bureau, pos[mb.Bureau], mb.Inspector, mb.Ticket.String()})
+		}
+	}
+	if err := copyRows(ctx, tx, "member_stage", []string{"seq", "bureau_code", "position", "certificate", "ticket"}, len(members), func(i int) []any {
+		return members[i]
+	}); err != nil {
+		return err
+	}
+	const tasks = `
+INSERT INTO draw_tasks (draw_id, seq, lead_id, region_code, year, quarter, entity_code, stratum, ticket)
+SELECT $1, seq, $2, $3, $4, $5, entity_code, stratum, ticket FROM task_stage`
+	if _, err := tx.ExecContext(ctx, tasks, d.ID, actor.BureauID, d.RegionCode, d.Year, d.Quarter); err != nil {
+		return fmt.Errorf("tasks: %w", err)
+	}
+	const teams = `
+INSERT INTO draw_task_members (draw_id, seq, bureau_id, position, certificate, ticket)
+SELECT $1, s.seq, b.id, s.position, s.certificate, s.ticket FROM member_stage s JOIN bureaus b ON b.code = s.bureau_code`
+	if _, err := tx.ExecContext(ctx, teams, d.ID); err != nil {
+		return fmt.Errorf("teams: %w", err)
+	}
+	return nil
+}
+
+func copyRows(ctx context.Context, tx *sqlx.Tx, table string, columns []string, n int, row func(i int) []any) error {
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, columns...))
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := 0; i < n; i++ {
+		if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
+			return err
+		}
+	}
+	_, err = stmt.ExecContext(ctx)
+	return err
+}

@@ -1,0 +1,400 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"shuangsuiji/internal/draw"
+)
+
+// fillRoster imports entities (classes cycling A–D) and inspectors into
+// the bureau of rq, and returns the entity codes.
+func fillRoster(t *testing.T, e *env, rq request, prefix string, codes []string, inspectors int) {
+	t.Helper()
+	var ent strings.Builder
+	ent.WriteString("统一社会信用代码,名称,风险分类,属地单位,状态\n")
+	for i, c := range codes {
+		fmt.Fprintf(&ent, "%s,企业%s%d,%c,凤城所,在营\n", c, prefix, i, "ABCD"[i%4])
+	}
+	e.importFile(t, rq, "ENTITIES", "entities.csv", ent.String(), false)
+	var ins strings.Builder
+	ins.WriteString("姓名,执法证号,所属单位,发证日期,有效期至,资格,状态\n")
+	for i := 0; i < inspectors; i++ {
+		fmt.Fprintf(&ins, "执法员%s%d,%s-%03d,执法%d中队,2024-01-01,2030-12-31,WL-01,在岗\n", prefix, i, prefix, i, i%3)
+	}
+	if inspectors > 0 {
+		e.importFile(t, rq, "INSPECTORS", "inspectors.csv", ins.String(), false)
+	}
+}
+
+const createDraw = `mutation($in: CreateDrawInput!) { createDraw(input: $in) { draw { id status joint } } }`
+const freezeDraw = `mutation($id: ID!) { freezeDraw(input: {drawId: $id}) { draw { id status frameSize } } }`
+const executeDraw = `mutation($id: ID!, $c: String!) { executeDraw(input: {drawId: $id, ceremony: $c}) { draw { id status seed } } }`
+
+type drawData struct {
+	ID, Status string
+	FrameSize  int
+	Seed       string
+}
+
+func newDrawInput(title string, extra map[string]any) map[string]any {
+	in := map[string]any{"year": 2026, "quarter": 1, "title": title, "teamSize": 2,
+		"windowStart": "2026-03-01", "windowEnd": "2026-03-31"}
+	for k, v := range extra {
+		in[k] = v
+	}
+	return in
+}
+
+// makeDraw creates and freezes a draw as rq and returns its id.
+func makeDraw(t *testing.T, e *env, rq request, in map[string]any) string {
+	t.Helper()
+	var c struct{ CreateDraw struct{ Draw drawData } }
+	e.Do(rq, createDraw, map[string]any{"in": in}).mustData(t, &c)
+	var f struct{ FreezeDraw struct{ Draw drawData } }
+	e.Do(rq, freezeDraw, map[string]any{"id": c.CreateDraw.Draw.ID}).mustData(t, &f)
+	if f.FreezeDraw.Draw.Status != "FROZEN" {
+		t.Fatalf("after freeze: %+v", f.FreezeDraw.Draw)
+	}
+	return c.CreateDraw.Draw.ID
+}
+
+func getPublic(t *testing.T, e *env, path string) (int, []byte) {
+	t.Helper()
+	res, err := http.Get(e.Server.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, body
+}
+
+func TestDrawLifecycle(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	fillRoster(t, e, planner, "wl", usccs(40), 6)
+
+	var c struct{ CreateDraw struct{ Draw drawData } }
+	e.Do(planner, createDraw, map[string]any{"in": newDrawInput("2026年第一季度抽查", nil)}).mustData(t, &c)
+	id := c.CreateDraw.Draw.ID
+
+	t.Run("ErrExecuteDraft", func(t *testing.T) {
+		wantCode(t, e.Do(planner, executeDraw, map[string]any{"id": id, "c": "123456"}), "CONFLICT")
+	})
+	t.Run("NoPublicDocumentsForADraft", func(t *testing.T) {
+		if status, _ := getPublic(t, e, "/public/draws/"+id+"/commitment.json"); status != http.StatusNotFound {
+			t.Fatalf("commitment of a draft: status %d, want 404", status)
+		}
+	})
+	var f struct{ FreezeDraw struct{ Draw drawData } }
+	e.Do(planner, freezeDraw, map[string]any{"id": id}).mustData(t, &f)
+	if f.FreezeDraw.Draw.FrameSize != 40 {
+		t.Fatalf("frame size = %d, want 40", f.FreezeDraw.Draw.FrameSize)
+	}
+	t.Run("ErrFreezeTwice", func(t *testing.T) {
+		wantCode(t, e.Do(planner, freezeDraw, map[string]any{"id": id}), "CONFLICT")
+	})
+	var commitment draw.Commitment
+	t.Run("CommitmentIsPublicAtFreeze", func(t *testing.T) {
+		status, body := getPublic(t, e, "/public/draws/"+id+"/commitment.json")
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %s", status, body)
+		}
+		if err := json.Unmarshal(body, &commitment); err != nil {
+			t.Fatal(err)
+		}
+		if len(commitment.Inputs.Frame) != 40 || strings.Contains(string(body), "row_key") || strings.Contains(string(body), `"nonce"`) {
+			t.Fatalf("commitment: %d frame rows; must hold no row key or nonce", len(commitment.Inputs.Frame))
+		}
+	})
+	// The roster changes after the freeze: the draw still uses the frozen frame.
+	fillRoster(t, e, planner, "late", usccs(45)[40:], 0)
+
+	var x struct{ ExecuteDraw struct{ Draw drawData } }
+	e.Do(planner, executeDraw, map[string]any{"id": id, "c": "骰子 3-5-2-6-1-4"}).mustData(t, &x)
+	if x.ExecuteDraw.Draw.Status != "EXECUTED" || len(x.ExecuteDraw.Draw.Seed) != 64 {
+		t.Fatalf("after execute: %+v", x.ExecuteDraw.Draw)
+	}
+	t.Run("ErrExecuteTwice", func(t *testing.T) {
+		wantCode(t, e.Do(planner, executeDraw, map[string]any{"id": id, "c": "again"}), "CONFLICT")
+	})
+	t.Run("PublicManifestVerifies", func(t *testing.T) {
+		status, body := getPublic(t, e, "/public/draws/"+id+"/manifest.json")
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %s", status, body)
+		}
+		if _, err := draw.Verify(body); err != nil {
+			t.Fatalf("public manifest does not verify: %v", err)
+		}
+		var pm draw.PublicManifest
+		json.Unmarshal(body, &pm)
+		if len(pm.Inputs.Frame) != 40 {
+			t.Fatalf("manifest frame = %d rows, want the 40 frozen", len(pm.Inputs.Frame))
+		}
+		if err := commitment.Matches(&pm); err != nil {
+			t.Fatalf("manifest does not match the commitment published at freeze: %v", err)
+		}
+	})
+	t.Run("FullManifestForAuditors", func(t *testing.T) {
+		var m struct{ DrawManifest json.RawMessage }
+		e.Do(e.As("wl-leader"), `query($id: ID!) { drawManifest(id: $id, form: FULL) }`, map[string]any{"id": id}).mustData(t, &m)
+		if _, err := draw.Verify(m.DrawManifest); err != nil {
+			t.Fatalf("full manifest does not verify: %v", err)
+		}
+		wantCode(t, e.Do(e.As("wl-inspector1"), `query($id: ID!) { drawManifest(id: $id, form: FULL) }`, map[string]any{"id": id}), "FORBIDDEN")
+		wantCode(t, e.Do(e.As("sj-leader"), `query($id: ID!) { drawManifest(id: $id, form: FULL) }`, map[string]any{"id": id}), "NOT_FOUND")
+	})
+	t.Run("TasksAndTeams", func(t *testing.T) {
+		var d struct {
+			Draw struct {
+				Tasks struct {
+					Nodes []struct {
+						EntityCode string
+						Team       []struct{ Bureau, Certificate string }
+					}
+				}
+			}
+		}
+		e.Do(planner, `query($id: ID!) { draw(id: $id) { tasks(first: 100) { nodes { entityCode team { bureau certificate } } } } }`,
+			map[string]any{"id": id}).mustData(t, &d)
+		if len(d.Draw.Tasks.Nodes) == 0 {
+			t.Fatal("no tasks")
+		}
+		for _, task := range d.Draw.Tasks.Nodes {
+			if len(task.Team) != 2 || task.Team[0].Bureau != "140522-wl" || task.Team[0].Certificate == task.Team[1].Certificate {
+				t.Fatalf("task %s team %+v, want two different wl inspectors", task.EntityCode, task.Team)
+			}
+		}
+		wantCode(t, e.Do(e.As("sj-planner"), `query($id: ID!) { draw(id: $id) { id } }`, map[string]any{"id": id}), "NOT_FOUND")
+	})
+}
+
+func TestExecuteConcurrently(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	fillRoster(t, e, planner, "wl", usccs(20), 6)
+	id := makeDraw(t, e, planner, newDrawInput("并发", nil))
+	var wg sync.WaitGroup
+	codes := make(chan string, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			codes <- doGraphQL(t, e.Server.URL, planner, executeDraw, map[string]any{"id": id, "c": fmt.Sprint("client ", i)}).Code()
+		}(i)
+	}
+	wg.Wait()
+	close(codes)
+	got := map[string]int{}
+	for c := range codes {
+		got[c]++
+	}
+	if got[""] != 1 || got["CONFLICT"] != 19 {
+		t.Fatalf("results = %v, want one success and 19 CONFLICT", got)
+	}
+	var tasks int
+	if err := e.DB.Get(&tasks, `SELECT count(DISTINCT seq) FROM draw_tasks WHERE draw_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	var stored int
+	e.DB.Get(&stored, `SELECT count(*) FROM draw_tasks WHERE draw_id = $1`, id)
+	if tasks == 0 || stored != tasks {
+		t.Fatalf("stored %d task rows for %d tasks: one result only", stored, tasks)
+	}
+}
+
+func TestDrawThatCannotBeStaffedKeepsNothing(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	fillRoster(t, e, planner, "wl", usccs(8), 1) // one inspector; teams need two
+	id := makeDraw(t, e, planner, newDrawInput("人手不足", nil))
+	r := e.Do(planner, executeDraw, map[string]any{"id": id, "c": "42"})
+	wantCode(t, r, "CONFLICT")
+	if !strings.Contains(r.Errors[0].Message, "insufficient_inspectors") || !strings.Contains(r.Errors[0].Message, "140522-wl") {
+		t.Errorf("message %q should name insufficient_inspectors and the bureau", r.Errors[0].Message)
+	}
+	var d struct {
+		Draw struct {
+			Status  string
+			Failure struct{ Code, Entity, Bureau string }
+		}
+	}
+	e.Do(planner, `query($id: ID!) { draw(id: $id) { status failure { code entity bureau } } }`, map[string]any{"id": id}).mustData(t, &d)
+	if d.Draw.Status != "FAILED" || d.Draw.Failure.Code != "insufficient_inspectors" || d.Draw.Failure.Entity == "" || d.Draw.Failure.Bureau != "140522-wl" {
+		t.Fatalf("draw = %+v, want FAILED naming entity and bureau", d.Draw)
+	}
+	var tasks int
+	e.DB.Get(&tasks, `SELECT count(*) FROM draw_tasks WHERE draw_id = $1`, id)
+	if tasks != 0 {
+		t.Fatalf("a failed draw kept %d tasks", tasks)
+	}
+	wantCode(t, e.Do(planner, executeDraw, map[string]any{"id": id, "c": "another try"}), "CONFLICT")
+}
+
+func TestAnnualCapAcrossBureaus(t *testing.T) {
+	e := newEnv(t)
+	shared := usccs(1)
+	sj, wl := e.As("sj-planner"), e.As("wl-planner")
+	fillRoster(t, e, sj, "sj", shared, 3)
+	fillRoster(t, e, wl, "wl", shared, 3)
+	sjDraw := makeDraw(t, e, sj, newDrawInput("市监局抽查", nil))
+	e.Do(sj, executeDraw, map[string]any{"id": sjDraw, "c": "1"}).mustData(t, nil)
+
+	wlDraw := makeDraw(t, e, wl, newDrawInput("文旅局抽查", map[string]any{"quarter": 2}))
+	e.Do(wl, executeDraw, map[string]any{"id": wlDraw, "c": "2"}).mustData(t, nil)
+	var m struct{ DrawManifest json.RawMessage }
+	e.Do(e.As("wl-leader"), `query($id: ID!) { drawManifest(id: $id, form: FULL) }`, map[string]any{"id": wlDraw}).mustData(t, &m)
+	var full draw.Manifest
+	if err := json.Unmarshal(m.DrawManifest, &full); err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Inputs.Exclusions) != 1 || full.Inputs.Exclusions[0].ID != shared[0] || full.Inputs.Exclusions[0].Reason != "annual_cap" {
+		t.Fatalf("exclusions = %+v, want %s at its annual cap (class A: once a year, by any bureau)", full.Inputs.Exclusions, shared[0])
+	}
+	if len(full.Tasks) != 0 {
+		t.Fatalf("tasks = %+v, want none", full.Tasks)
+	}
+}
+
+func TestJointDraw(t *testing.T) {
+	e := newEnv(t)
+	codes := usccs(12)
+	wl, sj, lh := e.As("wl-planner"), e.As("sj-planner"), e.As("lh-coordinator")
+	fillRoster(t, e, wl, "wl", codes[:8], 4)
+	fillRoster(t, e, sj, "sj", codes[4:], 4)
+	var c struct{ CreateDraw struct{ Draw drawData } }
+	in := newDrawInput("联合抽查", map[string]any{"participants": []string{"140522-wl", "140522-sj"}})
+	delete(in, "teamSize")
+	e.Do(lh, createDraw, map[string]any{"in": in}).mustData(t, &c)
+	id := c.CreateDraw.Draw.ID
+	const participate = `mutation($id: ID!) { setDrawParticipation(input: {drawId: $id, teamSize: 2, items: []}) { participant { bureau { code } teamSize } } }`
+	e.Do(wl, participate, map[string]any{"id": id}).mustData(t, nil)
+	e.Do(sj, participate, map[string]any{"id": id}).mustData(t, nil)
+	wantCode(t, e.Do(e.As("wl-inspector1"), participate, map[string]any{"id": id}), "FORBIDDEN")
+
+	var f struct{ FreezeDraw struct{ Draw drawData } }
+	e.Do(lh, freezeDraw, map[string]any{"id": id}).mustData(t, &f)
+	if f.FreezeDraw.Draw.FrameSize != 12 {
+		t.Fatalf("joint frame = %d entities, want the 12 of both rosters", f.FreezeDraw.Draw.FrameSize)
+	}
+	wantCode(t, e.Do(wl, executeDraw, map[string]any{"id": id, "c": "7"}), "FORBIDDEN")
+	e.Do(lh, executeDraw, map[string]any{"id": id, "c": "7"}).mustData(t, nil)
+
+	const tasksQuery = `query($id: ID!) { draw(id: $id) { joint tasks(first: 50) { nodes { entityCode team { bureau } } } } }`
+	for _, rq := range []request{wl, sj, lh} {
+		var d struct {
+			Draw struct {
+				Joint bool
+				Tasks struct {
+					Nodes []struct{ Team []struct{ Bureau string } }
+				}
+			}
+		}
+		e.Do(rq, tasksQuery, map[string]any{"id": id}).mustData(t, &d)
+		if !d.Draw.Joint || len(d.Draw.Tasks.Nodes) == 0 {
+			t.Fatalf("joint draw as seen by a participant: %+v", d.Draw)
+		}
+		for _, task := range d.Draw.Tasks.Nodes {
+			per := map[string]int{}
+			for _, m := range task.Team {
+				per[m.Bureau]++
+			}
+			if per["140522-wl"] != 2 || per["140522-sj"] != 2 {
+				t.Fatalf("team %+v, want two inspectors of each bureau (one visit, many checks)", task.Team)
+			}
+		}
+	}
+}
+
+func TestSubstituteInspector(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	fillRoster(t, e, planner, "wl", usccs(4), 5)
+	id := makeDraw(t, e, planner, newDrawInput("替换", nil))
+	e.Do(planner, executeDraw, map[string]any{"id": id, "c": "9"}).mustData(t, nil)
+	var d struct {
+		Draw struct {
+			Tasks struct {
+				Nodes []struct {
+					Seq  int
+					Team []struct{ Certificate string }
+				}
+			}
+		}
+	}
+	e.Do(planner, `query($id: ID!) { draw(id: $id) { tasks { nodes { seq team { certificate } } } } }`, map[string]any{"id": id}).mustData(t, &d)
+	task := d.Draw.Tasks.Nodes[0]
+	out := task.Team[0].Certificate
+	in := ""
+	for i := 0; i < 5 && in == ""; i++ {
+		c := fmt.Sprintf("WL-%03d", i)
+		if c != task.Team[0].Certificate && c != task.Team[1].Certificate {
+			in = c
+		}
+	}
+	const substitute = `mutation($in: SubstituteInspectorInput!) { substituteInspector(input: $in) { task { seq team { certificate } substitutions { out in reason } } } }`
+	vars := map[string]any{"in": map[string]any{"drawId": id, "seq": task.Seq, "out": out, "in": in, "reason": "病假"}}
+	t.Run("ErrOtherBureau", func(t *testing.T) {
+		wantCode(t, e.Do(e.As("sj-planner"), substitute, vars), "NOT_FOUND")
+	})
+	t.Run("ErrInspectorRole", func(t *testing.T) {
+		wantCode(t, e.Do(e.As("wl-inspector1"), substitute, vars), "FORBIDDEN")
+	})
+	t.Run("OK", func(t *testing.T) {
+		var s struct {
+			SubstituteInspector struct {
+				Task struct {
+					Team          []struct{ Certificate string }
+					Substitutions []struct{ Out, In, Reason string }
+				}
+			}
+		}
+		e.Do(planner, substitute, vars).mustData(t, &s)
+		got := s.SubstituteInspector.Task
+		if got.Team[0].Certificate != out || len(got.Substitutions) != 1 || got.Substitutions[0].In != in {
+			t.Fatalf("task after substitution = %+v: the drawn team stays, the change is listed", got)
+		}
+	})
+	t.Run("ErrOutNoLongerOnTeam", func(t *testing.T) {
+		wantCode(t, e.Do(planner, substitute, vars), "BAD_USER_INPUT")
+	})
+	t.Run("ManifestKeepsTheDrawnTeam", func(t *testing.T) {
+		_, body := getPublic(t, e, "/public/draws/"+id+"/manifest.json")
+		if _, err := draw.Verify(body); err != nil {
+			t.Fatalf("manifest after substitution: %v", err)
+		}
+	})
+}
+
+func TestDrawOverlaps(t *testing.T) {
+	e := newEnv(t)
+	shared := usccs(1)
+	sj, wl := e.As("sj-planner"), e.As("wl-planner")
+	fillRoster(t, e, sj, "sj", shared, 2)
+	fillRoster(t, e, wl, "wl", shared, 2)
+	// A and B caps are once a year: set the class to D (cap 4) through the plan-free default.
+	for _, rq := range []request{sj, wl} {
+		e.Do(rq, saveEntity, map[string]any{"in": map[string]any{"uscc": shared[0], "name": "共同对象", "riskClass": "D"}}).mustData(t, nil)
+		id := makeDraw(t, e, rq, newDrawInput("同季度", nil))
+		e.Do(rq, executeDraw, map[string]any{"id": id, "c": "5"}).mustData(t, nil)
+	}
+	const q = `{ drawOverlaps(year: 2026, quarter: 1) { entityCode bureaus drawIds } }`
+	var o struct {
+		DrawOverlaps []struct {
+			EntityCode string
+			Bureaus    []string
+			DrawIds    []string
+		}
+	}
+	e.Do(e.As("lh-coordinator"), q, nil).mustData(t, &o)
+	if len(o.DrawOverlaps) != 1 || o.DrawOverlaps[0].EntityCode != shared[0] || len(o.DrawOverlaps[0].Bureaus) != 2 {
+		t.Fatalf("overlaps = %+v, want %s drawn by both bureaus", o.DrawOverlaps, shared[0])
+	}
+	wantCode(t, e.Do(wl, q, nil), "FORBIDDEN")
+}
