@@ -110,7 +110,7 @@ SELECT entity_code,
        CASE WHEN count(DISTINCT unit) = 1 THEN min(unit) ELSE '' END,
        bool_or(status = 'active')
 FROM (SELECT r.entity_code, ` + stratum + ` AS stratum, r.unit, r.status FROM roster_entries r WHERE ` + w.String() + `) f
-GROUP BY entity_code ORDER BY entity_code`
+GROUP BY entity_code ORDER BY entity_code COLLATE "C"`
 	rows, err := tx.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("frame: %w", err)

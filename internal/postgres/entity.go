@@ -303,15 +303,21 @@ RETURNING e.code`
 	for _, c := range codes {
 		changed[c] = true
 	}
+	// The latest version of each staged entity, found by joins rather than
+	// a lookup per row, so the cost stays linear however stale the
+	// planner's statistics of a fast-growing table are.
 	const addEntities = `
+WITH last AS (
+    SELECT DISTINCT ON (e.code) e.code, e.version, e.legal_representative, e.address, e.valid_to
+    FROM entities e JOIN entity_stage s ON s.code = e.code
+    WHERE e.region_code = $1
+    ORDER BY e.code, e.version DESC)
 INSERT INTO entities (region_code, code, version, code_kind, name, legal_representative, address, valid_from, changed_by, changed_in)
 SELECT $1, s.code, coalesce(l.version, 0) + 1, s.code_kind, s.name,
        coalesce(nullif(s.legal_representative, ''), l.legal_representative, ''),
        coalesce(nullif(s.address, ''), l.address, ''), now(), $2, $3
-FROM entity_stage s
-LEFT JOIN LATERAL (SELECT version, legal_representative, address FROM entities e
-                   WHERE e.region_code = $1 AND e.code = s.code ORDER BY version DESC LIMIT 1) l ON true
-WHERE NOT EXISTS (SELECT FROM entities c WHERE c.region_code = $1 AND c.code = s.code AND c.valid_to IS NULL)`
+FROM entity_stage s LEFT JOIN last l ON l.code = s.code
+WHERE l.code IS NULL OR l.valid_to IS NOT NULL`
 	if _, err := tx.ExecContext(ctx, addEntities, actor.RegionCode, userRef(actor), actor.BureauID); err != nil {
 		return 0, 0, fmt.Errorf("add entity versions: %w", err)
 	}
@@ -340,7 +346,12 @@ WHERE r.bureau_id = $1 AND r.entity_code = s.code AND r.valid_to IS NULL
 		return nil, 0, fmt.Errorf("close entry versions: %w", err)
 	}
 	const addEntries = `
-WITH today AS (SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date AS d)
+WITH today AS (SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date AS d),
+last AS (
+    SELECT DISTINCT ON (r.entity_code) r.*
+    FROM roster_entries r JOIN entity_stage s ON s.code = r.entity_code
+    WHERE r.bureau_id = $1
+    ORDER BY r.entity_code, r.version DESC)
 INSERT INTO roster_entries (bureau_id, region_code, entity_code, version, entity_type, licence_type, licence_number,
     unit, status, status_since, risk_class, risk_class_since, abnormal_operations, abnormal_operations_since,
     serious_violation, serious_violation_since, complaints, complaints_since, last_penalty_date, valid_from, changed_by)
@@ -356,9 +367,8 @@ SELECT $1, $2, s.code, coalesce(l.version, 0) + 1, s.entity_type, s.licence_type
                        WHEN l.complaints = s.complaints THEN l.complaints_since ELSE today.d END,
     s.last_penalty_date, now(), $3
 FROM entity_stage s CROSS JOIN today
-LEFT JOIN LATERAL (SELECT * FROM roster_entries r WHERE r.bureau_id = $1 AND r.entity_code = s.code
-                   ORDER BY version DESC LIMIT 1) l ON true
-WHERE NOT EXISTS (SELECT FROM roster_entries c WHERE c.bureau_id = $1 AND c.entity_code = s.code AND c.valid_to IS NULL)
+LEFT JOIN last l ON l.entity_code = s.code
+WHERE l.entity_code IS NULL OR l.valid_to IS NOT NULL
 RETURNING entity_code, version`
 	var added []struct {
 		Code    string `db:"entity_code"`

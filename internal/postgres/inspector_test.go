@@ -19,7 +19,7 @@ import (
 
 // actingAs is the demo user acting in their bureau, as the server would
 // build them after sign-in.
-func actingAs(t *testing.T, s seededDB, username string) *authz.Actor {
+func actingAs(t testing.TB, s seededDB, username string) *authz.Actor {
 	t.Helper()
 	a := &authz.Actor{Username: username}
 	const q = `SELECT u.id, b.id, b.code, b.region_code, b.kind, array_agg(m.role ORDER BY m.role)::text

@@ -30,7 +30,7 @@ type seededDB struct {
 	bureau map[string]int64 // demo bureau ids by code
 }
 
-func newSeeded(t *testing.T) seededDB {
+func newSeeded(t testing.TB) seededDB {
 	t.Helper()
 	ctx := context.Background()
 	conf := testdb.Config(t)
