@@ -49,7 +49,10 @@ func runSeed(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		if seeded {
-			fmt.Fprintln(stdout, "demo county 140522 阳城县 seeded; password of every demo user:", postgres.DemoPassword)
+			if err := seedDemoData(ctx, db.DB); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "demo county 140522 阳城县 seeded with rosters and one finished draw; password of every demo user:", postgres.DemoPassword)
 		} else {
 			fmt.Fprintln(stdout, "demo county already seeded; nothing changed")
 		}

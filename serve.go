@@ -80,7 +80,10 @@ func prepare(ctx context.Context, log *slog.Logger, db *database) error {
 			return err
 		}
 		if seeded {
-			log.Info("seeded the demo county 140522 阳城县", "password", postgres.DemoPassword)
+			if err := seedDemoData(ctx, db.DB); err != nil {
+				return err
+			}
+			log.Info("seeded the demo county 140522 阳城县 with rosters and one finished draw", "password", postgres.DemoPassword)
 		}
 	}
 	return postgres.CheckServingRole(ctx, db.DB)

@@ -251,11 +251,12 @@ func (s *Service) Freeze(ctx context.Context, drawID int64) (Draw, error) {
 	if err != nil {
 		return Draw{}, err
 	}
-	return s.Store.Freeze(ctx, actor, drawID, seal)
+	return s.Store.Freeze(ctx, actor, drawID, Seal)
 }
 
-// seal adds a fresh nonce and row key and commits to the input.
-func seal(in Input) (Input, *Commitment, error) {
+// Seal adds a fresh nonce and row key to the inputs gathered at freeze
+// and commits to them. It is a Sealer.
+func Seal(in Input) (Input, *Commitment, error) {
 	in.Nonce, in.RowKey, in.Ceremony = secretHex(), secretHex(), ""
 	c, err := Commit(in)
 	if err != nil {
@@ -285,12 +286,13 @@ func (s *Service) Execute(ctx context.Context, drawID int64, ceremony string) (D
 	if ceremony == "" || utf8.RuneCountInString(ceremony) > 500 || strings.ContainsFunc(ceremony, isControl) {
 		return Draw{}, errs.InvalidField("input.ceremony", "enter the witnessed string (dice digits, a beacon value…): 1 to 500 characters, no control characters")
 	}
-	return s.Store.Execute(ctx, actor, drawID, ceremony, runWithCeremony)
+	return s.Store.Execute(ctx, actor, drawID, ceremony, RunCeremony)
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 }
 
-func runWithCeremony(in Input, ceremony string) (*Manifest, error) {
+// RunCeremony draws a frozen input with the ceremony string. It is a Runner.
+func RunCeremony(in Input, ceremony string) (*Manifest, error) {
 	in.Ceremony = ceremony
 	m, err := Run(in)
 	if err != nil {

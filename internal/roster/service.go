@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -178,7 +179,9 @@ func (s *Service) ImportAs(ctx context.Context, actor *authz.Actor, kind Kind, f
 	meta := ImportMeta{Filename: filename, SHA256: hex.EncodeToString(sum[:]), DryRun: dryRun}
 	sheet, err := OpenSheet(bytes.NewReader(data), filename)
 	if err != nil {
-		return ImportResult{}, errs.InvalidField("input.file", "%v", err)
+		problem := FieldError{Message: err.Error()}
+		errors.As(err, &problem)
+		return ImportResult{}, inputError([]FieldError{problem})
 	}
 	defer sheet.Close()
 	return s.importSheet(ctx, actor, kind, sheet, meta)

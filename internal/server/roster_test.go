@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"shuangsuiji/internal/roster"
 )
 
@@ -316,4 +318,60 @@ func TestRosterFilesOverHTTP(t *testing.T) {
 			t.Fatalf("status = %d, want 404", res.StatusCode)
 		}
 	})
+}
+
+func TestImportEntitiesFiles(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	codes := usccs(3)
+	gb18030, err := simplifiedchinese.GB18030.NewEncoder().String(
+		"统一社会信用代码,名称,属地单位,风险分类\n" + codes[0] + ",阳城县𠀋文化传媒有限公司,凤城所,B\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := "统一社会信用代码,名称\n"
+	tests := []struct {
+		name     string
+		content  string
+		wantRows []int  // rows named in extensions.details; nil for a good file
+		wantText string // part of the first problem's message
+	}{
+		{"GB18030", gb18030, nil, ""},
+		{"ErrEmptyFile", "", []int{0}, "empty"},
+		{"ErrWrongHeader", "代码,企业名字\n" + codes[1] + ",甲\n", []int{1}, ""},
+		{"ErrBadCode", header + codes[1] + ",甲\n91140522MA0000000X,乙\n", []int{3}, "check"},
+		{"ErrDuplicateCode", header + codes[1] + ",甲\n" + codes[2] + ",乙\n" + codes[1] + ",丙\n", []int{4}, "row 2"},
+		{"ErrHugeCell", header + codes[1] + "," + strings.Repeat("名", 400_000) + "\n", []int{2}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := auditCount(t, e)
+			r := e.Upload(planner, importRosterFile, map[string]any{"in": map[string]any{"kind": "ENTITIES"}}, "in.file", "entities.csv", []byte(tt.content))
+			if tt.wantRows == nil {
+				r.mustData(t, nil)
+				return
+			}
+			wantCode(t, r.response, "BAD_USER_INPUT")
+			var rows []int // the rows named, each once
+			for _, p := range r.Details {
+				if len(rows) == 0 || rows[len(rows)-1] != p.Row {
+					rows = append(rows, p.Row)
+				}
+			}
+			if fmt.Sprint(rows) != fmt.Sprint(tt.wantRows) {
+				t.Errorf("problem rows = %v, want %v (%+v)", rows, tt.wantRows, r.Details)
+			}
+			if tt.wantText != "" && (len(r.Details) == 0 || !strings.Contains(r.Details[0].Message, tt.wantText)) {
+				t.Errorf("problems %+v should say %q", r.Details, tt.wantText)
+			}
+			if got := auditCount(t, e); got != before {
+				t.Errorf("a refused file changed the audit trail (%d → %d entries)", before, got)
+			}
+		})
+	}
+	var p rosterPage
+	e.Do(planner, `{ rosterEntities { nodes { entity { code name } } } }`, nil).mustData(t, &p)
+	if len(p.RosterEntities.Nodes) != 1 || p.RosterEntities.Nodes[0].Entity.Name != "阳城县𠀋文化传媒有限公司" {
+		t.Fatalf("roster = %+v, want only the GB18030 file's entity, its name intact", p.RosterEntities.Nodes)
+	}
 }
