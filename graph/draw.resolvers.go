@@ -66,6 +66,11 @@ func (r *drawScopeResolver) RiskClasses(ctx context.Context, obj *draw.Scope) ([
 	return out, nil
 }
 
+// Status is the resolver for the status field.
+func (r *jointVisitResolver) Status(ctx context.Context, obj *draw.JointVisit) (model.JointVisitStatus, error) {
+	return model.JointVisitStatus(strings.ToUpper(obj.Status())), nil
+}
+
 // CreateDraw is the resolver for the createDraw field.
 func (r *mutationResolver) CreateDraw(ctx context.Context, input model.CreateDrawInput) (*model.DrawPayload, error) {
 	nd, err := newDraw(input)
@@ -120,6 +125,21 @@ func (r *mutationResolver) SubstituteInspector(ctx context.Context, input model.
 	return &model.DrawTaskPayload{Task: &t}, nil
 }
 
+// ProposeJointVisit is the resolver for the proposeJointVisit field.
+func (r *mutationResolver) ProposeJointVisit(ctx context.Context, input model.ProposeJointVisitInput) (*model.JointVisitPayload, error) {
+	v, err := r.Resolver.Draws.ProposeJointVisit(ctx, input.Year, input.Quarter, input.EntityCode)
+	return jointVisitPayload(v, err)
+}
+
+// AnswerJointVisit is the resolver for the answerJointVisit field.
+func (r *mutationResolver) AnswerJointVisit(ctx context.Context, input model.AnswerJointVisitInput) (*model.JointVisitPayload, error) {
+	id, err := parseID("input.jointVisitId", input.JointVisitID)
+	if err != nil {
+		return nil, err
+	}
+	return jointVisitPayload(r.Resolver.Draws.AnswerJointVisit(ctx, id, input.Accept))
+}
+
 // Draws is the resolver for the draws field.
 func (r *queryResolver) Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string) (*page.Connection[draw.Draw], error) {
 	return r.Resolver.Draws.List(ctx, drawFilter(filter), pageRequest(first, after))
@@ -161,6 +181,11 @@ func (r *queryResolver) DrawCommitment(ctx context.Context, id string) (json.Raw
 	return r.Resolver.Draws.Commitment(ctx, n)
 }
 
+// JointVisits is the resolver for the jointVisits field.
+func (r *queryResolver) JointVisits(ctx context.Context, year int, quarter int) ([]draw.JointVisit, error) {
+	return r.Resolver.Draws.ListJointVisits(ctx, year, quarter)
+}
+
 // Draw returns DrawResolver implementation.
 func (r *Resolver) Draw() DrawResolver { return &drawResolver{r} }
 
@@ -170,8 +195,12 @@ func (r *Resolver) DrawParticipant() DrawParticipantResolver { return &drawParti
 // DrawScope returns DrawScopeResolver implementation.
 func (r *Resolver) DrawScope() DrawScopeResolver { return &drawScopeResolver{r} }
 
+// JointVisit returns JointVisitResolver implementation.
+func (r *Resolver) JointVisit() JointVisitResolver { return &jointVisitResolver{r} }
+
 type (
 	drawResolver            struct{ *Resolver }
 	drawParticipantResolver struct{ *Resolver }
 	drawScopeResolver       struct{ *Resolver }
+	jointVisitResolver      struct{ *Resolver }
 )

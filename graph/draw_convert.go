@@ -63,3 +63,10 @@ func drawFilter(f *model.DrawFilter) draw.Filter {
 	}
 	return out
 }
+
+func jointVisitPayload(v draw.JointVisit, err error) (*model.JointVisitPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.JointVisitPayload{JointVisit: &v}, nil
+}

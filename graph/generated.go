@@ -47,6 +47,7 @@ type ResolverRoot interface {
 	ImportRosterPayload() ImportRosterPayloadResolver
 	InspectionItem() InspectionItemResolver
 	Inspector() InspectorResolver
+	JointVisit() JointVisitResolver
 	Member() MemberResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
@@ -327,6 +328,23 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	JointVisit struct {
+		Accepted   func(childComplexity int) int
+		Bureaus    func(childComplexity int) int
+		Declined   func(childComplexity int) int
+		DrawIDs    func(childComplexity int) int
+		EntityCode func(childComplexity int) int
+		ID         func(childComplexity int) int
+		ProposedAt func(childComplexity int) int
+		Quarter    func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Year       func(childComplexity int) int
+	}
+
+	JointVisitPayload struct {
+		JointVisit func(childComplexity int) int
+	}
+
 	Me struct {
 		ActingBureau func(childComplexity int) int
 		Memberships  func(childComplexity int) int
@@ -357,11 +375,13 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddMember            func(childComplexity int, input model.AddMemberInput) int
+		AnswerJointVisit     func(childComplexity int, input model.AnswerJointVisitInput) int
 		CreateDraw           func(childComplexity int, input model.CreateDrawInput) int
 		DeclareConflict      func(childComplexity int, input model.DeclareConflictInput) int
 		ExecuteDraw          func(childComplexity int, input model.ExecuteDrawInput) int
 		FreezeDraw           func(childComplexity int, input model.FreezeDrawInput) int
 		ImportRoster         func(childComplexity int, input model.ImportRosterInput) int
+		ProposeJointVisit    func(childComplexity int, input model.ProposeJointVisitInput) int
 		RecordConflict       func(childComplexity int, input model.RecordConflictInput) int
 		SaveEntity           func(childComplexity int, input model.SaveEntityInput) int
 		SaveInspectionItem   func(childComplexity int, input model.SaveInspectionItemInput) int
@@ -436,6 +456,7 @@ type ComplexityRoot struct {
 		InspectionItems      func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string) int
 		Inspector            func(childComplexity int, id string) int
 		Inspectors           func(childComplexity int, filter *model.InspectorFilter, first *int, after *string) int
+		JointVisits          func(childComplexity int, year int, quarter int) int
 		Me                   func(childComplexity int) int
 		Members              func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string) int
 		Plan                 func(childComplexity int, year int) int
@@ -631,6 +652,9 @@ type InspectorResolver interface {
 
 	UpdatedBy(ctx context.Context, obj *roster.Inspector) (*account.User, error)
 }
+type JointVisitResolver interface {
+	Status(ctx context.Context, obj *draw.JointVisit) (model.JointVisitStatus, error)
+}
 type MemberResolver interface {
 	User(ctx context.Context, obj *bureau.Member) (*account.User, error)
 	Roles(ctx context.Context, obj *bureau.Member) ([]model.Role, error)
@@ -648,6 +672,8 @@ type MutationResolver interface {
 	FreezeDraw(ctx context.Context, input model.FreezeDrawInput) (*model.DrawPayload, error)
 	ExecuteDraw(ctx context.Context, input model.ExecuteDrawInput) (*model.DrawPayload, error)
 	SubstituteInspector(ctx context.Context, input model.SubstituteInspectorInput) (*model.DrawTaskPayload, error)
+	ProposeJointVisit(ctx context.Context, input model.ProposeJointVisitInput) (*model.JointVisitPayload, error)
+	AnswerJointVisit(ctx context.Context, input model.AnswerJointVisitInput) (*model.JointVisitPayload, error)
 	SaveInspector(ctx context.Context, input model.SaveInspectorInput) (*model.SaveInspectorPayload, error)
 	DeclareConflict(ctx context.Context, input model.DeclareConflictInput) (*model.DeclareConflictPayload, error)
 	RecordConflict(ctx context.Context, input model.RecordConflictInput) (*model.RecordConflictPayload, error)
@@ -676,6 +702,7 @@ type QueryResolver interface {
 	DrawOverlaps(ctx context.Context, year int, quarter int) ([]draw.Overlap, error)
 	DrawManifest(ctx context.Context, id string, form *model.ManifestForm) (json.RawMessage, error)
 	DrawCommitment(ctx context.Context, id string) (json.RawMessage, error)
+	JointVisits(ctx context.Context, year int, quarter int) ([]draw.JointVisit, error)
 	Inspectors(ctx context.Context, filter *model.InspectorFilter, first *int, after *string) (*page.Connection[roster.Inspector], error)
 	ExpiringCertificates(ctx context.Context, within *int, first *int, after *string) (*page.Connection[roster.Inspector], error)
 	Inspector(ctx context.Context, id string) (*roster.Inspector, error)
@@ -1745,6 +1772,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InspectorEdge.Node(childComplexity), true
 
+	case "JointVisit.accepted":
+		if e.ComplexityRoot.JointVisit.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.Accepted(childComplexity), true
+	case "JointVisit.bureaus":
+		if e.ComplexityRoot.JointVisit.Bureaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.Bureaus(childComplexity), true
+	case "JointVisit.declined":
+		if e.ComplexityRoot.JointVisit.Declined == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.Declined(childComplexity), true
+	case "JointVisit.drawIds":
+		if e.ComplexityRoot.JointVisit.DrawIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.DrawIDs(childComplexity), true
+	case "JointVisit.entityCode":
+		if e.ComplexityRoot.JointVisit.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.EntityCode(childComplexity), true
+	case "JointVisit.id":
+		if e.ComplexityRoot.JointVisit.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.ID(childComplexity), true
+	case "JointVisit.proposedAt":
+		if e.ComplexityRoot.JointVisit.ProposedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.ProposedAt(childComplexity), true
+	case "JointVisit.quarter":
+		if e.ComplexityRoot.JointVisit.Quarter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.Quarter(childComplexity), true
+	case "JointVisit.status":
+		if e.ComplexityRoot.JointVisit.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.Status(childComplexity), true
+	case "JointVisit.year":
+		if e.ComplexityRoot.JointVisit.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisit.Year(childComplexity), true
+
+	case "JointVisitPayload.jointVisit":
+		if e.ComplexityRoot.JointVisitPayload.JointVisit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisitPayload.JointVisit(childComplexity), true
+
 	case "Me.actingBureau":
 		if e.ComplexityRoot.Me.ActingBureau == nil {
 			break
@@ -1839,6 +1934,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(model.AddMemberInput)), true
+	case "Mutation.answerJointVisit":
+		if e.ComplexityRoot.Mutation.AnswerJointVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerJointVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerJointVisit(childComplexity, args["input"].(model.AnswerJointVisitInput)), true
 	case "Mutation.createDraw":
 		if e.ComplexityRoot.Mutation.CreateDraw == nil {
 			break
@@ -1894,6 +2000,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportRoster(childComplexity, args["input"].(model.ImportRosterInput)), true
+	case "Mutation.proposeJointVisit":
+		if e.ComplexityRoot.Mutation.ProposeJointVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_proposeJointVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ProposeJointVisit(childComplexity, args["input"].(model.ProposeJointVisitInput)), true
 	case "Mutation.recordConflict":
 		if e.ComplexityRoot.Mutation.RecordConflict == nil {
 			break
@@ -2352,6 +2469,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Inspectors(childComplexity, args["filter"].(*model.InspectorFilter), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.jointVisits":
+		if e.ComplexityRoot.Query.JointVisits == nil {
+			break
+		}
+
+		args, err := ec.field_Query_jointVisits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JointVisits(childComplexity, args["year"].(int), args["quarter"].(int)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -2869,6 +2997,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
+			graphql.NewInputUnmarshaler("AnswerJointVisitInput", ec.unmarshalInputAnswerJointVisitInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("ConflictFilter", ec.unmarshalInputConflictFilter),
 			graphql.NewInputUnmarshaler("CreateDrawInput", ec.unmarshalInputCreateDrawInput),
@@ -2884,6 +3013,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("InspectionItemFilter", ec.unmarshalInputInspectionItemFilter),
 			graphql.NewInputUnmarshaler("InspectorFilter", ec.unmarshalInputInspectorFilter),
 			graphql.NewInputUnmarshaler("MemberFilter", ec.unmarshalInputMemberFilter),
+			graphql.NewInputUnmarshaler("ProposeJointVisitInput", ec.unmarshalInputProposeJointVisitInput),
 			graphql.NewInputUnmarshaler("RecordConflictInput", ec.unmarshalInputRecordConflictInput),
 			graphql.NewInputUnmarshaler("SaveEntityInput", ec.unmarshalInputSaveEntityInput),
 			graphql.NewInputUnmarshaler("SaveInspectionItemInput", ec.unmarshalInputSaveInspectionItemInput),
@@ -3688,6 +3818,87 @@ extend type Mutation {
   executeDraw(input: ExecuteDrawInput!): DrawPayload!
   "Replace an inspector of the acting bureau on a task after the draw, audited; the drawn team stays in the manifest."
   substituteInspector(input: SubstituteInspectorInput!): DrawTaskPayload!
+}
+
+"""
+Where a joint-visit proposal stands.
+"""
+enum JointVisitStatus {
+  "提议: waiting for the bureaus' answers."
+  PROPOSED
+  "已合并: every bureau accepted; their teams visit once, together."
+  ACCEPTED
+  "已拒绝: a bureau declined; each visits on its own."
+  DECLINED
+}
+
+"""
+合并检查: the joint office's proposal that an entity drawn by several bureaus' separate draws of one
+quarter be visited once, together (进一次门、查多项事). Each bureau named accepts or declines.
+"""
+type JointVisit {
+  "The proposal's id."
+  id: ID!
+  "The year."
+  year: Int!
+  "The quarter."
+  quarter: Int!
+  "The entity's code."
+  entityCode: String!
+  "The draws that drew it."
+  drawIds: [ID!]!
+  "The bureaus whose draws drew it (codes)."
+  bureaus: [String!]!
+  "The bureaus that accepted."
+  accepted: [String!]!
+  "The bureaus that declined."
+  declined: [String!]!
+  "Where the proposal stands."
+  status: JointVisitStatus!
+  "When it was proposed."
+  proposedAt: Time!
+}
+
+"""
+Proposes one joint visit for an overlap.
+"""
+input ProposeJointVisitInput {
+  "The year."
+  year: Int!
+  "The quarter."
+  quarter: Int!
+  "The entity drawn by two or more bureaus."
+  entityCode: String!
+}
+
+"""
+The acting bureau's answer to a proposal.
+"""
+input AnswerJointVisitInput {
+  "The proposal."
+  jointVisitId: ID!
+  "True to accept, false to decline."
+  accept: Boolean!
+}
+
+"""
+The proposal after the change.
+"""
+type JointVisitPayload {
+  "The proposal."
+  jointVisit: JointVisit!
+}
+
+extend type Query {
+  "Joint-visit proposals of a quarter: the joint office's, or those naming the acting bureau."
+  jointVisits(year: Int!, quarter: Int!): [JointVisit!]!
+}
+
+extend type Mutation {
+  "Propose one joint visit for an overlap (the joint office's coordinators)."
+  proposeJointVisit(input: ProposeJointVisitInput!): JointVisitPayload!
+  "Accept or decline a joint-visit proposal naming the acting bureau (planners, admins)."
+  answerJointVisit(input: AnswerJointVisitInput!): JointVisitPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/inspector.graphqls", Input: `"""
@@ -5214,6 +5425,40 @@ func (ec *executionContext) childFields_InspectorEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type InspectorEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_JointVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_JointVisit_id(ctx, field)
+	case "year":
+		return ec.fieldContext_JointVisit_year(ctx, field)
+	case "quarter":
+		return ec.fieldContext_JointVisit_quarter(ctx, field)
+	case "entityCode":
+		return ec.fieldContext_JointVisit_entityCode(ctx, field)
+	case "drawIds":
+		return ec.fieldContext_JointVisit_drawIds(ctx, field)
+	case "bureaus":
+		return ec.fieldContext_JointVisit_bureaus(ctx, field)
+	case "accepted":
+		return ec.fieldContext_JointVisit_accepted(ctx, field)
+	case "declined":
+		return ec.fieldContext_JointVisit_declined(ctx, field)
+	case "status":
+		return ec.fieldContext_JointVisit_status(ctx, field)
+	case "proposedAt":
+		return ec.fieldContext_JointVisit_proposedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointVisit", field.Name)
+}
+
+func (ec *executionContext) childFields_JointVisitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "jointVisit":
+		return ec.fieldContext_JointVisitPayload_jointVisit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointVisitPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "user":
@@ -5770,6 +6015,20 @@ func (ec *executionContext) field_Mutation_addMember_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_answerJointVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AnswerJointVisitInput, error) {
+			return ec.unmarshalNAnswerJointVisitInput2shuangsuijiᚋgraphᚋmodelᚐAnswerJointVisitInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createDraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5832,6 +6091,20 @@ func (ec *executionContext) field_Mutation_importRoster_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ImportRosterInput, error) {
 			return ec.unmarshalNImportRosterInput2shuangsuijiᚋgraphᚋmodelᚐImportRosterInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_proposeJointVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ProposeJointVisitInput, error) {
+			return ec.unmarshalNProposeJointVisitInput2shuangsuijiᚋgraphᚋmodelᚐProposeJointVisitInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6301,6 +6574,28 @@ func (ec *executionContext) field_Query_inspectors_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_jointVisits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "quarter",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["quarter"] = arg1
 	return args, nil
 }
 
@@ -10703,6 +10998,268 @@ func (ec *executionContext) fieldContext_InspectorEdge_cursor(_ context.Context,
 	return graphql.NewScalarFieldContext("InspectorEdge", field, false, false, "String")
 }
 
+func (ec *executionContext) _JointVisit_id(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "ID")
+}
+
+func (ec *executionContext) _JointVisit_year(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointVisit_quarter(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_quarter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_quarter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointVisit_entityCode(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointVisit_drawIds(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_drawIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int64) graphql.Marshaler {
+			return ec.marshalNID2ᚕint64ᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_drawIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "ID")
+}
+
+func (ec *executionContext) _JointVisit_bureaus(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_bureaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureaus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_bureaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointVisit_accepted(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_accepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_accepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointVisit_declined(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_declined(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Declined, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_declined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointVisit_status(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.JointVisit().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.JointVisitStatus) graphql.Marshaler {
+			return ec.marshalNJointVisitStatus2shuangsuijiᚋgraphᚋmodelᚐJointVisitStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, true, true, "JointVisitStatus")
+}
+
+func (ec *executionContext) _JointVisit_proposedAt(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisit_proposedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProposedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisit_proposedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _JointVisitPayload_jointVisit(ctx context.Context, field graphql.CollectedField, obj *model.JointVisitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisitPayload_jointVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JointVisit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *draw.JointVisit) graphql.Marshaler {
+			return ec.marshalNJointVisit2ᚖshuangsuijiᚋinternalᚋdrawᚐJointVisit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisitPayload_jointVisit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JointVisitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointVisit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Me_user(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11461,6 +12018,94 @@ func (ec *executionContext) fieldContext_Mutation_substituteInspector(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_substituteInspector_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_proposeJointVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_proposeJointVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ProposeJointVisit(ctx, fc.Args["input"].(model.ProposeJointVisitInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JointVisitPayload) graphql.Marshaler {
+			return ec.marshalNJointVisitPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐJointVisitPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_proposeJointVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointVisitPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_proposeJointVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_answerJointVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_answerJointVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnswerJointVisit(ctx, fc.Args["input"].(model.AnswerJointVisitInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JointVisitPayload) graphql.Marshaler {
+			return ec.marshalNJointVisitPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐJointVisitPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_answerJointVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointVisitPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_answerJointVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12952,6 +13597,50 @@ func (ec *executionContext) fieldContext_Query_drawCommitment(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_drawCommitment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_jointVisits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_jointVisits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().JointVisits(ctx, fc.Args["year"].(int), fc.Args["quarter"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.JointVisit) graphql.Marshaler {
+			return ec.marshalNJointVisit2ᚕshuangsuijiᚋinternalᚋdrawᚐJointVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_jointVisits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointVisit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_jointVisits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16456,6 +17145,55 @@ func UnmarshalAddMemberInput(ctx context.Context, raw any) (model.AddMemberInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAnswerJointVisitInput(ctx context.Context, obj any) (model.AnswerJointVisitInput, error) {
+	var it model.AnswerJointVisitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"jointVisitId", "accept"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "jointVisitId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jointVisitId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JointVisitID = data
+		case "accept":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accept"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Accept = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerJointVisitInput unmarshals raw into the AnswerJointVisitInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerJointVisitInput(ctx context.Context, raw any) (model.AnswerJointVisitInput, error) {
+	var out model.AnswerJointVisitInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerJointVisitInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj any) (model.AuditFilter, error) {
 	var it model.AuditFilter
 	if obj == nil {
@@ -17393,6 +18131,62 @@ func (ec *executionContext) unmarshalInputMemberFilter(ctx context.Context, obj 
 func UnmarshalMemberFilter(ctx context.Context, raw any) (bureau.MemberFilter, error) {
 	var out bureau.MemberFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MemberFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProposeJointVisitInput(ctx context.Context, obj any) (model.ProposeJointVisitInput, error) {
+	var it model.ProposeJointVisitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"year", "quarter", "entityCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "quarter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quarter"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quarter = data
+		case "entityCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityCode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProposeJointVisitInput unmarshals raw into the ProposeJointVisitInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProposeJointVisitInput(ctx context.Context, raw any) (model.ProposeJointVisitInput, error) {
+	var out model.ProposeJointVisitInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProposeJointVisitInput", raw, &out)
 	return out, err
 }
 
@@ -20057,6 +20851,118 @@ func (ec *executionContext) _InspectorEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var jointVisitImplementors = []string{"JointVisit"}
+
+func (ec *executionContext) _JointVisit(ctx context.Context, sel ast.SelectionSet, obj *draw.JointVisit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jointVisitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JointVisit")
+		case "id":
+			out.Values[i] = ec._JointVisit_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "year":
+			out.Values[i] = ec._JointVisit_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quarter":
+			out.Values[i] = ec._JointVisit_quarter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityCode":
+			out.Values[i] = ec._JointVisit_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "drawIds":
+			out.Values[i] = ec._JointVisit_drawIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bureaus":
+			out.Values[i] = ec._JointVisit_bureaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "accepted":
+			out.Values[i] = ec._JointVisit_accepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "declined":
+			out.Values[i] = ec._JointVisit_declined(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointVisit_status(ctx, field, obj)
+				})
+		case "proposedAt":
+			out.Values[i] = ec._JointVisit_proposedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jointVisitPayloadImplementors = []string{"JointVisitPayload"}
+
+func (ec *executionContext) _JointVisitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.JointVisitPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jointVisitPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JointVisitPayload")
+		case "jointVisit":
+			out.Values[i] = ec._JointVisitPayload_jointVisit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var meImplementors = []string{"Me"}
 
 func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *model.Me) graphql.Marshaler {
@@ -20343,6 +21249,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "substituteInspector":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_substituteInspector(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposeJointVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_proposeJointVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answerJointVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_answerJointVisit(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -20791,6 +21711,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_drawCommitment(ctx, field)
+				})
+		case "jointVisits":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_jointVisits(ctx, field)
 				})
 		case "inspectors":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -22183,6 +23109,11 @@ func (ec *executionContext) marshalNAddMemberPayload2ᚖshuangsuijiᚋgraphᚋmo
 	return ec._AddMemberPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAnswerJointVisitInput2shuangsuijiᚋgraphᚋmodelᚐAnswerJointVisitInput(ctx context.Context, v any) (model.AnswerJointVisitInput, error) {
+	res, err := ec.unmarshalInputAnswerJointVisitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAuditEntry2shuangsuijiᚋinternalᚋauditᚐEntry(ctx context.Context, sel ast.SelectionSet, v audit.Entry) graphql.Marshaler {
 	return ec._AuditEntry(ctx, sel, &v)
 }
@@ -22926,6 +23857,52 @@ func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx contex
 	return res
 }
 
+func (ec *executionContext) marshalNJointVisit2shuangsuijiᚋinternalᚋdrawᚐJointVisit(ctx context.Context, sel ast.SelectionSet, v draw.JointVisit) graphql.Marshaler {
+	return ec._JointVisit(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNJointVisit2ᚕshuangsuijiᚋinternalᚋdrawᚐJointVisitᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.JointVisit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNJointVisit2shuangsuijiᚋinternalᚋdrawᚐJointVisit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNJointVisit2ᚖshuangsuijiᚋinternalᚋdrawᚐJointVisit(ctx context.Context, sel ast.SelectionSet, v *draw.JointVisit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JointVisit!")
+		return graphql.Null
+	}
+	return ec._JointVisit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNJointVisitPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐJointVisitPayload(ctx context.Context, sel ast.SelectionSet, v *model.JointVisitPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JointVisitPayload!")
+		return graphql.Null
+	}
+	return ec._JointVisitPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNJointVisitStatus2shuangsuijiᚋgraphᚋmodelᚐJointVisitStatus(ctx context.Context, v any) (model.JointVisitStatus, error) {
+	var res model.JointVisitStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJointVisitStatus2shuangsuijiᚋgraphᚋmodelᚐJointVisitStatus(ctx context.Context, sel ast.SelectionSet, v model.JointVisitStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNMe2ᚖshuangsuijiᚋgraphᚋmodelᚐMe(ctx context.Context, sel ast.SelectionSet, v *model.Me) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Me!")
@@ -23052,6 +24029,11 @@ func (ec *executionContext) marshalNPlanProgress2ᚖshuangsuijiᚋinternalᚋpla
 		return graphql.Null
 	}
 	return ec._PlanProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNProposeJointVisitInput2shuangsuijiᚋgraphᚋmodelᚐProposeJointVisitInput(ctx context.Context, v any) (model.ProposeJointVisitInput, error) {
+	res, err := ec.unmarshalInputProposeJointVisitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNQuarterProgress2shuangsuijiᚋinternalᚋplanᚐQuarterProgress(ctx context.Context, sel ast.SelectionSet, v plan.QuarterProgress) graphql.Marshaler {

@@ -35,6 +35,14 @@ type AddMemberPayload struct {
 	Member *bureau.Member `json:"member"`
 }
 
+// The acting bureau's answer to a proposal.
+type AnswerJointVisitInput struct {
+	// The proposal.
+	JointVisitID string `json:"jointVisitId"`
+	// True to accept, false to decline.
+	Accept bool `json:"accept"`
+}
+
 // Narrows the audit trail; every field given must match.
 type AuditFilter struct {
 	// The action, e.g. `member.add`.
@@ -230,6 +238,12 @@ type InspectorFilter struct {
 	CertificateExpiresBefore *time.Time `json:"certificateExpiresBefore,omitempty"`
 }
 
+// The proposal after the change.
+type JointVisitPayload struct {
+	// The proposal.
+	JointVisit *draw.JointVisit `json:"jointVisit"`
+}
+
 // The signed-in user.
 type Me struct {
 	// The user.
@@ -243,6 +257,16 @@ type Me struct {
 // Changes. Every mutation is checked against the caller's roles in the acting bureau and written
 // to that bureau's audit trail (审计日志) in the same transaction.
 type Mutation struct {
+}
+
+// Proposes one joint visit for an overlap.
+type ProposeJointVisitInput struct {
+	// The year.
+	Year int `json:"year"`
+	// The quarter.
+	Quarter int `json:"quarter"`
+	// The entity drawn by two or more bureaus.
+	EntityCode string `json:"entityCode"`
 }
 
 // Read operations. Everything but `me` acts in one bureau (租户): the `X-Bureau` header names it,
@@ -886,6 +910,67 @@ func (e *InspectorStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e InspectorStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a joint-visit proposal stands.
+type JointVisitStatus string
+
+const (
+	// 提议: waiting for the bureaus' answers.
+	JointVisitStatusProposed JointVisitStatus = "PROPOSED"
+	// 已合并: every bureau accepted; their teams visit once, together.
+	JointVisitStatusAccepted JointVisitStatus = "ACCEPTED"
+	// 已拒绝: a bureau declined; each visits on its own.
+	JointVisitStatusDeclined JointVisitStatus = "DECLINED"
+)
+
+var AllJointVisitStatus = []JointVisitStatus{
+	JointVisitStatusProposed,
+	JointVisitStatusAccepted,
+	JointVisitStatusDeclined,
+}
+
+func (e JointVisitStatus) IsValid() bool {
+	switch e {
+	case JointVisitStatusProposed, JointVisitStatusAccepted, JointVisitStatusDeclined:
+		return true
+	}
+	return false
+}
+
+func (e JointVisitStatus) String() string {
+	return string(e)
+}
+
+func (e *JointVisitStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = JointVisitStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid JointVisitStatus", str)
+	}
+	return nil
+}
+
+func (e JointVisitStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *JointVisitStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e JointVisitStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -183,8 +183,9 @@ type Store interface {
 
 // Service runs draws.
 type Service struct {
-	Store Store
-	Authz *authz.Enforcer
+	Store       Store
+	JointVisits JointVisitStore
+	Authz       *authz.Enforcer
 
 	once sync.Once
 	pub  *Publisher
@@ -398,3 +399,73 @@ func (s *Service) Overlaps(ctx context.Context, year, quarter int) ([]Overlap, e
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// JointVisit is the joint office's proposal that an entity drawn by
+// several bureaus' separate draws of a quarter be visited once, together
+// (合并检查); each bureau named accepts or declines.
+type JointVisit struct {
+	ID         int64     `db:"id"`
+	Year       int       `db:"year"`
+	Quarter    int       `db:"quarter"`
+	EntityCode string    `db:"entity_code"`
+	DrawIDs    []int64   `db:"-"`
+	Bureaus    []string  `db:"-"`
+	Accepted   []string  `db:"-"` // bureaus that accepted
+	Declined   []string  `db:"-"` // bureaus that declined
+	ProposedAt time.Time `db:"proposed_at"`
+}
+
+// Status is "accepted" once every bureau accepted, "declined" once any
+// declined, else "proposed".
+func (v JointVisit) Status() string {
+	switch {
+	case len(v.Declined) > 0:
+		return "declined"
+	case len(v.Accepted) == len(v.Bureaus):
+		return "accepted"
+	}
+	return "proposed"
+}
+
+// JointVisitStore keeps joint-visit proposals.
+type JointVisitStore interface {
+	// ProposeJointVisit records a proposal for an overlap of the quarter;
+	// NOT_FOUND when the entity is not drawn by two bureaus then.
+	ProposeJointVisit(ctx context.Context, actor *authz.Actor, year, quarter int, entityCode string) (JointVisit, error)
+	// AnswerJointVisit records the acting bureau's answer, once.
+	AnswerJointVisit(ctx context.Context, actor *authz.Actor, id int64, accept bool) (JointVisit, error)
+	JointVisits(ctx context.Context, actor *authz.Actor, year, quarter int) ([]JointVisit, error)
+}
+
+// ProposeJointVisit proposes one joint visit for an overlap of the quarter
+// (the joint office, draw:coordinate). CONFLICT if proposed already.
+func (s *Service) ProposeJointVisit(ctx context.Context, year, quarter int, entityCode string) (JointVisit, error) {
+	actor, err := s.Authz.Require(ctx, "draw:coordinate")
+	if err != nil {
+		return JointVisit{}, err
+	}
+	if quarter < 1 || quarter > 4 {
+		return JointVisit{}, errs.InvalidField("input.quarter", "must be 1 to 4")
+	}
+	return s.JointVisits.ProposeJointVisit(ctx, actor, year, quarter, strings.ToUpper(strings.TrimSpace(entityCode)))
+}
+
+// AnswerJointVisit accepts or declines a proposal naming the acting bureau
+// (draw:participate). NOT_FOUND if it names another; CONFLICT if answered.
+func (s *Service) AnswerJointVisit(ctx context.Context, id int64, accept bool) (JointVisit, error) {
+	actor, err := s.Authz.Require(ctx, "draw:participate")
+	if err != nil {
+		return JointVisit{}, err
+	}
+	return s.JointVisits.AnswerJointVisit(ctx, actor, id, accept)
+}
+
+// ListJointVisits lists the quarter's proposals the acting bureau may see:
+// the joint office's own, or those naming the bureau.
+func (s *Service) ListJointVisits(ctx context.Context, year, quarter int) ([]JointVisit, error) {
+	actor, err := s.Authz.Require(ctx, "draw:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.JointVisits.JointVisits(ctx, actor, year, quarter)
+}

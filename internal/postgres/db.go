@@ -174,3 +174,11 @@ func notFound(err error, format string, args ...any) error {
 	}
 	return err
 }
+
+// errNoRowsIfNil turns "no error, but no answer" into sql.ErrNoRows.
+func errNoRowsIfNil(err error) error {
+	if err == nil {
+		return sql.ErrNoRows
+	}
+	return err
+}

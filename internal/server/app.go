@@ -40,7 +40,7 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 		Audit:    &audit.Service{Store: postgres.AuditStore{DB: db}, Authz: enforcer},
 		Roster: &roster.Service{EntityStore: postgres.EntityStore{DB: db}, InspectorStore: postgres.InspectorStore{DB: db},
 			ItemStore: postgres.ItemStore{DB: db}, Authz: enforcer},
-		Draws:    &draw.Service{Store: postgres.DrawStore{DB: db}, Authz: enforcer},
+		Draws:    &draw.Service{Store: postgres.DrawStore{DB: db}, JointVisits: postgres.JointVisitStore{DB: db}, Authz: enforcer},
 		Planning: &plan.Service{Store: postgres.PlanStore{DB: db}, Authz: enforcer},
 	}
 	return New(Deps{

@@ -397,4 +397,46 @@ func TestDrawOverlaps(t *testing.T) {
 		t.Fatalf("overlaps = %+v, want %s drawn by both bureaus", o.DrawOverlaps, shared[0])
 	}
 	wantCode(t, e.Do(wl, q, nil), "FORBIDDEN")
+
+	t.Run("JointVisit", func(t *testing.T) {
+		const propose = `mutation($c: String!) { proposeJointVisit(input: {year: 2026, quarter: 1, entityCode: $c}) { jointVisit { id status bureaus } } }`
+		const answer = `mutation($id: ID!, $a: Boolean!) { answerJointVisit(input: {jointVisitId: $id, accept: $a}) { jointVisit { status accepted declined } } }`
+		lh := e.As("lh-coordinator")
+		wantCode(t, e.Do(wl, propose, map[string]any{"c": shared[0]}), "FORBIDDEN")
+		wantCode(t, e.Do(request{}, propose, map[string]any{"c": shared[0]}), "UNAUTHENTICATED")
+		wantCode(t, e.Do(lh, propose, map[string]any{"c": usccs(2)[1]}), "NOT_FOUND")
+		var p struct {
+			ProposeJointVisit struct {
+				JointVisit struct {
+					ID, Status string
+					Bureaus    []string
+				}
+			}
+		}
+		e.Do(lh, propose, map[string]any{"c": shared[0]}).mustData(t, &p)
+		v := p.ProposeJointVisit.JointVisit
+		if v.Status != "PROPOSED" || len(v.Bureaus) != 2 {
+			t.Fatalf("proposal = %+v", v)
+		}
+		wantCode(t, e.Do(lh, propose, map[string]any{"c": shared[0]}), "CONFLICT")
+		wantCode(t, e.Do(e.As("wl-inspector1"), answer, map[string]any{"id": v.ID, "a": true}), "FORBIDDEN")
+		type answered struct {
+			AnswerJointVisit struct{ JointVisit struct{ Status string } }
+		}
+		var a answered
+		e.Do(wl, answer, map[string]any{"id": v.ID, "a": true}).mustData(t, &a)
+		if a.AnswerJointVisit.JointVisit.Status != "PROPOSED" {
+			t.Fatalf("after one acceptance: %s, want PROPOSED", a.AnswerJointVisit.JointVisit.Status)
+		}
+		wantCode(t, e.Do(wl, answer, map[string]any{"id": v.ID, "a": false}), "CONFLICT")
+		e.Do(sj, answer, map[string]any{"id": v.ID, "a": true}).mustData(t, &a)
+		if a.AnswerJointVisit.JointVisit.Status != "ACCEPTED" {
+			t.Fatalf("after both acceptances: %s, want ACCEPTED", a.AnswerJointVisit.JointVisit.Status)
+		}
+		var list struct{ JointVisits []struct{ Status string } }
+		e.Do(sj, `{ jointVisits(year: 2026, quarter: 1) { status } }`, nil).mustData(t, &list)
+		if len(list.JointVisits) != 1 || list.JointVisits[0].Status != "ACCEPTED" {
+			t.Fatalf("sj sees %+v", list.JointVisits)
+		}
+	})
 }
