@@ -329,16 +329,12 @@ func markFailed(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dra
 // storeTasks writes the tasks and teams: COPY into staging tables (COPY
 // cannot write tables under row-level security), then one INSERT each.
 func storeTasks(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, m *draw.Manifest) error {
-	const stage = `
-CREATE TEMP TABLE task_stage (seq int, entity_code text, stratum text, ticket text) ON COMMIT DROP;
-CREATE TEMP TABLE member_stage (seq int, bureau_code text, position int, certificate text, ticket text) ON COMMIT DROP`
-	if _, err := tx.ExecContext(ctx, stage); err != nil {
-		return err
-	}
-	if err := copyRows(ctx, tx, "task_stage", []string{"seq", "entity_code", "stratum", "ticket"}, len(m.Tasks), func(i int) []any {
+	const taskStage = `CREATE TEMP TABLE task_stage (seq int, entity_code text, stratum text, ticket text) ON COMMIT DROP`
+	err := stage(ctx, tx, taskStage, "task_stage", []string{"seq", "entity_code", "stratum", "ticket"}, len(m.Tasks), func(i int) []any {
 		t := m.Tasks[i]
 		return []any{i + 1, t.Entity, t.Stratum, t.Ticket.String()}
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	var members [][]any
@@ -349,9 +345,11 @@ CREATE TEMP TABLE member_stage (seq int, bureau_code text, position int, certifi
 			members = append(members, []any{i + 1, mb.Bureau, pos[mb.Bureau], mb.Inspector, mb.Ticket.String()})
 		}
 	}
-	if err := copyRows(ctx, tx, "member_stage", []string{"seq", "bureau_code", "position", "certificate", "ticket"}, len(members), func(i int) []any {
+	const memberStage = `CREATE TEMP TABLE member_stage (seq int, bureau_code text, position int, certificate text, ticket text) ON COMMIT DROP`
+	err = stage(ctx, tx, memberStage, "member_stage", []string{"seq", "bureau_code", "position", "certificate", "ticket"}, len(members), func(i int) []any {
 		return members[i]
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	const tasks = `
@@ -367,19 +365,4 @@ SELECT $1, s.seq, b.id, s.position, s.certificate, s.ticket FROM member_stage s 
 		return fmt.Errorf("teams: %w", err)
 	}
 	return nil
-}
-
-func copyRows(ctx context.Context, tx *sqlx.Tx, table string, columns []string, n int, row func(i int) []any) error {
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, columns...))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for i := 0; i < n; i++ {
-		if _, err := stmt.ExecContext(ctx, row(i)...); err != nil {
-			return err
-		}
-	}
-	_, err = stmt.ExecContext(ctx)
-	return err
 }

@@ -255,31 +255,16 @@ func stageEntities(ctx context.Context, tx *sqlx.Tx, rows []roster.EntityRow) er
     entity_type text, licence_type text, licence_number text, unit text, risk_class text, status text,
     abnormal_operations boolean, serious_violation boolean, complaints int, last_penalty_date date
 ) ON COMMIT DROP`
-	if _, err := tx.ExecContext(ctx, create); err != nil {
-		return err
-	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("entity_stage", stageColumns...))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, r := range rows {
+	return stage(ctx, tx, create, "entity_stage", stageColumns, len(rows), func(i int) []any {
+		r := rows[i]
 		status := r.Status
 		if status == "" {
 			status = roster.StatusActive
 		}
-		_, err := stmt.ExecContext(ctx, r.Code, r.CodeKind.String(), r.Name, r.LegalRepresentative, r.Address, r.Type,
+		return []any{r.Code, r.CodeKind.String(), r.Name, r.LegalRepresentative, r.Address, r.Type,
 			r.LicenceType, r.LicenceNumber, r.Unit, string(r.RiskClass), string(status), r.AbnormalOperations,
-			r.SeriousViolation, r.Complaints, r.LastPenaltyDate)
-		if err != nil {
-			return err
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `ANALYZE entity_stage`)
-	return err
+			r.SeriousViolation, r.Complaints, r.LastPenaltyDate}
+	})
 }
 
 // applyStagedEntities writes new versions of what changed and reports how

@@ -361,30 +361,15 @@ func stageInspectors(ctx context.Context, tx *sqlx.Tx, rows []roster.InspectorRo
     line int, certificate_number text PRIMARY KEY, name text, unit text, issued_on date, expires_on date,
     qualifications text[], status text
 ) ON COMMIT DROP`
-	if _, err := tx.ExecContext(ctx, create); err != nil {
-		return err
-	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("inspector_stage", inspectorStageColumns...))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for i, r := range rows {
+	return stage(ctx, tx, create, "inspector_stage", inspectorStageColumns, len(rows), func(i int) []any {
+		r := rows[i]
 		status := r.Status
 		if status == "" {
 			status = roster.InspectorActive
 		}
-		_, err := stmt.ExecContext(ctx, i, r.CertificateNumber, r.Name, r.Unit, dateParam(r.IssuedOn),
-			dateParam(&r.ExpiresOn), pq.Array(nonNil(r.Qualifications)), string(status))
-		if err != nil {
-			return err
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `ANALYZE inspector_stage`)
-	return err
+		return []any{i, r.CertificateNumber, r.Name, r.Unit, dateParam(r.IssuedOn),
+			dateParam(&r.ExpiresOn), pq.Array(nonNil(r.Qualifications)), string(status)}
+	})
 }
 
 // applyStagedInspectors updates the inspectors the staged rows change and

@@ -260,27 +260,12 @@ func stageItems(ctx context.Context, tx *sqlx.Tx, rows []roster.ItemRow) error {
     line int, code text PRIMARY KEY, name text, legal_basis text, subject_bureau text, entity_types text[],
     methods text[], ratio_basis_points int, frequency_per_year int, qualifications text[], checklist text[]
 ) ON COMMIT DROP`
-	if _, err := tx.ExecContext(ctx, create); err != nil {
-		return err
-	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("item_stage", itemStageColumns...))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for i, r := range rows {
-		_, err := stmt.ExecContext(ctx, i, r.Code, r.Name, r.LegalBasis, r.SubjectBureau, pq.Array(nonNil(r.EntityTypes)),
+	return stage(ctx, tx, create, "item_stage", itemStageColumns, len(rows), func(i int) []any {
+		r := rows[i]
+		return []any{i, r.Code, r.Name, r.LegalBasis, r.SubjectBureau, pq.Array(nonNil(r.EntityTypes)),
 			pq.Array(nonNil(r.Methods)), int(r.Ratio), r.FrequencyPerYear, pq.Array(nonNil(r.Qualifications)),
-			pq.Array(nonNil(r.Checklist)))
-		if err != nil {
-			return err
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `ANALYZE item_stage`)
-	return err
+			pq.Array(nonNil(r.Checklist))}
+	})
 }
 
 // addStagedItems adds the next version of every staged item that has no
