@@ -14,7 +14,7 @@ import (
 // fillBenchRoster writes, as the schema owner, a roster of n entities for
 // the bureau (strata A 70%, B 20%, C 5%, D 4%, F 1%), 2,000 inspectors and
 // 10,000 conflicts: the issue's figures for a province-sized draw.
-func fillBenchRoster(b *testing.B, s seededDB, bureau string, n int) {
+func fillBenchRoster(b testing.TB, s seededDB, bureau string, n int) {
 	b.Helper()
 	id := s.bureau[bureau]
 	stmts := []string{
@@ -31,7 +31,8 @@ SELECT %d, 'CERT' || lpad(i::text, 5, '0'), '执法员' || i, '第' || (i %% 7) 
 FROM generate_series(1, 2000) i`, id),
 		fmt.Sprintf(`INSERT INTO conflicts (bureau_id, inspector_id, entity_code, reason, declared_by, recorded_by)
 SELECT %d, i.id, '91140522' || lpad((1 + (g * 7919) %% %d)::text, 10, '0'), '亲属', 'admin', 1
-FROM generate_series(0, 9999) g JOIN inspectors i ON i.bureau_id = %d AND i.certificate_number = 'CERT' || lpad((1 + g %% 2000)::text, 5, '0')`, id, n, id),
+FROM generate_series(0, 9999) g JOIN inspectors i ON i.bureau_id = %d AND i.certificate_number = 'CERT' || lpad((1 + g %% 2000)::text, 5, '0')
+ON CONFLICT DO NOTHING`, id, n, id),
 		`ANALYZE entities, roster_entries, inspectors, conflicts`,
 	}
 	for _, q := range stmts {
