@@ -186,6 +186,15 @@ func (r *queryResolver) JointVisits(ctx context.Context, year int, quarter int) 
 	return r.Resolver.Draws.ListJointVisits(ctx, year, quarter)
 }
 
+// DrawOpening is the resolver for the drawOpening field.
+func (r *queryResolver) DrawOpening(ctx context.Context, id string, entityCode string) (json.RawMessage, error) {
+	n, err := parseID("id", id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Resolver.Draws.Opening(ctx, n, entityCode)
+}
+
 // Draw returns DrawResolver implementation.
 func (r *Resolver) Draw() DrawResolver { return &drawResolver{r} }
 

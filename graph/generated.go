@@ -448,6 +448,7 @@ type ComplexityRoot struct {
 		Draw                 func(childComplexity int, id string) int
 		DrawCommitment       func(childComplexity int, id string) int
 		DrawManifest         func(childComplexity int, id string, form *model.ManifestForm) int
+		DrawOpening          func(childComplexity int, id string, entityCode string) int
 		DrawOverlaps         func(childComplexity int, year int, quarter int) int
 		Draws                func(childComplexity int, filter *model.DrawFilter, first *int, after *string) int
 		Entity               func(childComplexity int, code string, asOf *time.Time) int
@@ -703,6 +704,7 @@ type QueryResolver interface {
 	DrawManifest(ctx context.Context, id string, form *model.ManifestForm) (json.RawMessage, error)
 	DrawCommitment(ctx context.Context, id string) (json.RawMessage, error)
 	JointVisits(ctx context.Context, year int, quarter int) ([]draw.JointVisit, error)
+	DrawOpening(ctx context.Context, id string, entityCode string) (json.RawMessage, error)
 	Inspectors(ctx context.Context, filter *model.InspectorFilter, first *int, after *string) (*page.Connection[roster.Inspector], error)
 	ExpiringCertificates(ctx context.Context, within *int, first *int, after *string) (*page.Connection[roster.Inspector], error)
 	Inspector(ctx context.Context, id string) (*roster.Inspector, error)
@@ -2380,6 +2382,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DrawManifest(childComplexity, args["id"].(string), args["form"].(*model.ManifestForm)), true
+	case "Query.drawOpening":
+		if e.ComplexityRoot.Query.DrawOpening == nil {
+			break
+		}
+
+		args, err := ec.field_Query_drawOpening_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DrawOpening(childComplexity, args["id"].(string), args["entityCode"].(string)), true
 	case "Query.drawOverlaps":
 		if e.ComplexityRoot.Query.DrawOverlaps == nil {
 			break
@@ -3899,6 +3912,11 @@ extend type Mutation {
   proposeJointVisit(input: ProposeJointVisitInput!): JointVisitPayload!
   "Accept or decline a joint-visit proposal naming the acting bureau (planners, admins)."
   answerJointVisit(input: AnswerJointVisitInput!): JointVisitPayload!
+}
+
+extend type Query {
+  "An entity's opening of a draw (its own frame row and salts), for the bureau to hand to the entity so it can check its fate against the public manifest with ` + "`" + `verify-draw --opening` + "`" + `."
+  drawOpening(id: ID!, entityCode: String!): JSON!
 }
 `, BuiltIn: false},
 	{Name: "../schema/inspector.graphqls", Input: `"""
@@ -6360,6 +6378,28 @@ func (ec *executionContext) field_Query_drawManifest_args(ctx context.Context, r
 		return nil, err
 	}
 	args["form"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_drawOpening_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "entityCode",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["entityCode"] = arg1
 	return args, nil
 }
 
@@ -13641,6 +13681,50 @@ func (ec *executionContext) fieldContext_Query_jointVisits(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_jointVisits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_drawOpening(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_drawOpening(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DrawOpening(ctx, fc.Args["id"].(string), fc.Args["entityCode"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_drawOpening(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_drawOpening_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21717,6 +21801,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_jointVisits(ctx, field)
+				})
+		case "drawOpening":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_drawOpening(ctx, field)
 				})
 		case "inspectors":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

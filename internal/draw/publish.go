@@ -2,7 +2,11 @@ package draw
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
+
+	"golang.org/x/sync/singleflight"
 
 	"shuangsuiji/internal/errs"
 )
@@ -12,9 +16,10 @@ import (
 // freezing, the public manifest once executed. Results are cached: a
 // draw's documents never change.
 type Publisher struct {
-	Store Store
-	mu    sync.Mutex
-	cache map[int64]*Manifest
+	Store  Store
+	mu     sync.Mutex
+	cache  map[int64]*Manifest
+	flight singleflight.Group // one computation per draw however many ask at once
 }
 
 // Commitment returns the commitment of a frozen or executed draw.
@@ -36,16 +41,20 @@ func (p *Publisher) Manifest(ctx context.Context, drawID int64) (*Manifest, erro
 	if ok {
 		return m, nil
 	}
-	in, status, err := p.Store.FrozenInput(ctx, drawID)
+	v, err, _ := p.flight.Do(strconv.FormatInt(drawID, 10), func() (any, error) {
+		in, status, err := p.Store.FrozenInput(ctx, drawID)
+		if err != nil {
+			return nil, err
+		}
+		if status != StatusExecuted {
+			return nil, errs.NotFoundf("draw %d has no manifest: it is %s", drawID, status)
+		}
+		return Run(in)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if status != StatusExecuted {
-		return nil, errs.NotFoundf("draw %d has no manifest: it is %s", drawID, status)
-	}
-	if m, err = Run(in); err != nil {
-		return nil, err
-	}
+	m = v.(*Manifest)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cache == nil || len(p.cache) >= 16 {
@@ -104,4 +113,23 @@ func (s *Service) FullManifest(ctx context.Context, drawID int64) ([]byte, error
 func (s *Service) publisher() *Publisher {
 	s.once.Do(func() { s.pub = &Publisher{Store: s.Store} })
 	return s.pub
+}
+
+// Opening returns an entity's opening of an executed or frozen draw: its
+// own frame row and salts, so that it can check its fate against the public
+// manifest without learning anything of any other entity. For the bureau
+// to hand to the entity: needs draw:read and a draw the bureau may see.
+func (s *Service) Opening(ctx context.Context, drawID int64, entity string) ([]byte, error) {
+	if _, err := s.Get(ctx, drawID); err != nil {
+		return nil, err
+	}
+	in, _, err := s.Store.FrozenInput(ctx, drawID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := OpeningFor(in, strings.ToUpper(strings.TrimSpace(entity)))
+	if err != nil {
+		return nil, errs.NotFoundf("entity %s is not in the frame of draw %d", entity, drawID)
+	}
+	return CanonicalJSON(o)
 }

@@ -100,6 +100,11 @@ func TestDrawLifecycle(t *testing.T) {
 	t.Run("ErrFreezeTwice", func(t *testing.T) {
 		wantCode(t, e.Do(planner, freezeDraw, map[string]any{"id": id}), "CONFLICT")
 	})
+	t.Run("ErrSubstituteBeforeTheCeremony", func(t *testing.T) {
+		r := e.Do(planner, `mutation($id: ID!) { substituteInspector(input: {drawId: $id, seq: 1, out: "A", in: "B", reason: "病"}) { task { seq } } }`,
+			map[string]any{"id": id})
+		wantCode(t, r, "CONFLICT")
+	})
 	var commitment draw.Commitment
 	t.Run("CommitmentIsPublicAtFreeze", func(t *testing.T) {
 		status, body := getPublic(t, e, "/public/draws/"+id+"/commitment.json")
@@ -121,8 +126,11 @@ func TestDrawLifecycle(t *testing.T) {
 	if x.ExecuteDraw.Draw.Status != "EXECUTED" || len(x.ExecuteDraw.Draw.Seed) != 64 {
 		t.Fatalf("after execute: %+v", x.ExecuteDraw.Draw)
 	}
-	t.Run("ErrExecuteTwice", func(t *testing.T) {
+	t.Run("ErrEveryTransitionFromAWrongState", func(t *testing.T) {
 		wantCode(t, e.Do(planner, executeDraw, map[string]any{"id": id, "c": "again"}), "CONFLICT")
+		wantCode(t, e.Do(planner, freezeDraw, map[string]any{"id": id}), "CONFLICT")
+		wantCode(t, e.Do(planner, `mutation($id: ID!) { setDrawParticipation(input: {drawId: $id, teamSize: 3, items: []}) { participant { teamSize } } }`,
+			map[string]any{"id": id}), "CONFLICT")
 	})
 	t.Run("PublicManifestVerifies", func(t *testing.T) {
 		status, body := getPublic(t, e, "/public/draws/"+id+"/manifest.json")
@@ -140,6 +148,20 @@ func TestDrawLifecycle(t *testing.T) {
 		if err := commitment.Matches(&pm); err != nil {
 			t.Fatalf("manifest does not match the commitment published at freeze: %v", err)
 		}
+		t.Run("EntityOpening", func(t *testing.T) {
+			var o struct{ DrawOpening json.RawMessage }
+			entity := pm.Inputs.Frame[0].ID
+			e.Do(planner, `query($id: ID!, $c: String!) { drawOpening(id: $id, entityCode: $c) }`, map[string]any{"id": id, "c": entity}).mustData(t, &o)
+			var opening draw.Opening
+			if err := json.Unmarshal(o.DrawOpening, &opening); err != nil {
+				t.Fatal(err)
+			}
+			if err := draw.CheckOpening(opening, &pm); err != nil {
+				t.Fatalf("the entity's opening does not check out: %v", err)
+			}
+			wantCode(t, e.Do(e.As("sj-planner"), `query($id: ID!, $c: String!) { drawOpening(id: $id, entityCode: $c) }`,
+				map[string]any{"id": id, "c": entity}), "NOT_FOUND")
+		})
 	})
 	t.Run("FullManifestForAuditors", func(t *testing.T) {
 		var m struct{ DrawManifest json.RawMessage }
