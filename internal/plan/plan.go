@@ -10,7 +10,10 @@
 // (万分之一): 3% is 300.
 package plan
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Stratum labels, in the order draws walk them.
 var Strata = []string{"A", "B", "C", "D", "F"}
@@ -74,4 +77,35 @@ func (p Plan) StratumOf(riskClass string, abnormal, serious bool, complaints int
 		return "B"
 	}
 	return riskClass
+}
+
+// DrawQuota is how many entities one draw takes by the spec's formula:
+// per stratum, the ratio of the whole stratum in scope (frame), at least
+// its minimum while any are eligible, at most the eligible.
+func (p Plan) DrawQuota(frame, eligible map[string]int) int {
+	total := 0
+	for label, rule := range p.Strata {
+		e := eligible[label]
+		if e == 0 {
+			continue
+		}
+		total += min(e, max(rule.Min, ceilDiv(rule.RatioBP*frame[label], 10000)))
+	}
+	return total
+}
+
+// CheckDrawRatio refuses a draw that would take less than the plan's
+// minimum share of the roster in scope, with the figures.
+func (p Plan) CheckDrawRatio(frame, eligible map[string]int) error {
+	size := 0
+	for _, n := range frame {
+		size += n
+	}
+	quota := p.DrawQuota(frame, eligible)
+	if size == 0 || quota*10000 >= p.MinDrawRatioBP*size {
+		return nil
+	}
+	return fmt.Errorf("the draw would take %d of the %d entities in scope (%s), below the plan's minimum of %s a draw: "+
+		"too many are excluded (not active, or at their yearly cap); widen the scope or raise the strata ratios",
+		quota, size, percent(basisPoints(quota, size)), percent(p.MinDrawRatioBP))
 }

@@ -72,6 +72,9 @@ func gatherInput(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 	if err != nil {
 		return draw.Input{}, err
 	}
+	if err := checkDrawRatio(p, frame, exclusions); err != nil {
+		return draw.Input{}, err
+	}
 	inspectors, err := gatherInspectors(ctx, tx, d.ID)
 	if err != nil {
 		return draw.Input{}, err
@@ -178,6 +181,26 @@ func gatherExclusions(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan
 		}
 	}
 	return out, nil
+}
+
+// checkDrawRatio refuses to freeze a draw that would cover less of the
+// roster in scope than the plan asks of every draw.
+func checkDrawRatio(p plan.Plan, frame []draw.FrameRow, exclusions []draw.Exclusion) error {
+	excluded := make(map[string]bool, len(exclusions))
+	for _, x := range exclusions {
+		excluded[x.ID] = true
+	}
+	strata, eligible := map[string]int{}, map[string]int{}
+	for _, r := range frame {
+		strata[r.Stratum]++
+		if !excluded[r.ID] {
+			eligible[r.Stratum]++
+		}
+	}
+	if err := p.CheckDrawRatio(strata, eligible); err != nil {
+		return errs.E(errs.Invalid, "%v", err)
+	}
+	return nil
 }
 
 func gatherInspectors(ctx context.Context, tx *sqlx.Tx, drawID int64) ([]draw.Inspector, error) {

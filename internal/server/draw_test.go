@@ -261,10 +261,11 @@ func TestDrawThatCannotBeStaffedKeepsNothing(t *testing.T) {
 
 func TestAnnualCapAcrossBureaus(t *testing.T) {
 	e := newEnv(t)
-	shared := usccs(1)
+	codes := usccs(40)
+	shared := codes[:1] // class A: once a year, by any bureau
 	sj, wl := e.As("sj-planner"), e.As("wl-planner")
 	fillRoster(t, e, sj, "sj", shared, 3)
-	fillRoster(t, e, wl, "wl", shared, 3)
+	fillRoster(t, e, wl, "wl", codes, 3)
 	sjDraw := makeDraw(t, e, sj, newDrawInput("市监局抽查", nil))
 	e.Do(sj, executeDraw, map[string]any{"id": sjDraw, "c": "1"}).mustData(t, nil)
 
@@ -277,11 +278,23 @@ func TestAnnualCapAcrossBureaus(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(full.Inputs.Exclusions) != 1 || full.Inputs.Exclusions[0].ID != shared[0] || full.Inputs.Exclusions[0].Reason != "annual_cap" {
-		t.Fatalf("exclusions = %+v, want %s at its annual cap (class A: once a year, by any bureau)", full.Inputs.Exclusions, shared[0])
+		t.Fatalf("exclusions = %+v, want %s at its annual cap", full.Inputs.Exclusions, shared[0])
 	}
-	if len(full.Tasks) != 0 {
-		t.Fatalf("tasks = %+v, want none", full.Tasks)
+	for _, task := range full.Tasks {
+		if task.Entity == shared[0] {
+			t.Fatalf("%s was drawn again although another bureau inspected it this year", shared[0])
+		}
 	}
+	t.Run("ErrDrawBelowThePlansMinimum", func(t *testing.T) {
+		// sj's roster is only the capped entity: a draw could take none of it.
+		var c struct{ CreateDraw struct{ Draw drawData } }
+		e.Do(sj, createDraw, map[string]any{"in": newDrawInput("无可抽", map[string]any{"quarter": 3})}).mustData(t, &c)
+		r := e.Do(sj, freezeDraw, map[string]any{"id": c.CreateDraw.Draw.ID})
+		wantCode(t, r, "BAD_USER_INPUT")
+		if !strings.Contains(r.Errors[0].Message, "0 of the 1 entities in scope") {
+			t.Errorf("message %q should give the figures", r.Errors[0].Message)
+		}
+	})
 }
 
 func TestJointDraw(t *testing.T) {
@@ -459,6 +472,29 @@ func TestDrawOverlaps(t *testing.T) {
 		e.Do(sj, `{ jointVisits(year: 2026, quarter: 1) { status } }`, nil).mustData(t, &list)
 		if len(list.JointVisits) != 1 || list.JointVisits[0].Status != "ACCEPTED" {
 			t.Fatalf("sj sees %+v", list.JointVisits)
+		}
+	})
+}
+
+func TestItemsDecideQualifications(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	fillRoster(t, e, planner, "wl", usccs(6), 4) // inspectors hold WL-01
+	const saveItem = `mutation($in: SaveInspectionItemInput!) { saveInspectionItem(input: $in) { item { code version } } }`
+	for code, qual := range map[string]string{"WL-CHK-1": "WL-01", "WL-CHK-9": "WL-09"} {
+		e.Do(planner, saveItem, map[string]any{"in": map[string]any{"code": code, "name": "检查" + code, "qualifications": []string{qual}}}).mustData(t, nil)
+	}
+	run := func(item string) response {
+		id := makeDraw(t, e, planner, newDrawInput("事项", map[string]any{"items": []map[string]any{{"code": item}}}))
+		return e.Do(planner, executeDraw, map[string]any{"id": id, "c": item})
+	}
+	t.Run("QualifiedInspectorsGo", func(t *testing.T) { run("WL-CHK-1").mustData(t, nil) })
+	t.Run("ErrNobodyQualified", func(t *testing.T) { wantCode(t, run("WL-CHK-9"), "CONFLICT") })
+	t.Run("ErrUnknownItem", func(t *testing.T) {
+		r := e.Do(planner, createDraw, map[string]any{"in": newDrawInput("事项", map[string]any{"items": []map[string]any{{"code": "NOPE"}}})})
+		wantCode(t, r, "BAD_USER_INPUT")
+		if r.Errors[0].Extensions.Field != "input.items[0]" {
+			t.Errorf("field = %q, want input.items[0]", r.Errors[0].Extensions.Field)
 		}
 	})
 }
