@@ -137,6 +137,9 @@ func (s *Service) AddMember(ctx context.Context, m NewMember) (Member, error) {
 	if err := validateNewMember(m); err != nil {
 		return Member{}, err
 	}
+	if err := rolesFitBureau(actor, m.Roles); err != nil {
+		return Member{}, err
+	}
 	var hash string
 	if m.InitialPassword != "" {
 		hash = account.HashPassword(m.InitialPassword)
@@ -194,6 +197,22 @@ func validateRoles(roles []string) error {
 	return nil
 }
 
+// rolesFitBureau keeps the coordinator role to joint offices, which run
+// joint inspections, and roles that inspect or plan out of them: a joint
+// office sends no inspectors and keeps no roster of its own.
+func rolesFitBureau(actor *authz.Actor, roles []string) error {
+	joint := actor.BureauKind == KindJointOffice
+	for _, r := range roles {
+		if r == authz.RoleCoordinator && !joint {
+			return errs.InvalidField("input.roles", "coordinator is a role of a joint office, not of %s", actor.BureauCode)
+		}
+		if joint && (r == authz.RoleInspector || r == authz.RoleReviewer) {
+			return errs.InvalidField("input.roles", "a joint office has no %s: its bureaus inspect and review", r)
+		}
+	}
+	return nil
+}
+
 // SetMemberRoles replaces a member's roles in the acting bureau (admins
 // only); an empty list removes the member. NOT_FOUND when the user is not a
 // member of the acting bureau; CONFLICT when it would leave no admin.
@@ -207,6 +226,9 @@ func (s *Service) SetMemberRoles(ctx context.Context, username string, roles []s
 		return Member{}, err
 	}
 	if err := validateRoles(roles); err != nil {
+		return Member{}, err
+	}
+	if err := rolesFitBureau(actor, roles); err != nil {
 		return Member{}, err
 	}
 	slices.Sort(roles)

@@ -23,6 +23,7 @@ func TestAddMember(t *testing.T) {
 		{"ErrNewUserWithoutPassword", map[string]any{"username": "wl-li", "displayName": "李四", "roles": []string{"INSPECTOR"}}, "BAD_USER_INPUT", "input.initialPassword"},
 		{"ErrNewUserWithoutName", map[string]any{"username": "wl-li", "initialPassword": "correct-horse-1", "roles": []string{"INSPECTOR"}}, "BAD_USER_INPUT", "input.displayName"},
 		{"ErrNoRoles", map[string]any{"username": "wl-li", "displayName": "李四", "initialPassword": "correct-horse-1", "roles": []string{}}, "BAD_USER_INPUT", "input.roles"},
+		{"ErrCoordinatorOutsideAJointOffice", map[string]any{"username": "wl-li", "displayName": "李四", "initialPassword": "correct-horse-1", "roles": []string{"COORDINATOR"}}, "BAD_USER_INPUT", "input.roles"},
 		{"ErrUnknownRole", map[string]any{"username": "wl-li", "displayName": "李四", "initialPassword": "correct-horse-1", "roles": []string{"KING"}}, "BAD_USER_INPUT", ""},
 	}
 	e := newEnv(t)
