@@ -97,8 +97,9 @@ func gatherInput(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 func gatherFrame(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, p plan.Plan, participants []draw.Participant) ([]draw.FrameRow, map[string]bool, error) {
 	w := &where{}
 	stratum := stratumSQL(w, p, time.Now())
+	joint := actor.BureauKind == "joint_office"
 	bureaus := []int64{actor.BureauID}
-	if actor.BureauKind == "joint_office" {
+	if joint {
 		bureaus = bureaus[:0]
 		for _, pt := range participants {
 			bureaus = append(bureaus, pt.BureauID)
@@ -107,13 +108,19 @@ func gatherFrame(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 	w.add("r.bureau_id = ANY(%s)", pq.Array(bureaus))
 	w.add("r.valid_to IS NULL")
 	scopeConditions(w, d.Scope, stratum)
-	q := `
+	// A bureau's own roster has one entry per entity; only a joint
+	// office's frame merges several bureaus' entries of an entity.
+	q := `SELECT r.entity_code, ` + stratum + `, r.unit, r.status = 'active' FROM roster_entries r
+WHERE ` + w.String() + ` ORDER BY r.entity_code COLLATE "C"`
+	if joint {
+		q = `
 SELECT entity_code,
        CASE WHEN bool_or(stratum = 'F') THEN 'F' ELSE max(stratum) END,
        CASE WHEN count(DISTINCT unit) = 1 THEN min(unit) ELSE '' END,
        bool_or(status = 'active')
 FROM (SELECT r.entity_code, ` + stratum + ` AS stratum, r.unit, r.status FROM roster_entries r WHERE ` + w.String() + `) f
 GROUP BY entity_code ORDER BY entity_code COLLATE "C"`
+	}
 	rows, err := tx.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("frame: %w", err)
