@@ -62,7 +62,7 @@ func tryData(r response, err error, into any) error {
 const (
 	meQuery        = `{ me { user { username } actingBureau { code } } }`
 	addMemberQuery = `mutation($u: String!) { addMember(input: {username: $u, displayName: "并发测试执法员",
-		initialPassword: "concurrency-test-pw", roles: [INSPECTOR]}) { member { user { username } roles } } }`
+		initialPassword: "concurrency-test-pw", roles: [LEADER]}) { member { user { username } roles } } }`
 	signOutQuery = `mutation { signOut { signedOut } }`
 )
 
@@ -105,8 +105,8 @@ func worker(baseURL string, i int, u postgres.DemoUser, bureau string) ([]string
 		if err := tryData(r, err, &added); err != nil {
 			return nil, fmt.Errorf("%s adds %s: %v", u.Username, newUser, err)
 		}
-		if got := added.AddMember.Member; got.User.Username != newUser || !slices.Equal(got.Roles, []string{"INSPECTOR"}) {
-			return nil, fmt.Errorf("%s adds %s: member %+v, want %s with [INSPECTOR]", u.Username, newUser, got, newUser)
+		if got := added.AddMember.Member; got.User.Username != newUser || !slices.Equal(got.Roles, []string{"LEADER"}) {
+			return nil, fmt.Errorf("%s adds %s: member %+v, want %s with [LEADER]", u.Username, newUser, got, newUser)
 		}
 		return append(actions, "member.add"), nil
 	}
