@@ -38,7 +38,7 @@ func (r *drawResolver) RedrawOf(ctx context.Context, obj *draw.Draw) (*string, e
 
 // Participants is the resolver for the participants field.
 func (r *drawResolver) Participants(ctx context.Context, obj *draw.Draw) ([]draw.Participant, error) {
-	return r.Draws.Participants(ctx, obj.ID)
+	return loaders(ctx).Participants.Load(ctx, obj.ID)
 }
 
 // Tasks is the resolver for the tasks field.

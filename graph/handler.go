@@ -58,6 +58,12 @@ func complexity() ComplexityRoot {
 		return connectionCost(child, first)
 	}
 	priceRosterConnections(&c)
+	c.Query.Draws = func(child int, _ *model.DrawFilter, first *int, _ *string) int {
+		return connectionCost(child, first)
+	}
+	c.Draw.Tasks = func(child int, first *int, _ *string) int {
+		return connectionCost(child, first)
+	}
 	return c
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/roster"
 )
 
@@ -20,7 +21,9 @@ type Loaders struct {
 	Regions *dataloadgen.Loader[string, bureau.Region]
 	Bureaus *dataloadgen.Loader[int64, bureau.Bureau]
 	Entries *dataloadgen.Loader[entriesKey, []roster.Entry]
-	Roster  *rosterLoaders // inspectors and inspection items, in roster_loaders.go
+	// Participants of draws, by draw id.
+	Participants *dataloadgen.Loader[int64, []draw.Participant]
+	Roster       *rosterLoaders // inspectors and inspection items, in roster_loaders.go
 }
 
 // entriesKey asks for the roster entries of an entity as of an instant
@@ -41,6 +44,10 @@ func NewLoaders(r *Resolver) *Loaders {
 		Bureaus: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]bureau.Bureau, []error) {
 			bureaus, err := store.BureausByID(ctx, ids)
 			return inKeyOrder(ids, bureaus, err, func(b bureau.Bureau) int64 { return b.ID })
+		}, wait),
+		Participants: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]draw.Participant, []error) {
+			ps, err := r.Draws.ParticipantsOfDraws(ctx, ids)
+			return groupByKey(ids, ps, err, func(p draw.Participant) int64 { return p.DrawID })
 		}, wait),
 		Entries: dataloadgen.NewLoader(func(ctx context.Context, keys []entriesKey) ([][]roster.Entry, []error) {
 			return loadEntries(ctx, r.Roster, keys)
@@ -100,6 +107,21 @@ type addressKey struct{}
 func clientAddress(ctx context.Context) string {
 	a, _ := ctx.Value(addressKey{}).(string)
 	return a
+}
+
+// groupByKey answers each key with the rows that belong to it (none is an
+// empty answer, not an error).
+func groupByKey[K comparable, V any](keys []K, rows []V, err error, key func(V) K) ([][]V, []error) {
+	out := make([][]V, len(keys))
+	errs := make([]error, len(keys))
+	byKey := map[K][]V{}
+	for _, r := range rows {
+		byKey[key(r)] = append(byKey[key(r)], r)
+	}
+	for i, k := range keys {
+		out[i], errs[i] = byKey[k], err
+	}
+	return out, errs
 }
 
 // loadEntries answers entry keys with one query per distinct instant.

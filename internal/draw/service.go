@@ -173,7 +173,7 @@ type Store interface {
 	Substitute(ctx context.Context, actor *authz.Actor, drawID int64, seq int, out, in, reason string) (TaskRow, error)
 	Draw(ctx context.Context, actor *authz.Actor, id int64) (Draw, error)
 	Draws(ctx context.Context, actor *authz.Actor, f Filter, p page.Request) ([]Draw, error)
-	Participants(ctx context.Context, actor *authz.Actor, drawID int64) ([]Participant, error)
+	ParticipantsOfDraws(ctx context.Context, actor *authz.Actor, ids []int64) ([]Participant, error)
 	Tasks(ctx context.Context, actor *authz.Actor, drawID int64, p page.Request) ([]TaskRow, error)
 	Overlaps(ctx context.Context, actor *authz.Actor, year, quarter int) ([]Overlap, error)
 	// FrozenInput returns a frozen or executed draw's input for anyone: the
@@ -359,13 +359,14 @@ func (s *Service) List(ctx context.Context, f Filter, p page.Request) (*page.Con
 	return page.New(rows, p, func(d Draw) string { return itoa(d.ID) }), nil
 }
 
-// Participants lists the bureaus taking part in a draw.
-func (s *Service) Participants(ctx context.Context, drawID int64) ([]Participant, error) {
+// ParticipantsOfDraws lists the participants of several visible draws at
+// once (a page of draws).
+func (s *Service) ParticipantsOfDraws(ctx context.Context, ids []int64) ([]Participant, error) {
 	actor, err := s.Authz.Require(ctx, "draw:read")
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.Participants(ctx, actor, drawID)
+	return s.Store.ParticipantsOfDraws(ctx, actor, ids)
 }
 
 // Tasks returns a page of a draw's tasks in task order.

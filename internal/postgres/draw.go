@@ -247,18 +247,21 @@ func participantsOf(ctx context.Context, tx *sqlx.Tx, drawID int64) ([]draw.Part
 	return out, nil
 }
 
-// Participants lists a visible draw's participants.
-func (s DrawStore) Participants(ctx context.Context, actor *authz.Actor, drawID int64) ([]draw.Participant, error) {
-	var ps []draw.Participant
+// ParticipantsOfDraws lists the participants of the visible draws among
+// ids, in one statement.
+func (s DrawStore) ParticipantsOfDraws(ctx context.Context, actor *authz.Actor, ids []int64) ([]draw.Participant, error) {
+	var rows []participantRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		if _, err := getDraw(ctx, tx, drawID, ""); err != nil {
-			return err
-		}
-		var err error
-		ps, err = participantsOf(ctx, tx, drawID)
-		return err
+		return tx.SelectContext(ctx, &rows, participantSelect+` WHERE p.draw_id = ANY($1) ORDER BY p.draw_id, b.code`, pq.Array(ids))
 	})
-	return ps, err
+	out := make([]draw.Participant, len(rows))
+	for i, r := range rows {
+		out[i] = r.Participant
+		if err := json.Unmarshal(r.ItemsJSON, &out[i].Items); err != nil {
+			return nil, err
+		}
+	}
+	return out, err
 }
 
 // Draw returns a visible draw.

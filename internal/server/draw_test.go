@@ -433,6 +433,20 @@ func TestDrawOverlaps(t *testing.T) {
 	}
 	wantCode(t, e.Do(wl, q, nil), "FORBIDDEN")
 
+	t.Run("JointOfficeSeesParticipants", func(t *testing.T) {
+		var d struct {
+			Draws struct {
+				Nodes []struct {
+					Participants []struct{ Bureau struct{ Code string } }
+				}
+			}
+		}
+		e.Do(e.As("lh-coordinator"), `{ draws { nodes { participants { bureau { code } } } } }`, nil).mustData(t, &d)
+		if len(d.Draws.Nodes) != 2 || len(d.Draws.Nodes[0].Participants) != 1 || len(d.Draws.Nodes[1].Participants) != 1 {
+			t.Fatalf("the joint office sees %+v, want both bureaus' draws with their participant", d.Draws.Nodes)
+		}
+	})
+
 	t.Run("JointVisit", func(t *testing.T) {
 		const propose = `mutation($c: String!) { proposeJointVisit(input: {year: 2026, quarter: 1, entityCode: $c}) { jointVisit { id status bureaus } } }`
 		const answer = `mutation($id: ID!, $a: Boolean!) { answerJointVisit(input: {jointVisitId: $id, accept: $a}) { jointVisit { status accepted declined } } }`

@@ -38,3 +38,11 @@ func TestQueryLimits(t *testing.T) {
 		}
 	})
 }
+
+func TestNestedConnectionsArePriced(t *testing.T) {
+	e := newEnv(t)
+	// 500 draws × 500 tasks each would be 250,000 rows in one request.
+	q := `{ draws(first: 500) { nodes { tasks(first: 500) { nodes { entityCode team { certificate } } } } } }`
+	wantCode(t, e.Do(e.As("wl-planner"), q, nil), "BAD_USER_INPUT")
+	e.Do(e.As("wl-planner"), `{ draws(first: 10) { nodes { tasks(first: 20) { nodes { entityCode } } } } }`, nil).mustData(t, nil)
+}
