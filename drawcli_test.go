@@ -10,7 +10,8 @@ import (
 	"testing"
 )
 
-// drawVector is one file of the shared draw test vectors (../shared/draw-vectors).
+// drawVector is one file of the draw test vectors (the repository's copy of
+// shared/draw-vectors, in internal/draw/testdata/vectors).
 type drawVector struct {
 	path           string
 	Name           string            `json:"name"`
@@ -23,10 +24,10 @@ type drawVector struct {
 
 func loadDrawVectors(t *testing.T) []drawVector {
 	t.Helper()
-	dir := filepath.Join("..", "shared", "draw-vectors")
+	dir := filepath.Join("internal", "draw", "testdata", "vectors")
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(paths) == 0 {
-		t.Fatalf("draw test vectors not found in %s: the repository must sit next to shared/ (%v)", dir, err)
+		t.Fatalf("draw test vectors not found in %s (%v)", dir, err)
 	}
 	var vectors []drawVector
 	for _, path := range paths {

@@ -10,12 +10,14 @@ import (
 	"testing"
 )
 
-// vectorsDir is the shared test vectors folder, a sibling of the repository (in CI too).
+// vectorsDir is the repository's copy of the published draw test vectors
+// (shared/draw-vectors), so that a clone with nothing beside it tests itself;
+// TestVectorsCopyMatchesShared keeps the copy honest.
 func vectorsDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "draw-vectors")
+	dir := filepath.Join("testdata", "vectors")
 	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("draw test vectors not found at %s: the repository must sit next to shared/ (%v)", dir, err)
+		t.Fatalf("draw test vectors not found at %s (%v)", dir, err)
 	}
 	return dir
 }
