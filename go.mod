@@ -3,6 +3,7 @@ module shuangsuiji
 go 1.26.0
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/99designs/gqlgen v0.17.98
 	github.com/casbin/casbin/v2 v2.135.0
 	github.com/jmoiron/sqlx v1.4.0
