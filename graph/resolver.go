@@ -10,6 +10,7 @@ import (
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/plan"
+	"shuangsuiji/internal/public"
 	"shuangsuiji/internal/roster"
 )
 
@@ -21,4 +22,5 @@ type Resolver struct {
 	Roster   *roster.Service
 	Draws    *draw.Service
 	Planning *plan.Service
+	Public   *public.Service
 }

@@ -17,6 +17,7 @@ import (
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/postgres"
+	"shuangsuiji/internal/public"
 	"shuangsuiji/internal/roster"
 )
 
@@ -42,10 +43,11 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 			ItemStore: postgres.ItemStore{DB: db}, Authz: enforcer},
 		Draws:    &draw.Service{Store: postgres.DrawStore{DB: db}, JointVisits: postgres.JointVisitStore{DB: db}, Authz: enforcer},
 		Planning: &plan.Service{Store: postgres.PlanStore{DB: db}, Authz: enforcer},
+		Public:   &public.Service{Store: postgres.PublicStore{DB: db}},
 	}
 	return New(Deps{
 		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
-		Store: bureauStore, Ready: db.PingContext,
+		Store: bureauStore, Ready: db.PingContext, Public: public.NewHandler(resolver.Public, log),
 	}), nil
 }
 

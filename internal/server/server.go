@@ -35,6 +35,7 @@ type Deps struct {
 	Authz    *authz.Enforcer
 	Store    bureau.Store
 	Ready    func(ctx context.Context) error // nil when the database answers
+	Public   http.Handler                    // the public pages under /public/
 }
 
 // New returns the handler serving every route.
@@ -51,6 +52,7 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("GET /roster/template/{file}", serveTemplate)
 	mux.Handle("GET /roster/export/{file}", auth.wrap(exportHandler(d.Resolver.Roster)))
 	mux.HandleFunc("GET /public/draws/{id}/{document}", publicDraw(d.Resolver.Draws))
+	mux.Handle("/public/", d.Public)
 	mux.Handle("/", graphiql.Handler("/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", readyz(d.Ready))

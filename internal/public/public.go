@@ -1,0 +1,179 @@
+// Package public is 一公开: what anyone may read without signing in, and
+// the pages people read.
+//
+// The data: published plans (what a bureau's plan commits to publicly:
+// draws a year, the share of the roster each draw and the year cover, its
+// inspection items; never the ratios per risk class), draws once frozen
+// (title, bureaus, window, items, state, links to the commitment and the
+// manifest, and after the ceremony the names of the entities selected),
+// and published inspection results. Nothing here can carry a risk class, a
+// stratum, an exclusion or its reason, a conflict, a reviewer's note or
+// anything unpublished: the types have no field for them, and the store
+// reads only the database's public_* views.
+//
+// The pages: server-rendered HTML (html/template over embedded files, one
+// small stylesheet, no script from elsewhere), readable on a phone,
+// mounted at /public/. Handler serves them; other pages of the public side
+// (a draw's verifier page) add their routes in Handler.routes.
+package public
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
+)
+
+// Bureau is a bureau as the public knows it.
+type Bureau struct {
+	Code       string `db:"code"`
+	Name       string `db:"name"`
+	Kind       string `db:"kind"`
+	RegionCode string `db:"region_code"`
+	RegionName string `db:"region_name"`
+}
+
+// Item is an inspection item (抽查事项) as published in the bureau's list.
+type Item struct {
+	Code       string   `db:"code"`
+	Version    int      `db:"version"`
+	Name       string   `db:"name"`
+	LegalBasis string   `db:"legal_basis"`
+	Methods    []string `db:"-"`
+}
+
+// Plan is what a bureau's annual plan commits to publicly.
+type Plan struct {
+	Bureau         Bureau
+	Year           int
+	DrawsPerYear   int
+	MinDrawRatioBP int // each draw covers at least this share of the roster, basis points
+	MinCoverageBP  int // the year covers at least this share, basis points
+	UpdatedAt      time.Time
+	Items          []Item // the bureau's current inspection items
+}
+
+// Status is where a public draw is: frozen (inputs committed, waiting for
+// the ceremony), executed, or failed. Drafts are never public.
+type Status string
+
+// The public statuses.
+const (
+	StatusFrozen   Status = "frozen"
+	StatusExecuted Status = "executed"
+	StatusFailed   Status = "failed"
+)
+
+// Participant is a bureau taking part in a draw and the items it checks.
+type Participant struct {
+	Bureau Bureau
+	Items  []Item
+}
+
+// Draw is a draw as the public sees it.
+type Draw struct {
+	Number       int64 // the draw's id, as in /public/draws/{number}/…
+	Title        string
+	Year         int
+	Quarter      int
+	Joint        bool
+	Lead         Bureau
+	Participants []Participant
+	WindowStart  time.Time
+	WindowEnd    time.Time
+	Status       Status
+	FrameSize    *int
+	FrozenAt     *time.Time
+	ExecutedAt   *time.Time
+	RedrawOf     *int64
+	RedrawReason string
+	// Selected are the entities drawn, in task order, once executed.
+	Selected []Entity
+}
+
+// Entity is a market entity by code (统一社会信用代码) and name.
+type Entity struct {
+	Code string `db:"entity_code"`
+	Name string `db:"entity_name"`
+}
+
+// DrawFilter narrows the public list of draws.
+type DrawFilter struct {
+	Bureau  string // a bureau's code: draws it leads or takes part in
+	Region  string
+	Year    int
+	Quarter int
+}
+
+// Store reads the public views. No method needs a signed-in user.
+type Store interface {
+	Bureaus(ctx context.Context, region string) ([]Bureau, error)
+	Plans(ctx context.Context, bureau string, year int) ([]Plan, error)
+	// Draws lists public draws, newest first; with selected, each
+	// executed draw carries its selected entities.
+	Draws(ctx context.Context, f DrawFilter, p page.Request, selected bool) ([]Draw, error)
+	Draw(ctx context.Context, number int64) (Draw, error)
+}
+
+// Service answers the public's questions.
+type Service struct {
+	Store Store
+}
+
+// Bureaus lists the bureaus (of a region, when given) by code.
+func (s *Service) Bureaus(ctx context.Context, region string) ([]Bureau, error) {
+	if err := validRegion(region); err != nil {
+		return nil, err
+	}
+	return s.Store.Bureaus(ctx, region)
+}
+
+// Plans lists published plans, of one bureau and one year when given,
+// latest year first. Bureaus that saved no plan for a year have none.
+func (s *Service) Plans(ctx context.Context, bureau string, year int) ([]Plan, error) {
+	if year != 0 && (year < 2000 || year > 2100) {
+		return nil, errs.InvalidField("year", "must be between 2000 and 2100")
+	}
+	return s.Store.Plans(ctx, bureau, year)
+}
+
+// Draws lists public draws (frozen, executed, failed), newest first.
+func (s *Service) Draws(ctx context.Context, f DrawFilter, p page.Request, selected bool) (*page.Connection[Draw], error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := validRegion(f.Region); err != nil {
+		return nil, err
+	}
+	if f.Quarter < 0 || f.Quarter > 4 {
+		return nil, errs.InvalidField("quarter", "must be between 1 and 4")
+	}
+	rows, err := s.Store.Draws(ctx, f, p, selected)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, func(d Draw) string { return strconv.FormatInt(d.Number, 10) }), nil
+}
+
+// Draw returns one public draw with its selected entities. NOT_FOUND for
+// a draft or a number that does not exist.
+func (s *Service) Draw(ctx context.Context, number int64) (Draw, error) {
+	return s.Store.Draw(ctx, number)
+}
+
+func validRegion(region string) error {
+	if region == "" {
+		return nil
+	}
+	if len(region) != 6 {
+		return errs.InvalidField("region", "is a 6-digit area code (GB/T 2260)")
+	}
+	for _, c := range region {
+		if c < '0' || c > '9' {
+			return errs.InvalidField("region", "is a 6-digit area code (GB/T 2260)")
+		}
+	}
+	return nil
+}
