@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"shuangsuiji/graph/model"
+	"shuangsuiji/internal/account"
 )
 
 // SignOut is the resolver for the signOut field.
@@ -17,3 +18,13 @@ func (r *mutationResolver) SignOut(ctx context.Context) (*model.SignOutPayload, 
 	}
 	return &model.SignOutPayload{SignedOut: true}, nil
 }
+
+// ID is the resolver for the id field.
+func (r *userResolver) ID(ctx context.Context, obj *account.User) (string, error) {
+	return globalID(nodeUser, obj.ID), nil
+}
+
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
+type userResolver struct{ *Resolver }

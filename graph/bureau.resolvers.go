@@ -14,6 +14,11 @@ import (
 	"strings"
 )
 
+// ID is the resolver for the id field.
+func (r *bureauResolver) ID(ctx context.Context, obj *bureau.Bureau) (string, error) {
+	return globalID(nodeBureau, obj.ID), nil
+}
+
 // Kind is the resolver for the kind field.
 func (r *bureauResolver) Kind(ctx context.Context, obj *bureau.Bureau) (model.BureauKind, error) {
 	return model.BureauKind(strings.ToUpper(obj.Kind)), nil
@@ -23,6 +28,11 @@ func (r *bureauResolver) Kind(ctx context.Context, obj *bureau.Bureau) (model.Bu
 func (r *bureauResolver) Region(ctx context.Context, obj *bureau.Bureau) (*bureau.Region, error) {
 	region, err := loaders(ctx).Regions.Load(ctx, obj.RegionCode)
 	return &region, err
+}
+
+// ID is the resolver for the id field.
+func (r *memberResolver) ID(ctx context.Context, obj *bureau.Member) (string, error) {
+	return globalID(nodeMember, obj.BureauID, obj.Username), nil
 }
 
 // User is the resolver for the user field.

@@ -16,6 +16,11 @@ import (
 	"strings"
 )
 
+// ID is the resolver for the id field.
+func (r *drawResolver) ID(ctx context.Context, obj *draw.Draw) (string, error) {
+	return globalID(nodeDraw, obj.ID), nil
+}
+
 // Lead is the resolver for the lead field.
 func (r *drawResolver) Lead(ctx context.Context, obj *draw.Draw) (*bureau.Bureau, error) {
 	b, err := loaders(ctx).Bureaus.Load(ctx, obj.BureauID)
@@ -32,7 +37,7 @@ func (r *drawResolver) RedrawOf(ctx context.Context, obj *draw.Draw) (*string, e
 	if obj.RedrawOf == nil {
 		return nil, nil
 	}
-	id := fmt.Sprint(*obj.RedrawOf)
+	id := globalID(nodeDraw, *obj.RedrawOf)
 	return &id, nil
 }
 
@@ -51,6 +56,11 @@ func (r *drawResolver) PublicURL(ctx context.Context, obj *draw.Draw) (string, e
 	return fmt.Sprintf("/public/draws/%d/", obj.ID), nil
 }
 
+// DrawIds is the resolver for the drawIds field.
+func (r *drawOverlapResolver) DrawIds(ctx context.Context, obj *draw.Overlap) ([]string, error) {
+	return drawIDs(obj.DrawIDs), nil
+}
+
 // Bureau is the resolver for the bureau field.
 func (r *drawParticipantResolver) Bureau(ctx context.Context, obj *draw.Participant) (*bureau.Bureau, error) {
 	b, err := loaders(ctx).Bureaus.Load(ctx, obj.BureauID)
@@ -64,6 +74,21 @@ func (r *drawScopeResolver) RiskClasses(ctx context.Context, obj *draw.Scope) ([
 		out[i] = model.RiskClass(c)
 	}
 	return out, nil
+}
+
+// ID is the resolver for the id field.
+func (r *drawTaskResolver) ID(ctx context.Context, obj *draw.TaskRow) (string, error) {
+	return globalID(nodeDrawTask, obj.DrawID, obj.Seq), nil
+}
+
+// ID is the resolver for the id field.
+func (r *jointVisitResolver) ID(ctx context.Context, obj *draw.JointVisit) (string, error) {
+	return globalID(nodeJointVisit, obj.ID, obj.Year, obj.Quarter), nil
+}
+
+// DrawIds is the resolver for the drawIds field.
+func (r *jointVisitResolver) DrawIds(ctx context.Context, obj *draw.JointVisit) ([]string, error) {
+	return drawIDs(obj.DrawIDs), nil
 }
 
 // Status is the resolver for the status field.
@@ -83,10 +108,7 @@ func (r *mutationResolver) CreateDraw(ctx context.Context, input model.CreateDra
 
 // SetDrawParticipation is the resolver for the setDrawParticipation field.
 func (r *mutationResolver) SetDrawParticipation(ctx context.Context, input model.SetDrawParticipationInput) (*model.DrawParticipantPayload, error) {
-	id, err := parseID("input.drawId", input.DrawID)
-	if err != nil {
-		return nil, err
-	}
+	id := numberOf(input.DrawID, nodeDraw)
 	p, err := r.Draws.Participate(ctx, id, input.TeamSize, itemRefs(input.Items))
 	if err != nil {
 		return nil, err
@@ -96,28 +118,19 @@ func (r *mutationResolver) SetDrawParticipation(ctx context.Context, input model
 
 // FreezeDraw is the resolver for the freezeDraw field.
 func (r *mutationResolver) FreezeDraw(ctx context.Context, input model.FreezeDrawInput) (*model.DrawPayload, error) {
-	id, err := parseID("input.drawId", input.DrawID)
-	if err != nil {
-		return nil, err
-	}
+	id := numberOf(input.DrawID, nodeDraw)
 	return drawPayload(r.Draws.Freeze(ctx, id))
 }
 
 // ExecuteDraw is the resolver for the executeDraw field.
 func (r *mutationResolver) ExecuteDraw(ctx context.Context, input model.ExecuteDrawInput) (*model.DrawPayload, error) {
-	id, err := parseID("input.drawId", input.DrawID)
-	if err != nil {
-		return nil, err
-	}
+	id := numberOf(input.DrawID, nodeDraw)
 	return drawPayload(r.Draws.Execute(ctx, id, input.Ceremony))
 }
 
 // SubstituteInspector is the resolver for the substituteInspector field.
 func (r *mutationResolver) SubstituteInspector(ctx context.Context, input model.SubstituteInspectorInput) (*model.DrawTaskPayload, error) {
-	id, err := parseID("input.drawId", input.DrawID)
-	if err != nil {
-		return nil, err
-	}
+	id := numberOf(input.DrawID, nodeDraw)
 	t, err := r.Draws.Substitute(ctx, id, input.Seq, input.Out, input.In, input.Reason)
 	if err != nil {
 		return nil, err
@@ -133,10 +146,7 @@ func (r *mutationResolver) ProposeJointVisit(ctx context.Context, input model.Pr
 
 // AnswerJointVisit is the resolver for the answerJointVisit field.
 func (r *mutationResolver) AnswerJointVisit(ctx context.Context, input model.AnswerJointVisitInput) (*model.JointVisitPayload, error) {
-	id, err := parseID("input.jointVisitId", input.JointVisitID)
-	if err != nil {
-		return nil, err
-	}
+	id := numberOf(input.JointVisitID, nodeJointVisit)
 	return jointVisitPayload(r.Resolver.Draws.AnswerJointVisit(ctx, id, input.Accept))
 }
 
@@ -147,10 +157,7 @@ func (r *queryResolver) Draws(ctx context.Context, filter *model.DrawFilter, fir
 
 // Draw is the resolver for the draw field.
 func (r *queryResolver) Draw(ctx context.Context, id string) (*draw.Draw, error) {
-	n, err := parseID("id", id)
-	if err != nil {
-		return nil, err
-	}
+	n := numberOf(id, nodeDraw)
 	d, err := r.Resolver.Draws.Get(ctx, n)
 	return &d, err
 }
@@ -162,10 +169,7 @@ func (r *queryResolver) DrawOverlaps(ctx context.Context, year int, quarter int)
 
 // DrawManifest is the resolver for the drawManifest field.
 func (r *queryResolver) DrawManifest(ctx context.Context, id string, form *model.ManifestForm) (json.RawMessage, error) {
-	n, err := parseID("id", id)
-	if err != nil {
-		return nil, err
-	}
+	n := numberOf(id, nodeDraw)
 	if form != nil && *form == model.ManifestFormFull {
 		return r.Resolver.Draws.FullManifest(ctx, n)
 	}
@@ -174,10 +178,7 @@ func (r *queryResolver) DrawManifest(ctx context.Context, id string, form *model
 
 // DrawCommitment is the resolver for the drawCommitment field.
 func (r *queryResolver) DrawCommitment(ctx context.Context, id string) (json.RawMessage, error) {
-	n, err := parseID("id", id)
-	if err != nil {
-		return nil, err
-	}
+	n := numberOf(id, nodeDraw)
 	return r.Resolver.Draws.Commitment(ctx, n)
 }
 
@@ -188,15 +189,15 @@ func (r *queryResolver) JointVisits(ctx context.Context, year int, quarter int) 
 
 // DrawOpening is the resolver for the drawOpening field.
 func (r *queryResolver) DrawOpening(ctx context.Context, id string, entityCode string) (json.RawMessage, error) {
-	n, err := parseID("id", id)
-	if err != nil {
-		return nil, err
-	}
+	n := numberOf(id, nodeDraw)
 	return r.Resolver.Draws.Opening(ctx, n, entityCode)
 }
 
 // Draw returns DrawResolver implementation.
 func (r *Resolver) Draw() DrawResolver { return &drawResolver{r} }
+
+// DrawOverlap returns DrawOverlapResolver implementation.
+func (r *Resolver) DrawOverlap() DrawOverlapResolver { return &drawOverlapResolver{r} }
 
 // DrawParticipant returns DrawParticipantResolver implementation.
 func (r *Resolver) DrawParticipant() DrawParticipantResolver { return &drawParticipantResolver{r} }
@@ -204,12 +205,17 @@ func (r *Resolver) DrawParticipant() DrawParticipantResolver { return &drawParti
 // DrawScope returns DrawScopeResolver implementation.
 func (r *Resolver) DrawScope() DrawScopeResolver { return &drawScopeResolver{r} }
 
+// DrawTask returns DrawTaskResolver implementation.
+func (r *Resolver) DrawTask() DrawTaskResolver { return &drawTaskResolver{r} }
+
 // JointVisit returns JointVisitResolver implementation.
 func (r *Resolver) JointVisit() JointVisitResolver { return &jointVisitResolver{r} }
 
 type (
 	drawResolver            struct{ *Resolver }
+	drawOverlapResolver     struct{ *Resolver }
 	drawParticipantResolver struct{ *Resolver }
 	drawScopeResolver       struct{ *Resolver }
+	drawTaskResolver        struct{ *Resolver }
 	jointVisitResolver      struct{ *Resolver }
 )

@@ -1,21 +1,12 @@
 package graph
 
 import (
-	"strconv"
 	"strings"
 
 	"shuangsuiji/graph/model"
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/errs"
 )
-
-func parseID(field, id string) (int64, error) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, errs.NotFoundf("no object with id %q", id)
-	}
-	return n, nil
-}
 
 func drawPayload(d draw.Draw, err error) (*model.DrawPayload, error) {
 	if err != nil {
@@ -44,8 +35,8 @@ func newDraw(in model.CreateDrawInput) (draw.NewDraw, error) {
 		}
 	}
 	if in.RedrawOf != nil {
-		id, err := strconv.ParseInt(*in.RedrawOf, 10, 64)
-		if err != nil {
+		id := numberOf(*in.RedrawOf, nodeDraw)
+		if id < 0 {
 			return nd, errs.InvalidField("input.redrawOf", "%q is not a draw id", *in.RedrawOf)
 		}
 		nd.RedrawOf = &id

@@ -41,8 +41,10 @@ type ResolverRoot interface {
 	Bureau() BureauResolver
 	Conflict() ConflictResolver
 	Draw() DrawResolver
+	DrawOverlap() DrawOverlapResolver
 	DrawParticipant() DrawParticipantResolver
 	DrawScope() DrawScopeResolver
+	DrawTask() DrawTaskResolver
 	Entity() EntityResolver
 	ImportRosterPayload() ImportRosterPayloadResolver
 	InspectionItem() InspectionItemResolver
@@ -56,6 +58,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	RosterCounts() RosterCountsResolver
 	RosterEntry() RosterEntryResolver
+	User() UserResolver
 	MemberFilter() MemberFilterResolver
 }
 
@@ -180,7 +183,7 @@ type ComplexityRoot struct {
 
 	DrawOverlap struct {
 		Bureaus    func(childComplexity int) int
-		DrawIDs    func(childComplexity int) int
+		DrawIds    func(childComplexity int) int
 		EntityCode func(childComplexity int) int
 		EntityName func(childComplexity int) int
 	}
@@ -217,6 +220,7 @@ type ComplexityRoot struct {
 	DrawTask struct {
 		EntityCode    func(childComplexity int) int
 		EntityName    func(childComplexity int) int
+		ID            func(childComplexity int) int
 		Seq           func(childComplexity int) int
 		Substitutions func(childComplexity int) int
 		Team          func(childComplexity int) int
@@ -251,6 +255,7 @@ type ComplexityRoot struct {
 		Code                func(childComplexity int) int
 		CodeKind            func(childComplexity int) int
 		Entries             func(childComplexity int) int
+		ID                  func(childComplexity int) int
 		LegalRepresentative func(childComplexity int) int
 		Name                func(childComplexity int) int
 		ValidFrom           func(childComplexity int) int
@@ -279,6 +284,7 @@ type ComplexityRoot struct {
 		Code             func(childComplexity int) int
 		EntityTypes      func(childComplexity int) int
 		FrequencyPerYear func(childComplexity int) int
+		ID               func(childComplexity int) int
 		LegalBasis       func(childComplexity int) int
 		Methods          func(childComplexity int) int
 		Name             func(childComplexity int) int
@@ -332,7 +338,7 @@ type ComplexityRoot struct {
 		Accepted   func(childComplexity int) int
 		Bureaus    func(childComplexity int) int
 		Declined   func(childComplexity int) int
-		DrawIDs    func(childComplexity int) int
+		DrawIds    func(childComplexity int) int
 		EntityCode func(childComplexity int) int
 		ID         func(childComplexity int) int
 		ProposedAt func(childComplexity int) int
@@ -352,6 +358,7 @@ type ComplexityRoot struct {
 	}
 
 	Member struct {
+		ID    func(childComplexity int) int
 		Roles func(childComplexity int) int
 		Since func(childComplexity int) int
 		User  func(childComplexity int) int
@@ -406,6 +413,7 @@ type ComplexityRoot struct {
 		CreatedAt      func(childComplexity int) int
 		DrawsPerYear   func(childComplexity int) int
 		Focus          func(childComplexity int) int
+		ID             func(childComplexity int) int
 		IsDefault      func(childComplexity int) int
 		MinCoverageBP  func(childComplexity int) int
 		MinDrawRatioBP func(childComplexity int) int
@@ -460,6 +468,8 @@ type ComplexityRoot struct {
 		JointVisits          func(childComplexity int, year int, quarter int) int
 		Me                   func(childComplexity int) int
 		Members              func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string) int
+		Node                 func(childComplexity int, id string) int
+		Nodes                func(childComplexity int, ids []string) int
 		Plan                 func(childComplexity int, year int) int
 		PlanProgress         func(childComplexity int, year int) int
 		Plans                func(childComplexity int) int
@@ -605,10 +615,13 @@ type AuditEntryResolver interface {
 	Actor(ctx context.Context, obj *audit.Entry) (*account.User, error)
 }
 type BureauResolver interface {
+	ID(ctx context.Context, obj *bureau.Bureau) (string, error)
+
 	Kind(ctx context.Context, obj *bureau.Bureau) (model.BureauKind, error)
 	Region(ctx context.Context, obj *bureau.Bureau) (*bureau.Region, error)
 }
 type ConflictResolver interface {
+	ID(ctx context.Context, obj *roster.Conflict) (string, error)
 	Inspector(ctx context.Context, obj *roster.Conflict) (*roster.Inspector, error)
 
 	DeclaredBy(ctx context.Context, obj *roster.Conflict) (model.ConflictSource, error)
@@ -617,6 +630,8 @@ type ConflictResolver interface {
 	WithdrawnBy(ctx context.Context, obj *roster.Conflict) (*account.User, error)
 }
 type DrawResolver interface {
+	ID(ctx context.Context, obj *draw.Draw) (string, error)
+
 	Lead(ctx context.Context, obj *draw.Draw) (*bureau.Bureau, error)
 	Status(ctx context.Context, obj *draw.Draw) (model.DrawStatus, error)
 
@@ -626,13 +641,21 @@ type DrawResolver interface {
 	Tasks(ctx context.Context, obj *draw.Draw, first *int, after *string) (*page.Connection[draw.TaskRow], error)
 	PublicURL(ctx context.Context, obj *draw.Draw) (string, error)
 }
+type DrawOverlapResolver interface {
+	DrawIds(ctx context.Context, obj *draw.Overlap) ([]string, error)
+}
 type DrawParticipantResolver interface {
 	Bureau(ctx context.Context, obj *draw.Participant) (*bureau.Bureau, error)
 }
 type DrawScopeResolver interface {
 	RiskClasses(ctx context.Context, obj *draw.Scope) ([]model.RiskClass, error)
 }
+type DrawTaskResolver interface {
+	ID(ctx context.Context, obj *draw.TaskRow) (string, error)
+}
 type EntityResolver interface {
+	ID(ctx context.Context, obj *roster.Entity) (string, error)
+
 	CodeKind(ctx context.Context, obj *roster.Entity) (model.EntityCodeKind, error)
 
 	Entries(ctx context.Context, obj *roster.Entity) ([]roster.Entry, error)
@@ -641,6 +664,8 @@ type ImportRosterPayloadResolver interface {
 	Kind(ctx context.Context, obj *roster.ImportResult) (model.RosterKind, error)
 }
 type InspectionItemResolver interface {
+	ID(ctx context.Context, obj *roster.Item) (string, error)
+
 	RatioBasisPoints(ctx context.Context, obj *roster.Item) (*int, error)
 	FrequencyPerYear(ctx context.Context, obj *roster.Item) (*int, error)
 
@@ -648,15 +673,22 @@ type InspectionItemResolver interface {
 	Versions(ctx context.Context, obj *roster.Item) ([]roster.Item, error)
 }
 type InspectorResolver interface {
+	ID(ctx context.Context, obj *roster.Inspector) (string, error)
+
 	Status(ctx context.Context, obj *roster.Inspector) (model.InspectorStatus, error)
 	User(ctx context.Context, obj *roster.Inspector) (*account.User, error)
 
 	UpdatedBy(ctx context.Context, obj *roster.Inspector) (*account.User, error)
 }
 type JointVisitResolver interface {
+	ID(ctx context.Context, obj *draw.JointVisit) (string, error)
+
+	DrawIds(ctx context.Context, obj *draw.JointVisit) ([]string, error)
+
 	Status(ctx context.Context, obj *draw.JointVisit) (model.JointVisitStatus, error)
 }
 type MemberResolver interface {
+	ID(ctx context.Context, obj *bureau.Member) (string, error)
 	User(ctx context.Context, obj *bureau.Member) (*account.User, error)
 	Roles(ctx context.Context, obj *bureau.Member) ([]model.Role, error)
 }
@@ -685,6 +717,8 @@ type MutationResolver interface {
 	ImportRoster(ctx context.Context, input model.ImportRosterInput) (*roster.ImportResult, error)
 }
 type PlanResolver interface {
+	ID(ctx context.Context, obj *plan.Plan) (string, error)
+
 	CreatedAt(ctx context.Context, obj *plan.Plan) (*time.Time, error)
 	UpdatedAt(ctx context.Context, obj *plan.Plan) (*time.Time, error)
 }
@@ -714,6 +748,8 @@ type QueryResolver interface {
 	Plan(ctx context.Context, year int) (*plan.Plan, error)
 	Plans(ctx context.Context) ([]plan.Plan, error)
 	PlanProgress(ctx context.Context, year int) (*plan.Progress, error)
+	Node(ctx context.Context, id string) (model.Node, error)
+	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.RosterEntity], error)
 	Entity(ctx context.Context, code string, asOf *time.Time) (*roster.Entity, error)
 	RosterCounts(ctx context.Context, filter *model.EntityFilter, asOf *time.Time) (*roster.Counts, error)
@@ -733,6 +769,9 @@ type RosterEntryResolver interface {
 	Focus(ctx context.Context, obj *roster.Entry) (bool, error)
 
 	ChangedBy(ctx context.Context, obj *roster.Entry) (*account.User, error)
+}
+type UserResolver interface {
+	ID(ctx context.Context, obj *account.User) (string, error)
 }
 
 type MemberFilterResolver interface {
@@ -1221,11 +1260,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DrawOverlap.Bureaus(childComplexity), true
 	case "DrawOverlap.drawIds":
-		if e.ComplexityRoot.DrawOverlap.DrawIDs == nil {
+		if e.ComplexityRoot.DrawOverlap.DrawIds == nil {
 			break
 		}
 
-		return e.ComplexityRoot.DrawOverlap.DrawIDs(childComplexity), true
+		return e.ComplexityRoot.DrawOverlap.DrawIds(childComplexity), true
 	case "DrawOverlap.entityCode":
 		if e.ComplexityRoot.DrawOverlap.EntityCode == nil {
 			break
@@ -1340,6 +1379,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DrawTask.EntityName(childComplexity), true
+	case "DrawTask.id":
+		if e.ComplexityRoot.DrawTask.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTask.ID(childComplexity), true
 	case "DrawTask.seq":
 		if e.ComplexityRoot.DrawTask.Seq == nil {
 			break
@@ -1459,6 +1504,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.Entries(childComplexity), true
+	case "Entity.id":
+		if e.ComplexityRoot.Entity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.ID(childComplexity), true
 	case "Entity.legalRepresentative":
 		if e.ComplexityRoot.Entity.LegalRepresentative == nil {
 			break
@@ -1576,6 +1627,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionItem.FrequencyPerYear(childComplexity), true
+	case "InspectionItem.id":
+		if e.ComplexityRoot.InspectionItem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.ID(childComplexity), true
 	case "InspectionItem.legalBasis":
 		if e.ComplexityRoot.InspectionItem.LegalBasis == nil {
 			break
@@ -1793,11 +1850,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JointVisit.Declined(childComplexity), true
 	case "JointVisit.drawIds":
-		if e.ComplexityRoot.JointVisit.DrawIDs == nil {
+		if e.ComplexityRoot.JointVisit.DrawIds == nil {
 			break
 		}
 
-		return e.ComplexityRoot.JointVisit.DrawIDs(childComplexity), true
+		return e.ComplexityRoot.JointVisit.DrawIds(childComplexity), true
 	case "JointVisit.entityCode":
 		if e.ComplexityRoot.JointVisit.EntityCode == nil {
 			break
@@ -1861,6 +1918,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.User(childComplexity), true
 
+	case "Member.id":
+		if e.ComplexityRoot.Member.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Member.ID(childComplexity), true
 	case "Member.roles":
 		if e.ComplexityRoot.Member.Roles == nil {
 			break
@@ -2173,6 +2236,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plan.Focus(childComplexity), true
+	case "Plan.id":
+		if e.ComplexityRoot.Plan.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.ID(childComplexity), true
 	case "Plan.isDefault":
 		if e.ComplexityRoot.Plan.IsDefault == nil {
 			break
@@ -2510,6 +2579,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Members(childComplexity, args["filter"].(*bureau.MemberFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
 	case "Query.plan":
 		if e.ComplexityRoot.Query.Plan == nil {
 			break
@@ -3118,8 +3209,8 @@ var sources = []*ast.Source{
 	{Name: "../schema/account.graphqls", Input: `"""
 A person who can sign in. Their roles live in bureau memberships.
 """
-type User {
-  "The user's id."
+type User implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
   id: ID!
   "The name used to sign in (用户名), e.g. ` + "`" + `wl-planner` + "`" + `."
   username: String!
@@ -3281,8 +3372,8 @@ enum BureauKind {
 """
 A bureau (部门): the tenant. Every row of data belongs to one bureau.
 """
-type Bureau {
-  "The bureau's id."
+type Bureau implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
   id: ID!
   "The bureau's code, used in the ` + "`" + `X-Bureau` + "`" + ` header, e.g. ` + "`" + `140522-wl` + "`" + `."
   code: String!
@@ -3337,7 +3428,9 @@ type Me {
 """
 A member of the acting bureau (成员).
 """
-type Member {
+type Member implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
+  id: ID!
   "The user."
   user: User!
   "Their roles in the acting bureau."
@@ -3526,8 +3619,8 @@ type DrawFailure {
 """
 A draw (抽查任务): which entities are inspected and by whom, by the public algorithm dual-random-draw/v1.
 """
-type Draw {
-  "The draw's id."
+type Draw implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
   id: ID!
   "A title, e.g. 2026年第一季度娱乐场所双随机抽查."
   title: String!
@@ -3610,7 +3703,9 @@ type DrawSubstitution {
 """
 A drawn entity (检查对象) and its team.
 """
-type DrawTask {
+type DrawTask implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
+  id: ID!
   "Position in task order, from 1."
   seq: Int!
   "The entity's code."
@@ -3849,8 +3944,8 @@ enum JointVisitStatus {
 合并检查: the joint office's proposal that an entity drawn by several bureaus' separate draws of one
 quarter be visited once, together (进一次门、查多项事). Each bureau named accepts or declines.
 """
-type JointVisit {
-  "The proposal's id."
+type JointVisit implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
   id: ID!
   "The year."
   year: Int!
@@ -3934,8 +4029,8 @@ An inspector (执法检查人员) of the acting bureau's inspector roster (执�
 law-enforcement certificate (执法证) that entitles them to inspect. Not versioned: every change's
 before and after is in the audit trail.
 """
-type Inspector {
-  "The inspector's id."
+type Inspector implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
   id: ID!
   "姓名."
   name: String!
@@ -4049,8 +4144,8 @@ enum ConflictSource {
 A conflict of interest (回避) between an inspector and an entity of the region: while it is open, the
 inspector is never sent to inspect the entity. Seen only inside the bureau; withdrawing keeps it.
 """
-type Conflict {
-  "The conflict's id."
+type Conflict implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
   id: ID!
   "The inspector who must stay away."
   inspector: Inspector!
@@ -4196,7 +4291,9 @@ checked, on what legal basis, in which entity types, how, how often, by inspecto
 qualifications. Editing an item makes a new version; old versions stay readable, and draws refer to
 the version they used.
 """
-type InspectionItem {
+type InspectionItem implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
+  id: ID!
   "事项编码: the item's code, unique in the bureau."
   code: String!
   "The version, from 1."
@@ -4337,7 +4434,9 @@ and the year must cover, per-stratum ratios, minimums and yearly caps, and what 
 focus (重点) entity. Ratios are basis points (万分之一): 300 is 3%. A year the bureau has not planned
 reads as the defaults (` + "`" + `isDefault: true` + "`" + `), which its draws then use.
 """
-type Plan {
+type Plan implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
+  id: ID!
   "The year (年度)."
   year: Int!
   "True when the bureau saved no plan for the year: these are the defaults its draws use."
@@ -4604,6 +4703,23 @@ type Mutation {
   "Sign in with a username and password; returns a session token for ` + "`" + `Authorization: Bearer` + "`" + `."
   signIn(input: SignInInput!): SignInPayload!
 }
+
+"""
+An object a client can refetch by its global id alone (Relay's global object identification).
+Global ids are opaque strings: unique across every type, stable, never to be taken apart by
+clients. An object of another bureau answers ` + "`" + `NOT_FOUND` + "`" + `, as if it did not exist.
+"""
+interface Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
+  id: ID!
+}
+
+extend type Query {
+  "The object with this global id; ` + "`" + `NOT_FOUND` + "`" + ` when there is none the caller may see."
+  node("A global id, as read from an object's ` + "`" + `id` + "`" + ` field." id: ID!): Node
+  "The objects with these global ids, in the order given; each id not found is null, with a ` + "`" + `NOT_FOUND` + "`" + ` error naming its position."
+  nodes("Global ids, as read from objects' ` + "`" + `id` + "`" + ` fields; at most 100." ids: [ID!]!): [Node]!
+}
 `, BuiltIn: false},
 	{Name: "../schema/roster.graphqls", Input: `"""
 A calendar date, ` + "`" + `YYYY-MM-DD` + "`" + ` (China Standard Time where it matters).
@@ -4670,7 +4786,9 @@ enum RosterKind {
 """
 A market entity (检查对象) of the region, shared by the region's bureaus, as one version of its record.
 """
-type Entity {
+type Entity implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
+  id: ID!
   "统一社会信用代码, or 注册号."
   code: String!
   "Which identifier ` + "`" + `code` + "`" + ` is."
@@ -5217,6 +5335,8 @@ func (ec *executionContext) childFields_DrawSubstitution(ctx context.Context, fi
 
 func (ec *executionContext) childFields_DrawTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_DrawTask_id(ctx, field)
 	case "seq":
 		return ec.fieldContext_DrawTask_seq(ctx, field)
 	case "entityCode":
@@ -5281,6 +5401,8 @@ func (ec *executionContext) childFields_DrawTeamMember(ctx context.Context, fiel
 
 func (ec *executionContext) childFields_Entity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Entity_id(ctx, field)
 	case "code":
 		return ec.fieldContext_Entity_code(ctx, field)
 	case "codeKind":
@@ -5335,6 +5457,8 @@ func (ec *executionContext) childFields_ImportRosterPayload(ctx context.Context,
 
 func (ec *executionContext) childFields_InspectionItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_InspectionItem_id(ctx, field)
 	case "code":
 		return ec.fieldContext_InspectionItem_code(ctx, field)
 	case "version":
@@ -5491,6 +5615,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 
 func (ec *executionContext) childFields_Member(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Member_id(ctx, field)
 	case "user":
 		return ec.fieldContext_Member_user(ctx, field)
 	case "roles":
@@ -5549,6 +5675,8 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 
 func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "id":
+		return ec.fieldContext_Plan_id(ctx, field)
 	case "year":
 		return ec.fieldContext_Plan_year(ctx, field)
 	case "isDefault":
@@ -6669,6 +6797,34 @@ func (ec *executionContext) field_Query_members_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_planProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7299,18 +7455,18 @@ func (ec *executionContext) _Bureau_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Bureau_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Bureau().ID(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalNID2int64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Bureau_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Bureau", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Bureau", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Bureau_code(ctx context.Context, field graphql.CollectedField, obj *bureau.Bureau) (ret graphql.Marshaler) {
@@ -7423,18 +7579,18 @@ func (ec *executionContext) _Conflict_id(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Conflict_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Conflict().ID(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalNID2int64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Conflict_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Conflict", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Conflict", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Conflict_inspector(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
@@ -7863,18 +8019,18 @@ func (ec *executionContext) _Draw_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Draw_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Draw().ID(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalNID2int64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Draw_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Draw", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Draw", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Draw_title(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
@@ -8807,18 +8963,18 @@ func (ec *executionContext) _DrawOverlap_drawIds(ctx context.Context, field grap
 			return ec.fieldContext_DrawOverlap_drawIds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DrawIDs, nil
+			return ec.Resolvers.DrawOverlap().DrawIds(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []int64) graphql.Marshaler {
-			return ec.marshalNID2ᚕint64ᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_DrawOverlap_drawIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DrawOverlap", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("DrawOverlap", field, true, true, "ID")
 }
 
 func (ec *executionContext) _DrawOverlap_bureaus(ctx context.Context, field graphql.CollectedField, obj *draw.Overlap) (ret graphql.Marshaler) {
@@ -9200,6 +9356,29 @@ func (ec *executionContext) _DrawSubstitution_at(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_DrawSubstitution_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DrawSubstitution", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DrawTask_id(ctx context.Context, field graphql.CollectedField, obj *draw.TaskRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTask_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DrawTask().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTask_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTask", field, true, true, "ID")
 }
 
 func (ec *executionContext) _DrawTask_seq(ctx context.Context, field graphql.CollectedField, obj *draw.TaskRow) (ret graphql.Marshaler) {
@@ -9656,6 +9835,29 @@ func (ec *executionContext) fieldContext_DrawTeamMember_position(_ context.Conte
 	return graphql.NewScalarFieldContext("DrawTeamMember", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Entity_id(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Entity().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entity", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Entity_code(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10077,6 +10279,29 @@ func (ec *executionContext) _ImportRosterPayload_dryRun(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_ImportRosterPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InspectionItem_id(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItem_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionItem().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItem", field, true, true, "ID")
 }
 
 func (ec *executionContext) _InspectionItem_code(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
@@ -10602,18 +10827,18 @@ func (ec *executionContext) _Inspector_id(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Inspector_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Inspector().ID(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalNID2int64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Inspector_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Inspector", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Inspector", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Inspector_name(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
@@ -11047,18 +11272,18 @@ func (ec *executionContext) _JointVisit_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_JointVisit_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.JointVisit().ID(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalNID2int64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_JointVisit_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("JointVisit", field, true, true, "ID")
 }
 
 func (ec *executionContext) _JointVisit_year(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
@@ -11139,18 +11364,18 @@ func (ec *executionContext) _JointVisit_drawIds(ctx context.Context, field graph
 			return ec.fieldContext_JointVisit_drawIds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DrawIDs, nil
+			return ec.Resolvers.JointVisit().DrawIds(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []int64) graphql.Marshaler {
-			return ec.marshalNID2ᚕint64ᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_JointVisit_drawIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("JointVisit", field, true, true, "ID")
 }
 
 func (ec *executionContext) _JointVisit_bureaus(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
@@ -11394,6 +11619,29 @@ func (ec *executionContext) fieldContext_Me_actingBureau(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *bureau.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Member_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Member().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Member_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Member", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Member_user(ctx context.Context, field graphql.CollectedField, obj *bureau.Member) (ret graphql.Marshaler) {
@@ -12594,6 +12842,29 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Plan().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Plan_year(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
@@ -14109,6 +14380,94 @@ func (ec *executionContext) fieldContext_Query_planProgress(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_planProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2shuangsuijiᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕshuangsuijiᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16001,18 +16360,18 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_User_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.User().ID(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalNID2int64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
 }
 
 func (ec *executionContext) _User_username(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
@@ -19139,6 +19498,96 @@ func UnmarshalWithdrawConflictInput(ctx context.Context, raw any) (model.Withdra
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case account.User:
+		return ec._User(ctx, sel, &obj)
+	case *account.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case plan.Plan:
+		return ec._Plan(ctx, sel, &obj)
+	case *plan.Plan:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Plan(ctx, sel, obj)
+	case bureau.Member:
+		return ec._Member(ctx, sel, &obj)
+	case *bureau.Member:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Member(ctx, sel, obj)
+	case draw.JointVisit:
+		return ec._JointVisit(ctx, sel, &obj)
+	case *draw.JointVisit:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._JointVisit(ctx, sel, obj)
+	case roster.Inspector:
+		return ec._Inspector(ctx, sel, &obj)
+	case *roster.Inspector:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Inspector(ctx, sel, obj)
+	case roster.Item:
+		return ec._InspectionItem(ctx, sel, &obj)
+	case *roster.Item:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InspectionItem(ctx, sel, obj)
+	case roster.Entity:
+		return ec._Entity(ctx, sel, &obj)
+	case *roster.Entity:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Entity(ctx, sel, obj)
+	case draw.TaskRow:
+		return ec._DrawTask(ctx, sel, &obj)
+	case *draw.TaskRow:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DrawTask(ctx, sel, obj)
+	case draw.Draw:
+		return ec._Draw(ctx, sel, &obj)
+	case *draw.Draw:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Draw(ctx, sel, obj)
+	case roster.Conflict:
+		return ec._Conflict(ctx, sel, &obj)
+	case *roster.Conflict:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Conflict(ctx, sel, obj)
+	case bureau.Bureau:
+		return ec._Bureau(ctx, sel, &obj)
+	case *bureau.Bureau:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Bureau(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -19341,7 +19790,7 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var bureauImplementors = []string{"Bureau"}
+var bureauImplementors = []string{"Bureau", "Node"}
 
 func (ec *executionContext) _Bureau(ctx context.Context, sel ast.SelectionSet, obj *bureau.Bureau) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, bureauImplementors)
@@ -19353,10 +19802,11 @@ func (ec *executionContext) _Bureau(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Bureau")
 		case "id":
-			out.Values[i] = ec._Bureau_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Bureau_id(ctx, field, obj)
+				})
 		case "code":
 			out.Values[i] = ec._Bureau_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19396,7 +19846,7 @@ func (ec *executionContext) _Bureau(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-var conflictImplementors = []string{"Conflict"}
+var conflictImplementors = []string{"Conflict", "Node"}
 
 func (ec *executionContext) _Conflict(ctx context.Context, sel ast.SelectionSet, obj *roster.Conflict) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, conflictImplementors)
@@ -19408,10 +19858,11 @@ func (ec *executionContext) _Conflict(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Conflict")
 		case "id":
-			out.Values[i] = ec._Conflict_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conflict_id(ctx, field, obj)
+				})
 		case "inspector":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -19592,7 +20043,7 @@ func (ec *executionContext) _DeclareConflictPayload(ctx context.Context, sel ast
 	return out
 }
 
-var drawImplementors = []string{"Draw"}
+var drawImplementors = []string{"Draw", "Node"}
 
 func (ec *executionContext) _Draw(ctx context.Context, sel ast.SelectionSet, obj *draw.Draw) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawImplementors)
@@ -19604,10 +20055,11 @@ func (ec *executionContext) _Draw(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Draw")
 		case "id":
-			out.Values[i] = ec._Draw_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Draw_id(ctx, field, obj)
+				})
 		case "title":
 			out.Values[i] = ec._Draw_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19927,22 +20379,23 @@ func (ec *executionContext) _DrawOverlap(ctx context.Context, sel ast.SelectionS
 		case "entityCode":
 			out.Values[i] = ec._DrawOverlap_entityCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "entityName":
 			out.Values[i] = ec._DrawOverlap_entityName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "drawIds":
-			out.Values[i] = ec._DrawOverlap_drawIds(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DrawOverlap_drawIds(ctx, field, obj)
+				})
 		case "bureaus":
 			out.Values[i] = ec._DrawOverlap_bureaus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20173,7 +20626,7 @@ func (ec *executionContext) _DrawSubstitution(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var drawTaskImplementors = []string{"DrawTask"}
+var drawTaskImplementors = []string{"DrawTask", "Node"}
 
 func (ec *executionContext) _DrawTask(ctx context.Context, sel ast.SelectionSet, obj *draw.TaskRow) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawTaskImplementors)
@@ -20184,35 +20637,41 @@ func (ec *executionContext) _DrawTask(ctx context.Context, sel ast.SelectionSet,
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DrawTask")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DrawTask_id(ctx, field, obj)
+				})
 		case "seq":
 			out.Values[i] = ec._DrawTask_seq(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "entityCode":
 			out.Values[i] = ec._DrawTask_entityCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "entityName":
 			out.Values[i] = ec._DrawTask_entityName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ticket":
 			out.Values[i] = ec._DrawTask_ticket(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "team":
 			out.Values[i] = ec._DrawTask_team(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "substitutions":
 			out.Values[i] = ec._DrawTask_substitutions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20398,7 +20857,7 @@ func (ec *executionContext) _DrawTeamMember(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var entityImplementors = []string{"Entity"}
+var entityImplementors = []string{"Entity", "Node"}
 
 func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, obj *roster.Entity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityImplementors)
@@ -20409,6 +20868,12 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, o
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Entity")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_id(ctx, field, obj)
+				})
 		case "code":
 			out.Values[i] = ec._Entity_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20575,7 +21040,7 @@ func (ec *executionContext) _ImportRosterPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
-var inspectionItemImplementors = []string{"InspectionItem"}
+var inspectionItemImplementors = []string{"InspectionItem", "Node"}
 
 func (ec *executionContext) _InspectionItem(ctx context.Context, sel ast.SelectionSet, obj *roster.Item) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionItemImplementors)
@@ -20586,6 +21051,12 @@ func (ec *executionContext) _InspectionItem(ctx context.Context, sel ast.Selecti
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("InspectionItem")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionItem_id(ctx, field, obj)
+				})
 		case "code":
 			out.Values[i] = ec._InspectionItem_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20763,7 +21234,7 @@ func (ec *executionContext) _InspectionItemEdge(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var inspectorImplementors = []string{"Inspector"}
+var inspectorImplementors = []string{"Inspector", "Node"}
 
 func (ec *executionContext) _Inspector(ctx context.Context, sel ast.SelectionSet, obj *roster.Inspector) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectorImplementors)
@@ -20775,10 +21246,11 @@ func (ec *executionContext) _Inspector(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Inspector")
 		case "id":
-			out.Values[i] = ec._Inspector_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Inspector_id(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Inspector_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20935,7 +21407,7 @@ func (ec *executionContext) _InspectorEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var jointVisitImplementors = []string{"JointVisit"}
+var jointVisitImplementors = []string{"JointVisit", "Node"}
 
 func (ec *executionContext) _JointVisit(ctx context.Context, sel ast.SelectionSet, obj *draw.JointVisit) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, jointVisitImplementors)
@@ -20947,10 +21419,11 @@ func (ec *executionContext) _JointVisit(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("JointVisit")
 		case "id":
-			out.Values[i] = ec._JointVisit_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointVisit_id(ctx, field, obj)
+				})
 		case "year":
 			out.Values[i] = ec._JointVisit_year(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20967,10 +21440,11 @@ func (ec *executionContext) _JointVisit(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "drawIds":
-			out.Values[i] = ec._JointVisit_drawIds(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointVisit_drawIds(ctx, field, obj)
+				})
 		case "bureaus":
 			out.Values[i] = ec._JointVisit_bureaus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21090,7 +21564,7 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 	return out
 }
 
-var memberImplementors = []string{"Member"}
+var memberImplementors = []string{"Member", "Node"}
 
 func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, obj *bureau.Member) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberImplementors)
@@ -21101,6 +21575,12 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Member")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Member_id(ctx, field, obj)
+				})
 		case "user":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -21472,7 +21952,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var planImplementors = []string{"Plan"}
+var planImplementors = []string{"Plan", "Node"}
 
 func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *plan.Plan) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
@@ -21483,6 +21963,12 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Plan")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Plan_id(ctx, field, obj)
+				})
 		case "year":
 			out.Values[i] = ec._Plan_year(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21861,6 +22347,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_planProgress(ctx, field)
+				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
+		case "nodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_nodes(ctx, field)
 				})
 		case "rosterEntities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -22748,7 +23246,7 @@ func (ec *executionContext) _StratumRule(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *account.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -22760,19 +23258,20 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("User")
 		case "id":
-			out.Values[i] = ec._User_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_id(ctx, field, obj)
+				})
 		case "username":
 			out.Values[i] = ec._User_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "displayName":
 			out.Values[i] = ec._User_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23709,20 +24208,6 @@ func (ec *executionContext) unmarshalNFreezeDrawInput2shuangsuijiᚋgraphᚋmode
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNID2int64(ctx context.Context, v any) (int64, error) {
-	res, err := model.UnmarshalInt64ID(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNID2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
-	_ = sel
-	res := model.MarshalInt64ID(v)
-	if res == graphql.Null {
-		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
-	}
-	return res
-}
-
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23737,13 +24222,13 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) unmarshalNID2ᚕint64ᚄ(ctx context.Context, v any) ([]int64, error) {
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]int64, len(vSlice))
+	res := make([]string, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNID2int64(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -23751,10 +24236,10 @@ func (ec *executionContext) unmarshalNID2ᚕint64ᚄ(ctx context.Context, v any)
 	return res, nil
 }
 
-func (ec *executionContext) marshalNID2ᚕint64ᚄ(ctx context.Context, sel ast.SelectionSet, v []int64) graphql.Marshaler {
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
 	ret := make(graphql.Array, len(v))
 	for i := range v {
-		ret[i] = ec.marshalNID2int64(ctx, sel, v[i])
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
 	}
 
 	for _, e := range ret {
@@ -24073,6 +24558,16 @@ func (ec *executionContext) marshalNMembership2ᚕshuangsuijiᚋinternalᚋburea
 			return graphql.Null
 		}
 	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNode2ᚕshuangsuijiᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONode2shuangsuijiᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
+	})
 
 	return ret
 }
@@ -25108,6 +25603,13 @@ func (ec *executionContext) unmarshalOMemberFilter2ᚖshuangsuijiᚋinternalᚋb
 	}
 	res, err := ec.unmarshalInputMemberFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONode2shuangsuijiᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, v any) ([]model.RiskClass, error) {

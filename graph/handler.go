@@ -58,6 +58,7 @@ func complexity() ComplexityRoot {
 		return connectionCost(child, first)
 	}
 	priceRosterConnections(&c)
+	priceNodes(&c)
 	c.Query.Draws = func(child int, _ *model.DrawFilter, first *int, _ *string) int {
 		return connectionCost(child, first)
 	}

@@ -13,6 +13,11 @@ import (
 	"shuangsuiji/internal/roster"
 )
 
+// ID is the resolver for the id field.
+func (r *conflictResolver) ID(ctx context.Context, obj *roster.Conflict) (string, error) {
+	return globalID(nodeConflict, obj.ID, obj.InspectorID), nil
+}
+
 // Inspector is the resolver for the inspector field.
 func (r *conflictResolver) Inspector(ctx context.Context, obj *roster.Conflict) (*roster.Inspector, error) {
 	i, err := loaders(ctx).Roster.Inspectors.Load(ctx, obj.InspectorID)
@@ -32,6 +37,11 @@ func (r *conflictResolver) RecordedBy(ctx context.Context, obj *roster.Conflict)
 // WithdrawnBy is the resolver for the withdrawnBy field.
 func (r *conflictResolver) WithdrawnBy(ctx context.Context, obj *roster.Conflict) (*account.User, error) {
 	return loadUser(ctx, obj.WithdrawnBy)
+}
+
+// ID is the resolver for the id field.
+func (r *inspectorResolver) ID(ctx context.Context, obj *roster.Inspector) (string, error) {
+	return globalID(nodeInspector, obj.ID), nil
 }
 
 // Status is the resolver for the status field.
@@ -63,14 +73,14 @@ func (r *mutationResolver) DeclareConflict(ctx context.Context, input model.Decl
 
 // RecordConflict is the resolver for the recordConflict field.
 func (r *mutationResolver) RecordConflict(ctx context.Context, input model.RecordConflictInput) (*model.RecordConflictPayload, error) {
-	in := roster.ConflictInput{InspectorID: idOf(input.InspectorID), EntityCode: input.EntityCode, Reason: input.Reason}
+	in := roster.ConflictInput{InspectorID: numberOf(input.InspectorID, nodeInspector), EntityCode: input.EntityCode, Reason: input.Reason}
 	c, err := r.Roster.RecordConflict(ctx, in)
 	return &model.RecordConflictPayload{Conflict: &c}, err
 }
 
 // WithdrawConflict is the resolver for the withdrawConflict field.
 func (r *mutationResolver) WithdrawConflict(ctx context.Context, input model.WithdrawConflictInput) (*model.WithdrawConflictPayload, error) {
-	c, err := r.Roster.WithdrawConflict(ctx, idOf(input.ID))
+	c, err := r.Roster.WithdrawConflict(ctx, numberOf(input.ID, nodeConflict))
 	return &model.WithdrawConflictPayload{Conflict: &c}, err
 }
 
@@ -90,7 +100,7 @@ func (r *queryResolver) ExpiringCertificates(ctx context.Context, within *int, f
 
 // Inspector is the resolver for the inspector field.
 func (r *queryResolver) Inspector(ctx context.Context, id string) (*roster.Inspector, error) {
-	i, err := r.Roster.Inspector(ctx, idOf(id))
+	i, err := r.Roster.Inspector(ctx, numberOf(id, nodeInspector))
 	return &i, err
 }
 

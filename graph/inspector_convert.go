@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"strconv"
 	"strings"
 
 	"shuangsuiji/graph/model"
@@ -9,17 +8,6 @@ import (
 )
 
 // Conversions for the inspector roster, conflicts and inspection items.
-
-// idOf reads the ID of a database object. An ID that is not one names no
-// object: it reads as -1, which the service answers (after its permission
-// check) as it answers any unknown id.
-func idOf(id string) int64 {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n <= 0 {
-		return -1
-	}
-	return n
-}
 
 func inspectorStatusOut(s roster.InspectorStatus) model.InspectorStatus {
 	return model.InspectorStatus(strings.ToUpper(string(s)))
@@ -49,7 +37,7 @@ func inspectorInput(in model.SaveInspectorInput) roster.InspectorInput {
 		out.Status = inspectorStatusIn(*in.Status)
 	}
 	if in.ID != nil {
-		id := idOf(*in.ID)
+		id := numberOf(*in.ID, nodeInspector)
 		out.ID = &id
 	}
 	return out
@@ -61,7 +49,7 @@ func conflictFilter(f *model.ConflictFilter) roster.ConflictFilter {
 	}
 	out := roster.ConflictFilter{EntityCode: deref(f.EntityCode), IncludeWithdrawn: deref(f.IncludeWithdrawn)}
 	if f.InspectorID != nil {
-		out.InspectorID = idOf(*f.InspectorID)
+		out.InspectorID = numberOf(*f.InspectorID, nodeInspector)
 	}
 	return out
 }

@@ -13,6 +13,11 @@ import (
 	"shuangsuiji/internal/roster"
 )
 
+// ID is the resolver for the id field.
+func (r *inspectionItemResolver) ID(ctx context.Context, obj *roster.Item) (string, error) {
+	return globalID(nodeInspectionItem, obj.BureauID, obj.Version, obj.Code), nil
+}
+
 // RatioBasisPoints is the resolver for the ratioBasisPoints field.
 func (r *inspectionItemResolver) RatioBasisPoints(ctx context.Context, obj *roster.Item) (*int, error) {
 	return positive(int(obj.Ratio)), nil

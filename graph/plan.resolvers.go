@@ -18,6 +18,11 @@ func (r *mutationResolver) SavePlan(ctx context.Context, input model.SavePlanInp
 	return &saved, err
 }
 
+// ID is the resolver for the id field.
+func (r *planResolver) ID(ctx context.Context, obj *plan.Plan) (string, error) {
+	return globalID(nodePlan, obj.BureauID, obj.Year), nil
+}
+
 // CreatedAt is the resolver for the createdAt field.
 func (r *planResolver) CreatedAt(ctx context.Context, obj *plan.Plan) (*time.Time, error) {
 	return savedAt(obj, obj.CreatedAt), nil

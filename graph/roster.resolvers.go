@@ -16,6 +16,11 @@ import (
 	"time"
 )
 
+// ID is the resolver for the id field.
+func (r *entityResolver) ID(ctx context.Context, obj *roster.Entity) (string, error) {
+	return globalID(nodeEntity, obj.Version, obj.ValidFrom.UnixMicro(), obj.Code), nil
+}
+
 // CodeKind is the resolver for the codeKind field.
 func (r *entityResolver) CodeKind(ctx context.Context, obj *roster.Entity) (model.EntityCodeKind, error) {
 	return model.EntityCodeKind(strings.ToUpper(obj.CodeKind)), nil

@@ -49,30 +49,6 @@ func UnmarshalJSON(v any) (json.RawMessage, error) {
 	return b, nil
 }
 
-// MarshalInt64ID writes a database id as a GraphQL ID, which is a string.
-func MarshalInt64ID(id int64) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		io.WriteString(w, strconv.Quote(strconv.FormatInt(id, 10)))
-	})
-}
-
-// UnmarshalInt64ID reads a GraphQL ID holding a database id.
-func UnmarshalInt64ID(v any) (int64, error) {
-	switch v := v.(type) {
-	case string:
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not an id", v)
-		}
-		return id, nil
-	case int64:
-		return v, nil
-	case json.Number:
-		return v.Int64()
-	}
-	return 0, fmt.Errorf("%v is not an id", v)
-}
-
 // dateLayout is how the Date scalar reads and writes.
 const dateLayout = "2006-01-02"
 
@@ -95,3 +71,8 @@ func UnmarshalDate(v any) (time.Time, error) {
 	}
 	return t, nil
 }
+
+// Node is any object with a global id (the GraphQL interface Node). It is
+// empty so that domain types, which know nothing of GraphQL, can be nodes:
+// the generated code tells them apart by their Go type.
+type Node interface{}

@@ -80,6 +80,9 @@ type Store interface {
 	Regions(ctx context.Context, codes []string) ([]Region, error)
 	Memberships(ctx context.Context, userID int64) ([]Membership, error)
 	ListMembers(ctx context.Context, actor *authz.Actor, f MemberFilter, p page.Request) ([]Member, error)
+	// Member returns the actor's bureau's member with this username;
+	// NOT_FOUND if there is none.
+	Member(ctx context.Context, actor *authz.Actor, username string) (Member, error)
 	// AddMember creates the user when passwordHash is set and the username
 	// is free, then grants the roles; CONFLICT if the member already holds them.
 	AddMember(ctx context.Context, actor *authz.Actor, m NewMember, passwordHash string) (Member, error)
@@ -122,6 +125,56 @@ func (s *Service) Members(ctx context.Context, f MemberFilter, p page.Request) (
 		return nil, err
 	}
 	return page.New(rows, p, func(m Member) string { return m.Username }), nil
+}
+
+// Member returns the acting bureau's member with this username. Needs
+// member:read; NOT_FOUND if the user is no member of the acting bureau.
+func (s *Service) Member(ctx context.Context, username string) (Member, error) {
+	actor, err := s.Authz.Require(ctx, "member:read")
+	if err != nil {
+		return Member{}, err
+	}
+	return s.Store.Member(ctx, actor, username)
+}
+
+// User returns a user the caller may see: themself, or a member of the
+// acting bureau (member:read). NOT_FOUND for anyone else.
+func (s *Service) User(ctx context.Context, id int64) (account.User, error) {
+	signer, err := authz.RequireSignedIn(ctx)
+	if err != nil {
+		return account.User{}, err
+	}
+	users, err := s.Store.UsersByID(ctx, []int64{id})
+	if err != nil {
+		return account.User{}, err
+	}
+	if len(users) == 0 {
+		return account.User{}, errs.NotFoundf("no user %d", id)
+	}
+	if id != signer.UserID {
+		if _, err := s.Member(ctx, users[0].Username); err != nil {
+			return account.User{}, err
+		}
+	}
+	return users[0], nil
+}
+
+// Bureau returns a bureau of the acting bureau's region (bureau:read):
+// the region's bureaus work together and may name each other. NOT_FOUND
+// for a bureau of another region.
+func (s *Service) Bureau(ctx context.Context, id int64) (Bureau, error) {
+	actor, err := s.Authz.Require(ctx, "bureau:read")
+	if err != nil {
+		return Bureau{}, err
+	}
+	bs, err := s.Store.BureausByID(ctx, []int64{id})
+	if err != nil {
+		return Bureau{}, err
+	}
+	if len(bs) == 0 || bs[0].RegionCode != actor.RegionCode {
+		return Bureau{}, errs.NotFoundf("no bureau %d", id)
+	}
+	return bs[0], nil
 }
 
 // AddMember adds a user to the acting bureau with roles (admins only,

@@ -106,6 +106,22 @@ ORDER BY u.username LIMIT $4`
 	return out, err
 }
 
+// Member returns the actor's bureau's member with this username.
+func (s BureauStore) Member(ctx context.Context, actor *authz.Actor, username string) (bureau.Member, error) {
+	var m *bureau.Member
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		m, err = memberIn(ctx, tx, username)
+		return err
+	})
+	if err != nil {
+		return bureau.Member{}, err
+	}
+	if m == nil {
+		return bureau.Member{}, errs.NotFoundf("no member %q", username)
+	}
+	return *m, nil
+}
+
 func memberIn(ctx context.Context, tx *sqlx.Tx, username string) (*bureau.Member, error) {
 	var rows []memberRow
 	q := memberSelect + ` AND u.username = $1 GROUP BY m.bureau_id, m.user_id, u.username`

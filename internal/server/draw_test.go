@@ -88,7 +88,7 @@ func TestDrawLifecycle(t *testing.T) {
 		wantCode(t, e.Do(planner, executeDraw, map[string]any{"id": id, "c": "123456"}), "CONFLICT")
 	})
 	t.Run("NoPublicDocumentsForADraft", func(t *testing.T) {
-		if status, _ := getPublic(t, e, "/public/draws/"+id+"/commitment.json"); status != http.StatusNotFound {
+		if status, _ := getPublic(t, e, "/public/draws/"+databaseID(t, id)+"/commitment.json"); status != http.StatusNotFound {
 			t.Fatalf("commitment of a draft: status %d, want 404", status)
 		}
 	})
@@ -107,7 +107,7 @@ func TestDrawLifecycle(t *testing.T) {
 	})
 	var commitment draw.Commitment
 	t.Run("CommitmentIsPublicAtFreeze", func(t *testing.T) {
-		status, body := getPublic(t, e, "/public/draws/"+id+"/commitment.json")
+		status, body := getPublic(t, e, "/public/draws/"+databaseID(t, id)+"/commitment.json")
 		if status != http.StatusOK {
 			t.Fatalf("status %d: %s", status, body)
 		}
@@ -133,7 +133,7 @@ func TestDrawLifecycle(t *testing.T) {
 			map[string]any{"id": id}), "CONFLICT")
 	})
 	t.Run("PublicManifestVerifies", func(t *testing.T) {
-		status, body := getPublic(t, e, "/public/draws/"+id+"/manifest.json")
+		status, body := getPublic(t, e, "/public/draws/"+databaseID(t, id)+"/manifest.json")
 		if status != http.StatusOK {
 			t.Fatalf("status %d: %s", status, body)
 		}
@@ -221,11 +221,11 @@ func TestExecuteConcurrently(t *testing.T) {
 		t.Fatalf("results = %v, want one success and 19 CONFLICT", got)
 	}
 	var tasks int
-	if err := e.DB.Get(&tasks, `SELECT count(DISTINCT seq) FROM draw_tasks WHERE draw_id = $1`, id); err != nil {
+	if err := e.DB.Get(&tasks, `SELECT count(DISTINCT seq) FROM draw_tasks WHERE draw_id = $1`, databaseID(t, id)); err != nil {
 		t.Fatal(err)
 	}
 	var stored int
-	e.DB.Get(&stored, `SELECT count(*) FROM draw_tasks WHERE draw_id = $1`, id)
+	e.DB.Get(&stored, `SELECT count(*) FROM draw_tasks WHERE draw_id = $1`, databaseID(t, id))
 	if tasks == 0 || stored != tasks {
 		t.Fatalf("stored %d task rows for %d tasks: one result only", stored, tasks)
 	}
@@ -252,7 +252,7 @@ func TestDrawThatCannotBeStaffedKeepsNothing(t *testing.T) {
 		t.Fatalf("draw = %+v, want FAILED naming entity and bureau", d.Draw)
 	}
 	var tasks int
-	e.DB.Get(&tasks, `SELECT count(*) FROM draw_tasks WHERE draw_id = $1`, id)
+	e.DB.Get(&tasks, `SELECT count(*) FROM draw_tasks WHERE draw_id = $1`, databaseID(t, id))
 	if tasks != 0 {
 		t.Fatalf("a failed draw kept %d tasks", tasks)
 	}
@@ -400,7 +400,7 @@ func TestSubstituteInspector(t *testing.T) {
 		wantCode(t, e.Do(planner, substitute, vars), "BAD_USER_INPUT")
 	})
 	t.Run("ManifestKeepsTheDrawnTeam", func(t *testing.T) {
-		_, body := getPublic(t, e, "/public/draws/"+id+"/manifest.json")
+		_, body := getPublic(t, e, "/public/draws/"+databaseID(t, id)+"/manifest.json")
 		if _, err := draw.Verify(body); err != nil {
 			t.Fatalf("manifest after substitution: %v", err)
 		}

@@ -66,6 +66,7 @@ type gqlError struct {
 		Code  string `json:"code"`
 		Field string `json:"field"`
 	} `json:"extensions"`
+	Path []any `json:"path"`
 }
 
 // response is a GraphQL response.
