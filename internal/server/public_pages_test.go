@@ -32,7 +32,8 @@ func savePlan2026(t *testing.T, e *env, username string) {
 }
 
 // publicFixture gives 140522-wl a roster (classes A–D), a 2026 plan and
-// an executed draw, and returns the draw's id.
+// an executed draw, and returns the draw's database id (public pages and
+// URLs number draws as the public manifest does).
 func publicFixture(t *testing.T, e *env) string {
 	t.Helper()
 	planner := e.As("wl-planner")
@@ -40,7 +41,7 @@ func publicFixture(t *testing.T, e *env) string {
 	savePlan2026(t, e, "wl-planner")
 	id := makeDraw(t, e, planner, newDrawInput("2026年第一季度文化市场双随机抽查", nil))
 	e.Do(planner, executeDraw, map[string]any{"id": id, "c": "公开测试"}).mustData(t, nil)
-	return id
+	return databaseID(t, id)
 }
 
 func TestPublicPagesShowPlansAndDrawsWithoutSignIn(t *testing.T) {
