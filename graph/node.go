@@ -302,11 +302,6 @@ func addErrorAt(ctx context.Context, i int, err error) {
 	graphql.AddError(ctx, &gqlerror.Error{Err: err, Message: err.Error(), Path: path})
 }
 
-// priceNodes prices nodes(ids:) by the objects it may return.
-func priceNodes(c *ComplexityRoot) {
-	c.Query.Nodes = func(child int, ids []string) int { return 1 + child*len(ids) }
-}
-
 // drawIDs writes draws' global ids.
 func drawIDs(ids []int64) []string {
 	out := make([]string, len(ids))

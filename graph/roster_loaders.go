@@ -6,7 +6,6 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
-	"shuangsuiji/graph/model"
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/roster"
 )
@@ -48,22 +47,4 @@ func loadUser(ctx context.Context, id *int64) (*account.User, error) {
 	}
 	u, err := loaders(ctx).Users.Load(ctx, *id)
 	return &u, err
-}
-
-// priceRosterConnections prices the connections of the inspector roster,
-// conflicts and inspection items by the rows they may return, as
-// complexity does the others. complexity() calls it.
-func priceRosterConnections(c *ComplexityRoot) {
-	c.Query.Inspectors = func(child int, _ *model.InspectorFilter, first *int, _ *string) int {
-		return connectionCost(child, first)
-	}
-	c.Query.ExpiringCertificates = func(child int, _ *int, first *int, _ *string) int {
-		return connectionCost(child, first)
-	}
-	c.Query.Conflicts = func(child int, _ *model.ConflictFilter, first *int, _ *string) int {
-		return connectionCost(child, first)
-	}
-	c.Query.InspectionItems = func(child int, _ *model.InspectionItemFilter, first *int, _ *string) int {
-		return connectionCost(child, first)
-	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/roster"
 )
@@ -63,11 +64,11 @@ func MarshalDate(t time.Time) graphql.Marshaler {
 func UnmarshalDate(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("a Date is a string YYYY-MM-DD")
+		return time.Time{}, errs.E(errs.Invalid, "a Date is a string YYYY-MM-DD")
 	}
 	t, err := time.Parse(dateLayout, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date YYYY-MM-DD", s)
+		return time.Time{}, errs.E(errs.Invalid, "%q is not a date YYYY-MM-DD", s)
 	}
 	return t, nil
 }

@@ -23,6 +23,9 @@ const (
 	Forbidden       Kind = "FORBIDDEN"
 	Unauthenticated Kind = "UNAUTHENTICATED"
 	Internal        Kind = "INTERNAL"
+	// Unavailable is a passing failure of something the service needs
+	// (the database is down or refuses connections): try again shortly.
+	Unavailable Kind = "UNAVAILABLE"
 )
 
 // Error is an error whose Message is safe to show to the caller.
@@ -30,8 +33,12 @@ type Error struct {
 	Kind    Kind
 	Field   string // the input field at fault, for Invalid
 	Message string
-	Details any // more for the client, e.g. every bad row of an import
+	Details any   // more for the client, e.g. every bad row of an import
+	Cause   error // what went wrong underneath, logged and never shown
 }
+
+// Unwrap returns the cause, if any.
+func (e *Error) Unwrap() error { return e.Cause }
 
 func (e *Error) Error() string {
 	if e.Field != "" {

@@ -5,7 +5,9 @@
 package page
 
 import (
+	"bytes"
 	"encoding/base64"
+	"unicode/utf8"
 
 	"shuangsuiji/internal/errs"
 )
@@ -51,7 +53,7 @@ func (r Request) Key() (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(r.After)
-	if err != nil {
+	if err != nil || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return "", errs.InvalidField("after", "not a cursor from this list")
 	}
 	return string(b), nil

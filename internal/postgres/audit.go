@@ -12,6 +12,7 @@ import (
 
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/page"
 )
 
@@ -75,7 +76,10 @@ func (s AuditStore) ListAudit(ctx context.Context, actor *authz.Actor, f audit.F
 	key, _ := p.Key()
 	var before int64
 	if key != "" {
-		before, _ = strconv.ParseInt(key, 10, 64)
+		var err error
+		if before, err = strconv.ParseInt(key, 10, 64); err != nil || before < 1 {
+			return nil, errs.InvalidField("after", "not a cursor from this list")
+		}
 	}
 	where, args := auditWhere(f, before)
 	q := `SELECT ` + auditColumns + ` FROM audit_log WHERE ` + where +

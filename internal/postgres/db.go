@@ -13,8 +13,13 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -100,9 +105,30 @@ func (db *DB) transact(ctx context.Context, fn func(tx *sqlx.Tx) error) (err err
 	for attempt := 1; ; attempt++ {
 		err = db.transactOnce(ctx, fn)
 		if !retryable(err) || attempt == maxAttempts {
-			return err
+			return unavailable(err)
 		}
 	}
+}
+
+// unavailable turns a failure to reach PostgreSQL (refused, dropped or
+// shutting-down connections, too many clients) into errs.Unavailable, so
+// that clients are told to try again rather than that something broke.
+func unavailable(err error) error {
+	if err == nil || !connectionFailure(err) {
+		return err
+	}
+	return &errs.Error{Kind: errs.Unavailable, Message: "the database is unavailable: try again shortly", Cause: err}
+}
+
+func connectionFailure(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		code := string(pqErr.Code)
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "53300"
+	}
+	var netErr *net.OpError
+	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
 func (db *DB) transactOnce(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {

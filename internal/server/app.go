@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -48,7 +50,20 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 	return New(Deps{
 		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
 		Store: bureauStore, Ready: db.PingContext, Public: public.NewHandler(resolver.Public, log),
+		Limits: LimitsFromEnv(),
 	}), nil
+}
+
+// LimitsFromEnv are graph.DefaultLimits with the deployment's choices:
+// ANONYMOUS_INTROSPECTION=off keeps the schema from callers without a
+// session.
+func LimitsFromEnv() graph.Limits {
+	l := graph.DefaultLimits
+	switch strings.ToLower(os.Getenv("ANONYMOUS_INTROSPECTION")) {
+	case "off", "false", "0", "no":
+		l.AnonymousIntrospection = false
+	}
+	return l
 }
 
 // listenForRoleChanges reloads the enforcer on every NOTIFY on the authz

@@ -41,6 +41,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (read
+// deadlines, flushing).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // withRequestLog gives each request an id (X-Request-Id), logs it once and
 // counts it.
 func withRequestLog(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
@@ -56,6 +60,11 @@ func withRequestLog(log *slog.Logger, m *metrics, next http.Handler) http.Handle
 		elapsed := time.Since(start)
 		route := routeOf(r.URL.Path)
 		m.observe(route, sw.status, elapsed)
+		if r.Context().Err() != nil {
+			log.InfoContext(r.Context(), "client hung up", "id", id, "method", r.Method, "path", r.URL.Path,
+				"ms", elapsed.Milliseconds())
+			return
+		}
 		log.InfoContext(r.Context(), "request", "id", id, "method", r.Method, "path", r.URL.Path,
 			"status", sw.status, "ms", elapsed.Milliseconds())
 	})
@@ -155,6 +164,8 @@ func statusOf(kind errs.Kind) int {
 		return http.StatusForbidden
 	case errs.Invalid, errs.NotFound:
 		return http.StatusBadRequest
+	case errs.Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

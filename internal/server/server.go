@@ -36,6 +36,26 @@ type Deps struct {
 	Store    bureau.Store
 	Ready    func(ctx context.Context) error // nil when the database answers
 	Public   http.Handler                    // the public pages under /public/
+	Limits   graph.Limits                    // zero: graph.DefaultLimits
+
+	MaxInFlight int           // API requests at once; zero: DefaultMaxInFlight
+	QueueWait   time.Duration // how long a request waits for a slot; zero: DefaultQueueWait
+	BodyTimeout time.Duration // how long a GraphQL body may take to arrive; zero: DefaultBodyTimeout
+}
+
+func (d *Deps) defaults() {
+	if d.Limits.MaxCost == 0 {
+		d.Limits = graph.DefaultLimits
+	}
+	if d.MaxInFlight == 0 {
+		d.MaxInFlight = DefaultMaxInFlight
+	}
+	if d.QueueWait == 0 {
+		d.QueueWait = DefaultQueueWait
+	}
+	if d.BodyTimeout == 0 {
+		d.BodyTimeout = DefaultBodyTimeout
+	}
 }
 
 // New returns the handler serving every route.
@@ -44,13 +64,21 @@ func New(d Deps) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
 
-	gql := graph.NewHandler(d.Resolver, d.Log, m.graphqlError)
+	d.defaults()
+	onError := func(ctx context.Context, code string) {
+		m.graphqlError(code)
+		if code == string(errs.Unavailable) {
+			markUnavailable(ctx)
+		}
+	}
+	gql := graph.NewHandler(d.Resolver, d.Log, onError, d.Limits)
 	auth := authenticator{accounts: d.Accounts, authz: d.Authz, store: d.Store}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /graphql", limitBody(auth.wrap(graph.WithRequestScope(d.Resolver, gql))))
+	mux.Handle("POST /graphql", shedLoad(d.MaxInFlight, d.QueueWait, limitBody(auth.wrap(requireSessionForUploads(
+		readBodyInTime(d.BodyTimeout, withAnswerStatus(graph.WithRequestScope(d.Resolver, gql))))))))
 	mux.HandleFunc("GET /roster/template/{file}", serveTemplate)
-	mux.Handle("GET /roster/export/{file}", auth.wrap(exportHandler(d.Resolver.Roster)))
+	mux.Handle("GET /roster/export/{file}", shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(exportHandler(d.Resolver.Roster))))
 	mux.HandleFunc("GET /public/draws/{id}/{document}", publicDraw(d.Resolver.Draws))
 	mux.Handle("/public/", d.Public)
 	mux.Handle("/", graphiql.Handler("/graphql"))
