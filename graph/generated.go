@@ -4522,7 +4522,8 @@ type StratumReach {
 
 """
 抽查进度: how far a year's executed draws that the bureau took part in (led or joined) have come
-toward its plan: distinct entities drawn over the roster as it is now.
+toward its plan: distinct entities of its own roster drawn, over the roster as it is now. An entity a
+joint draw took from another participant's roster is no part of this bureau's coverage.
 """
 type PlanProgress {
   "The year."
@@ -4531,7 +4532,7 @@ type PlanProgress {
   plan: Plan!
   "Active entities in the roster now."
   rosterSize: Int!
-  "Distinct entities drawn in the year's executed draws."
+  "Distinct entities of the bureau's own active roster drawn in the year's executed draws."
   covered: Int!
   "covered over rosterSize, basis points rounded down (覆盖率)."
   coverageBasisPoints: Int!
@@ -4564,7 +4565,7 @@ type QuarterProgress {
   quarter: Int!
   "Executed draws of the quarter."
   draws: Int!
-  "Distinct entities they drew."
+  "Distinct entities of the bureau's own roster they drew."
   covered: Int!
   "covered over the whole roster, basis points rounded down."
   coverageBasisPoints: Int!

@@ -216,26 +216,33 @@ func selectCounts(ctx context.Context, tx *sqlx.Tx, q string, args ...any) (plan
 }
 
 // executedDraws are the year's executed draws the acting bureau took part
-// in, led or joined ($1: the year).
+// in, led or joined ($1: the year), and drawn, their tasks whose entity is
+// in the acting bureau's own active roster. A joint draw's frame holds the
+// entities of every participant; an entity the bureau does not supervise
+// is no part of its coverage (it would lift the figure past what the
+// bureau inspected of its own roster).
 const executedDraws = `
 WITH mine AS (
     SELECT d.id, d.quarter, d.executed_at FROM draws d
     WHERE d.year = $1 AND d.status = 'executed'
-      AND EXISTS (SELECT FROM draw_participants p WHERE p.draw_id = d.id AND p.bureau_id = (SELECT app_bureau())))`
+      AND EXISTS (SELECT FROM draw_participants p WHERE p.draw_id = d.id AND p.bureau_id = (SELECT app_bureau()))),
+drawn AS (
+    SELECT t.draw_id, t.entity_code, t.stratum, m.quarter, m.executed_at FROM draw_tasks t JOIN mine m ON m.id = t.draw_id
+    WHERE EXISTS (SELECT FROM roster_entries r WHERE r.bureau_id = (SELECT app_bureau()) AND r.entity_code = t.entity_code
+                    AND r.valid_to IS NULL AND r.status = 'active'))`
 
 // Tally counts the acting bureau's year: its plan, its roster now, and the
-// entities drawn by the year's executed draws it took part in.
+// entities of its roster drawn by the year's executed draws it took part in.
 func (s PlanStore) Tally(ctx context.Context, actor *authz.Actor, year int, at time.Time) (plan.Tally, error) {
 	// Each drawn entity counts once, in the stratum of its latest draw.
 	const covered = executedDraws + `
 SELECT stratum, count(*) AS n FROM (
-    SELECT DISTINCT ON (t.entity_code) t.stratum
-    FROM draw_tasks t JOIN mine m ON m.id = t.draw_id
-    ORDER BY t.entity_code, m.executed_at DESC NULLS LAST, m.id DESC) latest
+    SELECT DISTINCT ON (t.entity_code) t.stratum FROM drawn t
+    ORDER BY t.entity_code, t.executed_at DESC NULLS LAST, t.draw_id DESC) latest
 GROUP BY stratum ORDER BY stratum`
 	const quarters = executedDraws + `
 SELECT m.quarter, count(DISTINCT m.id) AS draws, count(DISTINCT t.entity_code) AS covered
-FROM mine m LEFT JOIN draw_tasks t ON t.draw_id = m.id
+FROM mine m LEFT JOIN drawn t ON t.draw_id = m.id
 GROUP BY m.quarter ORDER BY m.quarter`
 	var t plan.Tally
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {

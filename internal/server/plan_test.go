@@ -406,6 +406,7 @@ SELECT d.id, $2, d.bureau_id, d.region_code, d.year, d.quarter, $3, $4, 'ticket'
 func TestPlanProgress(t *testing.T) {
 	e := newEnv(t)
 	c := fillPlanRoster(t, e) // c[0:30] B, c[30:40] C, c[40:45] D, c[45:50] F
+	sjOnly := testUSCC(t, 900) // in no roster of wl
 	wl := []string{"140522-wl"}
 	draws := []drawFixture{
 		{"140522-wl", wl, 2026, 1, "executed", "2026-02-10T10:00:00+08:00",
@@ -417,8 +418,10 @@ func TestPlanProgress(t *testing.T) {
 		{"140522-wl", wl, 2026, 2, "frozen", "", [][2]string{{c[4], "B"}}},
 		// Another bureau's draw without wl: does not count for wl.
 		{"140522-sj", []string{"140522-sj"}, 2026, 3, "executed", "2026-08-10T10:00:00+08:00", [][2]string{{c[5], "B"}}},
-		// A joint draw led by sj that wl took part in: counts.
-		{"140522-sj", []string{"140522-sj", "140522-wl"}, 2026, 4, "executed", "2026-11-10T10:00:00+08:00", [][2]string{{c[31], "C"}}},
+		// A joint draw led by sj that wl took part in: counts, but only for
+		// the entities of wl's own roster (the other is sj's alone).
+		{"140522-sj", []string{"140522-sj", "140522-wl"}, 2026, 4, "executed", "2026-11-10T10:00:00+08:00",
+			[][2]string{{c[31], "C"}, {sjOnly, "B"}}},
 		// Last year: does not count.
 		{"140522-wl", wl, 2025, 4, "executed", "2025-11-10T10:00:00+08:00", [][2]string{{c[6], "B"}}},
 	}
@@ -470,9 +473,10 @@ func TestPlanProgress(t *testing.T) {
 	})
 	t.Run("OtherBureauCountsItsOwn", func(t *testing.T) {
 		p := progress(t, "sj-leader").PlanProgress
-		// sj's own draw and the joint one; no roster of its own.
-		if p.Covered != 2 || p.RosterSize != 0 || p.CoverageBasisPoints != 0 || p.Quarters[0].Covered != 0 || p.Quarters[2].Covered != 1 {
-			t.Errorf("sj progress %+v, want 2 covered (Q3 and Q4) over an empty roster", p)
+		// sj's own draw and the joint one, but no roster of its own: it
+		// covered nothing of it, though both draws count as its draws.
+		if p.Covered != 0 || p.RosterSize != 0 || p.CoverageBasisPoints != 0 || p.Quarters[2].Draws != 1 || p.Quarters[3].Draws != 1 {
+			t.Errorf("sj progress %+v, want nothing covered over an empty roster, draws in Q3 and Q4", p)
 		}
 	})
 	t.Run("JointOfficeSeesDrawsButTookPartInNone", func(t *testing.T) {
