@@ -16,6 +16,7 @@ import (
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/plan"
+	"shuangsuiji/internal/public"
 	"shuangsuiji/internal/roster"
 	"strconv"
 	"sync/atomic"
@@ -55,6 +56,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Plan() PlanResolver
 	PlanFeasibility() PlanFeasibilityResolver
+	PublicDraw() PublicDrawResolver
 	Query() QueryResolver
 	RosterCounts() RosterCountsResolver
 	RosterEntry() RosterEntryResolver
@@ -442,6 +444,98 @@ type ComplexityRoot struct {
 		Year       func(childComplexity int) int
 	}
 
+	PublicBureau struct {
+		Code       func(childComplexity int) int
+		Name       func(childComplexity int) int
+		RegionCode func(childComplexity int) int
+		RegionName func(childComplexity int) int
+	}
+
+	PublicDraw struct {
+		CommitmentURL func(childComplexity int) int
+		ExecutedAt    func(childComplexity int) int
+		FrameSize     func(childComplexity int) int
+		FrozenAt      func(childComplexity int) int
+		Joint         func(childComplexity int) int
+		Lead          func(childComplexity int) int
+		ManifestURL   func(childComplexity int) int
+		Number        func(childComplexity int) int
+		Participants  func(childComplexity int) int
+		Quarter       func(childComplexity int) int
+		RedrawOf      func(childComplexity int) int
+		RedrawReason  func(childComplexity int) int
+		Selected      func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Title         func(childComplexity int) int
+		WindowEnd     func(childComplexity int) int
+		WindowStart   func(childComplexity int) int
+		Year          func(childComplexity int) int
+	}
+
+	PublicDrawConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PublicDrawEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PublicDrawParticipant struct {
+		Bureau func(childComplexity int) int
+		Items  func(childComplexity int) int
+	}
+
+	PublicEntity struct {
+		Code func(childComplexity int) int
+		Name func(childComplexity int) int
+	}
+
+	PublicItem struct {
+		Code       func(childComplexity int) int
+		LegalBasis func(childComplexity int) int
+		Methods    func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Version    func(childComplexity int) int
+	}
+
+	PublicPlan struct {
+		Bureau         func(childComplexity int) int
+		DrawsPerYear   func(childComplexity int) int
+		Items          func(childComplexity int) int
+		MinCoverageBP  func(childComplexity int) int
+		MinDrawRatioBP func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		Year           func(childComplexity int) int
+	}
+
+	PublicResult struct {
+		Bureau      func(childComplexity int) int
+		Correction  func(childComplexity int) int
+		DrawNumber  func(childComplexity int) int
+		EntityCode  func(childComplexity int) int
+		EntityName  func(childComplexity int) int
+		InspectedOn func(childComplexity int) int
+		ItemCode    func(childComplexity int) int
+		ItemName    func(childComplexity int) int
+		PublishedAt func(childComplexity int) int
+		Results     func(childComplexity int) int
+		TaskName    func(childComplexity int) int
+	}
+
+	PublicResultConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PublicResultEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	QuarterProgress struct {
 		CoverageBP func(childComplexity int) int
 		Covered    func(childComplexity int) int
@@ -473,6 +567,11 @@ type ComplexityRoot struct {
 		Plan                 func(childComplexity int, year int) int
 		PlanProgress         func(childComplexity int, year int) int
 		Plans                func(childComplexity int) int
+		PublicBureaus        func(childComplexity int, region *string) int
+		PublicDraw           func(childComplexity int, number int) int
+		PublicDraws          func(childComplexity int, filter *model.PublicDrawFilter, first *int, after *string) int
+		PublicPlans          func(childComplexity int, bureau *string, year *int) int
+		PublicResults        func(childComplexity int, filter *model.PublicResultFilter, first *int, after *string) int
 		RosterCounts         func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
 		RosterEntities       func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) int
 		RosterEntryHistory   func(childComplexity int, code string) int
@@ -727,6 +826,12 @@ type PlanFeasibilityResolver interface {
 
 	ReachableCoverageBasisPoints(ctx context.Context, obj *plan.Feasibility) (*int, error)
 }
+type PublicDrawResolver interface {
+	Status(ctx context.Context, obj *public.Draw) (model.PublicDrawStatus, error)
+
+	CommitmentURL(ctx context.Context, obj *public.Draw) (string, error)
+	ManifestURL(ctx context.Context, obj *public.Draw) (*string, error)
+}
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*page.Connection[audit.Entry], error)
@@ -750,6 +855,11 @@ type QueryResolver interface {
 	PlanProgress(ctx context.Context, year int) (*plan.Progress, error)
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
+	PublicBureaus(ctx context.Context, region *string) ([]public.Bureau, error)
+	PublicPlans(ctx context.Context, bureau *string, year *int) ([]public.Plan, error)
+	PublicDraws(ctx context.Context, filter *model.PublicDrawFilter, first *int, after *string) (*page.Connection[public.Draw], error)
+	PublicDraw(ctx context.Context, number int) (*public.Draw, error)
+	PublicResults(ctx context.Context, filter *model.PublicResultFilter, first *int, after *string) (*page.Connection[public.Result], error)
 	RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.RosterEntity], error)
 	Entity(ctx context.Context, code string, asOf *time.Time) (*roster.Entity, error)
 	RosterCounts(ctx context.Context, filter *model.EntityFilter, asOf *time.Time) (*roster.Counts, error)
@@ -2365,6 +2475,371 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlanProgress.Year(childComplexity), true
 
+	case "PublicBureau.code":
+		if e.ComplexityRoot.PublicBureau.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicBureau.Code(childComplexity), true
+	case "PublicBureau.name":
+		if e.ComplexityRoot.PublicBureau.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicBureau.Name(childComplexity), true
+	case "PublicBureau.regionCode":
+		if e.ComplexityRoot.PublicBureau.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicBureau.RegionCode(childComplexity), true
+	case "PublicBureau.regionName":
+		if e.ComplexityRoot.PublicBureau.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicBureau.RegionName(childComplexity), true
+
+	case "PublicDraw.commitmentUrl":
+		if e.ComplexityRoot.PublicDraw.CommitmentURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.CommitmentURL(childComplexity), true
+	case "PublicDraw.executedAt":
+		if e.ComplexityRoot.PublicDraw.ExecutedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.ExecutedAt(childComplexity), true
+	case "PublicDraw.frameSize":
+		if e.ComplexityRoot.PublicDraw.FrameSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.FrameSize(childComplexity), true
+	case "PublicDraw.frozenAt":
+		if e.ComplexityRoot.PublicDraw.FrozenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.FrozenAt(childComplexity), true
+	case "PublicDraw.joint":
+		if e.ComplexityRoot.PublicDraw.Joint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.Joint(childComplexity), true
+	case "PublicDraw.lead":
+		if e.ComplexityRoot.PublicDraw.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.Lead(childComplexity), true
+	case "PublicDraw.manifestUrl":
+		if e.ComplexityRoot.PublicDraw.ManifestURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.ManifestURL(childComplexity), true
+	case "PublicDraw.number":
+		if e.ComplexityRoot.PublicDraw.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.Number(childComplexity), true
+	case "PublicDraw.participants":
+		if e.ComplexityRoot.PublicDraw.Participants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.Participants(childComplexity), true
+	case "PublicDraw.quarter":
+		if e.ComplexityRoot.PublicDraw.Quarter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.Quarter(childComplexity), true
+	case "PublicDraw.redrawOf":
+		if e.ComplexityRoot.PublicDraw.RedrawOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.RedrawOf(childComplexity), true
+	case "PublicDraw.redrawReason":
+		if e.ComplexityRoot.PublicDraw.RedrawReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.RedrawReason(childComplexity), true
+	case "PublicDraw.selected":
+		if e.ComplexityRoot.PublicDraw.Selected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.Selected(childComplexity), true
+	case "PublicDraw.status":
+		if e.ComplexityRoot.PublicDraw.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.Status(childComplexity), true
+	case "PublicDraw.title":
+		if e.ComplexityRoot.PublicDraw.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.Title(childComplexity), true
+	case "PublicDraw.windowEnd":
+		if e.ComplexityRoot.PublicDraw.WindowEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.WindowEnd(childComplexity), true
+	case "PublicDraw.windowStart":
+		if e.ComplexityRoot.PublicDraw.WindowStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.WindowStart(childComplexity), true
+	case "PublicDraw.year":
+		if e.ComplexityRoot.PublicDraw.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDraw.Year(childComplexity), true
+
+	case "PublicDrawConnection.edges":
+		if e.ComplexityRoot.PublicDrawConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDrawConnection.Edges(childComplexity), true
+	case "PublicDrawConnection.nodes":
+		if e.ComplexityRoot.PublicDrawConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDrawConnection.Nodes(childComplexity), true
+	case "PublicDrawConnection.pageInfo":
+		if e.ComplexityRoot.PublicDrawConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDrawConnection.PageInfo(childComplexity), true
+
+	case "PublicDrawEdge.cursor":
+		if e.ComplexityRoot.PublicDrawEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDrawEdge.Cursor(childComplexity), true
+	case "PublicDrawEdge.node":
+		if e.ComplexityRoot.PublicDrawEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDrawEdge.Node(childComplexity), true
+
+	case "PublicDrawParticipant.bureau":
+		if e.ComplexityRoot.PublicDrawParticipant.Bureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDrawParticipant.Bureau(childComplexity), true
+	case "PublicDrawParticipant.items":
+		if e.ComplexityRoot.PublicDrawParticipant.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDrawParticipant.Items(childComplexity), true
+
+	case "PublicEntity.code":
+		if e.ComplexityRoot.PublicEntity.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicEntity.Code(childComplexity), true
+	case "PublicEntity.name":
+		if e.ComplexityRoot.PublicEntity.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicEntity.Name(childComplexity), true
+
+	case "PublicItem.code":
+		if e.ComplexityRoot.PublicItem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicItem.Code(childComplexity), true
+	case "PublicItem.legalBasis":
+		if e.ComplexityRoot.PublicItem.LegalBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicItem.LegalBasis(childComplexity), true
+	case "PublicItem.methods":
+		if e.ComplexityRoot.PublicItem.Methods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicItem.Methods(childComplexity), true
+	case "PublicItem.name":
+		if e.ComplexityRoot.PublicItem.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicItem.Name(childComplexity), true
+	case "PublicItem.version":
+		if e.ComplexityRoot.PublicItem.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicItem.Version(childComplexity), true
+
+	case "PublicPlan.bureau":
+		if e.ComplexityRoot.PublicPlan.Bureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlan.Bureau(childComplexity), true
+	case "PublicPlan.drawsPerYear":
+		if e.ComplexityRoot.PublicPlan.DrawsPerYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlan.DrawsPerYear(childComplexity), true
+	case "PublicPlan.items":
+		if e.ComplexityRoot.PublicPlan.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlan.Items(childComplexity), true
+	case "PublicPlan.minCoverageBasisPoints":
+		if e.ComplexityRoot.PublicPlan.MinCoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlan.MinCoverageBP(childComplexity), true
+	case "PublicPlan.minDrawRatioBasisPoints":
+		if e.ComplexityRoot.PublicPlan.MinDrawRatioBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlan.MinDrawRatioBP(childComplexity), true
+	case "PublicPlan.updatedAt":
+		if e.ComplexityRoot.PublicPlan.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlan.UpdatedAt(childComplexity), true
+	case "PublicPlan.year":
+		if e.ComplexityRoot.PublicPlan.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlan.Year(childComplexity), true
+
+	case "PublicResult.bureau":
+		if e.ComplexityRoot.PublicResult.Bureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.Bureau(childComplexity), true
+	case "PublicResult.correction":
+		if e.ComplexityRoot.PublicResult.Correction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.Correction(childComplexity), true
+	case "PublicResult.drawNumber":
+		if e.ComplexityRoot.PublicResult.DrawNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.DrawNumber(childComplexity), true
+	case "PublicResult.entityCode":
+		if e.ComplexityRoot.PublicResult.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.EntityCode(childComplexity), true
+	case "PublicResult.entityName":
+		if e.ComplexityRoot.PublicResult.EntityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.EntityName(childComplexity), true
+	case "PublicResult.inspectedOn":
+		if e.ComplexityRoot.PublicResult.InspectedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.InspectedOn(childComplexity), true
+	case "PublicResult.itemCode":
+		if e.ComplexityRoot.PublicResult.ItemCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.ItemCode(childComplexity), true
+	case "PublicResult.itemName":
+		if e.ComplexityRoot.PublicResult.ItemName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.ItemName(childComplexity), true
+	case "PublicResult.publishedAt":
+		if e.ComplexityRoot.PublicResult.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.PublishedAt(childComplexity), true
+	case "PublicResult.results":
+		if e.ComplexityRoot.PublicResult.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.Results(childComplexity), true
+	case "PublicResult.taskName":
+		if e.ComplexityRoot.PublicResult.TaskName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResult.TaskName(childComplexity), true
+
+	case "PublicResultConnection.edges":
+		if e.ComplexityRoot.PublicResultConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResultConnection.Edges(childComplexity), true
+	case "PublicResultConnection.nodes":
+		if e.ComplexityRoot.PublicResultConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResultConnection.Nodes(childComplexity), true
+	case "PublicResultConnection.pageInfo":
+		if e.ComplexityRoot.PublicResultConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResultConnection.PageInfo(childComplexity), true
+
+	case "PublicResultEdge.cursor":
+		if e.ComplexityRoot.PublicResultEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResultEdge.Cursor(childComplexity), true
+	case "PublicResultEdge.node":
+		if e.ComplexityRoot.PublicResultEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResultEdge.Node(childComplexity), true
+
 	case "QuarterProgress.coverageBasisPoints":
 		if e.ComplexityRoot.QuarterProgress.CoverageBP == nil {
 			break
@@ -2629,6 +3104,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Plans(childComplexity), true
+	case "Query.publicBureaus":
+		if e.ComplexityRoot.Query.PublicBureaus == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicBureaus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicBureaus(childComplexity, args["region"].(*string)), true
+	case "Query.publicDraw":
+		if e.ComplexityRoot.Query.PublicDraw == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicDraw_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicDraw(childComplexity, args["number"].(int)), true
+	case "Query.publicDraws":
+		if e.ComplexityRoot.Query.PublicDraws == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicDraws_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicDraws(childComplexity, args["filter"].(*model.PublicDrawFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.publicPlans":
+		if e.ComplexityRoot.Query.PublicPlans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicPlans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicPlans(childComplexity, args["bureau"].(*string), args["year"].(*int)), true
+	case "Query.publicResults":
+		if e.ComplexityRoot.Query.PublicResults == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicResults(childComplexity, args["filter"].(*model.PublicResultFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.rosterCounts":
 		if e.ComplexityRoot.Query.RosterCounts == nil {
 			break
@@ -3118,6 +3648,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("InspectorFilter", ec.unmarshalInputInspectorFilter),
 			graphql.NewInputUnmarshaler("MemberFilter", ec.unmarshalInputMemberFilter),
 			graphql.NewInputUnmarshaler("ProposeJointVisitInput", ec.unmarshalInputProposeJointVisitInput),
+			graphql.NewInputUnmarshaler("PublicDrawFilter", ec.unmarshalInputPublicDrawFilter),
+			graphql.NewInputUnmarshaler("PublicResultFilter", ec.unmarshalInputPublicResultFilter),
 			graphql.NewInputUnmarshaler("RecordConflictInput", ec.unmarshalInputRecordConflictInput),
 			graphql.NewInputUnmarshaler("SaveEntityInput", ec.unmarshalInputSaveEntityInput),
 			graphql.NewInputUnmarshaler("SaveInspectionItemInput", ec.unmarshalInputSaveInspectionItemInput),
@@ -4722,6 +5254,255 @@ extend type Query {
   nodes("Global ids, as read from objects' ` + "`" + `id` + "`" + ` fields; at most 100." ids: [ID!]!): [Node]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/public.graphqls", Input: `# 一公开: what anyone may read without a token. These types are separate from
+# the signed-in ones on purpose: nothing reachable from here can hold a risk
+# class, a stratum, an exclusion, a conflict, a reviewer's note or anything
+# unpublished (a test walks every field reachable without a token).
+
+"""
+A bureau as the public knows it: the authority that plans, draws and inspects.
+"""
+type PublicBureau {
+  "The bureau's code, e.g. 140522-wl."
+  code: String!
+  "The bureau's name, e.g. 阳城县文化和旅游局."
+  name: String!
+  "The region's area code (GB/T 2260)."
+  regionCode: String!
+  "The region's name."
+  regionName: String!
+}
+
+"""
+An inspection item (抽查事项) of a bureau's published list.
+"""
+type PublicItem {
+  "The item code (事项编码)."
+  code: String!
+  "The item version."
+  version: Int!
+  "The item's name."
+  name: String!
+  "抽查依据: the law or rule the item checks."
+  legalBasis: String!
+  "检查方式: how it is checked (实地检查, 书面检查…)."
+  methods: [String!]!
+}
+
+"""
+年度抽查计划 as published: what a bureau's plan of a year commits to. The ratios per risk class stay
+inside the bureau.
+"""
+type PublicPlan {
+  "The bureau."
+  bureau: PublicBureau!
+  "The year."
+  year: Int!
+  "抽查批次: draws a year."
+  drawsPerYear: Int!
+  "Each draw covers at least this share of the roster, basis points (300 is 3%)."
+  minDrawRatioBasisPoints: Int!
+  "The year covers at least this share of the roster, basis points."
+  minCoverageBasisPoints: Int!
+  "When the plan was last changed."
+  updatedAt: Time!
+  "The bureau's current inspection items (抽查事项清单)."
+  items: [PublicItem!]!
+}
+
+"""
+Where a public draw is. Drafts are never public.
+"""
+enum PublicDrawStatus {
+  "已冻结: inputs committed (the commitment is public), waiting for the ceremony."
+  FROZEN
+  "已抽取: the selection is fixed and the manifest public."
+  EXECUTED
+  "失败: a task could not be staffed; nothing was kept."
+  FAILED
+}
+
+"""
+A bureau taking part in a draw and the items it checks at every visit.
+"""
+type PublicDrawParticipant {
+  "The bureau."
+  bureau: PublicBureau!
+  "The items it checks, by the version drawn."
+  items: [PublicItem!]!
+}
+
+"""
+A market entity (检查对象) by code and name.
+"""
+type PublicEntity {
+  "统一社会信用代码 (or the old registration number)."
+  code: String!
+  "The entity's current name."
+  name: String!
+}
+
+"""
+A draw (抽查任务) as the public sees it, from its freezing on.
+"""
+type PublicDraw {
+  "The draw's number, as in /public/draws/{number}/manifest.json."
+  number: Int!
+  "The title."
+  title: String!
+  "The plan year."
+  year: Int!
+  "The quarter, 1 to 4."
+  quarter: Int!
+  "True for a joint draw of several bureaus (进一次门、查多项事)."
+  joint: Boolean!
+  "The lead bureau (or joint office)."
+  lead: PublicBureau!
+  "The bureaus taking part, by code."
+  participants: [PublicDrawParticipant!]!
+  "The planned inspection window's first day."
+  windowStart: Date!
+  "The planned inspection window's last day."
+  windowEnd: Date!
+  "Where the draw is."
+  status: PublicDrawStatus!
+  "Entities in the frozen frame."
+  frameSize: Int
+  "When the inputs were frozen and committed."
+  frozenAt: Time
+  "When the ceremony was held."
+  executedAt: Time
+  "The number of the draw this one re-draws, if any."
+  redrawOf: Int
+  "Why it was re-drawn (empty for a first draw)."
+  redrawReason: String!
+  "抽取名单: the entities selected, in task order; empty until executed."
+  selected: [PublicEntity!]!
+  "Where to fetch the commitment (canonical JSON), published at freezing."
+  commitmentUrl: String!
+  "Where to fetch the public manifest, once executed (null before)."
+  manifestUrl: String
+}
+
+"""
+A page of public draws, newest first.
+"""
+type PublicDrawConnection {
+  "The draws of the page with their cursors."
+  edges: [PublicDrawEdge!]!
+  "The draws of the page."
+  nodes: [PublicDraw!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"""
+A public draw and its cursor.
+"""
+type PublicDrawEdge {
+  "The draw."
+  node: PublicDraw!
+  "Pass as ` + "`" + `after` + "`" + ` to read on from here."
+  cursor: String!
+}
+
+"""
+Narrows the public list of draws; every field is optional.
+"""
+input PublicDrawFilter {
+  "Draws this bureau (code) leads or takes part in."
+  bureau: String
+  "Draws of this region (6-digit area code)."
+  region: String
+  "Draws of this plan year."
+  year: Int
+  "Draws of this quarter, 1 to 4."
+  quarter: Int
+}
+
+"""
+抽查检查结果: a published result of one inspection item at one entity, as the national enterprise credit
+publicity system lists it. A result later corrected gives way to its correction.
+"""
+type PublicResult {
+  "企业名称: the entity's current name."
+  entityName: String!
+  "统一社会信用代码 (or registration number)."
+  entityCode: String!
+  "检查实施机关: the bureau that inspected and published."
+  bureau: PublicBureau!
+  "The number of the draw the inspection came from."
+  drawNumber: Int!
+  "抽查任务名称: the draw's title."
+  taskName: String!
+  "The inspection item's code."
+  itemCode: String!
+  "抽查事项: the item's name."
+  itemName: String!
+  "检查日期: the day of the inspection."
+  inspectedOn: Date!
+  "When the result was published."
+  publishedAt: Time!
+  "True when this result corrects one published earlier (更正)."
+  correction: Boolean!
+  "检查结果: the result labels, e.g. 未发现问题."
+  results: [String!]!
+}
+
+"""
+A page of published results, newest inspection first.
+"""
+type PublicResultConnection {
+  "The results of the page with their cursors."
+  edges: [PublicResultEdge!]!
+  "The results of the page."
+  nodes: [PublicResult!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"""
+A published result and its cursor.
+"""
+type PublicResultEdge {
+  "The result."
+  node: PublicResult!
+  "Pass as ` + "`" + `after` + "`" + ` to read on from here."
+  cursor: String!
+}
+
+"""
+What to search published results by; every field is optional. /public/results.csv and .xlsx take the
+same as query parameters (q, region, bureau, item, from, to).
+"""
+input PublicResultFilter {
+  "An entity's code (统一社会信用代码, exact) or part of its name, at most 60 characters."
+  query: String
+  "The region's area code."
+  region: String
+  "The inspecting bureau's code."
+  bureau: String
+  "The inspection item's code."
+  item: String
+  "Inspected on or after this day."
+  from: Date
+  "Inspected on or before this day."
+  to: Date
+}
+
+extend type Query {
+  "The bureaus (of a region, when given) by code. No sign-in."
+  publicBureaus(region: String): [PublicBureau!]!
+  "Published plans, of a bureau (code) and a year when given, latest year first. No sign-in."
+  publicPlans(bureau: String, year: Int): [PublicPlan!]!
+  "Draws from their freezing on, newest first; drafts never. No sign-in."
+  publicDraws(filter: PublicDrawFilter, first: Int, after: String): PublicDrawConnection!
+  "One public draw by number, with its selected entities; null for a draft or no such draw. No sign-in."
+  publicDraw(number: Int!): PublicDraw
+  "Published inspection results, newest inspection first. No sign-in."
+  publicResults(filter: PublicResultFilter, first: Int, after: String): PublicResultConnection!
+}
+`, BuiltIn: false},
 	{Name: "../schema/roster.graphqls", Input: `"""
 A calendar date, ` + "`" + `YYYY-MM-DD` + "`" + ` (China Standard Time where it matters).
 """
@@ -5738,6 +6519,190 @@ func (ec *executionContext) childFields_PlanProgress(ctx context.Context, field 
 		return ec.fieldContext_PlanProgress_quarters(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlanProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicBureau(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_PublicBureau_code(ctx, field)
+	case "name":
+		return ec.fieldContext_PublicBureau_name(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_PublicBureau_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_PublicBureau_regionName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicBureau", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicDraw(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_PublicDraw_number(ctx, field)
+	case "title":
+		return ec.fieldContext_PublicDraw_title(ctx, field)
+	case "year":
+		return ec.fieldContext_PublicDraw_year(ctx, field)
+	case "quarter":
+		return ec.fieldContext_PublicDraw_quarter(ctx, field)
+	case "joint":
+		return ec.fieldContext_PublicDraw_joint(ctx, field)
+	case "lead":
+		return ec.fieldContext_PublicDraw_lead(ctx, field)
+	case "participants":
+		return ec.fieldContext_PublicDraw_participants(ctx, field)
+	case "windowStart":
+		return ec.fieldContext_PublicDraw_windowStart(ctx, field)
+	case "windowEnd":
+		return ec.fieldContext_PublicDraw_windowEnd(ctx, field)
+	case "status":
+		return ec.fieldContext_PublicDraw_status(ctx, field)
+	case "frameSize":
+		return ec.fieldContext_PublicDraw_frameSize(ctx, field)
+	case "frozenAt":
+		return ec.fieldContext_PublicDraw_frozenAt(ctx, field)
+	case "executedAt":
+		return ec.fieldContext_PublicDraw_executedAt(ctx, field)
+	case "redrawOf":
+		return ec.fieldContext_PublicDraw_redrawOf(ctx, field)
+	case "redrawReason":
+		return ec.fieldContext_PublicDraw_redrawReason(ctx, field)
+	case "selected":
+		return ec.fieldContext_PublicDraw_selected(ctx, field)
+	case "commitmentUrl":
+		return ec.fieldContext_PublicDraw_commitmentUrl(ctx, field)
+	case "manifestUrl":
+		return ec.fieldContext_PublicDraw_manifestUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicDraw", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicDrawConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PublicDrawConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PublicDrawConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PublicDrawConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicDrawConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicDrawEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PublicDrawEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PublicDrawEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicDrawEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicDrawParticipant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_PublicDrawParticipant_bureau(ctx, field)
+	case "items":
+		return ec.fieldContext_PublicDrawParticipant_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicDrawParticipant", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicEntity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_PublicEntity_code(ctx, field)
+	case "name":
+		return ec.fieldContext_PublicEntity_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicEntity", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_PublicItem_code(ctx, field)
+	case "version":
+		return ec.fieldContext_PublicItem_version(ctx, field)
+	case "name":
+		return ec.fieldContext_PublicItem_name(ctx, field)
+	case "legalBasis":
+		return ec.fieldContext_PublicItem_legalBasis(ctx, field)
+	case "methods":
+		return ec.fieldContext_PublicItem_methods(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicItem", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_PublicPlan_bureau(ctx, field)
+	case "year":
+		return ec.fieldContext_PublicPlan_year(ctx, field)
+	case "drawsPerYear":
+		return ec.fieldContext_PublicPlan_drawsPerYear(ctx, field)
+	case "minDrawRatioBasisPoints":
+		return ec.fieldContext_PublicPlan_minDrawRatioBasisPoints(ctx, field)
+	case "minCoverageBasisPoints":
+		return ec.fieldContext_PublicPlan_minCoverageBasisPoints(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PublicPlan_updatedAt(ctx, field)
+	case "items":
+		return ec.fieldContext_PublicPlan_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicPlan", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entityName":
+		return ec.fieldContext_PublicResult_entityName(ctx, field)
+	case "entityCode":
+		return ec.fieldContext_PublicResult_entityCode(ctx, field)
+	case "bureau":
+		return ec.fieldContext_PublicResult_bureau(ctx, field)
+	case "drawNumber":
+		return ec.fieldContext_PublicResult_drawNumber(ctx, field)
+	case "taskName":
+		return ec.fieldContext_PublicResult_taskName(ctx, field)
+	case "itemCode":
+		return ec.fieldContext_PublicResult_itemCode(ctx, field)
+	case "itemName":
+		return ec.fieldContext_PublicResult_itemName(ctx, field)
+	case "inspectedOn":
+		return ec.fieldContext_PublicResult_inspectedOn(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_PublicResult_publishedAt(ctx, field)
+	case "correction":
+		return ec.fieldContext_PublicResult_correction(ctx, field)
+	case "results":
+		return ec.fieldContext_PublicResult_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicResult", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicResultConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PublicResultConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PublicResultConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PublicResultConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicResultConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicResultEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PublicResultEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PublicResultEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicResultEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_QuarterProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6851,6 +7816,116 @@ func (ec *executionContext) field_Query_plan_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["year"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_publicBureaus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "region",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["region"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_publicDraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "number",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["number"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_publicDraws_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.PublicDrawFilter, error) {
+			return ec.unmarshalOPublicDrawFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐPublicDrawFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_publicPlans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "bureau",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["bureau"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_publicResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.PublicResultFilter, error) {
+			return ec.unmarshalOPublicResultFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐPublicResultFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -13451,6 +14526,1507 @@ func (ec *executionContext) fieldContext_PlanProgress_quarters(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _PublicBureau_code(ctx context.Context, field graphql.CollectedField, obj *public.Bureau) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicBureau_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicBureau_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicBureau", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicBureau_name(ctx context.Context, field graphql.CollectedField, obj *public.Bureau) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicBureau_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicBureau_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicBureau", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicBureau_regionCode(ctx context.Context, field graphql.CollectedField, obj *public.Bureau) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicBureau_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicBureau_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicBureau", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicBureau_regionName(ctx context.Context, field graphql.CollectedField, obj *public.Bureau) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicBureau_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicBureau_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicBureau", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicDraw_number(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicDraw_title(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicDraw_year(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicDraw_quarter(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_quarter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_quarter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicDraw_joint(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_joint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Joint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_joint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PublicDraw_lead(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_lead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lead, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v public.Bureau) graphql.Marshaler {
+			return ec.marshalNPublicBureau2shuangsuijiᚋinternalᚋpublicᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicDraw",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicBureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicDraw_participants(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_participants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Participants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Participant) graphql.Marshaler {
+			return ec.marshalNPublicDrawParticipant2ᚕshuangsuijiᚋinternalᚋpublicᚐParticipantᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_participants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicDraw",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicDrawParticipant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicDraw_windowStart(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_windowStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_windowStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicDraw_windowEnd(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_windowEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_windowEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicDraw_status(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PublicDraw().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PublicDrawStatus) graphql.Marshaler {
+			return ec.marshalNPublicDrawStatus2shuangsuijiᚋgraphᚋmodelᚐPublicDrawStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, true, true, "PublicDrawStatus")
+}
+
+func (ec *executionContext) _PublicDraw_frameSize(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_frameSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrameSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_frameSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicDraw_frozenAt(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_frozenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FrozenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_frozenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PublicDraw_executedAt(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_executedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExecutedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_executedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PublicDraw_redrawOf(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_redrawOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedrawOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_redrawOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicDraw_redrawReason(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_redrawReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RedrawReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_redrawReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicDraw_selected(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_selected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Selected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Entity) graphql.Marshaler {
+			return ec.marshalNPublicEntity2ᚕshuangsuijiᚋinternalᚋpublicᚐEntityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_selected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicDraw",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicDraw_commitmentUrl(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_commitmentUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PublicDraw().CommitmentURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_commitmentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, true, true, "String")
+}
+
+func (ec *executionContext) _PublicDraw_manifestUrl(ctx context.Context, field graphql.CollectedField, obj *public.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDraw_manifestUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PublicDraw().ManifestURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDraw_manifestUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDraw", field, true, true, "String")
+}
+
+func (ec *executionContext) _PublicDrawConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDrawConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[public.Draw]) graphql.Marshaler {
+			return ec.marshalNPublicDrawEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDrawConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicDrawConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicDrawEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicDrawConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDrawConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Draw) graphql.Marshaler {
+			return ec.marshalNPublicDraw2ᚕshuangsuijiᚋinternalᚋpublicᚐDrawᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDrawConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicDrawConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicDraw(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicDrawConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDrawConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDrawConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicDrawConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicDrawEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDrawEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v public.Draw) graphql.Marshaler {
+			return ec.marshalNPublicDraw2shuangsuijiᚋinternalᚋpublicᚐDraw(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDrawEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicDrawEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicDraw(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicDrawEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDrawEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDrawEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDrawEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicDrawParticipant_bureau(ctx context.Context, field graphql.CollectedField, obj *public.Participant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDrawParticipant_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureau, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v public.Bureau) graphql.Marshaler {
+			return ec.marshalNPublicBureau2shuangsuijiᚋinternalᚋpublicᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDrawParticipant_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicDrawParticipant",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicBureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicDrawParticipant_items(ctx context.Context, field graphql.CollectedField, obj *public.Participant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDrawParticipant_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Item) graphql.Marshaler {
+			return ec.marshalNPublicItem2ᚕshuangsuijiᚋinternalᚋpublicᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDrawParticipant_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicDrawParticipant",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicEntity_code(ctx context.Context, field graphql.CollectedField, obj *public.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicEntity_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicEntity_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicEntity", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicEntity_name(ctx context.Context, field graphql.CollectedField, obj *public.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicEntity_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicEntity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicEntity", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicItem_code(ctx context.Context, field graphql.CollectedField, obj *public.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicItem_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicItem_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicItem_version(ctx context.Context, field graphql.CollectedField, obj *public.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicItem_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicItem_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicItem_name(ctx context.Context, field graphql.CollectedField, obj *public.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicItem_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicItem_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicItem_legalBasis(ctx context.Context, field graphql.CollectedField, obj *public.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicItem_legalBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LegalBasis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicItem_legalBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicItem_methods(ctx context.Context, field graphql.CollectedField, obj *public.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicItem_methods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Methods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicItem_methods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicPlan_bureau(ctx context.Context, field graphql.CollectedField, obj *public.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlan_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureau, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v public.Bureau) graphql.Marshaler {
+			return ec.marshalNPublicBureau2shuangsuijiᚋinternalᚋpublicᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlan_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicBureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicPlan_year(ctx context.Context, field graphql.CollectedField, obj *public.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlan_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlan_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicPlan_drawsPerYear(ctx context.Context, field graphql.CollectedField, obj *public.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlan_drawsPerYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawsPerYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlan_drawsPerYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicPlan_minDrawRatioBasisPoints(ctx context.Context, field graphql.CollectedField, obj *public.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlan_minDrawRatioBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinDrawRatioBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlan_minDrawRatioBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicPlan_minCoverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *public.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlan_minCoverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinCoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlan_minCoverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicPlan_updatedAt(ctx context.Context, field graphql.CollectedField, obj *public.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlan_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlan_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicPlan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PublicPlan_items(ctx context.Context, field graphql.CollectedField, obj *public.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlan_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Item) graphql.Marshaler {
+			return ec.marshalNPublicItem2ᚕshuangsuijiᚋinternalᚋpublicᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlan_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicResult_entityName(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_entityName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_entityName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicResult_entityCode(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicResult_bureau(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureau, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v public.Bureau) graphql.Marshaler {
+			return ec.marshalNPublicBureau2shuangsuijiᚋinternalᚋpublicᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicBureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicResult_drawNumber(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_drawNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_drawNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicResult_taskName(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_taskName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaskName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_taskName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicResult_itemCode(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_itemCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_itemCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicResult_itemName(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_itemName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_itemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicResult_inspectedOn(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_inspectedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InspectedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_inspectedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicResult_publishedAt(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PublicResult_correction(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_correction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Correction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_correction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PublicResult_results(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResult_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResult_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicResultConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Result]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResultConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[public.Result]) graphql.Marshaler {
+			return ec.marshalNPublicResultEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResultConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicResultEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicResultConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Result]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResultConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Result) graphql.Marshaler {
+			return ec.marshalNPublicResult2ᚕshuangsuijiᚋinternalᚋpublicᚐResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResultConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicResultConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicResultConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Result]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResultConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResultConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicResultEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Result]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResultEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v public.Result) graphql.Marshaler {
+			return ec.marshalNPublicResult2shuangsuijiᚋinternalᚋpublicᚐResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResultEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicResultEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicResultEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Result]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResultEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResultEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResultEdge", field, false, false, "String")
+}
+
 func (ec *executionContext) _QuarterProgress_quarter(ctx context.Context, field graphql.CollectedField, obj *plan.QuarterProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14469,6 +17045,226 @@ func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_publicBureaus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_publicBureaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PublicBureaus(ctx, fc.Args["region"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Bureau) graphql.Marshaler {
+			return ec.marshalNPublicBureau2ᚕshuangsuijiᚋinternalᚋpublicᚐBureauᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_publicBureaus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicBureau(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_publicBureaus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_publicPlans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_publicPlans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PublicPlans(ctx, fc.Args["bureau"].(*string), fc.Args["year"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Plan) graphql.Marshaler {
+			return ec.marshalNPublicPlan2ᚕshuangsuijiᚋinternalᚋpublicᚐPlanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_publicPlans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicPlan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_publicPlans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_publicDraws(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_publicDraws(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PublicDraws(ctx, fc.Args["filter"].(*model.PublicDrawFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[public.Draw]) graphql.Marshaler {
+			return ec.marshalNPublicDrawConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_publicDraws(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicDrawConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_publicDraws_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_publicDraw(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_publicDraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PublicDraw(ctx, fc.Args["number"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *public.Draw) graphql.Marshaler {
+			return ec.marshalOPublicDraw2ᚖshuangsuijiᚋinternalᚋpublicᚐDraw(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_publicDraw(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicDraw(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_publicDraw_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_publicResults(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_publicResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PublicResults(ctx, fc.Args["filter"].(*model.PublicResultFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[public.Result]) graphql.Marshaler {
+			return ec.marshalNPublicResultConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_publicResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_publicResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18634,6 +21430,146 @@ func UnmarshalProposeJointVisitInput(ctx context.Context, raw any) (model.Propos
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPublicDrawFilter(ctx context.Context, obj any) (model.PublicDrawFilter, error) {
+	var it model.PublicDrawFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"bureau", "region", "year", "quarter"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "bureau":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bureau"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bureau = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "quarter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quarter"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quarter = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPublicDrawFilter unmarshals raw into the PublicDrawFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPublicDrawFilter(ctx context.Context, raw any) (model.PublicDrawFilter, error) {
+	var out model.PublicDrawFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PublicDrawFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPublicResultFilter(ctx context.Context, obj any) (model.PublicResultFilter, error) {
+	var it model.PublicResultFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"query", "region", "bureau", "item", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "query":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("query"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Query = data
+		case "region":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("region"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Region = data
+		case "bureau":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bureau"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bureau = data
+		case "item":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("item"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Item = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPublicResultFilter unmarshals raw into the PublicResultFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPublicResultFilter(ctx context.Context, raw any) (model.PublicResultFilter, error) {
+	var out model.PublicResultFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PublicResultFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRecordConflictInput(ctx context.Context, obj any) (model.RecordConflictInput, error) {
 	var it model.RecordConflictInput
 	if obj == nil {
@@ -22162,6 +25098,612 @@ func (ec *executionContext) _PlanProgress(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var publicBureauImplementors = []string{"PublicBureau"}
+
+func (ec *executionContext) _PublicBureau(ctx context.Context, sel ast.SelectionSet, obj *public.Bureau) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicBureauImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicBureau")
+		case "code":
+			out.Values[i] = ec._PublicBureau_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PublicBureau_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "regionCode":
+			out.Values[i] = ec._PublicBureau_regionCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "regionName":
+			out.Values[i] = ec._PublicBureau_regionName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicDrawImplementors = []string{"PublicDraw"}
+
+func (ec *executionContext) _PublicDraw(ctx context.Context, sel ast.SelectionSet, obj *public.Draw) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicDrawImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicDraw")
+		case "number":
+			out.Values[i] = ec._PublicDraw_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._PublicDraw_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "year":
+			out.Values[i] = ec._PublicDraw_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quarter":
+			out.Values[i] = ec._PublicDraw_quarter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "joint":
+			out.Values[i] = ec._PublicDraw_joint(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lead":
+			out.Values[i] = ec._PublicDraw_lead(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "participants":
+			out.Values[i] = ec._PublicDraw_participants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowStart":
+			out.Values[i] = ec._PublicDraw_windowStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowEnd":
+			out.Values[i] = ec._PublicDraw_windowEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicDraw_status(ctx, field, obj)
+				})
+		case "frameSize":
+			out.Values[i] = ec._PublicDraw_frameSize(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "frozenAt":
+			out.Values[i] = ec._PublicDraw_frozenAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "executedAt":
+			out.Values[i] = ec._PublicDraw_executedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "redrawOf":
+			out.Values[i] = ec._PublicDraw_redrawOf(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "redrawReason":
+			out.Values[i] = ec._PublicDraw_redrawReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "selected":
+			out.Values[i] = ec._PublicDraw_selected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "commitmentUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicDraw_commitmentUrl(ctx, field, obj)
+				})
+		case "manifestUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicDraw_manifestUrl(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicDrawConnectionImplementors = []string{"PublicDrawConnection"}
+
+func (ec *executionContext) _PublicDrawConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[public.Draw]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicDrawConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicDrawConnection")
+		case "edges":
+			out.Values[i] = ec._PublicDrawConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._PublicDrawConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PublicDrawConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicDrawEdgeImplementors = []string{"PublicDrawEdge"}
+
+func (ec *executionContext) _PublicDrawEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[public.Draw]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicDrawEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicDrawEdge")
+		case "node":
+			out.Values[i] = ec._PublicDrawEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PublicDrawEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicDrawParticipantImplementors = []string{"PublicDrawParticipant"}
+
+func (ec *executionContext) _PublicDrawParticipant(ctx context.Context, sel ast.SelectionSet, obj *public.Participant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicDrawParticipantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicDrawParticipant")
+		case "bureau":
+			out.Values[i] = ec._PublicDrawParticipant_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._PublicDrawParticipant_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicEntityImplementors = []string{"PublicEntity"}
+
+func (ec *executionContext) _PublicEntity(ctx context.Context, sel ast.SelectionSet, obj *public.Entity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicEntityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicEntity")
+		case "code":
+			out.Values[i] = ec._PublicEntity_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PublicEntity_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicItemImplementors = []string{"PublicItem"}
+
+func (ec *executionContext) _PublicItem(ctx context.Context, sel ast.SelectionSet, obj *public.Item) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicItem")
+		case "code":
+			out.Values[i] = ec._PublicItem_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._PublicItem_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PublicItem_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "legalBasis":
+			out.Values[i] = ec._PublicItem_legalBasis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "methods":
+			out.Values[i] = ec._PublicItem_methods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicPlanImplementors = []string{"PublicPlan"}
+
+func (ec *executionContext) _PublicPlan(ctx context.Context, sel ast.SelectionSet, obj *public.Plan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicPlanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicPlan")
+		case "bureau":
+			out.Values[i] = ec._PublicPlan_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "year":
+			out.Values[i] = ec._PublicPlan_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "drawsPerYear":
+			out.Values[i] = ec._PublicPlan_drawsPerYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minDrawRatioBasisPoints":
+			out.Values[i] = ec._PublicPlan_minDrawRatioBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minCoverageBasisPoints":
+			out.Values[i] = ec._PublicPlan_minCoverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PublicPlan_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._PublicPlan_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicResultImplementors = []string{"PublicResult"}
+
+func (ec *executionContext) _PublicResult(ctx context.Context, sel ast.SelectionSet, obj *public.Result) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicResult")
+		case "entityName":
+			out.Values[i] = ec._PublicResult_entityName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityCode":
+			out.Values[i] = ec._PublicResult_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bureau":
+			out.Values[i] = ec._PublicResult_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "drawNumber":
+			out.Values[i] = ec._PublicResult_drawNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taskName":
+			out.Values[i] = ec._PublicResult_taskName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "itemCode":
+			out.Values[i] = ec._PublicResult_itemCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "itemName":
+			out.Values[i] = ec._PublicResult_itemName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inspectedOn":
+			out.Values[i] = ec._PublicResult_inspectedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishedAt":
+			out.Values[i] = ec._PublicResult_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "correction":
+			out.Values[i] = ec._PublicResult_correction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "results":
+			out.Values[i] = ec._PublicResult_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicResultConnectionImplementors = []string{"PublicResultConnection"}
+
+func (ec *executionContext) _PublicResultConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[public.Result]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicResultConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicResultConnection")
+		case "edges":
+			out.Values[i] = ec._PublicResultConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._PublicResultConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PublicResultConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicResultEdgeImplementors = []string{"PublicResultEdge"}
+
+func (ec *executionContext) _PublicResultEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[public.Result]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicResultEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicResultEdge")
+		case "node":
+			out.Values[i] = ec._PublicResultEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PublicResultEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var quarterProgressImplementors = []string{"QuarterProgress"}
 
 func (ec *executionContext) _QuarterProgress(ctx context.Context, sel ast.SelectionSet, obj *plan.QuarterProgress) graphql.Marshaler {
@@ -22360,6 +25902,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_nodes(ctx, field)
+				})
+		case "publicBureaus":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_publicBureaus(ctx, field)
+				})
+		case "publicPlans":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_publicPlans(ctx, field)
+				})
+		case "publicDraws":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_publicDraws(ctx, field)
+				})
+		case "publicDraw":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_publicDraw(ctx, field)
+				})
+		case "publicResults":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_publicResults(ctx, field)
 				})
 		case "rosterEntities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -24622,6 +28194,212 @@ func (ec *executionContext) unmarshalNProposeJointVisitInput2shuangsuijiᚋgraph
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPublicBureau2shuangsuijiᚋinternalᚋpublicᚐBureau(ctx context.Context, sel ast.SelectionSet, v public.Bureau) graphql.Marshaler {
+	return ec._PublicBureau(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicBureau2ᚕshuangsuijiᚋinternalᚋpublicᚐBureauᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Bureau) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicBureau2shuangsuijiᚋinternalᚋpublicᚐBureau(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicDraw2shuangsuijiᚋinternalᚋpublicᚐDraw(ctx context.Context, sel ast.SelectionSet, v public.Draw) graphql.Marshaler {
+	return ec._PublicDraw(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicDraw2ᚕshuangsuijiᚋinternalᚋpublicᚐDrawᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Draw) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicDraw2shuangsuijiᚋinternalᚋpublicᚐDraw(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicDrawConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[public.Draw]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PublicDrawConnection!")
+		return graphql.Null
+	}
+	return ec._PublicDrawConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPublicDrawEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[public.Draw]) graphql.Marshaler {
+	return ec._PublicDrawEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicDrawEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[public.Draw]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicDrawEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicDrawParticipant2shuangsuijiᚋinternalᚋpublicᚐParticipant(ctx context.Context, sel ast.SelectionSet, v public.Participant) graphql.Marshaler {
+	return ec._PublicDrawParticipant(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicDrawParticipant2ᚕshuangsuijiᚋinternalᚋpublicᚐParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Participant) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicDrawParticipant2shuangsuijiᚋinternalᚋpublicᚐParticipant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPublicDrawStatus2shuangsuijiᚋgraphᚋmodelᚐPublicDrawStatus(ctx context.Context, v any) (model.PublicDrawStatus, error) {
+	var res model.PublicDrawStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPublicDrawStatus2shuangsuijiᚋgraphᚋmodelᚐPublicDrawStatus(ctx context.Context, sel ast.SelectionSet, v model.PublicDrawStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPublicEntity2shuangsuijiᚋinternalᚋpublicᚐEntity(ctx context.Context, sel ast.SelectionSet, v public.Entity) graphql.Marshaler {
+	return ec._PublicEntity(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicEntity2ᚕshuangsuijiᚋinternalᚋpublicᚐEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Entity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicEntity2shuangsuijiᚋinternalᚋpublicᚐEntity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicItem2shuangsuijiᚋinternalᚋpublicᚐItem(ctx context.Context, sel ast.SelectionSet, v public.Item) graphql.Marshaler {
+	return ec._PublicItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicItem2ᚕshuangsuijiᚋinternalᚋpublicᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Item) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicItem2shuangsuijiᚋinternalᚋpublicᚐItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicPlan2shuangsuijiᚋinternalᚋpublicᚐPlan(ctx context.Context, sel ast.SelectionSet, v public.Plan) graphql.Marshaler {
+	return ec._PublicPlan(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicPlan2ᚕshuangsuijiᚋinternalᚋpublicᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Plan) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicPlan2shuangsuijiᚋinternalᚋpublicᚐPlan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicResult2shuangsuijiᚋinternalᚋpublicᚐResult(ctx context.Context, sel ast.SelectionSet, v public.Result) graphql.Marshaler {
+	return ec._PublicResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicResult2ᚕshuangsuijiᚋinternalᚋpublicᚐResultᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Result) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicResult2shuangsuijiᚋinternalᚋpublicᚐResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicResultConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[public.Result]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PublicResultConnection!")
+		return graphql.Null
+	}
+	return ec._PublicResultConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPublicResultEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[public.Result]) graphql.Marshaler {
+	return ec._PublicResultEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicResultEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[public.Result]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicResultEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNQuarterProgress2shuangsuijiᚋinternalᚋplanᚐQuarterProgress(ctx context.Context, sel ast.SelectionSet, v plan.QuarterProgress) graphql.Marshaler {
 	return ec._QuarterProgress(ctx, sel, &v)
 }
@@ -25564,6 +29342,24 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt64(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt64(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
 	if v == nil {
 		return nil, nil
@@ -25611,6 +29407,29 @@ func (ec *executionContext) marshalONode2shuangsuijiᚋgraphᚋmodelᚐNode(ctx 
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPublicDraw2ᚖshuangsuijiᚋinternalᚋpublicᚐDraw(ctx context.Context, sel ast.SelectionSet, v *public.Draw) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PublicDraw(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPublicDrawFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐPublicDrawFilter(ctx context.Context, v any) (*model.PublicDrawFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPublicDrawFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPublicResultFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐPublicResultFilter(ctx context.Context, v any) (*model.PublicResultFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPublicResultFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, v any) ([]model.RiskClass, error) {

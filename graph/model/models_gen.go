@@ -269,6 +269,35 @@ type ProposeJointVisitInput struct {
 	EntityCode string `json:"entityCode"`
 }
 
+// Narrows the public list of draws; every field is optional.
+type PublicDrawFilter struct {
+	// Draws this bureau (code) leads or takes part in.
+	Bureau *string `json:"bureau,omitempty"`
+	// Draws of this region (6-digit area code).
+	Region *string `json:"region,omitempty"`
+	// Draws of this plan year.
+	Year *int `json:"year,omitempty"`
+	// Draws of this quarter, 1 to 4.
+	Quarter *int `json:"quarter,omitempty"`
+}
+
+// What to search published results by; every field is optional. /public/results.csv and .xlsx take the
+// same as query parameters (q, region, bureau, item, from, to).
+type PublicResultFilter struct {
+	// An entity's code (统一社会信用代码, exact) or part of its name, at most 60 characters.
+	Query *string `json:"query,omitempty"`
+	// The region's area code.
+	Region *string `json:"region,omitempty"`
+	// The inspecting bureau's code.
+	Bureau *string `json:"bureau,omitempty"`
+	// The inspection item's code.
+	Item *string `json:"item,omitempty"`
+	// Inspected on or after this day.
+	From *time.Time `json:"from,omitempty"`
+	// Inspected on or before this day.
+	To *time.Time `json:"to,omitempty"`
+}
+
 // Read operations. Everything but `me` acts in one bureau (租户): the `X-Bureau` header names it,
 // or the user's only membership is used. Objects of other bureaus answer `NOT_FOUND`.
 type Query struct {
@@ -1029,6 +1058,67 @@ func (e *ManifestForm) UnmarshalJSON(b []byte) error {
 }
 
 func (e ManifestForm) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a public draw is. Drafts are never public.
+type PublicDrawStatus string
+
+const (
+	// 已冻结: inputs committed (the commitment is public), waiting for the ceremony.
+	PublicDrawStatusFrozen PublicDrawStatus = "FROZEN"
+	// 已抽取: the selection is fixed and the manifest public.
+	PublicDrawStatusExecuted PublicDrawStatus = "EXECUTED"
+	// 失败: a task could not be staffed; nothing was kept.
+	PublicDrawStatusFailed PublicDrawStatus = "FAILED"
+)
+
+var AllPublicDrawStatus = []PublicDrawStatus{
+	PublicDrawStatusFrozen,
+	PublicDrawStatusExecuted,
+	PublicDrawStatusFailed,
+}
+
+func (e PublicDrawStatus) IsValid() bool {
+	switch e {
+	case PublicDrawStatusFrozen, PublicDrawStatusExecuted, PublicDrawStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e PublicDrawStatus) String() string {
+	return string(e)
+}
+
+func (e *PublicDrawStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PublicDrawStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PublicDrawStatus", str)
+	}
+	return nil
+}
+
+func (e PublicDrawStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PublicDrawStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PublicDrawStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -49,6 +49,9 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /public/{$}", h.index)
 	h.mux.HandleFunc("GET /public/plans", h.plans)
 	h.mux.HandleFunc("GET /public/draws", h.draws)
+	h.mux.HandleFunc("GET /public/results", h.results)
+	h.mux.HandleFunc("GET /public/results.csv", h.resultsCSV)
+	h.mux.HandleFunc("GET /public/results.xlsx", h.resultsXLSX)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }

@@ -19,6 +19,7 @@ package public
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -115,6 +116,7 @@ type Store interface {
 	// executed draw carries its selected entities.
 	Draws(ctx context.Context, f DrawFilter, p page.Request, selected bool) ([]Draw, error)
 	Draw(ctx context.Context, number int64) (Draw, error)
+	ResultStore
 }
 
 // Service answers the public's questions.
@@ -176,4 +178,17 @@ func validRegion(region string) error {
 		}
 	}
 	return nil
+}
+
+// CommitmentURL is where the draw's commitment is published.
+func (d Draw) CommitmentURL() string { return fmt.Sprintf("/public/draws/%d/commitment.json", d.Number) }
+
+// ManifestURL is where the public manifest is, once the draw is executed
+// (nil before).
+func (d Draw) ManifestURL() *string {
+	if d.Status != StatusExecuted {
+		return nil
+	}
+	u := fmt.Sprintf("/public/draws/%d/manifest.json", d.Number)
+	return &u
 }

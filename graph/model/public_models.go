@@ -1,0 +1,14 @@
+package model
+
+import (
+	"shuangsuiji/internal/page"
+	"shuangsuiji/internal/public"
+)
+
+// Public (一公开) connections bound in gqlgen.yml.
+type (
+	PublicDrawConnection   = page.Connection[public.Draw]
+	PublicDrawEdge         = page.Edge[public.Draw]
+	PublicResultConnection = page.Connection[public.Result]
+	PublicResultEdge       = page.Edge[public.Result]
+)
