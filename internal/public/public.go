@@ -181,7 +181,9 @@ func validRegion(region string) error {
 }
 
 // CommitmentURL is where the draw's commitment is published.
-func (d Draw) CommitmentURL() string { return fmt.Sprintf("/public/draws/%d/commitment.json", d.Number) }
+func (d Draw) CommitmentURL() string {
+	return fmt.Sprintf("/public/draws/%d/commitment.json", d.Number)
+}
 
 // ManifestURL is where the public manifest is, once the draw is executed
 // (nil before).

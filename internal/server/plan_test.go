@@ -405,7 +405,7 @@ SELECT d.id, $2, d.bureau_id, d.region_code, d.year, d.quarter, $3, $4, 'ticket'
 
 func TestPlanProgress(t *testing.T) {
 	e := newEnv(t)
-	c := fillPlanRoster(t, e) // c[0:30] B, c[30:40] C, c[40:45] D, c[45:50] F
+	c := fillPlanRoster(t, e)  // c[0:30] B, c[30:40] C, c[40:45] D, c[45:50] F
 	sjOnly := testUSCC(t, 900) // in no roster of wl
 	wl := []string{"140522-wl"}
 	draws := []drawFixture{
