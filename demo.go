@@ -78,7 +78,7 @@ func seedDemoData(ctx context.Context, db *postgres.DB) error {
 		if err := writeRows(&buf, s.rows); err != nil {
 			return err
 		}
-		if _, err := rosters.ImportAs(ctx, s.actor, s.kind, &buf, "demo.csv", false); err != nil {
+		if _, err := rosters.ImportAs(ctx, s.actor, s.kind, &buf, "demo.csv", false, nil); err != nil {
 			return fmt.Errorf("demo %v of %s: %w", s.kind, s.actor.BureauCode, err)
 		}
 	}

@@ -24,7 +24,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	bureauCode := fs.String("bureau", "", "the bureau's code, e.g. 140522-wl")
 	kindName := fs.String("kind", "entities", "entities, inspectors or items")
-	dryRun := fs.Bool("dry-run", false, "check and count only; change nothing")
+	dryRun := fs.Bool("dry-run", false, "check, count and list every field that would change; change nothing")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -49,7 +49,11 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		rosters := &roster.Service{EntityStore: postgres.EntityStore{DB: db.DB},
 			InspectorStore: postgres.InspectorStore{DB: db.DB}, ItemStore: postgres.ItemStore{DB: db.DB}}
-		res, err := rosters.ImportAs(ctx, actor, kind, f, filepath.Base(path), *dryRun)
+		var changes roster.ChangeSink
+		if *dryRun {
+			changes = changePrinter{w: stdout}
+		}
+		res, err := rosters.ImportAs(ctx, actor, kind, f, filepath.Base(path), *dryRun, changes)
 		if err != nil {
 			return describeImportError(err)
 		}
@@ -61,6 +65,24 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 			verb, path, res.Rows, res.Created, res.Updated, res.Unchanged)
 		return nil
 	})
+}
+
+// changePrinter lists a dry run's changes as the database finds them: the
+// number of fields cleared first, then one line a field.
+type changePrinter struct{ w io.Writer }
+
+func (p changePrinter) Cleared(n int) error {
+	_, err := fmt.Fprintf(p.w, "%d field(s) would be cleared\n", n)
+	return err
+}
+
+func (p changePrinter) Change(c roster.FieldChange) error {
+	mark := ""
+	if c.Cleared() {
+		mark = " (cleared)"
+	}
+	_, err := fmt.Fprintf(p.w, "row %d %s %s: %q → %q%s\n", c.Row, c.Key, c.Field, c.From, c.To, mark)
+	return err
 }
 
 // commandLineActor acts for the bureau as the operator running the
@@ -81,8 +103,11 @@ func commandLineActor(ctx context.Context, db *database, code string) (*authz.Ac
 // describeImportError lists every bad row, one a line.
 func describeImportError(err error) error {
 	e, ok := errs.As(err)
+	if !ok {
+		return err
+	}
 	problems, listed := e.Details.([]roster.FieldError)
-	if !ok || !listed {
+	if !listed {
 		return err
 	}
 	msg := fmt.Sprintf("%d problem(s), nothing was imported:", len(problems))

@@ -254,6 +254,8 @@ type ComplexityRoot struct {
 
 	Entity struct {
 		Address             func(childComplexity int) int
+		ChangedBy           func(childComplexity int) int
+		ChangedIn           func(childComplexity int) int
 		Code                func(childComplexity int) int
 		CodeKind            func(childComplexity int) int
 		Entries             func(childComplexity int) int
@@ -261,6 +263,7 @@ type ComplexityRoot struct {
 		LegalRepresentative func(childComplexity int) int
 		Name                func(childComplexity int) int
 		ValidFrom           func(childComplexity int) int
+		ValidTo             func(childComplexity int) int
 		Version             func(childComplexity int) int
 	}
 
@@ -272,12 +275,15 @@ type ComplexityRoot struct {
 	}
 
 	ImportRosterPayload struct {
-		Created   func(childComplexity int) int
-		DryRun    func(childComplexity int) int
-		Kind      func(childComplexity int) int
-		Rows      func(childComplexity int) int
-		Unchanged func(childComplexity int) int
-		Updated   func(childComplexity int) int
+		Changes        func(childComplexity int) int
+		ChangesLeftOut func(childComplexity int) int
+		Cleared        func(childComplexity int) int
+		Created        func(childComplexity int) int
+		DryRun         func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Rows           func(childComplexity int) int
+		Unchanged      func(childComplexity int) int
+		Updated        func(childComplexity int) int
 	}
 
 	InspectionItem struct {
@@ -554,6 +560,7 @@ type ComplexityRoot struct {
 		DrawOverlaps         func(childComplexity int, year int, quarter int) int
 		Draws                func(childComplexity int, filter *model.DrawFilter, first *int, after *string) int
 		Entity               func(childComplexity int, code string, asOf *time.Time) int
+		EntityHistory        func(childComplexity int, code string) int
 		ExpiringCertificates func(childComplexity int, within *int, first *int, after *string) int
 		InspectionItem       func(childComplexity int, code string, version *int) int
 		InspectionItems      func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string) int
@@ -637,6 +644,19 @@ type ComplexityRoot struct {
 		ValidFrom               func(childComplexity int) int
 		ValidTo                 func(childComplexity int) int
 		Version                 func(childComplexity int) int
+	}
+
+	RosterFieldChange struct {
+		Field func(childComplexity int) int
+		From  func(childComplexity int) int
+		Key   func(childComplexity int) int
+		Row   func(childComplexity int) int
+		To    func(childComplexity int) int
+	}
+
+	SaveEntityPayload struct {
+		Changed func(childComplexity int) int
+		Entity  func(childComplexity int) int
 	}
 
 	SaveInspectionItemPayload struct {
@@ -757,6 +777,8 @@ type EntityResolver interface {
 
 	CodeKind(ctx context.Context, obj *roster.Entity) (model.EntityCodeKind, error)
 
+	ChangedBy(ctx context.Context, obj *roster.Entity) (*account.User, error)
+	ChangedIn(ctx context.Context, obj *roster.Entity) (*bureau.Bureau, error)
 	Entries(ctx context.Context, obj *roster.Entity) ([]roster.Entry, error)
 }
 type ImportRosterPayloadResolver interface {
@@ -812,7 +834,7 @@ type MutationResolver interface {
 	WithdrawConflict(ctx context.Context, input model.WithdrawConflictInput) (*model.WithdrawConflictPayload, error)
 	SaveInspectionItem(ctx context.Context, input model.SaveInspectionItemInput) (*model.SaveInspectionItemPayload, error)
 	SavePlan(ctx context.Context, input model.SavePlanInput) (*plan.Saved, error)
-	SaveEntity(ctx context.Context, input model.SaveEntityInput) (*roster.ImportResult, error)
+	SaveEntity(ctx context.Context, input model.SaveEntityInput) (*model.SaveEntityPayload, error)
 	ImportRoster(ctx context.Context, input model.ImportRosterInput) (*roster.ImportResult, error)
 }
 type PlanResolver interface {
@@ -864,6 +886,7 @@ type QueryResolver interface {
 	Entity(ctx context.Context, code string, asOf *time.Time) (*roster.Entity, error)
 	RosterCounts(ctx context.Context, filter *model.EntityFilter, asOf *time.Time) (*roster.Counts, error)
 	RosterEntryHistory(ctx context.Context, code string) ([]roster.Entry, error)
+	EntityHistory(ctx context.Context, code string) ([]roster.Entity, error)
 }
 type RosterCountsResolver interface {
 	ByStatus(ctx context.Context, obj *roster.Counts) ([]model.StatusCount, error)
@@ -1596,6 +1619,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.Address(childComplexity), true
+	case "Entity.changedBy":
+		if e.ComplexityRoot.Entity.ChangedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.ChangedBy(childComplexity), true
+	case "Entity.changedIn":
+		if e.ComplexityRoot.Entity.ChangedIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.ChangedIn(childComplexity), true
 	case "Entity.code":
 		if e.ComplexityRoot.Entity.Code == nil {
 			break
@@ -1638,6 +1673,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Entity.ValidFrom(childComplexity), true
+	case "Entity.validTo":
+		if e.ComplexityRoot.Entity.ValidTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entity.ValidTo(childComplexity), true
 	case "Entity.version":
 		if e.ComplexityRoot.Entity.Version == nil {
 			break
@@ -1670,6 +1711,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FocusRules.SeriousViolation(childComplexity), true
 
+	case "ImportRosterPayload.changes":
+		if e.ComplexityRoot.ImportRosterPayload.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRosterPayload.Changes(childComplexity), true
+	case "ImportRosterPayload.changesLeftOut":
+		if e.ComplexityRoot.ImportRosterPayload.ChangesLeftOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRosterPayload.ChangesLeftOut(childComplexity), true
+	case "ImportRosterPayload.cleared":
+		if e.ComplexityRoot.ImportRosterPayload.Cleared == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRosterPayload.Cleared(childComplexity), true
 	case "ImportRosterPayload.created":
 		if e.ComplexityRoot.ImportRosterPayload.Created == nil {
 			break
@@ -2970,6 +3029,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Entity(childComplexity, args["code"].(string), args["asOf"].(*time.Time)), true
+	case "Query.entityHistory":
+		if e.ComplexityRoot.Query.EntityHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_entityHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EntityHistory(childComplexity, args["code"].(string)), true
 	case "Query.expiringCertificates":
 		if e.ComplexityRoot.Query.ExpiringCertificates == nil {
 			break
@@ -3428,6 +3498,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RosterEntry.Version(childComplexity), true
+
+	case "RosterFieldChange.field":
+		if e.ComplexityRoot.RosterFieldChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterFieldChange.Field(childComplexity), true
+	case "RosterFieldChange.from":
+		if e.ComplexityRoot.RosterFieldChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterFieldChange.From(childComplexity), true
+	case "RosterFieldChange.key":
+		if e.ComplexityRoot.RosterFieldChange.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterFieldChange.Key(childComplexity), true
+	case "RosterFieldChange.row":
+		if e.ComplexityRoot.RosterFieldChange.Row == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterFieldChange.Row(childComplexity), true
+	case "RosterFieldChange.to":
+		if e.ComplexityRoot.RosterFieldChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterFieldChange.To(childComplexity), true
+
+	case "SaveEntityPayload.changed":
+		if e.ComplexityRoot.SaveEntityPayload.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveEntityPayload.Changed(childComplexity), true
+	case "SaveEntityPayload.entity":
+		if e.ComplexityRoot.SaveEntityPayload.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveEntityPayload.Entity(childComplexity), true
 
 	case "SaveInspectionItemPayload.changed":
 		if e.ComplexityRoot.SaveInspectionItemPayload.Changed == nil {
@@ -5585,6 +5699,12 @@ type Entity implements Node {
   version: Int!
   "When this version took effect."
   validFrom: Time!
+  "When a later version replaced it (null for the current one)."
+  validTo: Time
+  "Who made this version."
+  changedBy: User
+  "The bureau that made this version: only a bureau with the entity on its roster changes the shared record."
+  changedIn: Bureau
   "The roster entries of this entity that the caller may see: their bureau's, or for a joint office every bureau's of the region."
   entries: [RosterEntry!]!
 }
@@ -5724,12 +5844,43 @@ type RosterCounts {
 }
 
 """
-Adds or changes one entity and the acting bureau's entry for it, checked exactly as an imported row.
+A field of an entity and a bureau's entry for it that a form may clear.
+"""
+enum EntityField {
+  "法定代表人 (shared by the region's bureaus)."
+  LEGAL_REPRESENTATIVE
+  "住所 (shared by the region's bureaus)."
+  ADDRESS
+  "类型."
+  ENTITY_TYPE
+  "许可证类型."
+  LICENCE_TYPE
+  "许可证号."
+  LICENCE_NUMBER
+  "属地单位."
+  UNIT
+  "风险分类 (cleared: not classified)."
+  RISK_CLASS
+  "经营异常名录 (cleared: not on it)."
+  ABNORMAL_OPERATIONS
+  "严重违法失信名单 (cleared: not on it)."
+  SERIOUS_VIOLATION
+  "投诉次数 (cleared: 0)."
+  COMPLAINTS
+  "最近行政处罚日期 (cleared: none)."
+  LAST_PENALTY_DATE
+}
+
+"""
+Adds or changes one entity and the acting bureau's entry for it, checked exactly as an imported row. A field
+left out (or null) keeps what the roster has; ` + "`" + `clear` + "`" + ` empties fields on purpose. An entity that only another
+bureau supervises is linked to the acting bureau's roster: its shared record (name, legal representative,
+address) stays as the region has it.
 """
 input SaveEntityInput {
   "统一社会信用代码, or the 15-digit 注册号."
   uscc: String!
-  "名称."
+  "名称 (changes the shared record only for an entity already on the acting bureau's roster)."
   name: String!
   "法定代表人."
   legalRepresentative: String
@@ -5745,7 +5896,7 @@ input SaveEntityInput {
   unit: String
   "风险分类."
   riskClass: RiskClass
-  "登记状态 (default ACTIVE)."
+  "登记状态 (ACTIVE for a new entry)."
   status: EntityStatus
   "On the abnormal-operations list."
   abnormalOperations: Boolean
@@ -5755,6 +5906,34 @@ input SaveEntityInput {
   complaints: Int
   "最近行政处罚日期."
   lastPenaltyDate: Date
+  "Fields to empty; a field may not be both given and cleared."
+  clear: [EntityField!]
+}
+
+"""
+What saveEntity did.
+"""
+type SaveEntityPayload {
+  "The entity and the acting bureau's entry, as saved."
+  entity: RosterEntity!
+  "False when the input matched the roster: nothing was written."
+  changed: Boolean!
+}
+
+"""
+One field an import changes (or would, on a dry run), from → to, in the values the database keeps.
+"""
+type RosterFieldChange {
+  "The row of the file."
+  row: Int!
+  "The entity's code, or the inspector's certificate number."
+  key: String!
+  "The column key (risk_class, unit, qualifications…)."
+  field: String!
+  "The value before (empty when new or empty)."
+  from: String!
+  "The value after (empty when cleared)."
+  to: String!
 }
 
 """
@@ -5773,18 +5952,26 @@ type ImportRosterPayload {
   unchanged: Int!
   "True when nothing was written because the import was a dry run."
   dryRun: Boolean!
+  "Of a dry run of entities or inspectors: how many fields it would clear."
+  cleared: Int!
+  "Of a dry run of entities or inspectors: per row, each field it would change, by row (the first 500; the CLI's --dry-run lists all)."
+  changes: [RosterFieldChange!]!
+  "Changes beyond those listed."
+  changesLeftOut: Int!
 }
 
 """
 A roster file to import, all or nothing. Any bad row refuses the whole file with BAD_USER_INPUT;
-` + "`" + `extensions.details` + "`" + ` lists every problem as {Row, Column, Message}.
+` + "`" + `extensions.details` + "`" + ` lists every problem as {Row, Column, Message}. A column the file leaves out keeps
+what the roster has; so does an empty cell, except in the clearable columns (类型, 许可证类型, 许可证号,
+属地单位); ` + "`" + `（清空）` + "`" + ` in a cell clears the field. Imports into one region run one at a time.
 """
 input ImportRosterInput {
   "What the file holds."
   kind: RosterKind!
   "The file: CSV (UTF-8 or GB18030) or XLSX. Templates: GET /roster/template/{entities|inspectors|items}.{csv|xlsx}."
   file: Upload!
-  "Check and count only; change nothing."
+  "Check and count only, listing what would change; change nothing."
   dryRun: Boolean
 }
 
@@ -5797,11 +5984,13 @@ extend type Query {
   rosterCounts(filter: EntityFilter, asOf: Time): RosterCounts!
   "Every version of the acting bureau's entry for an entity, oldest first: who changed what, and when."
   rosterEntryHistory(code: String!): [RosterEntry!]!
+  "Every version of the region's shared record of an entity, oldest first, each naming the bureau that made it; NOT_FOUND outside the region."
+  entityHistory(code: String!): [Entity!]!
 }
 
 extend type Mutation {
-  "Add or change one entity and the acting bureau's entry. Planners and admins."
-  saveEntity(input: SaveEntityInput!): ImportRosterPayload!
+  "Add or change one entity and the acting bureau's entry; what the input leaves out is kept. Planners and admins."
+  saveEntity(input: SaveEntityInput!): SaveEntityPayload!
   "Import a roster file, all or nothing. Planners and admins. Export: GET /roster/export/{kind}.{csv|xlsx}?asOf=…"
   importRoster(input: ImportRosterInput!): ImportRosterPayload!
 }
@@ -6199,6 +6388,12 @@ func (ec *executionContext) childFields_Entity(ctx context.Context, field graphq
 		return ec.fieldContext_Entity_version(ctx, field)
 	case "validFrom":
 		return ec.fieldContext_Entity_validFrom(ctx, field)
+	case "validTo":
+		return ec.fieldContext_Entity_validTo(ctx, field)
+	case "changedBy":
+		return ec.fieldContext_Entity_changedBy(ctx, field)
+	case "changedIn":
+		return ec.fieldContext_Entity_changedIn(ctx, field)
 	case "entries":
 		return ec.fieldContext_Entity_entries(ctx, field)
 	}
@@ -6233,6 +6428,12 @@ func (ec *executionContext) childFields_ImportRosterPayload(ctx context.Context,
 		return ec.fieldContext_ImportRosterPayload_unchanged(ctx, field)
 	case "dryRun":
 		return ec.fieldContext_ImportRosterPayload_dryRun(ctx, field)
+	case "cleared":
+		return ec.fieldContext_ImportRosterPayload_cleared(ctx, field)
+	case "changes":
+		return ec.fieldContext_ImportRosterPayload_changes(ctx, field)
+	case "changesLeftOut":
+		return ec.fieldContext_ImportRosterPayload_changesLeftOut(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportRosterPayload", field.Name)
 }
@@ -6841,6 +7042,32 @@ func (ec *executionContext) childFields_RosterEntry(ctx context.Context, field g
 		return ec.fieldContext_RosterEntry_changedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RosterEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterFieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "row":
+		return ec.fieldContext_RosterFieldChange_row(ctx, field)
+	case "key":
+		return ec.fieldContext_RosterFieldChange_key(ctx, field)
+	case "field":
+		return ec.fieldContext_RosterFieldChange_field(ctx, field)
+	case "from":
+		return ec.fieldContext_RosterFieldChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_RosterFieldChange_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterFieldChange", field.Name)
+}
+
+func (ec *executionContext) childFields_SaveEntityPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entity":
+		return ec.fieldContext_SaveEntityPayload_entity(ctx, field)
+	case "changed":
+		return ec.fieldContext_SaveEntityPayload_changed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SaveEntityPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SaveInspectionItemPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7560,6 +7787,20 @@ func (ec *executionContext) field_Query_draws_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_entityHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -11095,6 +11336,93 @@ func (ec *executionContext) fieldContext_Entity_validFrom(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Entity", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Entity_validTo(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_validTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_validTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Entity_changedBy(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_changedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Entity().ChangedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *account.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖshuangsuijiᚋinternalᚋaccountᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_changedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Entity_changedIn(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entity_changedIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Entity().ChangedIn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Bureau) graphql.Marshaler {
+			return ec.marshalOBureau2ᚖshuangsuijiᚋinternalᚋbureauᚐBureau(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entity_changedIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Entity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Entity_entries(ctx context.Context, field graphql.CollectedField, obj *roster.Entity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11355,6 +11683,84 @@ func (ec *executionContext) _ImportRosterPayload_dryRun(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_ImportRosterPayload_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ImportRosterPayload_cleared(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRosterPayload_cleared(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cleared, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRosterPayload_cleared(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRosterPayload_changes(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRosterPayload_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.FieldChange) graphql.Marshaler {
+			return ec.marshalNRosterFieldChange2ᚕshuangsuijiᚋinternalᚋrosterᚐFieldChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRosterPayload_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportRosterPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterFieldChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportRosterPayload_changesLeftOut(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRosterPayload_changesLeftOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangesLeftOut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRosterPayload_changesLeftOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _InspectionItem_id(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
@@ -13753,8 +14159,8 @@ func (ec *executionContext) _Mutation_saveEntity(ctx context.Context, field grap
 			return ec.Resolvers.Mutation().SaveEntity(ctx, fc.Args["input"].(model.SaveEntityInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *roster.ImportResult) graphql.Marshaler {
-			return ec.marshalNImportRosterPayload2ᚖshuangsuijiᚋinternalᚋrosterᚐImportResult(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SaveEntityPayload) graphql.Marshaler {
+			return ec.marshalNSaveEntityPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐSaveEntityPayload(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13767,7 +14173,7 @@ func (ec *executionContext) fieldContext_Mutation_saveEntity(ctx context.Context
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ImportRosterPayload(ctx, field)
+			return ec.childFields_SaveEntityPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -17447,6 +17853,50 @@ func (ec *executionContext) fieldContext_Query_rosterEntryHistory(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_entityHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_entityHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EntityHistory(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Entity) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕshuangsuijiᚋinternalᚋrosterᚐEntityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_entityHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Entity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_entityHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18494,6 +18944,176 @@ func (ec *executionContext) fieldContext_RosterEntry_changedBy(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RosterFieldChange_row(ctx context.Context, field graphql.CollectedField, obj *roster.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterFieldChange_row(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Row, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterFieldChange_row(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterFieldChange", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RosterFieldChange_key(ctx context.Context, field graphql.CollectedField, obj *roster.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterFieldChange_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterFieldChange_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterFieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterFieldChange_field(ctx context.Context, field graphql.CollectedField, obj *roster.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterFieldChange_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterFieldChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterFieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterFieldChange_from(ctx context.Context, field graphql.CollectedField, obj *roster.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterFieldChange_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterFieldChange_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterFieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _RosterFieldChange_to(ctx context.Context, field graphql.CollectedField, obj *roster.FieldChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterFieldChange_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterFieldChange_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterFieldChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _SaveEntityPayload_entity(ctx context.Context, field graphql.CollectedField, obj *model.SaveEntityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SaveEntityPayload_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.RosterEntity) graphql.Marshaler {
+			return ec.marshalNRosterEntity2ᚖshuangsuijiᚋinternalᚋrosterᚐRosterEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SaveEntityPayload_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SaveEntityPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SaveEntityPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.SaveEntityPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SaveEntityPayload_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SaveEntityPayload_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SaveEntityPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SaveInspectionItemPayload_item(ctx context.Context, field graphql.CollectedField, obj *model.SaveInspectionItemPayload) (ret graphql.Marshaler) {
@@ -21637,7 +22257,7 @@ func (ec *executionContext) unmarshalInputSaveEntityInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"uscc", "name", "legalRepresentative", "address", "entityType", "licenceType", "licenceNumber", "unit", "riskClass", "status", "abnormalOperations", "seriousViolation", "complaints", "lastPenaltyDate"}
+	fieldsInOrder := [...]string{"uscc", "name", "legalRepresentative", "address", "entityType", "licenceType", "licenceNumber", "unit", "riskClass", "status", "abnormalOperations", "seriousViolation", "complaints", "lastPenaltyDate", "clear"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21742,6 +22362,13 @@ func (ec *executionContext) unmarshalInputSaveEntityInput(ctx context.Context, o
 				return it, err
 			}
 			it.LastPenaltyDate = data
+		case "clear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clear"))
+			data, err := ec.unmarshalOEntityField2ᚕshuangsuijiᚋgraphᚋmodelᚐEntityFieldᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Clear = data
 		}
 	}
 	return it, nil
@@ -23847,6 +24474,23 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "validTo":
+			out.Values[i] = ec._Entity_validTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_changedBy(ctx, field, obj)
+				})
+		case "changedIn":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Entity_changedIn(ctx, field, obj)
+				})
 		case "entries":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -23957,6 +24601,21 @@ func (ec *executionContext) _ImportRosterPayload(ctx context.Context, sel ast.Se
 			}
 		case "dryRun":
 			out.Values[i] = ec._ImportRosterPayload_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cleared":
+			out.Values[i] = ec._ImportRosterPayload_cleared(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changes":
+			out.Values[i] = ec._ImportRosterPayload_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changesLeftOut":
+			out.Values[i] = ec._ImportRosterPayload_changesLeftOut(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -25957,6 +26616,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_rosterEntryHistory(ctx, field)
 				})
+		case "entityHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_entityHistory(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -26392,6 +27057,97 @@ func (ec *executionContext) _RosterEntry(ctx context.Context, sel ast.SelectionS
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RosterEntry_changedBy(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterFieldChangeImplementors = []string{"RosterFieldChange"}
+
+func (ec *executionContext) _RosterFieldChange(ctx context.Context, sel ast.SelectionSet, obj *roster.FieldChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterFieldChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterFieldChange")
+		case "row":
+			out.Values[i] = ec._RosterFieldChange_row(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._RosterFieldChange_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._RosterFieldChange_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._RosterFieldChange_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._RosterFieldChange_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var saveEntityPayloadImplementors = []string{"SaveEntityPayload"}
+
+func (ec *executionContext) _SaveEntityPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SaveEntityPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, saveEntityPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SaveEntityPayload")
+		case "entity":
+			out.Values[i] = ec._SaveEntityPayload_entity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._SaveEntityPayload_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -27739,6 +28495,22 @@ func (ec *executionContext) marshalNEntity2shuangsuijiᚋinternalᚋrosterᚐEnt
 	return ec._Entity(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNEntity2ᚕshuangsuijiᚋinternalᚋrosterᚐEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Entity) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntity2shuangsuijiᚋinternalᚋrosterᚐEntity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNEntity2ᚖshuangsuijiᚋinternalᚋrosterᚐEntity(ctx context.Context, sel ast.SelectionSet, v *roster.Entity) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Entity!")
@@ -27754,6 +28526,16 @@ func (ec *executionContext) unmarshalNEntityCodeKind2shuangsuijiᚋgraphᚋmodel
 }
 
 func (ec *executionContext) marshalNEntityCodeKind2shuangsuijiᚋgraphᚋmodelᚐEntityCodeKind(ctx context.Context, sel ast.SelectionSet, v model.EntityCodeKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNEntityField2shuangsuijiᚋgraphᚋmodelᚐEntityField(ctx context.Context, v any) (model.EntityField, error) {
+	var res model.EntityField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntityField2shuangsuijiᚋgraphᚋmodelᚐEntityField(ctx context.Context, sel ast.SelectionSet, v model.EntityField) graphql.Marshaler {
 	return v
 }
 
@@ -28569,6 +29351,14 @@ func (ec *executionContext) marshalNRosterEntity2ᚕshuangsuijiᚋinternalᚋros
 	return ret
 }
 
+func (ec *executionContext) marshalNRosterEntity2ᚖshuangsuijiᚋinternalᚋrosterᚐRosterEntity(ctx context.Context, sel ast.SelectionSet, v *roster.RosterEntity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterEntity!")
+		return graphql.Null
+	}
+	return ec._RosterEntity(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRosterEntityConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[roster.RosterEntity]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RosterEntityConnection!")
@@ -28617,6 +29407,26 @@ func (ec *executionContext) marshalNRosterEntry2ᚕshuangsuijiᚋinternalᚋrost
 	return ret
 }
 
+func (ec *executionContext) marshalNRosterFieldChange2shuangsuijiᚋinternalᚋrosterᚐFieldChange(ctx context.Context, sel ast.SelectionSet, v roster.FieldChange) graphql.Marshaler {
+	return ec._RosterFieldChange(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRosterFieldChange2ᚕshuangsuijiᚋinternalᚋrosterᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.FieldChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterFieldChange2shuangsuijiᚋinternalᚋrosterᚐFieldChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNRosterKind2shuangsuijiᚋgraphᚋmodelᚐRosterKind(ctx context.Context, v any) (model.RosterKind, error) {
 	var res model.RosterKind
 	err := res.UnmarshalGQL(v)
@@ -28630,6 +29440,14 @@ func (ec *executionContext) marshalNRosterKind2shuangsuijiᚋgraphᚋmodelᚐRos
 func (ec *executionContext) unmarshalNSaveEntityInput2shuangsuijiᚋgraphᚋmodelᚐSaveEntityInput(ctx context.Context, v any) (model.SaveEntityInput, error) {
 	res, err := ec.unmarshalInputSaveEntityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSaveEntityPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐSaveEntityPayload(ctx context.Context, sel ast.SelectionSet, v *model.SaveEntityPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SaveEntityPayload!")
+		return graphql.Null
+	}
+	return ec._SaveEntityPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSaveInspectionItemInput2shuangsuijiᚋgraphᚋmodelᚐSaveInspectionItemInput(ctx context.Context, v any) (model.SaveInspectionItemInput, error) {
@@ -29168,6 +29986,42 @@ func (ec *executionContext) marshalODrawStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOEntityField2ᚕshuangsuijiᚋgraphᚋmodelᚐEntityFieldᚄ(ctx context.Context, v any) ([]model.EntityField, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.EntityField, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEntityField2shuangsuijiᚋgraphᚋmodelᚐEntityField(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEntityField2ᚕshuangsuijiᚋgraphᚋmodelᚐEntityFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.EntityField) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntityField2shuangsuijiᚋgraphᚋmodelᚐEntityField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOEntityFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityFilter(ctx context.Context, v any) (*model.EntityFilter, error) {

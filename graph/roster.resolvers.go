@@ -26,6 +26,24 @@ func (r *entityResolver) CodeKind(ctx context.Context, obj *roster.Entity) (mode
 	return model.EntityCodeKind(strings.ToUpper(obj.CodeKind)), nil
 }
 
+// ChangedBy is the resolver for the changedBy field.
+func (r *entityResolver) ChangedBy(ctx context.Context, obj *roster.Entity) (*account.User, error) {
+	if obj.ChangedBy == nil {
+		return nil, nil
+	}
+	u, err := loaders(ctx).Users.Load(ctx, *obj.ChangedBy)
+	return &u, err
+}
+
+// ChangedIn is the resolver for the changedIn field.
+func (r *entityResolver) ChangedIn(ctx context.Context, obj *roster.Entity) (*bureau.Bureau, error) {
+	if obj.ChangedIn == nil {
+		return nil, nil
+	}
+	b, err := loaders(ctx).Bureaus.Load(ctx, *obj.ChangedIn)
+	return &b, err
+}
+
 // Entries is the resolver for the entries field.
 func (r *entityResolver) Entries(ctx context.Context, obj *roster.Entity) ([]roster.Entry, error) {
 	return loaders(ctx).Entries.Load(ctx, entriesKey{Code: obj.Code, AsOf: deref(obj.AsOf)})
@@ -37,14 +55,18 @@ func (r *importRosterPayloadResolver) Kind(ctx context.Context, obj *roster.Impo
 }
 
 // SaveEntity is the resolver for the saveEntity field.
-func (r *mutationResolver) SaveEntity(ctx context.Context, input model.SaveEntityInput) (*roster.ImportResult, error) {
-	res, err := r.Roster.SaveEntity(ctx, entityFields(input))
-	return &res, err
+func (r *mutationResolver) SaveEntity(ctx context.Context, input model.SaveEntityInput) (*model.SaveEntityPayload, error) {
+	fields, err := entityFields(input)
+	if err != nil {
+		return nil, err
+	}
+	saved, changed, err := r.Roster.SaveEntity(ctx, fields)
+	return &model.SaveEntityPayload{Entity: &saved, Changed: changed}, err
 }
 
 // ImportRoster is the resolver for the importRoster field.
 func (r *mutationResolver) ImportRoster(ctx context.Context, input model.ImportRosterInput) (*roster.ImportResult, error) {
-	res, err := r.Roster.Import(ctx, rosterKindIn(input.Kind), input.File.File, input.File.Filename, deref(input.DryRun))
+	res, err := r.Roster.Import(ctx, rosterKindIn(input.Kind), input.File.File, input.File.Filename, deref(input.DryRun), nil)
 	return &res, err
 }
 
@@ -72,6 +94,11 @@ func (r *queryResolver) RosterCounts(ctx context.Context, filter *model.EntityFi
 // RosterEntryHistory is the resolver for the rosterEntryHistory field.
 func (r *queryResolver) RosterEntryHistory(ctx context.Context, code string) ([]roster.Entry, error) {
 	return r.Roster.EntryHistory(ctx, code)
+}
+
+// EntityHistory is the resolver for the entityHistory field.
+func (r *queryResolver) EntityHistory(ctx context.Context, code string) ([]roster.Entity, error) {
+	return r.Roster.EntityHistory(ctx, code)
 }
 
 // ByStatus is the resolver for the byStatus field.

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"shuangsuiji/internal/errs"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,7 +56,7 @@ func entityFilter(f *model.EntityFilter, asOf *time.Time) roster.EntityFilter {
 
 // entityFields turns the form into the import columns it stands for, so
 // that a saved entity is checked exactly as an imported row.
-func entityFields(in model.SaveEntityInput) map[string]string {
+func entityFields(in model.SaveEntityInput) (map[string]string, error) {
 	f := map[string]string{"uscc": in.Uscc, "name": in.Name}
 	set := func(key string, v *string) {
 		if v != nil {
@@ -86,7 +87,17 @@ func entityFields(in model.SaveEntityInput) map[string]string {
 	if in.LastPenaltyDate != nil {
 		f["last_penalty_date"] = in.LastPenaltyDate.Format(time.DateOnly)
 	}
-	return f
+	for _, c := range in.Clear {
+		key := strings.ToLower(string(c))
+		if key == "entity_type" {
+			key = "type"
+		}
+		if _, given := f[key]; given {
+			return nil, errs.InvalidField("input.clear", "%s is both given and cleared", c)
+		}
+		f[key] = roster.ClearMarker
+	}
+	return f, nil
 }
 
 func statusCounts(m map[roster.Status]int) []model.StatusCount {

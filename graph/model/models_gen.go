@@ -204,13 +204,15 @@ type FreezeDrawInput struct {
 }
 
 // A roster file to import, all or nothing. Any bad row refuses the whole file with BAD_USER_INPUT;
-// `extensions.details` lists every problem as {Row, Column, Message}.
+// `extensions.details` lists every problem as {Row, Column, Message}. A column the file leaves out keeps
+// what the roster has; so does an empty cell, except in the clearable columns (类型, 许可证类型, 许可证号,
+// 属地单位); `（清空）` in a cell clears the field. Imports into one region run one at a time.
 type ImportRosterInput struct {
 	// What the file holds.
 	Kind RosterKind `json:"kind"`
 	// The file: CSV (UTF-8 or GB18030) or XLSX. Templates: GET /roster/template/{entities|inspectors|items}.{csv|xlsx}.
 	File graphql.Upload `json:"file"`
-	// Check and count only; change nothing.
+	// Check and count only, listing what would change; change nothing.
 	DryRun *bool `json:"dryRun,omitempty"`
 }
 
@@ -327,11 +329,14 @@ type RiskClassCount struct {
 	Count int `json:"count"`
 }
 
-// Adds or changes one entity and the acting bureau's entry for it, checked exactly as an imported row.
+// Adds or changes one entity and the acting bureau's entry for it, checked exactly as an imported row. A field
+// left out (or null) keeps what the roster has; `clear` empties fields on purpose. An entity that only another
+// bureau supervises is linked to the acting bureau's roster: its shared record (name, legal representative,
+// address) stays as the region has it.
 type SaveEntityInput struct {
 	// 统一社会信用代码, or the 15-digit 注册号.
 	Uscc string `json:"uscc"`
-	// 名称.
+	// 名称 (changes the shared record only for an entity already on the acting bureau's roster).
 	Name string `json:"name"`
 	// 法定代表人.
 	LegalRepresentative *string `json:"legalRepresentative,omitempty"`
@@ -347,7 +352,7 @@ type SaveEntityInput struct {
 	Unit *string `json:"unit,omitempty"`
 	// 风险分类.
 	RiskClass *RiskClass `json:"riskClass,omitempty"`
-	// 登记状态 (default ACTIVE).
+	// 登记状态 (ACTIVE for a new entry).
 	Status *EntityStatus `json:"status,omitempty"`
 	// On the abnormal-operations list.
 	AbnormalOperations *bool `json:"abnormalOperations,omitempty"`
@@ -357,6 +362,16 @@ type SaveEntityInput struct {
 	Complaints *int `json:"complaints,omitempty"`
 	// 最近行政处罚日期.
 	LastPenaltyDate *time.Time `json:"lastPenaltyDate,omitempty"`
+	// Fields to empty; a field may not be both given and cleared.
+	Clear []EntityField `json:"clear,omitempty"`
+}
+
+// What saveEntity did.
+type SaveEntityPayload struct {
+	// The entity and the acting bureau's entry, as saved.
+	Entity *roster.RosterEntity `json:"entity"`
+	// False when the input matched the roster: nothing was written.
+	Changed bool `json:"changed"`
 }
 
 // Adds an inspection item, or gives it a new version when anything differs from the current one.
@@ -814,6 +829,91 @@ func (e *EntityCodeKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e EntityCodeKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A field of an entity and a bureau's entry for it that a form may clear.
+type EntityField string
+
+const (
+	// 法定代表人 (shared by the region's bureaus).
+	EntityFieldLegalRepresentative EntityField = "LEGAL_REPRESENTATIVE"
+	// 住所 (shared by the region's bureaus).
+	EntityFieldAddress EntityField = "ADDRESS"
+	// 类型.
+	EntityFieldEntityType EntityField = "ENTITY_TYPE"
+	// 许可证类型.
+	EntityFieldLicenceType EntityField = "LICENCE_TYPE"
+	// 许可证号.
+	EntityFieldLicenceNumber EntityField = "LICENCE_NUMBER"
+	// 属地单位.
+	EntityFieldUnit EntityField = "UNIT"
+	// 风险分类 (cleared: not classified).
+	EntityFieldRiskClass EntityField = "RISK_CLASS"
+	// 经营异常名录 (cleared: not on it).
+	EntityFieldAbnormalOperations EntityField = "ABNORMAL_OPERATIONS"
+	// 严重违法失信名单 (cleared: not on it).
+	EntityFieldSeriousViolation EntityField = "SERIOUS_VIOLATION"
+	// 投诉次数 (cleared: 0).
+	EntityFieldComplaints EntityField = "COMPLAINTS"
+	// 最近行政处罚日期 (cleared: none).
+	EntityFieldLastPenaltyDate EntityField = "LAST_PENALTY_DATE"
+)
+
+var AllEntityField = []EntityField{
+	EntityFieldLegalRepresentative,
+	EntityFieldAddress,
+	EntityFieldEntityType,
+	EntityFieldLicenceType,
+	EntityFieldLicenceNumber,
+	EntityFieldUnit,
+	EntityFieldRiskClass,
+	EntityFieldAbnormalOperations,
+	EntityFieldSeriousViolation,
+	EntityFieldComplaints,
+	EntityFieldLastPenaltyDate,
+}
+
+func (e EntityField) IsValid() bool {
+	switch e {
+	case EntityFieldLegalRepresentative, EntityFieldAddress, EntityFieldEntityType, EntityFieldLicenceType, EntityFieldLicenceNumber, EntityFieldUnit, EntityFieldRiskClass, EntityFieldAbnormalOperations, EntityFieldSeriousViolation, EntityFieldComplaints, EntityFieldLastPenaltyDate:
+		return true
+	}
+	return false
+}
+
+func (e EntityField) String() string {
+	return string(e)
+}
+
+func (e *EntityField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EntityField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EntityField", str)
+	}
+	return nil
+}
+
+func (e EntityField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EntityField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EntityField) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -11,6 +11,7 @@ import (
 
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/roster"
 )
@@ -161,6 +162,31 @@ func (s EntityStore) EntriesOf(ctx context.Context, actor *authz.Actor, codes []
 	return entries, err
 }
 
+// RosterEntity returns the entity and the acting bureau's current entry.
+func (s EntityStore) RosterEntity(ctx context.Context, actor *authz.Actor, code string) (roster.RosterEntity, error) {
+	w := rosterWhere(roster.EntityFilter{})
+	w.add("r.entity_code = %s", code)
+	q := `SELECT ` + entityColumns + `, ` + entryColumnsAsEntry + `
+FROM roster_entries r JOIN entities e ON e.region_code = r.region_code AND e.code = r.entity_code
+WHERE ` + w.String()
+	var row roster.RosterEntity
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &row, q, w.args...) })
+	return row, notFound(err, "no entity %s on the roster of %s", code, actor.BureauCode)
+}
+
+// EntityHistory lists every version of the region's entity, oldest first.
+func (s EntityStore) EntityHistory(ctx context.Context, actor *authz.Actor, code string) ([]roster.Entity, error) {
+	const q = `SELECT e.region_code, e.code, e.code_kind, e.name, e.legal_representative, e.address, e.version,
+    e.valid_from, e.valid_to, e.changed_by, e.changed_in
+FROM entities e WHERE e.region_code = (SELECT app_region()) AND e.code = $1 ORDER BY e.version`
+	var out []roster.Entity
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &out, q, code) })
+	if err == nil && len(out) == 0 {
+		err = errs.NotFoundf("no entity %s in region %s", code, actor.RegionCode)
+	}
+	return out, err
+}
+
 // EntryHistory lists every version of the acting bureau's entry.
 func (s EntityStore) EntryHistory(ctx context.Context, actor *authz.Actor, code string) ([]roster.Entry, error) {
 	q := `SELECT ` + entryColumns + ` FROM roster_entries r
@@ -205,17 +231,25 @@ var errDryRun = errors.New("dry run")
 // ImportEntities applies the rows in one transaction: the rows are copied
 // into a staging table, then a few set-based statements close the versions
 // that changed and add the new ones, so cost grows with the file, not with
-// round trips. Unchanged rows write nothing.
+// round trips. Unchanged rows write nothing; a field a row does not give
+// is staged as NULL and keeps what the roster has.
 func (s EntityStore) ImportEntities(ctx context.Context, actor *authz.Actor, rows []roster.EntityRow, meta roster.ImportMeta) (roster.ImportResult, error) {
-	result := roster.ImportResult{Kind: roster.KindEntities, Rows: len(rows), DryRun: meta.DryRun}
+	var result roster.ImportResult
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		if err := lockRoster(ctx, tx, actor); err != nil {
+		result = roster.ImportResult{Kind: roster.KindEntities, Rows: len(rows), DryRun: meta.DryRun}
+		at, err := lockRoster(ctx, tx, actor)
+		if err != nil {
 			return err
 		}
 		if err := stageEntities(ctx, tx, rows); err != nil {
 			return err
 		}
-		touched, created, err := applyStagedEntities(ctx, tx, actor)
+		if meta.Changes != nil {
+			if err := streamEntityChanges(ctx, tx, actor, meta.Changes); err != nil {
+				return err
+			}
+		}
+		touched, created, err := applyStagedEntities(ctx, tx, actor, at)
 		if err != nil {
 			return err
 		}
@@ -231,11 +265,15 @@ func (s EntityStore) ImportEntities(ctx context.Context, actor *authz.Actor, row
 	return result, err
 }
 
-// lockRoster serialises imports of one region's entities, so concurrent
-// imports cannot both add version 1 of an entity.
-func lockRoster(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('roster:' || $1))`, actor.RegionCode)
-	return err
+// lockRoster serialises the writes of one region's entities, so that
+// concurrent imports cannot both add version 1 of an entity, and returns
+// the time the import's versions take effect. It is read after the lock:
+// a transaction's now() is when it began, which may be before the import
+// it waited for wrote its versions.
+func lockRoster(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) (time.Time, error) {
+	var at time.Time
+	err := tx.GetContext(ctx, &at, `SELECT clock_timestamp() FROM (SELECT pg_advisory_xact_lock(hashtext('roster:' || $1))) l`, actor.RegionCode)
+	return at, err
 }
 
 func importChange(meta roster.ImportMeta, r roster.ImportResult) audit.Change {
@@ -244,45 +282,59 @@ func importChange(meta roster.ImportMeta, r roster.ImportResult) audit.Change {
 			"created": r.Created, "updated": r.Updated, "unchanged": r.Unchanged}}
 }
 
-var stageColumns = []string{"code", "code_kind", "name", "legal_representative", "address", "entity_type",
+var stageColumns = []string{"line", "code", "code_kind", "name", "legal_representative", "address", "entity_type",
 	"licence_type", "licence_number", "unit", "risk_class", "status", "abnormal_operations",
-	"serious_violation", "complaints", "last_penalty_date"}
+	"serious_violation", "complaints", "last_penalty_date", "penalty_given"}
 
-// stageEntities copies the rows into a temporary table with COPY.
+// stageEntities copies the rows into a temporary table with COPY; a field
+// the row does not give is NULL.
 func stageEntities(ctx context.Context, tx *sqlx.Tx, rows []roster.EntityRow) error {
 	const create = `CREATE TEMP TABLE entity_stage (
-    code text PRIMARY KEY, code_kind text, name text, legal_representative text, address text,
+    line int, code text PRIMARY KEY, code_kind text, name text, legal_representative text, address text,
     entity_type text, licence_type text, licence_number text, unit text, risk_class text, status text,
-    abnormal_operations boolean, serious_violation boolean, complaints int, last_penalty_date date
+    abnormal_operations boolean, serious_violation boolean, complaints int, last_penalty_date date,
+    penalty_given boolean
 ) ON COMMIT DROP`
 	return stage(ctx, tx, create, "entity_stage", stageColumns, len(rows), func(i int) []any {
-		r := rows[i]
-		status := r.Status
-		if status == "" {
-			status = roster.StatusActive
-		}
-		return []any{r.Code, r.CodeKind.String(), r.Name, r.LegalRepresentative, r.Address, r.Type,
-			r.LicenceType, r.LicenceNumber, r.Unit, string(r.RiskClass), string(status), r.AbnormalOperations,
-			r.SeriousViolation, r.Complaints, r.LastPenaltyDate}
+		r := &rows[i]
+		g := r.Given
+		return []any{r.Row, r.Code, r.CodeKind.String(), r.Name,
+			given(g.Has(roster.EntityLegalRepresentative), r.LegalRepresentative), given(g.Has(roster.EntityAddress), r.Address),
+			given(g.Has(roster.EntityType), r.Type), given(g.Has(roster.EntityLicenceType), r.LicenceType),
+			given(g.Has(roster.EntityLicenceNumber), r.LicenceNumber), given(g.Has(roster.EntityUnit), r.Unit),
+			given(g.Has(roster.EntityRiskClass), string(r.RiskClass)), given(g.Has(roster.EntityStatus), string(r.Status)),
+			given(g.Has(roster.EntityAbnormalOperations), r.AbnormalOperations), given(g.Has(roster.EntitySeriousViolation), r.SeriousViolation),
+			given(g.Has(roster.EntityComplaints), r.Complaints), r.LastPenaltyDate, g.Has(roster.EntityLastPenaltyDate)}
 	})
 }
 
+// given is v when the row gives the field, else NULL: keep what is there.
+func given(ok bool, v any) any {
+	if ok {
+		return v
+	}
+	return nil
+}
+
+// onRoster is true for a staged entity already on the acting bureau ($2)
+// roster: only then may its import change the region's shared record.
+const onRoster = `EXISTS (SELECT FROM roster_entries o WHERE o.bureau_id = $2 AND o.entity_code = s.code AND o.valid_to IS NULL)`
+
 // applyStagedEntities writes new versions of what changed and reports how
-// many entities were touched and how many entries were created.
-func applyStagedEntities(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) (touched, created int, err error) {
+// many entities were touched and how many entries were created. Shared
+// records of entities another bureau supervises are left as they are:
+// the acting bureau links them by adding its own entry.
+func applyStagedEntities(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, at time.Time) (touched, created int, err error) {
 	changed := map[string]bool{}
 	var codes []string
-	// An empty shared field in the file keeps what the region already has:
-	// one bureau's file without addresses must not erase another's.
 	const closeEntities = `
-UPDATE entities e SET valid_to = now()
+UPDATE entities e SET valid_to = greatest($3::timestamptz, e.valid_from)
 FROM entity_stage s
-WHERE e.region_code = $1 AND e.code = s.code AND e.valid_to IS NULL
+WHERE e.region_code = $1 AND e.code = s.code AND e.valid_to IS NULL AND ` + onRoster + `
   AND (e.code_kind, e.name, e.legal_representative, e.address) IS DISTINCT FROM
-      (s.code_kind, s.name, coalesce(nullif(s.legal_representative, ''), e.legal_representative),
-       coalesce(nullif(s.address, ''), e.address))
+      (s.code_kind, s.name, coalesce(s.legal_representative, e.legal_representative), coalesce(s.address, e.address))
 RETURNING e.code`
-	if err := tx.SelectContext(ctx, &codes, closeEntities, actor.RegionCode); err != nil {
+	if err := tx.SelectContext(ctx, &codes, closeEntities, actor.RegionCode, actor.BureauID, at); err != nil {
 		return 0, 0, fmt.Errorf("close entity versions: %w", err)
 	}
 	for _, c := range codes {
@@ -290,7 +342,8 @@ RETURNING e.code`
 	}
 	// The latest version of each staged entity, found by joins rather than
 	// a lookup per row, so the cost stays linear however stale the
-	// planner's statistics of a fast-growing table are.
+	// planner's statistics of a fast-growing table are. changed_in names
+	// the bureau that made the version.
 	const addEntities = `
 WITH last AS (
     SELECT DISTINCT ON (e.code) e.code, e.version, e.legal_representative, e.address, e.valid_to
@@ -299,14 +352,14 @@ WITH last AS (
     ORDER BY e.code, e.version DESC)
 INSERT INTO entities (region_code, code, version, code_kind, name, legal_representative, address, valid_from, changed_by, changed_in)
 SELECT $1, s.code, coalesce(l.version, 0) + 1, s.code_kind, s.name,
-       coalesce(nullif(s.legal_representative, ''), l.legal_representative, ''),
-       coalesce(nullif(s.address, ''), l.address, ''), now(), $2, $3
+       coalesce(s.legal_representative, l.legal_representative, ''),
+       coalesce(s.address, l.address, ''), $4, $3, $2
 FROM entity_stage s LEFT JOIN last l ON l.code = s.code
 WHERE l.code IS NULL OR l.valid_to IS NOT NULL`
-	if _, err := tx.ExecContext(ctx, addEntities, actor.RegionCode, userRef(actor), actor.BureauID); err != nil {
+	if _, err := tx.ExecContext(ctx, addEntities, actor.RegionCode, actor.BureauID, userRef(actor), at); err != nil {
 		return 0, 0, fmt.Errorf("add entity versions: %w", err)
 	}
-	entryCodes, created, err := applyStagedEntries(ctx, tx, actor)
+	entryCodes, created, err := applyStagedEntries(ctx, tx, actor, at)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -316,50 +369,70 @@ WHERE l.code IS NULL OR l.valid_to IS NOT NULL`
 	return len(changed), created, nil
 }
 
+// entryValues is each field of the next version of an entry: what the
+// staged row s gives, else what the last version l has, else the default.
+const entryValues = `
+    coalesce(s.entity_type, l.entity_type, '') AS entity_type,
+    coalesce(s.licence_type, l.licence_type, '') AS licence_type,
+    coalesce(s.licence_number, l.licence_number, '') AS licence_number,
+    coalesce(s.unit, l.unit, '') AS unit,
+    coalesce(s.status, l.status, 'active') AS status,
+    coalesce(s.risk_class, l.risk_class, '') AS risk_class,
+    coalesce(s.abnormal_operations, l.abnormal_operations, false) AS abnormal_operations,
+    coalesce(s.serious_violation, l.serious_violation, false) AS serious_violation,
+    coalesce(s.complaints, l.complaints, 0) AS complaints,
+    CASE WHEN s.penalty_given THEN s.last_penalty_date ELSE l.last_penalty_date END AS last_penalty_date`
+
 // applyStagedEntries closes the bureau's entries that changed and adds
 // their next versions; a flag's date is kept while the flag stays as it was.
-func applyStagedEntries(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) ([]string, int, error) {
+func applyStagedEntries(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, at time.Time) ([]string, int, error) {
 	const closeEntries = `
-UPDATE roster_entries r SET valid_to = now()
-FROM entity_stage s
-WHERE r.bureau_id = $1 AND r.entity_code = s.code AND r.valid_to IS NULL
+UPDATE roster_entries r SET valid_to = greatest($2::timestamptz, r.valid_from)
+FROM (SELECT s.code, ` + entryValues + `
+      FROM entity_stage s JOIN roster_entries l ON l.bureau_id = $1 AND l.entity_code = s.code AND l.valid_to IS NULL) n
+WHERE r.bureau_id = $1 AND r.entity_code = n.code AND r.valid_to IS NULL
   AND (r.entity_type, r.licence_type, r.licence_number, r.unit, r.status, r.risk_class,
        r.abnormal_operations, r.serious_violation, r.complaints, r.last_penalty_date) IS DISTINCT FROM
-      (s.entity_type, s.licence_type, s.licence_number, s.unit, s.status, s.risk_class,
-       s.abnormal_operations, s.serious_violation, s.complaints, s.last_penalty_date)`
-	if _, err := tx.ExecContext(ctx, closeEntries, actor.BureauID); err != nil {
+      (n.entity_type, n.licence_type, n.licence_number, n.unit, n.status, n.risk_class,
+       n.abnormal_operations, n.serious_violation, n.complaints, n.last_penalty_date)`
+	if _, err := tx.ExecContext(ctx, closeEntries, actor.BureauID, at); err != nil {
 		return nil, 0, fmt.Errorf("close entry versions: %w", err)
 	}
 	const addEntries = `
-WITH today AS (SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date AS d),
-last AS (
+WITH last AS (
     SELECT DISTINCT ON (r.entity_code) r.*
     FROM roster_entries r JOIN entity_stage s ON s.code = r.entity_code
     WHERE r.bureau_id = $1
-    ORDER BY r.entity_code, r.version DESC)
+    ORDER BY r.entity_code, r.version DESC),
+n AS (
+    SELECT s.code, l.version AS last_version, l.status AS last_status, l.status_since, l.risk_class AS last_risk_class,
+        l.risk_class_since, l.abnormal_operations AS last_abnormal, l.abnormal_operations_since,
+        l.serious_violation AS last_serious, l.serious_violation_since, l.complaints AS last_complaints, l.complaints_since,
+        ` + entryValues + `
+    FROM entity_stage s LEFT JOIN last l ON l.entity_code = s.code
+    WHERE l.entity_code IS NULL OR l.valid_to IS NOT NULL),
+today AS (SELECT ($4::timestamptz AT TIME ZONE 'Asia/Shanghai')::date AS d)
 INSERT INTO roster_entries (bureau_id, region_code, entity_code, version, entity_type, licence_type, licence_number,
     unit, status, status_since, risk_class, risk_class_since, abnormal_operations, abnormal_operations_since,
     serious_violation, serious_violation_since, complaints, complaints_since, last_penalty_date, valid_from, changed_by)
-SELECT $1, $2, s.code, coalesce(l.version, 0) + 1, s.entity_type, s.licence_type, s.licence_number, s.unit,
-    s.status, CASE WHEN l.status = s.status THEN l.status_since ELSE today.d END,
-    s.risk_class, CASE WHEN s.risk_class = '' THEN NULL
-                       WHEN l.risk_class = s.risk_class THEN l.risk_class_since ELSE today.d END,
-    s.abnormal_operations, CASE WHEN NOT s.abnormal_operations THEN NULL
-                                WHEN l.abnormal_operations THEN l.abnormal_operations_since ELSE today.d END,
-    s.serious_violation, CASE WHEN NOT s.serious_violation THEN NULL
-                              WHEN l.serious_violation THEN l.serious_violation_since ELSE today.d END,
-    s.complaints, CASE WHEN s.complaints = 0 THEN NULL
-                       WHEN l.complaints = s.complaints THEN l.complaints_since ELSE today.d END,
-    s.last_penalty_date, now(), $3
-FROM entity_stage s CROSS JOIN today
-LEFT JOIN last l ON l.entity_code = s.code
-WHERE l.entity_code IS NULL OR l.valid_to IS NOT NULL
+SELECT $1, $2, n.code, coalesce(n.last_version, 0) + 1, n.entity_type, n.licence_type, n.licence_number, n.unit,
+    n.status, CASE WHEN n.last_status = n.status THEN n.status_since ELSE today.d END,
+    n.risk_class, CASE WHEN n.risk_class = '' THEN NULL
+                       WHEN n.last_risk_class = n.risk_class THEN n.risk_class_since ELSE today.d END,
+    n.abnormal_operations, CASE WHEN NOT n.abnormal_operations THEN NULL
+                                WHEN n.last_abnormal THEN n.abnormal_operations_since ELSE today.d END,
+    n.serious_violation, CASE WHEN NOT n.serious_violation THEN NULL
+                              WHEN n.last_serious THEN n.serious_violation_since ELSE today.d END,
+    n.complaints, CASE WHEN n.complaints = 0 THEN NULL
+                       WHEN n.last_complaints = n.complaints THEN n.complaints_since ELSE today.d END,
+    n.last_penalty_date, $4, $3
+FROM n CROSS JOIN today
 RETURNING entity_code, version`
 	var added []struct {
 		Code    string `db:"entity_code"`
 		Version int    `db:"version"`
 	}
-	if err := tx.SelectContext(ctx, &added, addEntries, actor.BureauID, actor.RegionCode, userRef(actor)); err != nil {
+	if err := tx.SelectContext(ctx, &added, addEntries, actor.BureauID, actor.RegionCode, userRef(actor), at); err != nil {
 		return nil, 0, fmt.Errorf("add entry versions: %w", err)
 	}
 	codes, created := make([]string, len(added)), 0
@@ -370,6 +443,70 @@ RETURNING entity_code, version`
 		}
 	}
 	return codes, created, nil
+}
+
+// entityChanges lists, per staged row, each field whose value the import
+// changes, from → to, as text; a new entry's fields count from their
+// defaults. The shared fields change only for entities on the roster
+// (see onRoster) or new to the region. $1 is the region, $2 the bureau.
+const entityChanges = `
+SELECT s.line AS row, s.code AS key, d.field, coalesce(d.old, '') AS "from", coalesce(d.new, '') AS "to",
+       coalesce(d.new, '') IN ('', 'false', '0') AND coalesce(d.old, '') NOT IN ('', 'false', '0') AS cleared
+FROM entity_stage s
+LEFT JOIN entities e ON e.region_code = $1 AND e.code = s.code AND e.valid_to IS NULL
+LEFT JOIN roster_entries l ON l.bureau_id = $2 AND l.entity_code = s.code AND l.valid_to IS NULL
+CROSS JOIN LATERAL (SELECT e.code IS NULL OR l.entity_code IS NOT NULL AS shared, ` + entryValues + `) n
+CROSS JOIN LATERAL (VALUES
+    (1, 'name', e.name, CASE WHEN n.shared THEN s.name ELSE e.name END),
+    (2, 'legal_representative', e.legal_representative,
+        CASE WHEN n.shared THEN coalesce(s.legal_representative, e.legal_representative, '') ELSE e.legal_representative END),
+    (3, 'address', e.address, CASE WHEN n.shared THEN coalesce(s.address, e.address, '') ELSE e.address END),
+    (4, 'type', l.entity_type, n.entity_type),
+    (5, 'licence_type', l.licence_type, n.licence_type),
+    (6, 'licence_number', l.licence_number, n.licence_number),
+    (7, 'unit', l.unit, n.unit),
+    (8, 'risk_class', l.risk_class, n.risk_class),
+    (9, 'status', l.status, n.status),
+    (10, 'abnormal_operations', coalesce(l.abnormal_operations, false)::text, n.abnormal_operations::text),
+    (11, 'serious_violation', coalesce(l.serious_violation, false)::text, n.serious_violation::text),
+    (12, 'complaints', coalesce(l.complaints, 0)::text, n.complaints::text),
+    (13, 'last_penalty_date', l.last_penalty_date::text, n.last_penalty_date::text)
+) d(ord, field, old, new)
+WHERE coalesce(d.old, '') IS DISTINCT FROM coalesce(d.new, '')
+ORDER BY s.line, d.ord`
+
+// streamEntityChanges sends the staged rows' changes to sink.
+func streamEntityChanges(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, sink roster.ChangeSink) error {
+	return streamChanges(ctx, tx, sink, entityChanges, actor.RegionCode, actor.BureauID)
+}
+
+// streamChanges runs a change query (row, key, field, from, to, cleared)
+// twice: once to count the fields it clears, which the sink hears first,
+// then to send each change as the server returns it, holding none.
+func streamChanges(ctx context.Context, tx *sqlx.Tx, sink roster.ChangeSink, q string, args ...any) error {
+	var cleared int
+	if err := tx.GetContext(ctx, &cleared, `SELECT count(*) FROM (`+q+`) c WHERE c.cleared`, args...); err != nil {
+		return fmt.Errorf("count cleared fields: %w", err)
+	}
+	if err := sink.Cleared(cleared); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("list changes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c roster.FieldChange
+		var cleared bool
+		if err := rows.Scan(&c.Row, &c.Key, &c.Field, &c.From, &c.To, &cleared); err != nil {
+			return err
+		}
+		if err := sink.Change(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // stringSlice converts a slice of a string type for pq.Array.

@@ -55,14 +55,14 @@ func BenchmarkImportEntities(b *testing.B) {
 			s := newSeeded(b)
 			rosters, actor := rosterService(s.DB), actingAs(b, s, "wl-planner")
 			ctx := context.Background()
-			if _, err := rosters.ImportAs(ctx, actor, roster.KindEntities, bytes.NewReader(entityFile(b, 0, n, roster.FormatCSV)), "base.csv", false); err != nil {
+			if _, err := rosters.ImportAs(ctx, actor, roster.KindEntities, bytes.NewReader(entityFile(b, 0, n, roster.FormatCSV)), "base.csv", false, nil); err != nil {
 				b.Fatal(err)
 			}
 			var elapsed time.Duration
 			for i := 0; i < b.N; i++ {
 				file := entityFile(b, n*(i+1), n, format)
 				start := time.Now()
-				res, err := rosters.ImportAs(ctx, actor, roster.KindEntities, bytes.NewReader(file), "new."+format.String(), false)
+				res, err := rosters.ImportAs(ctx, actor, roster.KindEntities, bytes.NewReader(file), "new."+format.String(), false, nil)
 				elapsed += time.Since(start)
 				if err != nil || res.Created != n {
 					b.Fatalf("import: %+v, %v", res, err)

@@ -142,10 +142,13 @@ WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = ANY($1) ORDER BY i.id`
 }
 
 // lockInspectors serialises the writes of one bureau's inspector roster, so
-// that a save and an import never both add one certificate number.
-func lockInspectors(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('inspectors:' || $1::text))`, actor.BureauID)
-	return err
+// that a save and an import never both add one certificate number, and
+// returns the time its versions take effect, read after the lock (see
+// lockRoster).
+func lockInspectors(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) (time.Time, error) {
+	var at time.Time
+	err := tx.GetContext(ctx, &at, `SELECT clock_timestamp() FROM (SELECT pg_advisory_xact_lock(hashtext('inspectors:' || $1::text))) l`, actor.BureauID)
+	return at, err
 }
 
 // SaveInspector adds or changes one inspector, writing nothing when the
@@ -154,7 +157,8 @@ func (s InspectorStore) SaveInspector(ctx context.Context, actor *authz.Actor, i
 	var saved roster.Inspector
 	var changed bool
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		if err := lockInspectors(ctx, tx, actor); err != nil {
+		at, err := lockInspectors(ctx, tx, actor)
+		if err != nil {
 			return err
 		}
 		before, err := inspectorToSave(ctx, tx, in)
@@ -170,7 +174,7 @@ func (s InspectorStore) SaveInspector(ctx context.Context, actor *authz.Actor, i
 				return err
 			}
 		}
-		after, err := writeInspector(ctx, tx, actor, before, in, userID)
+		after, err := writeInspector(ctx, tx, actor, before, in, userID, at)
 		if err != nil {
 			return err
 		}
@@ -230,18 +234,19 @@ WHERE u.username = $1 AND EXISTS (SELECT FROM members m WHERE m.bureau_id = (SEL
 
 // writeInspector inserts the inspector, or updates before when anything
 // differs; it returns nil when nothing did.
-func writeInspector(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, before *roster.Inspector, in roster.InspectorInput, userID *int64) (*roster.Inspector, error) {
+func writeInspector(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, before *roster.Inspector, in roster.InspectorInput, userID *int64, at time.Time) (*roster.Inspector, error) {
 	args := []any{in.CertificateNumber, in.Name, in.Unit, dateParam(in.IssuedOn), dateParam(&in.ExpiresOn),
-		pq.Array(nonNil(in.Qualifications)), string(in.Status), userID, actor.UserID}
+		pq.Array(nonNil(in.Qualifications)), string(in.Status), userID, actor.UserID, at}
 	q := `INSERT INTO inspectors AS i (bureau_id, certificate_number, name, unit, issued_on, expires_on, qualifications,
-    status, user_id, updated_by)
-VALUES ((SELECT app_bureau()), $1, $2, $3, $4::date, $5::date, $6::text[], $7, $8, $9)
+    status, user_id, updated_by, created_at, updated_at)
+VALUES ((SELECT app_bureau()), $1, $2, $3, $4::date, $5::date, $6::text[], $7, $8, $9, $10, $10)
 RETURNING ` + inspectorColumns
 	if before != nil {
 		args = append(args, before.ID)
 		q = `UPDATE inspectors i SET certificate_number = $1, name = $2, unit = $3, issued_on = $4::date,
-    expires_on = $5::date, qualifications = $6::text[], status = $7, user_id = $8, updated_by = $9, updated_at = now()
-WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = $10
+    expires_on = $5::date, qualifications = $6::text[], status = $7, user_id = $8, updated_by = $9,
+    updated_at = greatest($10::timestamptz, i.updated_at)
+WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = $11
   AND (i.certificate_number, i.name, i.unit, i.issued_on, i.expires_on, i.qualifications, i.status, i.user_id)
       IS DISTINCT FROM ($1, $2, $3, $4::date, $5::date, $6::text[], $7, $8::bigint)
 RETURNING ` + inspectorColumns
@@ -319,13 +324,19 @@ func (s InspectorStore) ExportInspectors(ctx context.Context, actor *authz.Actor
 func (s InspectorStore) ImportInspectors(ctx context.Context, actor *authz.Actor, rows []roster.InspectorRow, meta roster.ImportMeta) (roster.ImportResult, error) {
 	result := roster.ImportResult{Kind: roster.KindInspectors, Rows: len(rows), DryRun: meta.DryRun}
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		if err := lockInspectors(ctx, tx, actor); err != nil {
+		at, err := lockInspectors(ctx, tx, actor)
+		if err != nil {
 			return err
 		}
 		if err := stageInspectors(ctx, tx, rows); err != nil {
 			return err
 		}
-		changes, err := applyStagedInspectors(ctx, tx, actor)
+		if meta.Changes != nil {
+			if err := streamChanges(ctx, tx, meta.Changes, inspectorChanges); err != nil {
+				return err
+			}
+		}
+		changes, err := applyStagedInspectors(ctx, tx, actor, at)
 		if err != nil {
 			return err
 		}
@@ -353,52 +364,82 @@ func (s InspectorStore) ImportInspectors(ctx context.Context, actor *authz.Actor
 	return result, err
 }
 
-var inspectorStageColumns = []string{"line", "certificate_number", "name", "unit", "issued_on", "expires_on", "qualifications", "status"}
+var inspectorStageColumns = []string{"line", "certificate_number", "name", "unit", "issued_on", "issued_given",
+	"expires_on", "qualifications", "status"}
 
-// stageInspectors copies the rows into a temporary table with COPY.
+// stageInspectors copies the rows into a temporary table with COPY; a
+// field the row does not give is NULL (issued_given for the date).
 func stageInspectors(ctx context.Context, tx *sqlx.Tx, rows []roster.InspectorRow) error {
 	const create = `CREATE TEMP TABLE inspector_stage (
-    line int, certificate_number text PRIMARY KEY, name text, unit text, issued_on date, expires_on date,
-    qualifications text[], status text
+    line int, certificate_number text PRIMARY KEY, name text, unit text, issued_on date, issued_given boolean,
+    expires_on date, qualifications text[], status text
 ) ON COMMIT DROP`
 	return stage(ctx, tx, create, "inspector_stage", inspectorStageColumns, len(rows), func(i int) []any {
-		r := rows[i]
-		status := r.Status
-		if status == "" {
-			status = roster.InspectorActive
-		}
-		return []any{i, r.CertificateNumber, r.Name, r.Unit, dateParam(r.IssuedOn),
-			dateParam(&r.ExpiresOn), pq.Array(nonNil(r.Qualifications)), string(status)}
+		r := &rows[i]
+		g := r.Given
+		return []any{r.Row, r.CertificateNumber, r.Name, given(g.Has(roster.InspectorUnit), r.Unit),
+			dateParam(r.IssuedOn), g.Has(roster.InspectorIssuedOn), dateParam(&r.ExpiresOn),
+			given(g.Has(roster.InspectorQualifications), pq.Array(nonNil(r.Qualifications))),
+			given(g.Has(roster.InspectorStatusField), string(r.Status))}
 	})
 }
 
+// inspectorValues is each field of an inspector as a staged row s leaves
+// it: what the row gives, else what inspector i has, else the default.
+const inspectorValues = `s.name, coalesce(s.unit, i.unit, '') AS unit,
+    CASE WHEN s.issued_given THEN s.issued_on ELSE i.issued_on END AS issued_on, s.expires_on,
+    coalesce(s.qualifications, i.qualifications, '{}') AS qualifications, coalesce(s.status, i.status, 'active') AS status`
+
+// inspectorChanges lists, per staged row, each field the import changes.
+const inspectorChanges = `
+SELECT s.line AS row, s.certificate_number AS key, d.field, coalesce(d.old, '') AS "from", coalesce(d.new, '') AS "to",
+       coalesce(d.new, '') = '' AND coalesce(d.old, '') <> '' AS cleared
+FROM inspector_stage s
+LEFT JOIN inspectors i ON i.bureau_id = (SELECT app_bureau()) AND i.certificate_number = s.certificate_number
+CROSS JOIN LATERAL (SELECT ` + inspectorValues + `) n
+CROSS JOIN LATERAL (VALUES
+    (1, 'name', i.name, n.name),
+    (2, 'unit', i.unit, n.unit),
+    (3, 'issued_on', i.issued_on::text, n.issued_on::text),
+    (4, 'expires_on', i.expires_on::text, n.expires_on::text),
+    (5, 'qualifications', array_to_string(i.qualifications, '、'), array_to_string(n.qualifications, '、')),
+    (6, 'status', i.status, n.status)
+) d(ord, field, old, new)
+WHERE coalesce(d.old, '') IS DISTINCT FROM coalesce(d.new, '')
+ORDER BY s.line, d.ord`
+
 // applyStagedInspectors updates the inspectors the staged rows change and
 // adds the new ones, returning one audit change per inspector written.
-func applyStagedInspectors(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) ([]audit.Change, error) {
-	const differs = `(i.name, i.unit, i.issued_on, i.expires_on, i.qualifications, i.status) IS DISTINCT FROM
-      (s.name, s.unit, s.issued_on, s.expires_on, s.qualifications, s.status)`
-	beforeRows, err := selectInspectors(ctx, tx, `SELECT `+inspectorColumns+`
+func applyStagedInspectors(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, at time.Time) ([]audit.Change, error) {
+	const changedInspectors = `
+SELECT i.id, ` + inspectorValues + `
 FROM inspectors i JOIN inspector_stage s ON s.certificate_number = i.certificate_number
+WHERE i.bureau_id = (SELECT app_bureau())`
+	const differs = `(i.name, i.unit, i.issued_on, i.expires_on, i.qualifications, i.status) IS DISTINCT FROM
+      (n.name, n.unit, n.issued_on, n.expires_on, n.qualifications, n.status)`
+	beforeRows, err := selectInspectors(ctx, tx, `SELECT `+inspectorColumns+`
+FROM inspectors i JOIN (`+changedInspectors+`) n ON n.id = i.id
 WHERE i.bureau_id = (SELECT app_bureau()) AND `+differs+` ORDER BY i.id FOR UPDATE OF i`)
 	if err != nil {
 		return nil, fmt.Errorf("read changed inspectors: %w", err)
 	}
 	updated, err := selectInspectors(ctx, tx, `UPDATE inspectors i
-SET name = s.name, unit = s.unit, issued_on = s.issued_on, expires_on = s.expires_on,
-    qualifications = s.qualifications, status = s.status, updated_at = now(), updated_by = $1
-FROM inspector_stage s
-WHERE i.bureau_id = (SELECT app_bureau()) AND i.certificate_number = s.certificate_number AND `+differs+`
-RETURNING `+inspectorColumns, userRef(actor))
+SET name = n.name, unit = n.unit, issued_on = n.issued_on, expires_on = n.expires_on,
+    qualifications = n.qualifications, status = n.status, updated_at = greatest($2::timestamptz, i.updated_at), updated_by = $1
+FROM (`+changedInspectors+`) n
+WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = n.id AND `+differs+`
+RETURNING `+inspectorColumns, userRef(actor), at)
 	if err != nil {
 		return nil, fmt.Errorf("update inspectors: %w", err)
 	}
 	created, err := selectInspectors(ctx, tx, `INSERT INTO inspectors AS i (bureau_id, certificate_number, name, unit,
-    issued_on, expires_on, qualifications, status, updated_by)
-SELECT $1, s.certificate_number, s.name, s.unit, s.issued_on, s.expires_on, s.qualifications, s.status, $2
+    issued_on, expires_on, qualifications, status, updated_by, created_at, updated_at)
+SELECT $1, s.certificate_number, s.name, coalesce(s.unit, ''), s.issued_on, s.expires_on, coalesce(s.qualifications, '{}'),
+    coalesce(s.status, 'active'), $2, $3, $3
 FROM inspector_stage s
 WHERE NOT EXISTS (SELECT FROM inspectors x WHERE x.bureau_id = $1 AND x.certificate_number = s.certificate_number)
 ORDER BY s.line
-RETURNING `+inspectorColumns, actor.BureauID, userRef(actor))
+RETURNING `+inspectorColumns, actor.BureauID, userRef(actor), at)
 	if err != nil {
 		return nil, fmt.Errorf("add inspectors: %w", err)
 	}

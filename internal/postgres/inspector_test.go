@@ -66,11 +66,11 @@ func auditEntries(t *testing.T, s seededDB, bureauID int64, action string) int {
 
 var inspectorRows = []roster.InspectorRow{
 	{Row: 2, Name: "李强", CertificateNumber: "14052219001", Unit: "凤城执法中队", IssuedOn: civilPtr(2024, 3, 1),
-		ExpiresOn: civil(2029, 2, 28), Qualifications: []string{"WH01", "WH02"}, Status: roster.InspectorActive},
+		ExpiresOn: civil(2029, 2, 28), Qualifications: []string{"WH01", "WH02"}, Status: roster.InspectorActive, Given: roster.AllFields},
 	{Row: 3, Name: "赵敏", CertificateNumber: "14052219002", Unit: "北留执法中队",
-		ExpiresOn: civil(2026, 12, 10), Status: roster.InspectorActive},
+		ExpiresOn: civil(2026, 12, 10), Status: roster.InspectorActive, Given: roster.AllFields},
 	{Row: 4, Name: "王五", CertificateNumber: "14052219003", Unit: "凤城执法中队",
-		ExpiresOn: civil(2027, 1, 5), Qualifications: []string{"WH01"}, Status: roster.InspectorInactive},
+		ExpiresOn: civil(2027, 1, 5), Qualifications: []string{"WH01"}, Status: roster.InspectorInactive, Given: roster.AllFields},
 }
 
 func TestImportInspectors(t *testing.T) {
@@ -274,7 +274,7 @@ func conflictFixture(t *testing.T, s seededDB, entityCode string) []roster.Inspe
 	ctx := context.Background()
 	planner := actingAs(t, s, "wl-planner")
 	_, err := postgres.EntityStore{DB: s.DB}.ImportEntities(ctx, planner,
-		[]roster.EntityRow{{Row: 2, Code: entityCode, CodeKind: roster.CodeUSCC, Name: "阳城县示例歌舞厅", Status: roster.StatusActive}},
+		[]roster.EntityRow{{Row: 2, Code: entityCode, CodeKind: roster.CodeUSCC, Name: "阳城县示例歌舞厅", Status: roster.StatusActive, Given: roster.AllFields}},
 		roster.ImportMeta{})
 	if err != nil {
 		t.Fatal(err)

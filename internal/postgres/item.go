@@ -128,9 +128,13 @@ WHERE t.bureau_id = (SELECT app_bureau()) AND t.code = ANY($1) ORDER BY t.code, 
 
 // lockItems serialises the writes of one bureau's item list, so that two
 // writers never both add the next version of an item.
-func lockItems(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('inspection_items:' || $1::text))`, actor.BureauID)
-	return err
+//
+// It returns the time the writes' versions take effect, read after the
+// lock (see lockRoster).
+func lockItems(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) (time.Time, error) {
+	var at time.Time
+	err := tx.GetContext(ctx, &at, `SELECT clock_timestamp() FROM (SELECT pg_advisory_xact_lock(hashtext('inspection_items:' || $1::text))) l`, actor.BureauID)
+	return at, err
 }
 
 // SaveItem adds the item or, when it differs from the current version,
@@ -139,7 +143,8 @@ func (s ItemStore) SaveItem(ctx context.Context, actor *authz.Actor, row roster.
 	var saved roster.Item
 	var changed bool
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		if err := lockItems(ctx, tx, actor); err != nil {
+		at, err := lockItems(ctx, tx, actor)
+		if err != nil {
 			return err
 		}
 		current, err := selectItems(ctx, tx, `SELECT `+itemColumns+` FROM inspection_items t
@@ -154,16 +159,16 @@ WHERE t.bureau_id = (SELECT app_bureau()) AND t.code = $1 AND t.valid_to IS NULL
 				saved = *before
 				return nil
 			}
-			const closeVersion = `UPDATE inspection_items SET valid_to = now()
+			const closeVersion = `UPDATE inspection_items SET valid_to = greatest($2::timestamptz, valid_from)
 WHERE bureau_id = (SELECT app_bureau()) AND code = $1 AND valid_to IS NULL`
-			if _, err := tx.ExecContext(ctx, closeVersion, row.Code); err != nil {
+			if _, err := tx.ExecContext(ctx, closeVersion, row.Code, at); err != nil {
 				return err
 			}
 		}
 		if err := stageItems(ctx, tx, []roster.ItemRow{row}); err != nil {
 			return err
 		}
-		added, err := addStagedItems(ctx, tx, actor)
+		added, err := addStagedItems(ctx, tx, actor, at)
 		if err != nil {
 			return err
 		}
@@ -211,24 +216,25 @@ WHERE t.bureau_id = (SELECT app_bureau()) AND t.valid_to IS NULL ORDER BY t.code
 func (s ItemStore) ImportItems(ctx context.Context, actor *authz.Actor, rows []roster.ItemRow, meta roster.ImportMeta) (roster.ImportResult, error) {
 	result := roster.ImportResult{Kind: roster.KindItems, Rows: len(rows), DryRun: meta.DryRun}
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		if err := lockItems(ctx, tx, actor); err != nil {
+		at, err := lockItems(ctx, tx, actor)
+		if err != nil {
 			return err
 		}
 		if err := stageItems(ctx, tx, rows); err != nil {
 			return err
 		}
 		const closeChanged = `
-UPDATE inspection_items t SET valid_to = now()
+UPDATE inspection_items t SET valid_to = greatest($1::timestamptz, t.valid_from)
 FROM item_stage s
 WHERE t.bureau_id = (SELECT app_bureau()) AND t.code = s.code AND t.valid_to IS NULL
   AND (t.name, t.legal_basis, t.subject_bureau, t.entity_types, t.methods, t.ratio_basis_points,
        t.frequency_per_year, t.qualifications, t.checklist) IS DISTINCT FROM
       (s.name, s.legal_basis, s.subject_bureau, s.entity_types, s.methods, s.ratio_basis_points,
        s.frequency_per_year, s.qualifications, s.checklist)`
-		if _, err := tx.ExecContext(ctx, closeChanged); err != nil {
+		if _, err := tx.ExecContext(ctx, closeChanged, at); err != nil {
 			return fmt.Errorf("close item versions: %w", err)
 		}
-		added, err := addStagedItems(ctx, tx, actor)
+		added, err := addStagedItems(ctx, tx, actor, at)
 		if err != nil {
 			return err
 		}
@@ -270,18 +276,18 @@ func stageItems(ctx context.Context, tx *sqlx.Tx, rows []roster.ItemRow) error {
 
 // addStagedItems adds the next version of every staged item that has no
 // current version (it is new, or its current version was just closed).
-func addStagedItems(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) ([]roster.Item, error) {
+func addStagedItems(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, at time.Time) ([]roster.Item, error) {
 	q := `
 INSERT INTO inspection_items AS t (bureau_id, code, version, name, legal_basis, subject_bureau, entity_types, methods,
     ratio_basis_points, frequency_per_year, qualifications, checklist, valid_from, changed_by)
 SELECT $1, s.code, coalesce(l.version, 0) + 1, s.name, s.legal_basis, s.subject_bureau, s.entity_types, s.methods,
-    s.ratio_basis_points, s.frequency_per_year, s.qualifications, s.checklist, now(), $2
+    s.ratio_basis_points, s.frequency_per_year, s.qualifications, s.checklist, $3, $2
 FROM item_stage s
 LEFT JOIN LATERAL (SELECT max(version) AS version FROM inspection_items x WHERE x.bureau_id = $1 AND x.code = s.code) l ON true
 WHERE NOT EXISTS (SELECT FROM inspection_items c WHERE c.bureau_id = $1 AND c.code = s.code AND c.valid_to IS NULL)
 ORDER BY s.line
 RETURNING ` + itemColumns
-	added, err := selectItems(ctx, tx, q, actor.BureauID, userRef(actor))
+	added, err := selectItems(ctx, tx, q, actor.BureauID, userRef(actor), at)
 	if err != nil {
 		return nil, fmt.Errorf("add item versions: %w", err)
 	}

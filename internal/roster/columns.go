@@ -50,7 +50,78 @@ type EntityRow struct {
 	SeriousViolation    bool       // on the 严重违法失信名单
 	Complaints          int        // complaints received
 	LastPenaltyDate     *time.Time // of the last administrative penalty; nil when none
+	// Given is the fields the row sets; the others keep what the roster
+	// has (or take their defaults for a new entity). A field given with
+	// its zero value clears it. See Fields.
+	Given Fields
 }
+
+// Fields is a set of the columns of a kind of roster file, each the bit
+// of its EntityField or InspectorField: the fields a row sets. Absent is
+// not empty: a column missing from a file, a field missing from a form,
+// an empty cell of a column that is not clearable (see Clearable) is not
+// in the set, and what the roster holds for it stays.
+type Fields uint32
+
+// AllFields sets every field: the row is the whole record.
+const AllFields Fields = 1<<32 - 1
+
+// Has reports whether the set holds field f (an EntityField or
+// InspectorField).
+func (s Fields) Has(f interface{ Bit() Fields }) bool { return s&f.Bit() != 0 }
+
+// EntityField is a field of an entity row, for Fields.
+type EntityField int
+
+// The fields of an entity row that a row may leave out.
+const (
+	EntityLegalRepresentative EntityField = entLegalRep
+	EntityAddress             EntityField = entAddress
+	EntityType                EntityField = entType
+	EntityLicenceType         EntityField = entLicenceType
+	EntityLicenceNumber       EntityField = entLicenceNumber
+	EntityUnit                EntityField = entUnit
+	EntityRiskClass           EntityField = entRiskClass
+	EntityStatus              EntityField = entStatus
+	EntityAbnormalOperations  EntityField = entAbnormal
+	EntitySeriousViolation    EntityField = entSerious
+	EntityComplaints          EntityField = entComplaints
+	EntityLastPenaltyDate     EntityField = entLastPenalty
+)
+
+// Bit is the field's bit in a Fields.
+func (f EntityField) Bit() Fields { return 1 << f }
+
+// Key is the field's column key ("risk_class"), as forms and change lists
+// name it.
+func (f EntityField) Key() string { return entityColumns[f].key }
+
+// InspectorField is a field of an inspector row, for Fields.
+type InspectorField int
+
+// The fields of an inspector row that a row may leave out.
+const (
+	InspectorUnit           InspectorField = insUnit
+	InspectorIssuedOn       InspectorField = insIssued
+	InspectorQualifications InspectorField = insQualifications
+	InspectorStatusField    InspectorField = insStatus
+)
+
+// Bit is the field's bit in a Fields.
+func (f InspectorField) Bit() Fields { return 1 << f }
+
+// Key is the field's column key ("qualifications").
+func (f InspectorField) Key() string { return inspectorColumns[f].key }
+
+// ClearMarker is what a cell (or a form field) holds to clear a field on
+// purpose: an empty cell keeps what the roster has, except in the few
+// columns that are clearable, and a column left out always keeps it. The
+// half-width form (清空) is accepted too.
+const ClearMarker = "（清空）"
+
+// isClearMarker reports whether a trimmed cell is ClearMarker in either
+// width.
+func isClearMarker(s string) bool { return s == ClearMarker || s == "(清空)" }
 
 // InspectorRow is one row of an inspector roster file.
 type InspectorRow struct {
@@ -62,6 +133,7 @@ type InspectorRow struct {
 	ExpiresOn         time.Time
 	Qualifications    []string // qualification codes
 	Status            InspectorStatus
+	Given             Fields // the fields the row sets, as EntityRow.Given
 }
 
 // ItemRow is one row of an inspection item list file.
@@ -117,6 +189,7 @@ func readRows[T any](s Sheet, kind Kind, maxErrors int, parse func(*rowParser) T
 	}
 	c := collector{max: maxErrors}
 	seen := make(map[string]int)
+	example := NormalizeEntityCode(m.s.cols[keyCol].example)
 	var rows []T
 	p := rowParser{m: m}
 	for {
@@ -134,7 +207,9 @@ func readRows[T any](s Sheet, kind Kind, maxErrors int, parse func(*rowParser) T
 		}
 		p.reset(row, line)
 		v := parse(&p)
-		if k := key(v); k != "" {
+		if k := key(v); k != "" && k == example && p.exampleRow() {
+			p.fail(keyCol, "this is the example row of an old template: delete it before importing")
+		} else if k != "" {
 			if first, dup := seen[k]; dup {
 				p.fail(keyCol, fmt.Sprintf("%s is also in row %d: each may be in the file once", k, first))
 			} else {
@@ -153,6 +228,17 @@ func readRows[T any](s Sheet, kind Kind, maxErrors int, parse func(*rowParser) T
 		return nil, c.result()
 	}
 	return rows, nil
+}
+
+// exampleRow reports whether the row is a template's example row as
+// templates used to carry it: every text cell of the file is the example.
+func (p *rowParser) exampleRow() bool {
+	for c, col := range p.m.s.cols {
+		if p.m.index[c] >= 0 && (col.cell == cellPlain || col.cell == cellCode) && p.raw(c) != col.example {
+			return false
+		}
+	}
+	return true
 }
 
 // asFieldError is errors.As out of the loop of readRows, where its target
@@ -221,6 +307,7 @@ func parseEntity(p *rowParser) EntityRow {
 	e.SeriousViolation = choose(p, entSerious, flagWords, false)
 	e.Complaints = p.count(entComplaints)
 	e.LastPenaltyDate = p.optDate(entLastPenalty)
+	e.Given = p.given
 	return e
 }
 
@@ -238,6 +325,7 @@ func parseInspector(p *rowParser) InspectorRow {
 	}
 	r.Qualifications = p.list(insQualifications, codeSeparators)
 	r.Status = choose(p, insStatus, inspectorStatusWords, InspectorActive)
+	r.Given = p.given
 	return r
 }
 
@@ -338,14 +426,15 @@ func (m *HeaderMap) parser(kind Kind, row []string, line int) *rowParser {
 
 // rowParser parses the cells of one row, collecting every problem.
 type rowParser struct {
-	m    *HeaderMap
-	row  []string
-	line int
-	errs []FieldError
+	m     *HeaderMap
+	row   []string
+	line  int
+	errs  []FieldError
+	given Fields // the columns the row sets
 }
 
 func (p *rowParser) reset(row []string, line int) {
-	p.row, p.line, p.errs = row, line, p.errs[:0]
+	p.row, p.line, p.errs, p.given = row, line, p.errs[:0], 0
 	for i := len(p.m.header); i < len(row); i++ {
 		if strings.TrimSpace(row[i]) != "" {
 			p.errs = append(p.errs, FieldError{Row: line, Column: columnName(nil, i),
@@ -372,12 +461,32 @@ func (p *rowParser) raw(c int) string {
 }
 
 // text returns the cell of column c, checking that a required one is
-// filled and that none is too long for the database.
+// filled and that none is too long for the database, and records whether
+// the row sets the column: it does when the cell holds a value or
+// ClearMarker (then text is ""), or is empty in a clearable column.
 func (p *rowParser) text(c int) string {
+	if p.m.index[c] < 0 {
+		return ""
+	}
 	s := p.raw(c)
 	col := &p.m.s.cols[c]
-	if s == "" && col.required {
+	switch {
+	case s == "" && col.required:
 		p.fail(c, "required: the cell is empty")
+	case s == "" && col.clearable:
+		p.given |= 1 << c
+	case s == "":
+	case isClearMarker(s) && col.required:
+		p.fail(c, "required: it cannot be cleared")
+		return ""
+	case isClearMarker(s):
+		p.given |= 1 << c
+		return ""
+	default:
+		p.given |= 1 << c
+		if col.cell == cellCode && scientific(s) {
+			p.fail(c, fmt.Sprintf("%q is a number Excel wrote in scientific notation, which lost its last digits: format the column as text (设置单元格格式 → 文本), type the codes again and save", s))
+		}
 	}
 	max := col.maxLen
 	if max == 0 {
@@ -393,12 +502,28 @@ func (p *rowParser) text(c int) string {
 
 func (p *rowParser) entityCode(c int) (string, CodeKind) {
 	s := p.raw(c)
+	if scientific(s) {
+		p.fail(c, fmt.Sprintf("%q is a number Excel wrote in scientific notation, which lost its last digits: format the column as text (设置单元格格式 → 文本), type the codes again and save", s))
+		return "", 0
+	}
 	kind, err := ValidEntityCode(s)
 	if err != nil {
 		p.fail(c, err.Error())
 		return "", 0
 	}
 	return NormalizeEntityCode(s), kind
+}
+
+// scientific recognises a number as Excel shows a long one in a column
+// not formatted as text: 1.40523E+13. Such a cell has lost digits, so a
+// code column refuses it rather than store a wrong code.
+func scientific(s string) bool {
+	mant, exp, ok := strings.Cut(strings.ToUpper(s), "E+") // Excel always writes the sign
+	if !ok {
+		return false
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	return allDigits(intPart) && (frac == "" || allDigits(frac)) && allDigits(exp) && !strings.HasSuffix(mant, ".")
 }
 
 // code returns an identifier cell normalised as NormalizeEntityCode does.
@@ -716,10 +841,13 @@ type column struct {
 	header   string   // the Chinese header templates and exports write
 	aliases  []string // other headers users' files have
 	required bool     // the column must be there and every row must fill it
-	cell     cellType // how XLSX files write it
-	maxLen   int      // characters; 0 is defaultMaxLen
-	accepted string   // for choice columns: the accepted values, for error messages
-	example  string   // the template's example row
+	// clearable: an empty cell clears the field. In other columns an
+	// empty cell keeps what the roster has, and ClearMarker clears.
+	clearable bool
+	cell      cellType // how XLSX files write it
+	maxLen    int      // characters; 0 is defaultMaxLen
+	accepted  string   // for choice columns: the accepted values, for error messages
+	example   string   // the template's example row
 }
 
 const defaultMaxLen = 200
@@ -803,13 +931,13 @@ var entityColumns = []column{
 		aliases: []string{"legal_rep", "法定代表人(负责人)", "法定代表人/负责人", "负责人", "经营者"}},
 	entAddress: {key: "address", header: "住所", maxLen: 500, example: "山西省晋城市阳城县凤城镇示例路1号",
 		aliases: []string{"地址", "住所(经营场所)", "经营场所", "经营地址", "注册地址"}},
-	entType: {key: "type", header: "类型", example: "娱乐场所",
+	entType: {key: "type", clearable: true, header: "类型", example: "娱乐场所",
 		aliases: []string{"entity_type", "industry", "行业类型", "主体类型", "对象类型", "行业"}},
-	entLicenceType: {key: "licence_type", header: "许可证类型", example: "娱乐经营许可证",
+	entLicenceType: {key: "licence_type", clearable: true, header: "许可证类型", example: "娱乐经营许可证",
 		aliases: []string{"license_type", "许可类型", "许可证名称"}},
-	entLicenceNumber: {key: "licence_number", header: "许可证号", cell: cellCode, example: "140522120001",
+	entLicenceNumber: {key: "licence_number", clearable: true, header: "许可证号", cell: cellCode, example: "140522120001",
 		aliases: []string{"license_number", "许可证编号", "许可证号码"}},
-	entUnit: {key: "unit", header: "属地单位", example: "凤城文化市场执法中队",
+	entUnit: {key: "unit", clearable: true, header: "属地单位", example: "凤城文化市场执法中队",
 		aliases: []string{"jurisdiction_unit", "属地", "属地所", "管辖单位", "属地管理单位"}},
 	entRiskClass: {key: "risk_class", header: "风险分类", example: "B",
 		accepted: "A, B, C, D (or 低, 一般, 较高, 高)",

@@ -11,14 +11,18 @@ import (
 // Entity is a market entity (检查对象) of a region, shared by the region's
 // bureaus, as one version of its record.
 type Entity struct {
-	RegionCode          string    `db:"region_code"`
-	Code                string    `db:"code"`
-	CodeKind            string    `db:"code_kind"` // "uscc" or "registration_number"
-	Name                string    `db:"name"`
-	LegalRepresentative string    `db:"legal_representative"`
-	Address             string    `db:"address"`
-	Version             int       `db:"version"`
-	ValidFrom           time.Time `db:"valid_from"`
+	RegionCode          string     `db:"region_code"`
+	Code                string     `db:"code"`
+	CodeKind            string     `db:"code_kind"` // "uscc" or "registration_number"
+	Name                string     `db:"name"`
+	LegalRepresentative string     `db:"legal_representative"`
+	Address             string     `db:"address"`
+	Version             int        `db:"version"`
+	ValidFrom           time.Time  `db:"valid_from"`
+	ValidTo             *time.Time `db:"valid_to"`
+	ChangedBy           *int64     `db:"changed_by"`
+	ChangedIn           *int64     `db:"changed_in"` // the bureau that made this version
+
 	// AsOf is the instant the entity was read as of (nil: now), so that
 	// its entries are read as of the same instant.
 	AsOf *time.Time `db:"-"`
@@ -101,6 +105,67 @@ type ImportResult struct {
 	Updated   int
 	Unchanged int
 	DryRun    bool
+	// Of a dry run: how many fields it would clear, and the first
+	// MaxListedChanges of its changes (all of them go to
+	// ImportMeta.Changes when one is given).
+	Cleared        int
+	Changes        []FieldChange
+	ChangesLeftOut int
+}
+
+// FieldChange is one field an import changes, or would change: from → to,
+// in the words the database keeps ("active", "true", "2026-01-02").
+type FieldChange struct {
+	Row   int    // the row of the file; 0 for a form
+	Key   string // the entity's code or the inspector's certificate number
+	Field string // the column key: "risk_class"
+	From  string // "" when new or empty
+	To    string // "" when cleared
+}
+
+// Cleared reports whether the change empties a field that held something.
+func (c FieldChange) Cleared() bool { return !emptyValue(c.From) && emptyValue(c.To) }
+
+func emptyValue(s string) bool { return s == "" || s == "false" || s == "0" }
+
+// ChangeSink receives the changes of a dry run as the store finds them,
+// so that a list of 100,000 rows is never held at once.
+type ChangeSink interface {
+	// Cleared is called first, once: how many fields the import would
+	// clear.
+	Cleared(n int) error
+	// Change is called for each field change, by row.
+	Change(c FieldChange) error
+}
+
+// MaxListedChanges is how many changes a dry run's result lists.
+const MaxListedChanges = 500
+
+// changeList keeps the first MaxListedChanges changes and counts the rest,
+// passing each on to next if there is one.
+type changeList struct {
+	res  *ImportResult
+	next ChangeSink
+}
+
+func (l changeList) Cleared(n int) error {
+	l.res.Cleared = n
+	if l.next != nil {
+		return l.next.Cleared(n)
+	}
+	return nil
+}
+
+func (l changeList) Change(c FieldChange) error {
+	if len(l.res.Changes) < MaxListedChanges {
+		l.res.Changes = append(l.res.Changes, c)
+	} else {
+		l.res.ChangesLeftOut++
+	}
+	if l.next != nil {
+		return l.next.Change(c)
+	}
+	return nil
 }
 
 // EntityStore keeps entities and roster entries. Every method runs as the
@@ -114,9 +179,20 @@ type EntityStore interface {
 	// bureau's, or every bureau's of the region for a joint office.
 	EntriesOf(ctx context.Context, actor *authz.Actor, codes []string, asOf *time.Time) ([]Entry, error)
 	CountEntities(ctx context.Context, actor *authz.Actor, f EntityFilter) (Counts, error)
-	// ImportEntities upserts the rows (all or nothing); a dry run rolls back.
+	// RosterEntity returns the entity and the bureau's current entry for
+	// it (NOT_FOUND when it is not on the bureau's roster).
+	RosterEntity(ctx context.Context, actor *authz.Actor, code string) (RosterEntity, error)
+	// ImportEntities applies the rows (all or nothing): a field a row does
+	// not give (EntityRow.Given) keeps what the roster has, and the
+	// region's shared record (name, legal representative, address)
+	// changes only for entities already on the acting bureau's roster;
+	// another bureau's entity is linked, not overwritten. A dry run
+	// sends its changes to meta.Changes and rolls back.
 	ImportEntities(ctx context.Context, actor *authz.Actor, rows []EntityRow, meta ImportMeta) (ImportResult, error)
 	ExportEntities(ctx context.Context, actor *authz.Actor, asOf *time.Time) ([]EntityRow, error)
+	// EntityHistory lists every version of the region's entity, oldest
+	// first, each naming the bureau that made it.
+	EntityHistory(ctx context.Context, actor *authz.Actor, code string) ([]Entity, error)
 	// EntryHistory lists every version of the bureau's entry, oldest first.
 	EntryHistory(ctx context.Context, actor *authz.Actor, code string) ([]Entry, error)
 }
@@ -126,6 +202,8 @@ type ImportMeta struct {
 	Filename string
 	SHA256   string
 	DryRun   bool
+	// Changes receives a dry run's changes (nil: none are listed).
+	Changes ChangeSink
 }
 
 func (s Status) valid() bool {

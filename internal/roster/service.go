@@ -94,6 +94,17 @@ func (s *Service) EntriesOf(ctx context.Context, codes []string, asOf *time.Time
 	return s.EntityStore.EntriesOf(ctx, actor, codes, asOf)
 }
 
+// EntityHistory lists every version of the region's shared record of the
+// entity, oldest first, each naming the bureau that made it. Needs
+// roster:read; NOT_FOUND outside the region.
+func (s *Service) EntityHistory(ctx context.Context, code string) ([]Entity, error) {
+	actor, err := s.Authz.Require(ctx, "roster:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.EntityStore.EntityHistory(ctx, actor, NormalizeEntityCode(code))
+}
+
 // EntryHistory lists every version of the acting bureau's entry for the
 // entity, oldest first: who changed what, and when.
 func (s *Service) EntryHistory(ctx context.Context, code string) ([]Entry, error) {
@@ -117,21 +128,30 @@ func (s *Service) Counts(ctx context.Context, f EntityFilter) (Counts, error) {
 }
 
 // SaveEntity adds or changes one entity and the acting bureau's entry for
-// it. Fields are keyed by column key ("uscc", "name", "status"…) and
-// checked exactly as an imported row is; a problem names the field as
-// "input.<key>". Needs roster:write.
-func (s *Service) SaveEntity(ctx context.Context, fields map[string]string) (ImportResult, error) {
+// it, and returns them as saved, with whether anything changed. Fields
+// are keyed by column key ("uscc", "name", "status"…) and checked exactly
+// as an imported row is: a key left out keeps what the roster has, and a
+// value of ClearMarker clears the field. A problem names the field as
+// "input.<key>". An entity another bureau supervises is linked: its
+// shared record (name, legal representative, address) stays as that
+// bureau keeps it. Needs roster:write.
+func (s *Service) SaveEntity(ctx context.Context, fields map[string]string) (RosterEntity, bool, error) {
 	actor, err := s.Authz.Require(ctx, "roster:write")
 	if err != nil {
-		return ImportResult{}, err
+		return RosterEntity{}, false, err
 	}
 	row, problems := parseFields(fields)
 	if len(problems) > 0 {
 		e := inputError(problems)
 		e.Field = "input." + problems[0].Column
-		return ImportResult{}, e
+		return RosterEntity{}, false, e
 	}
-	return s.EntityStore.ImportEntities(ctx, actor, []EntityRow{row}, ImportMeta{Filename: "(form)"})
+	res, err := s.EntityStore.ImportEntities(ctx, actor, []EntityRow{row}, ImportMeta{Filename: "(form)"})
+	if err != nil {
+		return RosterEntity{}, false, err
+	}
+	saved, err := s.EntityStore.RosterEntity(ctx, actor, row.Code)
+	return saved, res.Unchanged == 0, err
 }
 
 // parseFields reads a form as a one-row file whose header is the keys.
@@ -157,17 +177,21 @@ func parseFields(fields map[string]string) (EntityRow, []FieldError) {
 // listing every problem (row, column, why) in extensions.details; a dry run
 // reports what would change and changes nothing. Re-importing a file
 // changes nothing. Needs roster:import.
-func (s *Service) Import(ctx context.Context, kind Kind, file io.Reader, filename string, dryRun bool) (ImportResult, error) {
+//
+// A dry run lists what it would change: how many fields it would clear,
+// and per row each field from → to (the first MaxListedChanges in the
+// result; all of them, as they are found, to changes when not nil).
+func (s *Service) Import(ctx context.Context, kind Kind, file io.Reader, filename string, dryRun bool, changes ChangeSink) (ImportResult, error) {
 	actor, err := s.Authz.Require(ctx, "roster:import")
 	if err != nil {
 		return ImportResult{}, err
 	}
-	return s.ImportAs(ctx, actor, kind, file, filename, dryRun)
+	return s.ImportAs(ctx, actor, kind, file, filename, dryRun, changes)
 }
 
 // ImportAs is Import for an actor the caller has already authorized: the
 // command line, run by an operator with access to the database.
-func (s *Service) ImportAs(ctx context.Context, actor *authz.Actor, kind Kind, file io.Reader, filename string, dryRun bool) (ImportResult, error) {
+func (s *Service) ImportAs(ctx context.Context, actor *authz.Actor, kind Kind, file io.Reader, filename string, dryRun bool, changes ChangeSink) (ImportResult, error) {
 	data, err := io.ReadAll(io.LimitReader(file, MaxImportBytes+1))
 	if err != nil {
 		return ImportResult{}, errs.InvalidField("input.file", "could not be read: %v", err)
@@ -184,7 +208,13 @@ func (s *Service) ImportAs(ctx context.Context, actor *authz.Actor, kind Kind, f
 		return ImportResult{}, inputError([]FieldError{problem})
 	}
 	defer sheet.Close()
-	return s.importSheet(ctx, actor, kind, sheet, meta)
+	var listed ImportResult
+	if dryRun && kind != KindItems {
+		meta.Changes = changeList{res: &listed, next: changes}
+	}
+	res, err := s.importSheet(ctx, actor, kind, sheet, meta)
+	res.Cleared, res.Changes, res.ChangesLeftOut = listed.Cleared, listed.Changes, listed.ChangesLeftOut
+	return res, err
 }
 
 func (s *Service) importSheet(ctx context.Context, actor *authz.Actor, kind Kind, sheet Sheet, meta ImportMeta) (ImportResult, error) {

@@ -65,6 +65,7 @@ type Limits struct {
 	MaxBytes     int64 // the file as uploaded; an XLSX may unpack to 8 times this
 	MaxRows      int   // non-blank rows after the header
 	MaxCellBytes int   // one cell, in UTF-8
+	MaxColumns   int   // cells in a row, blank ones included
 }
 
 // DefaultLimits fit a county bureau's rosters with room to spare: 100,000
@@ -73,6 +74,7 @@ var DefaultLimits = Limits{
 	MaxBytes:     128 << 20,
 	MaxRows:      200_000,
 	MaxCellBytes: 64 << 10,
+	MaxColumns:   256,
 }
 
 var (
@@ -126,6 +128,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxCellBytes <= 0 {
 		l.MaxCellBytes = DefaultLimits.MaxCellBytes
 	}
+	if l.MaxColumns <= 0 {
+		l.MaxColumns = DefaultLimits.MaxColumns
+	}
 	return l
 }
 
@@ -174,9 +179,6 @@ func openCSV(br *bufio.Reader, l Limits) (Sheet, error) {
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		text = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
 	default:
-		if window, _ := br.Peek(sniffWindow); bytes.IndexByte(window, 0) >= 0 {
-			return nil, errors.New("the file is neither CSV text nor an XLSX workbook")
-		}
 		s.text = &textReader{br: br}
 		text = s.text
 	}
@@ -255,9 +257,16 @@ func (s *csvSheet) read() ([]string, int, error) {
 // with = + - or @ so that Excel does not run it as a formula.
 func (s *csvSheet) check(rec []string, line int) error {
 	gb := s.text != nil && s.text.gb
+	if err := checkWidth(rec, line, s.lim); err != nil {
+		return err
+	}
 	for i, c := range rec {
 		if err := checkCell(c, s.header, i, line, s.lim); err != nil {
 			return err
+		}
+		if strings.IndexByte(c, 0) >= 0 {
+			return FieldError{Row: line, Column: columnName(s.header, i), Message: "the cell holds a NUL byte, which text never has: " +
+				"is the file CSV text? Save it again from Excel as CSV (UTF-8) or .xlsx"}
 		}
 		if !utf8.ValidString(c) {
 			return FieldError{Row: line, Column: columnName(s.header, i), Message: "the cell is not UTF-8 text: the file mixes text encodings; save it again from Excel as CSV (UTF-8)"}
@@ -278,6 +287,15 @@ func checkCell(c string, header []string, i, line int, l Limits) error {
 	}
 	return FieldError{Row: line, Column: columnName(header, i),
 		Message: fmt.Sprintf("the cell has %d bytes; at most %d are allowed", len(c), l.MaxCellBytes)}
+}
+
+// checkWidth refuses a row of more cells than any roster has columns
+// with one problem, however many there are.
+func checkWidth(row []string, line int, l Limits) error {
+	if len(row) <= l.MaxColumns {
+		return nil
+	}
+	return FieldError{Row: line, Message: fmt.Sprintf("the row has %d cells; a roster file has at most %d columns: delete the columns that are not the roster's", len(row), l.MaxColumns)}
 }
 
 func tooManyRows(max int) error {
@@ -332,8 +350,11 @@ func sniffDelimiter(br *bufio.Reader) rune {
 
 // textReader yields CSV text as UTF-8. ASCII is the same in UTF-8 and
 // GB18030, so it passes bytes through up to the first non-ASCII byte and
-// decides there, on the window that follows, which of the two the rest is:
-// a file whose first rows are ASCII is still read right.
+// decides there, on the rest of that line (usually the header), which of
+// the two the file is: a file whose first rows are ASCII is still read
+// right, and a UTF-8 file with one row saved in GB18030 stays UTF-8, so
+// that the row is refused by its number instead of the whole file being
+// misread.
 type textReader struct {
 	br *bufio.Reader
 	r  io.Reader // nil until decided
@@ -357,7 +378,11 @@ func (t *textReader) Read(p []byte) (int, error) {
 		_, _ = t.br.Discard(n)
 		return n, nil
 	}
-	if validUTF8Prefix(window, err == nil) {
+	line, more := window, err == nil
+	if j := bytes.IndexByte(window, '\n'); j >= 0 {
+		line, more = window[:j], false
+	}
+	if validUTF8Prefix(line, more) {
 		t.r = t.br
 	} else {
 		t.gb = true
@@ -447,7 +472,71 @@ func checkZip(data []byte, limit int64) error {
 			return errTooLarge
 		}
 	}
+	for _, f := range zr.File {
+		if f.Name == sharedStringsPart && f.UncompressedSize64 > maxSharedStringsBytes {
+			return errTooLarge
+		}
+		if strings.HasSuffix(f.Name, ".xml") || strings.HasSuffix(f.Name, ".rels") {
+			if err := scanPart(f); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// excelize keeps a workbook's shared strings (the text of its cells, each
+// once) in memory, at about 115 bytes a string beside the text itself;
+// these bounds keep that under 200 MB. A 200,000-row roster needs about a
+// quarter of either.
+const (
+	sharedStringsPart     = "xl/sharedStrings.xml"
+	maxSharedStringsBytes = 48 << 20
+	maxSharedStrings      = 1_200_000
+)
+
+// maxRun bounds a workbook's XML tags and text runs. excelize holds a
+// whole tag or text run in memory, and more than once: one cell of 900 MB
+// in a 0.9 MB file took gigabytes. A cell of MaxCellBytes, every
+// character escaped as an entity (&#x4E2D; is 8 bytes for 3), fits.
+const maxRun = 4 << 20
+
+// scanPart reads a part of the workbook as it unpacks, keeping nothing,
+// and refuses a tag or text run longer than maxRun bytes, and shared
+// strings more than maxSharedStrings.
+func scanPart(f *zip.File) error {
+	rc, err := f.Open()
+	if err != nil {
+		return fmt.Errorf("the workbook is damaged (part %s): save it again in Excel as .xlsx", f.Name)
+	}
+	defer rc.Close()
+	countStrings := f.Name == sharedStringsPart
+	buf := make([]byte, 32<<10)
+	run, strs := 0, 0
+	var last [3]byte // the bytes before b, to find each "<si>"
+	for {
+		n, err := rc.Read(buf)
+		for _, b := range buf[:n] {
+			if b == '<' || b == '>' {
+				run = 0
+			} else if run++; run > maxRun {
+				return fmt.Errorf("the workbook holds a cell or tag of more than %d MiB (part %s): no roster cell is that long; "+
+					"delete it, or save the sheet as CSV to find it", maxRun>>20, f.Name)
+			}
+			if countStrings && (b == '>' || b == ' ') && last == [3]byte{'<', 's', 'i'} {
+				if strs++; strs > maxSharedStrings {
+					return errTooLarge
+				}
+			}
+			last = [3]byte{last[1], last[2], b}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("the workbook is damaged (part %s: %v): save it again in Excel as .xlsx", f.Name, err)
+		}
+	}
 }
 
 func (s *xlsxSheet) open() error {
@@ -508,6 +597,9 @@ func (s *xlsxSheet) next() ([]string, int, error) {
 }
 
 func checkCells(row, header []string, line int, l Limits) error {
+	if err := checkWidth(row, line, l); err != nil {
+		return err
+	}
 	for i, c := range row {
 		if err := checkCell(c, header, i, line, l); err != nil {
 			return err

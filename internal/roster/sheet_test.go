@@ -154,7 +154,7 @@ func TestOpenSheetErrors(t *testing.T) {
 		{"ErrOldXLS", "a.xls", []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0}, "old-style .xls"},
 		{"ErrNamedXLSX", "a.xlsx", []byte("名称\n甲\n"), "is named .xlsx but is not an Excel workbook"},
 		{"ErrBrokenZip", "a.xlsx", []byte("PK\x03\x04garbage"), "the workbook cannot be read"},
-		{"ErrBinary", "a.csv", []byte("a,b\x00\x01\x02"), "neither CSV text nor an XLSX workbook"},
+		{"ErrBinary", "a.csv", []byte("a,b\x00\x01\x02"), "row 1, column B: the cell holds a NUL byte"},
 		{"ErrHeaderQuote", "a.csv", []byte("a\"b,c\n"), "row 1: the CSV text is malformed"},
 	}
 	for _, tt := range tests {

@@ -42,19 +42,64 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // WriteTemplate writes the import template of kind: the header row, with
-// required columns marked by an asterisk, and one example row. In XLSX the
-// header is bold and frozen and identifier columns are formatted as text.
-// The template, example row included, imports as it is.
+// required columns marked by an asterisk, and no row of data, so that a
+// template filled in only partly never imports an example as an entity.
+// In XLSX the header is bold and frozen, identifier columns are formatted
+// as text, and a second worksheet, 填写说明, shows an example of every
+// column and how to keep or clear a value; imports read only the first.
 func WriteTemplate(w io.Writer, kind Kind, format Format) error {
 	s := schemas[kind]
 	if s == nil {
 		return fmt.Errorf("roster: no template for %v", kind)
 	}
-	ex, err := s.example()
-	if err != nil {
+	if _, err := s.example(); err != nil {
 		return fmt.Errorf("roster: the %v template's example: %w", kind, err)
 	}
-	return writeTable(w, format, s, true, func(emit func([]any) error) error { return emit(ex) })
+	return writeTable(w, format, s, true, func(emit func([]any) error) error { return nil })
+}
+
+// guideSheet is the name of a template's second worksheet.
+const guideSheet = "填写说明"
+
+// writeGuide adds the worksheet that explains each column of a template.
+func writeGuide(f *excelize.File, s *schema) error {
+	if _, err := f.NewSheet(guideSheet); err != nil {
+		return err
+	}
+	rows := [][]any{{"列 (column)", "必填 (required)", "示例 (example)", "说明 (notes)"}}
+	for _, c := range s.cols {
+		required := ""
+		if c.required {
+			required = "是"
+		}
+		rows = append(rows, []any{c.header, required, c.example, guideNote(c)})
+	}
+	rows = append(rows, []any{}, []any{"导入时只读取第一个工作表。缺少的列保留原值；" +
+		"填写" + ClearMarker + "清空该项。The import reads the first worksheet only. A column left out keeps what the roster has; " +
+		ClearMarker + " clears a value."})
+	for i, r := range rows {
+		if err := f.SetSheetRow(guideSheet, "A"+strconv.Itoa(i+1), &r); err != nil {
+			return err
+		}
+	}
+	return f.SetColWidth(guideSheet, "A", "D", 30)
+}
+
+// guideNote says what a column accepts and what an empty cell does.
+func guideNote(c column) string {
+	var notes []string
+	if c.accepted != "" {
+		notes = append(notes, "可填 (accepted): "+c.accepted)
+	}
+	switch {
+	case c.required:
+		notes = append(notes, "不可为空 (never empty)")
+	case c.clearable:
+		notes = append(notes, "空白即清空 (an empty cell clears it)")
+	default:
+		notes = append(notes, "空白保留原值，填"+ClearMarker+"清空 (an empty cell keeps the value; "+ClearMarker+" clears it)")
+	}
+	return strings.Join(notes, "；")
 }
 
 // WriteEntities exports rows in format, with the columns and headers of the
@@ -268,6 +313,11 @@ func writeXLSX(w io.Writer, s *schema, template bool, fill func(emit func([]any)
 	}
 	if err := sw.Flush(); err != nil {
 		return err
+	}
+	if template {
+		if err := writeGuide(f, s); err != nil {
+			return err
+		}
 	}
 	return f.Write(w)
 }

@@ -20,40 +20,52 @@ func write(t *testing.T, f func(*bytes.Buffer) error) []byte {
 	return buf.Bytes()
 }
 
+// TestWriteTemplateImports: a template holds no row of data, so that an
+// import of a template filled in partly never adds its example; its
+// example row, pasted into the data sheet, is refused.
 func TestWriteTemplateImports(t *testing.T) {
 	for _, format := range formats {
-		t.Run("OK/Entities/"+format.String(), func(t *testing.T) {
-			data := write(t, func(b *bytes.Buffer) error { return WriteTemplate(b, KindEntities, format) })
-			s := mustOpen(t, data, "template."+format.String())
-			if got, want := s.Header()[:3], []string{"*统一社会信用代码", "*名称", "法定代表人"}; !reflect.DeepEqual(got, want) {
-				t.Errorf("template header = %q…, want %q…", got, want)
+		for _, kind := range []Kind{KindEntities, KindInspectors, KindItems} {
+			t.Run("OK/"+kind.String()+"/"+format.String(), func(t *testing.T) {
+				data := write(t, func(b *bytes.Buffer) error { return WriteTemplate(b, kind, format) })
+				s := mustOpen(t, data, "template."+format.String())
+				if got := s.Header()[0]; !strings.HasPrefix(got, "*") {
+					t.Errorf("template header starts with %q, want the required key column marked", got)
+				}
+				if row, _, err := s.Next(); err == nil {
+					t.Errorf("template has a row of data: %q", row)
+				}
+			})
+		}
+		t.Run("ErrExampleRow/"+format.String(), func(t *testing.T) {
+			ex, err := schemas[KindEntities].example()
+			if err != nil {
+				t.Fatal(err)
 			}
-			rows, errs := ReadEntities(s, 0)
-			want := []EntityRow{{Row: 2, Code: "91350100M000100Y43", CodeKind: CodeUSCC, Name: "阳城县示例文化传媒有限公司",
-				LegalRepresentative: "张三", Address: "山西省晋城市阳城县凤城镇示例路1号", Type: "娱乐场所", LicenceType: "娱乐经营许可证",
-				LicenceNumber: "140522120001", Unit: "凤城文化市场执法中队", RiskClass: RiskB, Status: StatusActive,
-				LastPenaltyDate: day(2025, 6, 30)}}
-			if len(errs) > 0 || !reflect.DeepEqual(rows, want) {
-				t.Errorf("ReadEntities(template) = %+v, %v\nwant %+v", rows, errs, want)
-			}
-		})
-		t.Run("OK/Inspectors/"+format.String(), func(t *testing.T) {
-			data := write(t, func(b *bytes.Buffer) error { return WriteTemplate(b, KindInspectors, format) })
-			rows, errs := ReadInspectors(mustOpen(t, data, "t"), 0)
-			want := []InspectorRow{{Row: 2, Name: "李四", CertificateNumber: "14052219001", Unit: "阳城县文化市场综合行政执法队",
-				IssuedOn: day(2024, 3, 1), ExpiresOn: *day(2029, 2, 28), Qualifications: []string{"WH01", "WH02"}, Status: InspectorActive}}
-			if len(errs) > 0 || !reflect.DeepEqual(rows, want) {
-				t.Errorf("ReadInspectors(template) = %+v, %v\nwant %+v", rows, errs, want)
-			}
-		})
-		t.Run("OK/Items/"+format.String(), func(t *testing.T) {
-			data := write(t, func(b *bytes.Buffer) error { return WriteTemplate(b, KindItems, format) })
-			rows, errs := ReadItems(mustOpen(t, data, "t"), 0)
-			if len(errs) > 0 || len(rows) != 1 || rows[0].Ratio != 500 || len(rows[0].Checklist) != 2 {
-				t.Errorf("ReadItems(template) = %+v, %v", rows, errs)
+			data := write(t, func(b *bytes.Buffer) error {
+				return writeTable(b, format, schemas[KindEntities], true, func(emit func([]any) error) error { return emit(ex) })
+			})
+			_, errs := ReadEntities(mustOpen(t, data, "t"), 0)
+			if len(errs) != 1 || errs[0].Row != 2 || !strings.Contains(errs[0].Message, "example row") {
+				t.Errorf("ReadEntities(template with its example) = %v, want row 2 refused as the example", errs)
 			}
 		})
 	}
+	t.Run("OK/GuideSheet", func(t *testing.T) {
+		data := write(t, func(b *bytes.Buffer) error { return WriteTemplate(b, KindEntities, FormatXLSX) })
+		f, err := excelize.OpenReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := f.GetRows(guideSheet)
+		if err != nil || len(rows) < 15 || rows[1][2] != "91350100M000100Y43" || !strings.Contains(strings.Join(rows[9], " "), ClearMarker) {
+			t.Errorf("guide sheet = %q, %v; want the example and notes of every column", rows, err)
+		}
+		if list := f.GetSheetList(); list[0] != "检查对象名录" {
+			t.Errorf("sheets = %q, want the data sheet first", list)
+		}
+	})
 }
 
 func TestWriteTemplateCSVStartsWithBOM(t *testing.T) {
@@ -72,7 +84,7 @@ func TestWriteTemplateXLSXFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := f.GetSheetList(); !reflect.DeepEqual(got, []string{"检查对象名录"}) {
+	if got := f.GetSheetList(); !reflect.DeepEqual(got, []string{"检查对象名录", guideSheet}) {
 		t.Errorf("sheets = %q", got)
 	}
 	id, err := f.GetColStyle("检查对象名录", "A")
@@ -108,7 +120,7 @@ func TestWriteEntitiesRoundTrip(t *testing.T) {
 				t.Fatal(errs)
 			}
 			for i := range got {
-				got[i].Row = 0
+				got[i].Row, got[i].Given = 0, 0
 			}
 			want := append([]EntityRow(nil), rows...)
 			for i := range want {
@@ -142,7 +154,7 @@ func TestWriteInspectorsRoundTrip(t *testing.T) {
 			data := write(t, func(b *bytes.Buffer) error { return WriteInspectors(b, format, rows) })
 			got, errs := ReadInspectors(mustOpen(t, data, "export"), 0)
 			for i := range got {
-				got[i].Row = 0
+				got[i].Row, got[i].Given = 0, 0
 			}
 			if len(errs) > 0 || !reflect.DeepEqual(got, rows) {
 				t.Errorf("ReadInspectors(WriteInspectors(rows)) = %+v, %v\nwant %+v", got, errs, rows)

@@ -31,7 +31,7 @@ const (
 	recordConflictMut     = `mutation($in: RecordConflictInput!) { recordConflict(input: $in) { conflict { id entityCode entityName reason declaredBy inspector { id name } recordedBy { username } } } }`
 	declareConflictMut    = `mutation($in: DeclareConflictInput!) { declareConflict(input: $in) { conflict { id entityCode reason declaredBy inspector { id name user { username } } recordedBy { username } } } }`
 	withdrawConflictMut   = `mutation($id: ID!) { withdrawConflict(input: {id: $id}) { conflict { id withdrawnAt withdrawnBy { username } } } }`
-	saveEntityForRoster   = `mutation($in: SaveEntityInput!) { saveEntity(input: $in) { created } }`
+	saveEntityForRoster   = `mutation($in: SaveEntityInput!) { saveEntity(input: $in) { changed } }`
 )
 
 // testUSCC is the i-th valid USCC of a series of the demo county.

@@ -13,7 +13,9 @@ import (
 	"shuangsuiji/internal/roster"
 )
 
-const saveEntity = `mutation($in: SaveEntityInput!) { saveEntity(input: $in) { created updated unchanged } }`
+const saveEntity = `mutation($in: SaveEntityInput!) { saveEntity(input: $in) { changed
+	entity { entity { code name legalRepresentative version } entry { version unit entityType licenceType riskClass status
+	abnormalOperations complaints } } } }`
 
 // usccs returns n valid USCCs of the demo county, computed by GB 32100-2015.
 func usccs(n int) []string {
@@ -32,36 +34,76 @@ func usccs(n int) []string {
 }
 
 type saveResult struct {
-	SaveEntity struct{ Created, Updated, Unchanged int }
+	SaveEntity struct {
+		Changed bool
+		Entity  struct {
+			Entity struct {
+				Code, Name, LegalRepresentative string
+				Version                         int
+			}
+			Entry struct {
+				Version                               int
+				Unit, EntityType, LicenceType, Status string
+				RiskClass                             *string
+				AbnormalOperations                    bool
+				Complaints                            int
+			}
+		}
+	}
 }
 
+// TestSaveEntity: a save takes patch semantics, returns what it saved,
+// and keeps what the form leaves out (before, a save of code, name and
+// status wiped the risk class, unit, type, licence and complaints).
 func TestSaveEntity(t *testing.T) {
 	e := newEnv(t)
 	planner := e.As("wl-planner")
 	code := usccs(1)[0]
-	in := map[string]any{"uscc": code, "name": "阳城县示例歌舞厅", "unit": "凤城所", "riskClass": "B", "entityType": "娱乐场所"}
-
+	full := map[string]any{"uscc": code, "name": "阳城县示例歌舞厅", "unit": "凤城所", "riskClass": "B", "entityType": "娱乐场所",
+		"licenceType": "娱乐经营许可证", "abnormalOperations": true, "complaints": 4, "legalRepresentative": "张三"}
 	steps := []struct {
-		name   string
-		change map[string]any
-		want   [3]int // created, updated, unchanged
+		name        string
+		in          map[string]any
+		wantChanged bool
+		wantVersion int
+		check       func(t *testing.T, r saveResult)
 	}{
-		{"Create", nil, [3]int{1, 0, 0}},
-		{"SameAgainChangesNothing", nil, [3]int{0, 0, 1}},
-		{"ChangeMakesAVersion", map[string]any{"status": "DEREGISTERED"}, [3]int{0, 1, 0}},
+		{"Create", full, true, 1, nil},
+		{"SameAgainChangesNothing", full, false, 1, nil},
+		{"PartialFormKeepsTheRest", map[string]any{"uscc": code, "name": "阳城县示例歌舞厅", "status": "DEREGISTERED"}, true, 2,
+			func(t *testing.T, r saveResult) {
+				en := r.SaveEntity.Entity.Entry
+				if en.Status != "DEREGISTERED" || en.Unit != "凤城所" || en.RiskClass == nil || *en.RiskClass != "B" || en.EntityType != "娱乐场所" ||
+					en.LicenceType != "娱乐经营许可证" || !en.AbnormalOperations || en.Complaints != 4 ||
+					r.SaveEntity.Entity.Entity.LegalRepresentative != "张三" {
+					t.Errorf("entry after a partial save = %+v, %+v; want only the status changed", en, r.SaveEntity.Entity.Entity)
+				}
+			}},
+		{"ClearIsExplicit", map[string]any{"uscc": code, "name": "阳城县示例歌舞厅", "clear": []string{"RISK_CLASS", "ABNORMAL_OPERATIONS"}}, true, 3,
+			func(t *testing.T, r saveResult) {
+				en := r.SaveEntity.Entity.Entry
+				if en.RiskClass != nil || en.AbnormalOperations || en.Unit != "凤城所" {
+					t.Errorf("entry after clearing = %+v; want risk class and flag cleared, the rest kept", en)
+				}
+			}},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			for k, v := range st.change {
-				in[k] = v
-			}
 			var got saveResult
-			e.Do(planner, saveEntity, map[string]any{"in": in}).mustData(t, &got)
-			if g := [3]int{got.SaveEntity.Created, got.SaveEntity.Updated, got.SaveEntity.Unchanged}; g != st.want {
-				t.Fatalf("created, updated, unchanged = %v, want %v", g, st.want)
+			e.Do(planner, saveEntity, map[string]any{"in": st.in}).mustData(t, &got)
+			if got.SaveEntity.Changed != st.wantChanged || got.SaveEntity.Entity.Entry.Version != st.wantVersion ||
+				got.SaveEntity.Entity.Entity.Code != code {
+				t.Fatalf("saveEntity = %+v, want changed %v, entry version %d", got.SaveEntity, st.wantChanged, st.wantVersion)
+			}
+			if st.check != nil {
+				st.check(t, got)
 			}
 		})
 	}
+	t.Run("ErrGivenAndCleared", func(t *testing.T) {
+		r := e.Do(planner, saveEntity, map[string]any{"in": map[string]any{"uscc": code, "name": "x", "unit": "u", "clear": []string{"UNIT"}}})
+		wantCode(t, r, "BAD_USER_INPUT")
+	})
 
 	t.Run("ErrBadCodeNamesTheField", func(t *testing.T) {
 		r := e.Do(planner, saveEntity, map[string]any{"in": map[string]any{"uscc": code[:17] + "0", "name": "x"}})
