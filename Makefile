@@ -2,20 +2,32 @@
 # machine with Go 1.26 and Debian's PostgreSQL packages.
 GO ?= go
 
-.PHONY: run test check-generated fuzz build
+.PHONY: run test test-short lint check-generated fuzz build
 
+# make run ARGS='--addr 127.0.0.1:9090', or ARGS='migrate', ARGS='help'…
 run:
-	$(GO) run . serve
+	$(GO) run . $(ARGS)
 
+# A binary that names its commit in `./shuangsuiji version`.
 build:
 	$(GO) build -o shuangsuiji .
 
-# vet, the generated code check and every test (with the race detector)
-# against real PostgreSQL servers that the tests start themselves.
-test: check-generated
+# lint, then every test (with the race detector) against real PostgreSQL
+# servers that the tests start themselves.
+test: lint
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+# The fast path of test: lint, and the packages that need no PostgreSQL
+# (the draw algorithm and its vectors, rosters' files, the audit chain,
+# pagination). A test clones the repository and runs this in the clone.
+FAST_PACKAGES = ./internal/draw/ ./internal/roster/ ./internal/audit/ ./internal/page/ ./internal/errs/
+test-short: lint
+	$(GO) test -short -count=1 -timeout 10m $(FAST_PACKAGES)
+
+# generated code, vet and gofmt
+lint: check-generated
 	$(GO) vet ./...
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
-	$(GO) test -race -count=1 -timeout 30m ./...
 
 # gqlgen output must be what `go generate ./...` writes from the schema.
 check-generated:

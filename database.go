@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/lib/pq"
 
@@ -34,11 +33,12 @@ func openDatabase(ctx context.Context, log *slog.Logger) (*database, error) {
 		}
 		return &database{DB: db, URL: url}, nil
 	}
-	dir := os.Getenv("SHUANGSUIJI_DATA")
-	if dir == "" {
-		dir = ".data"
+	dir, err := dataDir()
+	if err != nil {
+		return nil, err
 	}
-	local, err := postgres.StartLocal(ctx, filepath.Join(dir, "postgres"))
+	log.Info("data folder (SHUANGSUIJI_DATA overrides)", "dir", dir)
+	local, err := postgres.StartLocal(ctx, filepath.Join(dir, "postgres"), log)
 	if err != nil {
 		return nil, fmt.Errorf("start the private PostgreSQL (set DATABASE_URL to use another): %w", err)
 	}
@@ -54,6 +54,37 @@ func openDatabase(ctx context.Context, log *slog.Logger) (*database, error) {
 		return nil, err
 	}
 	return &database{DB: db, URL: url, local: local}, nil
+}
+
+// dataDir is where the private server keeps its files: SHUANGSUIJI_DATA,
+// else one folder per user, whatever the current folder is, so that every
+// command of one user finds the same database. As root, PostgreSQL runs as
+// the postgres user, who cannot enter root's home: root's data then lives
+// where a system service keeps it.
+func dataDir() (string, error) {
+	return dataDirFrom(os.Getenv, os.Geteuid(), os.UserHomeDir)
+}
+
+func dataDirFrom(getenv func(string) string, euid int, home func() (string, error)) (string, error) {
+	if dir := getenv("SHUANGSUIJI_DATA"); dir != "" {
+		return filepath.Abs(dir)
+	}
+	if euid == 0 {
+		return "/var/lib/shuangsuiji", nil
+	}
+	if xdg := getenv("XDG_DATA_HOME"); filepath.IsAbs(xdg) { // the XDG spec ignores relative paths
+		return filepath.Join(xdg, "shuangsuiji"), nil
+	}
+	h, err := home()
+	if err != nil {
+		return "", fmt.Errorf("no data folder: set SHUANGSUIJI_DATA (%w)", err)
+	}
+	return filepath.Join(h, ".local", "share", "shuangsuiji"), nil
+}
+
+// defaultDataDirText describes the default data folder for `help`.
+func defaultDataDirText() string {
+	return "$XDG_DATA_HOME/shuangsuiji, else ~/.local/share/shuangsuiji; /var/lib/shuangsuiji as root"
 }
 
 func createDatabase(ctx context.Context, local *postgres.Local) error {
@@ -83,9 +114,4 @@ func (d *database) Close() {
 	if d.local != nil {
 		d.local.Stop()
 	}
-}
-
-func sortedStrings(s []string) []string {
-	slices.Sort(s)
-	return s
 }

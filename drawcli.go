@@ -24,8 +24,7 @@ const (
 func runDrawCommand(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("draw", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	inputPath := flags.String("input", "", "draw input `FILE` (JSON), or a test vector file")
-	public := flags.Bool("public", false, "print the public manifest instead of the full one")
+	inputPath, public := drawFlags(flags)
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: draw --input FILE [--public]")
 		flags.PrintDefaults()
@@ -44,6 +43,13 @@ func runDrawCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(append(manifest, '\n'))
 	return exitOK
+}
+
+// drawFlags defines the flags of `draw` (also for its --help).
+func drawFlags(fs *flag.FlagSet) (inputPath *string, public *bool) {
+	inputPath = fs.String("input", "", "draw input `FILE` (JSON), or a test vector file")
+	public = fs.Bool("public", false, "print the public manifest instead of the full one")
+	return inputPath, public
 }
 
 // drawFromFile draws from the input in path and returns the manifest as canonical JSON. The
@@ -89,7 +95,7 @@ func inputOf(raw []byte) []byte {
 func runVerifyDrawCommand(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("verify-draw", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	openingPath := flags.String("opening", "", "check the entity opening in `OPENING` against the public manifest")
+	openingPath := verifyDrawFlags(flags)
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: verify-draw FILE\n       verify-draw --opening OPENING PUBLIC")
 		flags.PrintDefaults()
@@ -114,6 +120,11 @@ func runVerifyDrawCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "ok:", verdict)
 	return exitOK
+}
+
+// verifyDrawFlags defines the flags of `verify-draw` (also for its --help).
+func verifyDrawFlags(fs *flag.FlagSet) (openingPath *string) {
+	return fs.String("opening", "", "check the entity opening in `OPENING` against the public manifest")
 }
 
 func verifyDocument(path string) (string, error) {

@@ -22,9 +22,7 @@ import (
 func runImport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	bureauCode := fs.String("bureau", "", "the bureau's code, e.g. 140522-wl")
-	kindName := fs.String("kind", "entities", "entities, inspectors or items")
-	dryRun := fs.Bool("dry-run", false, "check, count and list every field that would change; change nothing")
+	bureauCode, kindName, dryRun := importFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -83,6 +81,14 @@ func (p changePrinter) Change(c roster.FieldChange) error {
 	}
 	_, err := fmt.Fprintf(p.w, "row %d %s %s: %q → %q%s\n", c.Row, c.Key, c.Field, c.From, c.To, mark)
 	return err
+}
+
+// importFlags defines the flags of `import` (also for its --help).
+func importFlags(fs *flag.FlagSet) (bureauCode, kindName *string, dryRun *bool) {
+	bureauCode = fs.String("bureau", "", "the bureau's `code`, e.g. 140522-wl")
+	kindName = fs.String("kind", "entities", "entities, inspectors or items")
+	dryRun = fs.Bool("dry-run", false, "check, count and list every field that would change; change nothing")
+	return bureauCode, kindName, dryRun
 }
 
 // commandLineActor acts for the bureau as the operator running the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -61,7 +62,10 @@ func TestNewcomer(t *testing.T) {
 	if out, err := exec.Command("git", "clone", "--quiet", strings.TrimSpace(string(top)), clone).CombinedOutput(); err != nil {
 		t.Fatalf("git clone: %v\n%s", err, out)
 	}
-	pgdata := filepath.Join(clone, ".data", "postgres", "pgdata")
+	// The data folder defaults to one per user (as root, /var/lib): keep
+	// this run's beside the clone.
+	data := filepath.Join(tmp, "data")
+	pgdata := filepath.Join(data, "postgres", "pgdata")
 	t.Cleanup(func() { stopStrayPostgres(t, pgdata) })
 
 	// SIGTERM ends `go run` at once, leaving its work folder (and the
@@ -71,9 +75,9 @@ func TestNewcomer(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
-	cmd := exec.Command("make", "run")
+	cmd := exec.Command("make", "run", "ARGS=--addr "+addr) // ARGS reaches the binary
 	cmd.Dir = clone
-	cmd.Env = append(newcomerEnv(), "ADDR="+addr, "GOTMPDIR="+gotmp)
+	cmd.Env = append(newcomerEnv(), "SHUANGSUIJI_DATA="+data, "GOTMPDIR="+gotmp)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var output lockedBuffer
 	cmd.Stdout, cmd.Stderr = &output, &output
@@ -122,9 +126,52 @@ func TestNewcomer(t *testing.T) {
 		t.Errorf("%s/postmaster.pid is left after the service exited (pid %d, running %v): the private PostgreSQL was not stopped; output:\n%s",
 			pgdata, pid, alive, output.String())
 	}
-	if !strings.Contains(output.String(), "serving") {
-		t.Errorf("the service never logged that it was serving; output:\n%s", output.String())
+	for _, want := range []string{"serving", "data folder", data, "stopped the private PostgreSQL"} {
+		if !strings.Contains(output.String(), want) {
+			t.Errorf("the service never logged %q; output:\n%s", want, output.String())
+		}
 	}
+	if _, err := os.Stat(filepath.Join(clone, ".data")); err == nil {
+		t.Errorf("make run made .data in the clone: the data folder must not depend on the current folder")
+	}
+}
+
+// TestFreshCloneTestsItself clones the committed HEAD into an empty folder,
+// with nothing beside it (no ../shared), and runs the fast path of the
+// test command there without network: modules come from the module cache
+// only. Test data a test needs must be committed for this to pass.
+func TestFreshCloneTestsItself(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped with -short: clones the repository and runs make test-short in the clone (minutes)")
+	}
+	clone := cloneHEAD(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "make", "test-short")
+	cmd.Dir = clone
+	cmd.Env = append(newcomerEnv(), "GOPROXY=off", "GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make test-short in a fresh clone: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "ok  \tshuangsuiji/internal/draw") {
+		t.Errorf("make test-short did not test the draw package (its vectors):\n%s", out)
+	}
+}
+
+// cloneHEAD clones the repository's committed HEAD into an empty temporary
+// folder and returns the clone's path.
+func cloneHEAD(t *testing.T) string {
+	t.Helper()
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse --show-toplevel: %v", err)
+	}
+	clone := filepath.Join(t.TempDir(), "shuangsuiji")
+	if out, err := exec.Command("git", "clone", "--quiet", strings.TrimSpace(string(top)), clone).CombinedOutput(); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	return clone
 }
 
 // newcomerEnv is this process's environment without the settings that

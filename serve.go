@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,15 +20,19 @@ import (
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	defaultAddr := os.Getenv("ADDR")
-	if defaultAddr == "" {
-		defaultAddr = "127.0.0.1:8080"
-	}
-	addr := fs.String("addr", defaultAddr, "address to listen on (env ADDR)")
+	addr := serveFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	log := newLogger(stderr)
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "serve takes no arguments (got %q); usage: shuangsuiji serve [--addr HOST:PORT]\n", fs.Args())
+		return 2
+	}
+	log, err := newLogger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, log, *addr); err != nil {
@@ -35,6 +40,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// serveFlags defines the flags of `serve` (also for its --help).
+func serveFlags(fs *flag.FlagSet) (addr *string) {
+	defaultAddr := os.Getenv("ADDR")
+	if defaultAddr == "" {
+		defaultAddr = "127.0.0.1:8080"
+	}
+	return fs.String("addr", defaultAddr, "`address` to listen on (env ADDR)")
 }
 
 func serve(ctx context.Context, log *slog.Logger, addr string) error {

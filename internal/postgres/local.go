@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -25,25 +26,36 @@ import (
 //
 // PostgreSQL refuses to run as root, so when we are root every PostgreSQL
 // program runs as the "postgres" system user, which owns the data folder.
-// If a server for the folder is already running (the service is up and the
-// CLI starts too), Local connects to it and leaves it running on Stop.
+//
+// The server has one owner, the process whose pid (and start time) is in
+// dir/owner: the owner stops the server on Stop. A process that finds the
+// server running while its owner lives (the CLI beside the running
+// service) attaches as a guest and leaves it running. One that finds it
+// running with its owner gone (the service was killed) adopts it: it
+// becomes the owner and stops it in the end, so that no server is left
+// running forever after a crash.
 type Local struct {
-	Dir      string // holds pgdata/, the socket and the superuser password
+	Dir      string // holds pgdata/, the socket, the superuser password and the owner file
 	Port     int
 	password string
 	bin      string
-	started  bool // we started the server, so Stop stops it
+	owner    bool // we started or adopted the server, so Stop stops it
 	cred     *syscall.Credential
+	log      *slog.Logger
 }
 
 // StartLocal starts (initialising on first use) a PostgreSQL server whose
-// files live in dir, or attaches to the one already running there.
-func StartLocal(ctx context.Context, dir string) (*Local, error) {
+// files live in dir, or attaches to or adopts the one running there. It
+// logs what it did to log (nil: nowhere).
+func StartLocal(ctx context.Context, dir string, log *slog.Logger) (*Local, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	l := &Local{Dir: dir}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &Local{Dir: dir, log: log}
 	if l.bin, err = findBinaries(); err != nil {
 		return nil, err
 	}
@@ -55,12 +67,70 @@ func StartLocal(ctx context.Context, dir string) (*Local, error) {
 	}
 	if port, ok := l.runningPort(); ok {
 		l.Port = port
-		return l, nil
+		return l, l.adoptIfOrphaned()
 	}
 	if err := l.start(ctx); err != nil {
 		return nil, err
 	}
-	return l, nil
+	return l, l.claim()
+}
+
+// adoptIfOrphaned makes us the owner of a running server whose owner has
+// exited.
+func (l *Local) adoptIfOrphaned() error {
+	previous, alive := l.ownerAlive()
+	if alive {
+		return nil // the owner stops it; we are a guest
+	}
+	if err := l.claim(); err != nil {
+		return err
+	}
+	l.log.Info("adopted the private PostgreSQL left running by a process that exited; it stops with this one",
+		"previous_owner_pid", previous, "dir", l.Dir)
+	return nil
+}
+
+func (l *Local) ownerFile() string { return filepath.Join(l.Dir, "owner") }
+
+// claim records this process as the server's owner.
+func (l *Local) claim() error {
+	l.owner = true
+	return os.WriteFile(l.ownerFile(), []byte(processIdentity(os.Getpid())+"\n"), 0o600)
+}
+
+// ownerAlive reads the owner file: the owner's pid, and whether that very
+// process (same pid and start time, so not a reused pid) still runs.
+func (l *Local) ownerAlive() (pid int, alive bool) {
+	b, err := os.ReadFile(l.ownerFile())
+	if err != nil {
+		return 0, false
+	}
+	recorded := strings.TrimSpace(string(b))
+	pidText, _, _ := strings.Cut(recorded, " ")
+	pid, err = strconv.Atoi(pidText)
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, processIdentity(pid) == recorded
+}
+
+// processIdentity is a process's pid and start time (from /proc), which
+// together name it even after its pid is reused; "" when it does not run.
+func processIdentity(pid int) string {
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return ""
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return strconv.Itoa(pid) // no /proc: the pid alone
+	}
+	// Fields after the command name, which ends at the last ')': the
+	// start time is field 22 of the line, the 20th after the name.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if len(fields) < 20 {
+		return strconv.Itoa(pid)
+	}
+	return strconv.Itoa(pid) + " " + fields[19]
 }
 
 // URL is a connection string for the superuser, who owns the schema.
@@ -68,12 +138,19 @@ func (l *Local) URL(database string) string {
 	return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/%s?sslmode=disable", l.password, l.Port, database)
 }
 
-// Stop stops the server if this Local started it.
+// Stop stops the server if this process owns it (started or adopted it),
+// and logs one line saying so.
 func (l *Local) Stop() error {
-	if !l.started {
+	if !l.owner {
 		return nil
 	}
-	return l.run(context.Background(), "pg_ctl", "stop", "-D", l.dataDir(), "-m", "fast", "-w")
+	if err := l.run(context.Background(), "pg_ctl", "stop", "-D", l.dataDir(), "-m", "fast", "-w"); err != nil {
+		return err
+	}
+	l.owner = false
+	os.Remove(l.ownerFile())
+	l.log.Info("stopped the private PostgreSQL", "dir", l.Dir)
+	return nil
 }
 
 func (l *Local) dataDir() string { return filepath.Join(l.Dir, "pgdata") }
@@ -198,7 +275,6 @@ func (l *Local) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l.started = true
 	return nil
 }
 

@@ -58,7 +58,7 @@ func server() (string, error) {
 		// PostgreSQL runs as the postgres user, who must enter the folder.
 		os.Chmod(dir, 0o755)
 		os.Setenv("PG_FSYNC", "off")
-		local, onceErr = postgres.StartLocal(context.Background(), filepath.Join(dir, "pg"))
+		local, onceErr = postgres.StartLocal(context.Background(), filepath.Join(dir, "pg"), nil)
 		if onceErr == nil {
 			baseURL = local.URL("postgres")
 		}
