@@ -65,6 +65,7 @@ var environment = [][2]string{
 	{"PG_FSYNC", "off: no fsync in the private server (throwaway data only)"},
 	{"CORS_ORIGINS", "comma-separated origins whose pages may call /graphql (default none)"},
 	{"LOG_FORMAT", "json: one JSON object per log line (default text)"},
+	{"ANONYMOUS_INTROSPECTION", "off: only signed-in callers may read the schema (default on, for GraphiQL)"},
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

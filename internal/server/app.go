@@ -47,10 +47,14 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 		Planning: &plan.Service{Store: postgres.PlanStore{DB: db}, Authz: enforcer},
 		Public:   &public.Service{Store: postgres.PublicStore{DB: db}},
 	}
+	origins, err := ParseOrigins(os.Getenv("CORS_ORIGINS"))
+	if err != nil {
+		return nil, err
+	}
 	return New(Deps{
 		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
 		Store: bureauStore, Ready: db.PingContext, Public: public.NewHandler(resolver.Public, log),
-		Limits: LimitsFromEnv(),
+		Limits: LimitsFromEnv(), CORSOrigins: origins,
 	}), nil
 }
 

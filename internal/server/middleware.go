@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"shuangsuiji/graph"
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
@@ -55,19 +56,30 @@ func withRequestLog(log *slog.Logger, m *metrics, next http.Handler) http.Handle
 		}
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		ctx, op := graph.WithOperationSlot(r.Context())
 		start := time.Now()
-		next.ServeHTTP(sw, r)
+		next.ServeHTTP(sw, r.WithContext(ctx))
 		elapsed := time.Since(start)
 		route := routeOf(r.URL.Path)
 		m.observe(route, sw.status, elapsed)
+		attrs := []any{"id", id, "method", r.Method, "path", r.URL.Path}
+		if op.Type != "" {
+			attrs = append(attrs, "operation_type", op.Type, "operation", operationName(op))
+		}
 		if r.Context().Err() != nil {
-			log.InfoContext(r.Context(), "client hung up", "id", id, "method", r.Method, "path", r.URL.Path,
-				"ms", elapsed.Milliseconds())
+			log.InfoContext(r.Context(), "client hung up", append(attrs, "ms", elapsed.Milliseconds())...)
 			return
 		}
-		log.InfoContext(r.Context(), "request", "id", id, "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "ms", elapsed.Milliseconds())
+		log.InfoContext(r.Context(), "request", append(attrs, "status", sw.status, "ms", elapsed.Milliseconds())...)
 	})
+}
+
+// operationName is how a log line names a GraphQL operation.
+func operationName(op *graph.Operation) string {
+	if op.Name == "" {
+		return "(anonymous)"
+	}
+	return op.Name
 }
 
 func newRequestID() string {

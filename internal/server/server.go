@@ -1,4 +1,5 @@
-// Package server is the HTTP side of the binary: routes (/graphql, the
+// Package server is the HTTP side of the binary: routes (/graphql by POST, or
+// GET for queries, with CORS for configured origins; the
 // GraphiQL page at /, /healthz, /readyz, /metrics) and the middleware every
 // request passes: recover, request id and log, metrics, body limit, session
 // authentication and the choice of acting bureau.
@@ -41,6 +42,8 @@ type Deps struct {
 	MaxInFlight int           // API requests at once; zero: DefaultMaxInFlight
 	QueueWait   time.Duration // how long a request waits for a slot; zero: DefaultQueueWait
 	BodyTimeout time.Duration // how long a GraphQL body may take to arrive; zero: DefaultBodyTimeout
+
+	CORSOrigins []string // origins whose pages may call /graphql (cors.go); none by default
 }
 
 func (d *Deps) defaults() {
@@ -75,8 +78,13 @@ func New(d Deps) http.Handler {
 	auth := authenticator{accounts: d.Accounts, authz: d.Authz, store: d.Store}
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /graphql", shedLoad(d.MaxInFlight, d.QueueWait, limitBody(auth.wrap(requireSessionForUploads(
-		readBodyInTime(d.BodyTimeout, withAnswerStatus(graph.WithRequestScope(d.Resolver, gql))))))))
+	api := shedLoad(d.MaxInFlight, d.QueueWait, limitBody(auth.wrap(requireSessionForUploads(
+		readBodyInTime(d.BodyTimeout, withAnswerStatus(graph.WithRequestScope(d.Resolver, gql)))))))
+	mux.Handle("POST /graphql", withCORS(d.CORSOrigins, api))
+	// GET carries the operation in the URL, with no body; queries only.
+	query := shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(withAnswerStatus(graph.WithRequestScope(d.Resolver, gql))))
+	mux.Handle("GET /graphql", withCORS(d.CORSOrigins, query))
+	mux.Handle("OPTIONS /graphql", withCORS(d.CORSOrigins, http.NotFoundHandler())) // preflights only
 	mux.HandleFunc("GET /roster/template/{file}", serveTemplate)
 	mux.Handle("GET /roster/export/{file}", shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(exportHandler(d.Resolver.Roster))))
 	mux.HandleFunc("GET /public/draws/{id}/{document}", publicDraw(d.Resolver.Draws))
