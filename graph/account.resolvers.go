@@ -19,6 +19,14 @@ func (r *mutationResolver) SignOut(ctx context.Context) (*model.SignOutPayload, 
 	return &model.SignOutPayload{SignedOut: true}, nil
 }
 
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error) {
+	if err := r.Accounts.ChangePassword(ctx, input.CurrentPassword, input.NewPassword, clientAddress(ctx)); err != nil {
+		return nil, err
+	}
+	return &model.ChangePasswordPayload{Changed: true}, nil
+}
+
 // ID is the resolver for the id field.
 func (r *userResolver) ID(ctx context.Context, obj *account.User) (string, error) {
 	return globalID(nodeUser, obj.ID), nil

@@ -51,6 +51,15 @@ func (r *membershipResolver) Roles(ctx context.Context, obj *bureau.Membership) 
 	return rolesOut(obj.Roles), nil
 }
 
+// ResetMemberPassword is the resolver for the resetMemberPassword field.
+func (r *mutationResolver) ResetMemberPassword(ctx context.Context, input model.ResetMemberPasswordInput) (*model.ResetMemberPasswordPayload, error) {
+	password, err := r.Bureaus.ResetPassword(ctx, input.Username)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ResetMemberPasswordPayload{TemporaryPassword: password}, nil
+}
+
 // AddMember is the resolver for the addMember field.
 func (r *mutationResolver) AddMember(ctx context.Context, input model.AddMemberInput) (*model.AddMemberPayload, error) {
 	m, err := r.Bureaus.AddMember(ctx, bureau.NewMember{Username: input.Username, DisplayName: deref(input.DisplayName),

@@ -105,6 +105,10 @@ type ComplexityRoot struct {
 		Region func(childComplexity int) int
 	}
 
+	ChangePasswordPayload struct {
+		Changed func(childComplexity int) int
+	}
+
 	Conflict struct {
 		CreatedAt   func(childComplexity int) int
 		DeclaredBy  func(childComplexity int) int
@@ -360,9 +364,10 @@ type ComplexityRoot struct {
 	}
 
 	Me struct {
-		ActingBureau func(childComplexity int) int
-		Memberships  func(childComplexity int) int
-		User         func(childComplexity int) int
+		ActingBureau       func(childComplexity int) int
+		Memberships        func(childComplexity int) int
+		MustChangePassword func(childComplexity int) int
+		User               func(childComplexity int) int
 	}
 
 	Member struct {
@@ -391,6 +396,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddMember            func(childComplexity int, input model.AddMemberInput) int
 		AnswerJointVisit     func(childComplexity int, input model.AnswerJointVisitInput) int
+		ChangePassword       func(childComplexity int, input model.ChangePasswordInput) int
 		CreateDraw           func(childComplexity int, input model.CreateDrawInput) int
 		DeclareConflict      func(childComplexity int, input model.DeclareConflictInput) int
 		ExecuteDraw          func(childComplexity int, input model.ExecuteDrawInput) int
@@ -398,6 +404,7 @@ type ComplexityRoot struct {
 		ImportRoster         func(childComplexity int, input model.ImportRosterInput) int
 		ProposeJointVisit    func(childComplexity int, input model.ProposeJointVisitInput) int
 		RecordConflict       func(childComplexity int, input model.RecordConflictInput) int
+		ResetMemberPassword  func(childComplexity int, input model.ResetMemberPasswordInput) int
 		SaveEntity           func(childComplexity int, input model.SaveEntityInput) int
 		SaveInspectionItem   func(childComplexity int, input model.SaveInspectionItemInput) int
 		SaveInspector        func(childComplexity int, input model.SaveInspectorInput) int
@@ -593,6 +600,10 @@ type ComplexityRoot struct {
 		Name func(childComplexity int) int
 	}
 
+	ResetMemberPasswordPayload struct {
+		TemporaryPassword func(childComplexity int) int
+	}
+
 	RiskClassCount struct {
 		Count     func(childComplexity int) int
 		RiskClass func(childComplexity int) int
@@ -680,9 +691,10 @@ type ComplexityRoot struct {
 	}
 
 	SignInPayload struct {
-		ExpiresAt func(childComplexity int) int
-		Token     func(childComplexity int) int
-		User      func(childComplexity int) int
+		ExpiresAt          func(childComplexity int) int
+		MustChangePassword func(childComplexity int) int
+		Token              func(childComplexity int) int
+		User               func(childComplexity int) int
 	}
 
 	SignOutPayload struct {
@@ -819,6 +831,8 @@ type MembershipResolver interface {
 type MutationResolver interface {
 	SignIn(ctx context.Context, input model.SignInInput) (*model.SignInPayload, error)
 	SignOut(ctx context.Context) (*model.SignOutPayload, error)
+	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error)
+	ResetMemberPassword(ctx context.Context, input model.ResetMemberPasswordInput) (*model.ResetMemberPasswordPayload, error)
 	AddMember(ctx context.Context, input model.AddMemberInput) (*model.AddMemberPayload, error)
 	SetMemberRoles(ctx context.Context, input model.SetMemberRolesInput) (*model.SetMemberRolesPayload, error)
 	CreateDraw(ctx context.Context, input model.CreateDrawInput) (*model.DrawPayload, error)
@@ -1065,6 +1079,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Bureau.Region(childComplexity), true
+
+	case "ChangePasswordPayload.changed":
+		if e.ComplexityRoot.ChangePasswordPayload.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChangePasswordPayload.Changed(childComplexity), true
 
 	case "Conflict.createdAt":
 		if e.ComplexityRoot.Conflict.CreatedAt == nil {
@@ -2080,6 +2101,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Memberships(childComplexity), true
+	case "Me.mustChangePassword":
+		if e.ComplexityRoot.Me.MustChangePassword == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.MustChangePassword(childComplexity), true
 	case "Me.user":
 		if e.ComplexityRoot.Me.User == nil {
 			break
@@ -2179,6 +2206,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AnswerJointVisit(childComplexity, args["input"].(model.AnswerJointVisitInput)), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
 	case "Mutation.createDraw":
 		if e.ComplexityRoot.Mutation.CreateDraw == nil {
 			break
@@ -2256,6 +2294,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordConflict(childComplexity, args["input"].(model.RecordConflictInput)), true
+	case "Mutation.resetMemberPassword":
+		if e.ComplexityRoot.Mutation.ResetMemberPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetMemberPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetMemberPassword(childComplexity, args["input"].(model.ResetMemberPasswordInput)), true
 	case "Mutation.saveEntity":
 		if e.ComplexityRoot.Mutation.SaveEntity == nil {
 			break
@@ -3283,6 +3332,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Region.Name(childComplexity), true
 
+	case "ResetMemberPasswordPayload.temporaryPassword":
+		if e.ComplexityRoot.ResetMemberPasswordPayload.TemporaryPassword == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResetMemberPasswordPayload.TemporaryPassword(childComplexity), true
+
 	case "RiskClassCount.count":
 		if e.ComplexityRoot.RiskClassCount.Count == nil {
 			break
@@ -3601,6 +3657,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SignInPayload.ExpiresAt(childComplexity), true
+	case "SignInPayload.mustChangePassword":
+		if e.ComplexityRoot.SignInPayload.MustChangePassword == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInPayload.MustChangePassword(childComplexity), true
 	case "SignInPayload.token":
 		if e.ComplexityRoot.SignInPayload.Token == nil {
 			break
@@ -3747,6 +3809,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
 			graphql.NewInputUnmarshaler("AnswerJointVisitInput", ec.unmarshalInputAnswerJointVisitInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
+			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ConflictFilter", ec.unmarshalInputConflictFilter),
 			graphql.NewInputUnmarshaler("CreateDrawInput", ec.unmarshalInputCreateDrawInput),
 			graphql.NewInputUnmarshaler("DeclareConflictInput", ec.unmarshalInputDeclareConflictInput),
@@ -3765,6 +3828,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PublicDrawFilter", ec.unmarshalInputPublicDrawFilter),
 			graphql.NewInputUnmarshaler("PublicResultFilter", ec.unmarshalInputPublicResultFilter),
 			graphql.NewInputUnmarshaler("RecordConflictInput", ec.unmarshalInputRecordConflictInput),
+			graphql.NewInputUnmarshaler("ResetMemberPasswordInput", ec.unmarshalInputResetMemberPasswordInput),
 			graphql.NewInputUnmarshaler("SaveEntityInput", ec.unmarshalInputSaveEntityInput),
 			graphql.NewInputUnmarshaler("SaveInspectionItemInput", ec.unmarshalInputSaveInspectionItemInput),
 			graphql.NewInputUnmarshaler("SaveInspectorInput", ec.unmarshalInputSaveInspectorInput),
@@ -3884,6 +3948,8 @@ type SignInPayload {
   expiresAt: Time!
   "The signed-in user."
   user: User!
+  "True when the password was set by an admin (a first or a reset one): change it with ` + "`" + `changePassword` + "`" + ` before acting in any bureau."
+  mustChangePassword: Boolean!
 }
 
 """
@@ -3894,9 +3960,29 @@ type SignOutPayload {
   signedOut: Boolean!
 }
 
+"""
+Replaces the signed-in user's password.
+"""
+input ChangePasswordInput {
+  "The password now."
+  currentPassword: String!
+  "The new password, at least 12 characters."
+  newPassword: String!
+}
+
+"""
+The password was changed.
+"""
+type ChangePasswordPayload {
+  "True once the new password works and every other session of the user has ended."
+  changed: Boolean!
+}
+
 extend type Mutation {
   "Sign out: the session token of this request stops working."
   signOut: SignOutPayload!
+  "Change your password (counted like a sign-in when the current one is wrong). Ends your other sessions; the session of this request goes on. At most once per request."
+  changePassword(input: ChangePasswordInput!): ChangePasswordPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/audit.graphqls", Input: `"""
@@ -4069,6 +4155,8 @@ type Me {
   memberships: [Membership!]!
   "The bureau this request acts in, if one is chosen (by ` + "`" + `X-Bureau` + "`" + ` or a single membership)."
   actingBureau: Bureau
+  "True while the password is one an admin set: ` + "`" + `changePassword` + "`" + ` before acting in any bureau."
+  mustChangePassword: Boolean!
 }
 
 """
@@ -4165,7 +4253,25 @@ extend type Query {
   members(filter: MemberFilter, first: Int, after: String): MemberConnection!
 }
 
+"""
+Gives a member a new temporary password.
+"""
+input ResetMemberPasswordInput {
+  "The member's username."
+  username: String!
+}
+
+"""
+The temporary password, shown once.
+"""
+type ResetMemberPasswordPayload {
+  "Hand it to the member in person; they must change it when they sign in with it, after which nobody else knows their password."
+  temporaryPassword: String!
+}
+
 extend type Mutation {
+  "Give a member of the acting bureau a temporary password and end all their sessions. Admins only; not for users other bureaus hold too (CONFLICT)."
+  resetMemberPassword(input: ResetMemberPasswordInput!): ResetMemberPasswordPayload!
   "Add a user to the acting bureau with roles. Admins only."
   addMember(input: AddMemberInput!): AddMemberPayload!
   "Replace a member's roles in the acting bureau (none: remove them). Admins only; a bureau keeps at least one admin."
@@ -6076,6 +6182,14 @@ func (ec *executionContext) childFields_Bureau(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Bureau", field.Name)
 }
 
+func (ec *executionContext) childFields_ChangePasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "changed":
+		return ec.fieldContext_ChangePasswordPayload_changed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChangePasswordPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Conflict(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6592,6 +6706,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_memberships(ctx, field)
 	case "actingBureau":
 		return ec.fieldContext_Me_actingBureau(ctx, field)
+	case "mustChangePassword":
+		return ec.fieldContext_Me_mustChangePassword(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
@@ -6938,6 +7054,14 @@ func (ec *executionContext) childFields_Region(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Region", field.Name)
 }
 
+func (ec *executionContext) childFields_ResetMemberPasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "temporaryPassword":
+		return ec.fieldContext_ResetMemberPasswordPayload_temporaryPassword(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResetMemberPasswordPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RiskClassCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "riskClass":
@@ -7118,6 +7242,8 @@ func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field
 		return ec.fieldContext_SignInPayload_expiresAt(ctx, field)
 	case "user":
 		return ec.fieldContext_SignInPayload_user(ctx, field)
+	case "mustChangePassword":
+		return ec.fieldContext_SignInPayload_mustChangePassword(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SignInPayload", field.Name)
 }
@@ -7368,6 +7494,20 @@ func (ec *executionContext) field_Mutation_answerJointVisit_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangePasswordInput, error) {
+			return ec.unmarshalNChangePasswordInput2shuangsuijiᚋgraphᚋmodelᚐChangePasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createDraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7458,6 +7598,20 @@ func (ec *executionContext) field_Mutation_recordConflict_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RecordConflictInput, error) {
 			return ec.unmarshalNRecordConflictInput2shuangsuijiᚋgraphᚋmodelᚐRecordConflictInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetMemberPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResetMemberPasswordInput, error) {
+			return ec.unmarshalNResetMemberPasswordInput2shuangsuijiᚋgraphᚋmodelᚐResetMemberPasswordInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8885,6 +9039,29 @@ func (ec *executionContext) fieldContext_Bureau_region(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ChangePasswordPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.ChangePasswordPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChangePasswordPayload_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChangePasswordPayload_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChangePasswordPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Conflict_id(ctx context.Context, field graphql.CollectedField, obj *roster.Conflict) (ret graphql.Marshaler) {
@@ -13103,6 +13280,29 @@ func (ec *executionContext) fieldContext_Me_actingBureau(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_mustChangePassword(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_mustChangePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MustChangePassword, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_mustChangePassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Me", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Member_id(ctx context.Context, field graphql.CollectedField, obj *bureau.Member) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13482,6 +13682,94 @@ func (ec *executionContext) fieldContext_Mutation_signOut(_ context.Context, fie
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SignOutPayload(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["input"].(model.ChangePasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChangePasswordPayload) graphql.Marshaler {
+			return ec.marshalNChangePasswordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐChangePasswordPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChangePasswordPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetMemberPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetMemberPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetMemberPassword(ctx, fc.Args["input"].(model.ResetMemberPasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResetMemberPasswordPayload) graphql.Marshaler {
+			return ec.marshalNResetMemberPasswordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐResetMemberPasswordPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetMemberPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResetMemberPasswordPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetMemberPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18051,6 +18339,29 @@ func (ec *executionContext) fieldContext_Region_name(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Region", field, false, false, "String")
 }
 
+func (ec *executionContext) _ResetMemberPasswordPayload_temporaryPassword(ctx context.Context, field graphql.CollectedField, obj *model.ResetMemberPasswordPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResetMemberPasswordPayload_temporaryPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemporaryPassword, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResetMemberPasswordPayload_temporaryPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResetMemberPasswordPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _RiskClassCount_riskClass(ctx context.Context, field graphql.CollectedField, obj *model.RiskClassCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19421,6 +19732,29 @@ func (ec *executionContext) fieldContext_SignInPayload_user(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SignInPayload_mustChangePassword(ctx context.Context, field graphql.CollectedField, obj *model.SignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInPayload_mustChangePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MustChangePassword, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInPayload_mustChangePassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SignOutPayload_signedOut(ctx context.Context, field graphql.CollectedField, obj *model.SignOutPayload) (ret graphql.Marshaler) {
@@ -21131,6 +21465,55 @@ func UnmarshalAuditFilter(ctx context.Context, raw any) (model.AuditFilter, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (model.ChangePasswordInput, error) {
+	var it model.ChangePasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"currentPassword", "newPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "currentPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currentPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrentPassword = data
+		case "newPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPassword = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChangePasswordInput unmarshals raw into the ChangePasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChangePasswordInput(ctx context.Context, raw any) (model.ChangePasswordInput, error) {
+	var out model.ChangePasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChangePasswordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConflictFilter(ctx context.Context, obj any) (model.ConflictFilter, error) {
 	var it model.ConflictFilter
 	if obj == nil {
@@ -22243,6 +22626,48 @@ func (ec *executionContext) unmarshalInputRecordConflictInput(ctx context.Contex
 func UnmarshalRecordConflictInput(ctx context.Context, raw any) (model.RecordConflictInput, error) {
 	var out model.RecordConflictInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordConflictInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputResetMemberPasswordInput(ctx context.Context, obj any) (model.ResetMemberPasswordInput, error) {
+	var it model.ResetMemberPasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"username"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "username":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("username"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Username = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResetMemberPasswordInput unmarshals raw into the ResetMemberPasswordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResetMemberPasswordInput(ctx context.Context, raw any) (model.ResetMemberPasswordInput, error) {
+	var out model.ResetMemberPasswordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResetMemberPasswordInput", raw, &out)
 	return out, err
 }
 
@@ -23393,6 +23818,39 @@ func (ec *executionContext) _Bureau(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Bureau_region(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var changePasswordPayloadImplementors = []string{"ChangePasswordPayload"}
+
+func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChangePasswordPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, changePasswordPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChangePasswordPayload")
+		case "changed":
+			out.Values[i] = ec._ChangePasswordPayload_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25143,6 +25601,11 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "mustChangePassword":
+			out.Values[i] = ec._Me_mustChangePassword(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25360,6 +25823,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "signOut":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_signOut(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetMemberPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetMemberPassword(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -26724,6 +27201,39 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var resetMemberPasswordPayloadImplementors = []string{"ResetMemberPasswordPayload"}
+
+func (ec *executionContext) _ResetMemberPasswordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResetMemberPasswordPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resetMemberPasswordPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResetMemberPasswordPayload")
+		case "temporaryPassword":
+			out.Values[i] = ec._ResetMemberPasswordPayload_temporaryPassword(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var riskClassCountImplementors = []string{"RiskClassCount"}
 
 func (ec *executionContext) _RiskClassCount(ctx context.Context, sel ast.SelectionSet, obj *model.RiskClassCount) graphql.Marshaler {
@@ -27340,6 +27850,11 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 			}
 		case "user":
 			out.Values[i] = ec._SignInPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mustChangePassword":
+			out.Values[i] = ec._SignInPayload_mustChangePassword(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28114,6 +28629,19 @@ func (ec *executionContext) unmarshalNBureauKind2shuangsuijiᚋgraphᚋmodelᚐB
 
 func (ec *executionContext) marshalNBureauKind2shuangsuijiᚋgraphᚋmodelᚐBureauKind(ctx context.Context, sel ast.SelectionSet, v model.BureauKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNChangePasswordInput2shuangsuijiᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {
+	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangePasswordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐChangePasswordPayload(ctx context.Context, sel ast.SelectionSet, v *model.ChangePasswordPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChangePasswordPayload!")
+		return graphql.Null
+	}
+	return ec._ChangePasswordPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNConflict2shuangsuijiᚋinternalᚋrosterᚐConflict(ctx context.Context, sel ast.SelectionSet, v roster.Conflict) graphql.Marshaler {
@@ -29221,6 +29749,19 @@ func (ec *executionContext) marshalNRegion2ᚖshuangsuijiᚋinternalᚋbureauᚐ
 		return graphql.Null
 	}
 	return ec._Region(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNResetMemberPasswordInput2shuangsuijiᚋgraphᚋmodelᚐResetMemberPasswordInput(ctx context.Context, v any) (model.ResetMemberPasswordInput, error) {
+	res, err := ec.unmarshalInputResetMemberPasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResetMemberPasswordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐResetMemberPasswordPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResetMemberPasswordPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResetMemberPasswordPayload!")
+		return graphql.Null
+	}
+	return ec._ResetMemberPasswordPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, v any) (model.RiskClass, error) {

@@ -18,7 +18,7 @@ func (r *mutationResolver) SignIn(ctx context.Context, input model.SignInInput) 
 	if err != nil {
 		return nil, err
 	}
-	return &model.SignInPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, User: &s.User}, nil
+	return &model.SignInPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, User: &s.User, MustChangePassword: s.User.MustChangePassword}, nil
 }
 
 // Me is the resolver for the me field.
@@ -27,7 +27,7 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 	if err != nil {
 		return nil, err
 	}
-	me := &model.Me{User: &user, Memberships: memberships}
+	me := &model.Me{User: &user, Memberships: memberships, MustChangePassword: user.MustChangePassword}
 	if a, ok := authz.ActorFrom(ctx); ok {
 		for i := range memberships {
 			if memberships[i].Bureau.ID == a.BureauID {

@@ -59,6 +59,20 @@ type AuditFilter struct {
 	To *time.Time `json:"to,omitempty"`
 }
 
+// Replaces the signed-in user's password.
+type ChangePasswordInput struct {
+	// The password now.
+	CurrentPassword string `json:"currentPassword"`
+	// The new password, at least 12 characters.
+	NewPassword string `json:"newPassword"`
+}
+
+// The password was changed.
+type ChangePasswordPayload struct {
+	// True once the new password works and every other session of the user has ended.
+	Changed bool `json:"changed"`
+}
+
 // Narrows the conflicts of interest (回避); every field given must match.
 type ConflictFilter struct {
 	// This inspector's.
@@ -254,6 +268,8 @@ type Me struct {
 	Memberships []bureau.Membership `json:"memberships"`
 	// The bureau this request acts in, if one is chosen (by `X-Bureau` or a single membership).
 	ActingBureau *bureau.Bureau `json:"actingBureau,omitempty"`
+	// True while the password is one an admin set: `changePassword` before acting in any bureau.
+	MustChangePassword bool `json:"mustChangePassword"`
 }
 
 // Changes. Every mutation is checked against the caller's roles in the acting bureau and written
@@ -319,6 +335,18 @@ type RecordConflictInput struct {
 type RecordConflictPayload struct {
 	// The conflict recorded.
 	Conflict *roster.Conflict `json:"conflict"`
+}
+
+// Gives a member a new temporary password.
+type ResetMemberPasswordInput struct {
+	// The member's username.
+	Username string `json:"username"`
+}
+
+// The temporary password, shown once.
+type ResetMemberPasswordPayload struct {
+	// Hand it to the member in person; they must change it when they sign in with it, after which nobody else knows their password.
+	TemporaryPassword string `json:"temporaryPassword"`
 }
 
 // How many entities are in a risk class.
@@ -497,6 +525,8 @@ type SignInPayload struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 	// The signed-in user.
 	User *account.User `json:"user"`
+	// True when the password was set by an admin (a first or a reset one): change it with `changePassword` before acting in any bureau.
+	MustChangePassword bool `json:"mustChangePassword"`
 }
 
 // The end of a session.

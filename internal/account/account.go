@@ -1,7 +1,12 @@
 // Package account is who may sign in: users, their passwords (argon2id) and
 // their sessions (opaque random tokens of which only the SHA-256 is kept).
-// Repeated failed sign-ins for one username or from one address are refused
-// for a while, counted in the database so every server instance agrees.
+//
+// Sign-in cannot be raced or turned against a user: every attempt is
+// counted in the database before its password is checked, one (username,
+// address) pair backs off after a few failures, and a username failing
+// from everywhere is slowed to one check a second rather than locked, so
+// its owner still gets in. Password hashing runs behind a small limit so
+// that sign-ins cannot starve the server.
 package account
 
 import (
@@ -24,6 +29,10 @@ type User struct {
 	Username    string    `db:"username" json:"username"`
 	DisplayName string    `db:"display_name" json:"displayName"`
 	CreatedAt   time.Time `db:"created_at" json:"-"`
+	// MustChangePassword is set while the password is one an admin chose
+	// (a new user's first, or a reset): until it is changed the user may
+	// only change it, read "me" and sign out.
+	MustChangePassword bool `db:"password_must_change" json:"-"`
 }
 
 // Session is the result of a successful sign-in.
@@ -33,12 +42,13 @@ type Session struct {
 	User      User
 }
 
-// Limits on sign-in.
+// Limits on sign-in. The counting itself lives in the database
+// (sign_in_reserve), where every instance sees it.
 const (
-	SessionLifetime     = 12 * time.Hour
-	FailureWindow       = 15 * time.Minute
-	MaxFailuresPerUser  = 5
-	MaxFailuresPerAddr  = 30
+	SessionLifetime = 12 * time.Hour
+	// MaxFailuresPerPair failures of one username from one address within
+	// 15 minutes start a backoff of 30 s, doubling.
+	MaxFailuresPerPair  = 5
 	MinPasswordLength   = 12
 	maxPasswordLength   = 256
 	maxUsernameLength   = 63
@@ -46,6 +56,14 @@ const (
 	signOutAuditAction  = "session.sign_out"
 	sessionAuditObjType = "session"
 )
+
+// Attempt is the database's answer to a sign-in attempt: go ahead (ID set)
+// after Wait, or come back after RetryAfter.
+type Attempt struct {
+	ID         int64
+	Wait       time.Duration
+	RetryAfter time.Duration
+}
 
 // Credentials are what a user types to sign in.
 type Credentials struct {
@@ -58,16 +76,21 @@ type Credentials struct {
 type Store interface {
 	// UserForSignIn returns the user and password hash, or NotFound.
 	UserForSignIn(ctx context.Context, username string) (User, string, error)
-	// RecentFailures counts failed sign-ins under key since the time.
-	RecentFailures(ctx context.Context, keys []string, since time.Time) (map[string]int, error)
-	RecordFailure(ctx context.Context, keys []string) error
-	// CreateSession stores the token hash, clears the user's failures and
-	// writes the change to the trail of every bureau the user belongs to.
-	CreateSession(ctx context.Context, user User, tokenHash []byte, expires time.Time, address string, change audit.Change) error
+	// ReserveAttempt counts an attempt for (username, address) as a
+	// failure before its password is checked, or says how long to wait.
+	ReserveAttempt(ctx context.Context, username, address string) (Attempt, error)
+	// CreateSession stores the token hash for the user of a reserved
+	// attempt whose password matched, forgets the attempt and the pair's
+	// failures, and writes the sign-in to the trail of every bureau the
+	// user belongs to.
+	CreateSession(ctx context.Context, attempt int64, user User, tokenHash []byte, expires time.Time, address string, change audit.Change) error
 	// SessionUser returns the user of a live session, or NotFound.
-	SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (User, error)
+	SessionUser(ctx context.Context, tokenHash []byte) (User, error)
 	// RevokeSession ends the session and audits it like CreateSession.
 	RevokeSession(ctx context.Context, user User, tokenHash []byte, change audit.Change) error
+	// ChangePassword stores the user's new hash, forgets the attempt that
+	// checked the old one, ends every other session and audits it.
+	ChangePassword(ctx context.Context, attempt int64, user User, hash string, keepToken []byte, change audit.Change) error
 }
 
 // Service signs users in and out.
@@ -85,31 +108,57 @@ func (s *Service) now() time.Time {
 
 // SignIn checks the credentials and opens a session. A wrong username or
 // password is UNAUTHENTICATED with the same message either way; too many
-// recent failures for the username or the address are refused
-// (UNAUTHENTICATED, saying when to try again) before the password is looked at.
+// recent failures of the username from this address are refused
+// (UNAUTHENTICATED, saying when to try again) before the password is
+// looked at; many failures from everywhere slow the check down.
+// UNAVAILABLE when the server is too busy checking passwords.
 func (s *Service) SignIn(ctx context.Context, c Credentials) (*Session, error) {
 	username := strings.ToLower(strings.TrimSpace(c.Username))
 	if err := validateCredentials(username, c.Password); err != nil {
 		return nil, err
 	}
-	keys := []string{"user:" + username, "addr:" + c.Address}
-	if err := s.checkRateLimit(ctx, keys); err != nil {
+	attempt, err := s.reserve(ctx, username, c.Address)
+	if err != nil {
 		return nil, err
 	}
 	user, hash, err := s.Store.UserForSignIn(ctx, username)
 	if err != nil && errs.KindOf(err) != errs.NotFound {
 		return nil, err
 	}
-	if err != nil {
+	known := err == nil
+	if !known {
 		hash = dummyHash
 	}
-	if !CheckPassword(hash, c.Password) || err != nil {
-		if err := s.Store.RecordFailure(ctx, keys); err != nil {
-			return nil, err
-		}
+	ok, err := checkPassword(ctx, hash, c.Password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !known {
 		return nil, errs.E(errs.Unauthenticated, "wrong username or password")
 	}
-	return s.openSession(ctx, user, c.Address)
+	return s.openSession(ctx, attempt, user, c.Address)
+}
+
+// reserve asks the database whether (username, address) may try now,
+// waiting out a throttle delay, and returns the attempt's id.
+func (s *Service) reserve(ctx context.Context, username, address string) (int64, error) {
+	a, err := s.Store.ReserveAttempt(ctx, username, address)
+	if err != nil {
+		return 0, err
+	}
+	if a.RetryAfter > 0 {
+		return 0, errs.E(errs.Unauthenticated, "too many failed sign-ins; try again in %d seconds", int(a.RetryAfter.Seconds()+0.5))
+	}
+	if a.Wait > 0 {
+		t := time.NewTimer(a.Wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	return a.ID, nil
 }
 
 func validateCredentials(username, password string) error {
@@ -126,24 +175,12 @@ func validateCredentials(username, password string) error {
 	return nil
 }
 
-func (s *Service) checkRateLimit(ctx context.Context, keys []string) error {
-	counts, err := s.Store.RecentFailures(ctx, keys, s.now().Add(-FailureWindow))
-	if err != nil {
-		return err
-	}
-	if counts[keys[0]] >= MaxFailuresPerUser || counts[keys[1]] >= MaxFailuresPerAddr {
-		return errs.E(errs.Unauthenticated,
-			"too many failed sign-ins; try again in %d minutes", int(FailureWindow.Minutes()))
-	}
-	return nil
-}
-
-func (s *Service) openSession(ctx context.Context, user User, address string) (*Session, error) {
+func (s *Service) openSession(ctx context.Context, attempt int64, user User, address string) (*Session, error) {
 	token := newToken()
 	expires := s.now().Add(SessionLifetime).UTC().Truncate(time.Second)
 	change := audit.Change{Action: signInAuditAction, ObjectType: sessionAuditObjType,
 		ObjectID: user.Username, After: map[string]any{"expiresAt": expires, "address": address}}
-	if err := s.Store.CreateSession(ctx, user, HashToken(token), expires, address, change); err != nil {
+	if err := s.Store.CreateSession(ctx, attempt, user, HashToken(token), expires, address, change); err != nil {
 		return nil, err
 	}
 	return &Session{Token: token, ExpiresAt: expires, User: user}, nil
@@ -151,7 +188,7 @@ func (s *Service) openSession(ctx context.Context, user User, address string) (*
 
 // Authenticate returns the user of a live session token, or UNAUTHENTICATED.
 func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
-	u, err := s.Store.SessionUser(ctx, HashToken(token), s.now())
+	u, err := s.Store.SessionUser(ctx, HashToken(token))
 	if errs.KindOf(err) == errs.NotFound {
 		return User{}, errs.E(errs.Unauthenticated, "the session token is unknown, expired or signed out: sign in again")
 	}
@@ -168,6 +205,71 @@ func (s *Service) SignOut(ctx context.Context) error {
 	user := User{ID: signer.UserID, Username: signer.Username}
 	change := audit.Change{Action: signOutAuditAction, ObjectType: sessionAuditObjType, ObjectID: signer.Username}
 	return s.Store.RevokeSession(ctx, user, HashToken(signer.Token), change)
+}
+
+// ChangePassword replaces the signed-in user's password after checking the
+// current one (counted like a sign-in), and ends their other sessions:
+// after it, nobody (no admin who chose a first or reset password) knows
+// the password. BAD_USER_INPUT names the field at fault; UNAUTHENTICATED
+// when nobody is signed in.
+func (s *Service) ChangePassword(ctx context.Context, current, next, address string) error {
+	signer, err := authz.RequireSignedIn(ctx)
+	if err != nil {
+		return err
+	}
+	if err := ValidateNewPassword("input.newPassword", next); err != nil {
+		return err
+	}
+	if current == next {
+		return errs.InvalidField("input.newPassword", "must differ from the current password")
+	}
+	attempt, err := s.reserve(ctx, signer.Username, address)
+	if err != nil {
+		return err
+	}
+	user, hash, err := s.Store.UserForSignIn(ctx, signer.Username)
+	if err != nil {
+		return err
+	}
+	ok, err := checkPassword(ctx, hash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.InvalidField("input.currentPassword", "is not your current password")
+	}
+	newHash, err := HashPasswordLimited(ctx, next)
+	if err != nil {
+		return err
+	}
+	change := audit.Change{Action: "account.change_password", ObjectType: "user", ObjectID: user.Username}
+	return s.Store.ChangePassword(ctx, attempt, user, newHash, HashToken(signer.Token), change)
+}
+
+// ValidateNewPassword checks a password someone chooses; field names the
+// input it came from.
+func ValidateNewPassword(field, p string) error {
+	switch {
+	case utf8.RuneCountInString(p) < MinPasswordLength:
+		return errs.InvalidField(field, "must be at least %d characters", MinPasswordLength)
+	case len(p) > maxPasswordLength:
+		return errs.InvalidField(field, "is at most %d bytes", maxPasswordLength)
+	case strings.ContainsRune(p, 0):
+		return errs.InvalidField(field, "must not contain NUL bytes")
+	}
+	return nil
+}
+
+// TemporaryPassword is a random password an admin hands to a user, who
+// must change it when signing in with it.
+func TemporaryPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789" // no look-alikes
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:4]) + "-" + string(b[4:8]) + "-" + string(b[8:12]) + "-" + string(b[12:])
 }
 
 // newToken returns 32 random bytes, URL-safe base64.

@@ -1,13 +1,18 @@
 package account
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"shuangsuiji/internal/errs"
 )
 
 // argon2id parameters: OWASP's minimum (19 MiB, 2 passes, 1 lane), which
@@ -55,3 +60,38 @@ func CheckPassword(hash, password string) bool {
 // dummyHash is checked against when a username is unknown, so that a
 // failed sign-in takes as long whether or not the user exists.
 var dummyHash = HashPassword("no such user")
+
+// hashing bounds the argon2id computations running at once, so that a
+// flood of sign-ins queues here instead of taking every core and 19 MiB
+// each; a computation that cannot start within hashQueueWait is refused
+// as UNAVAILABLE.
+var hashing = make(chan struct{}, max(1, runtime.NumCPU()))
+
+const hashQueueWait = 5 * time.Second
+
+func withHashSlot(ctx context.Context, fn func()) error {
+	timer := time.NewTimer(hashQueueWait)
+	defer timer.Stop()
+	select {
+	case hashing <- struct{}{}:
+	case <-timer.C:
+		return errs.E(errs.Unavailable, "too many sign-ins at once: try again in a few seconds")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-hashing }()
+	fn()
+	return nil
+}
+
+// checkPassword is CheckPassword behind the limit.
+func checkPassword(ctx context.Context, hash, password string) (ok bool, err error) {
+	err = withHashSlot(ctx, func() { ok = CheckPassword(hash, password) })
+	return ok, err
+}
+
+// HashPasswordLimited is HashPassword behind the limit, for requests.
+func HashPasswordLimited(ctx context.Context, password string) (hash string, err error) {
+	err = withHashSlot(ctx, func() { hash = HashPassword(password) })
+	return hash, err
+}

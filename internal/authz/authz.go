@@ -66,6 +66,9 @@ type Signer struct {
 	UserID   int64
 	Username string
 	Token    string
+	// MustChangePassword: the password was chosen by an admin; the user
+	// acts in no bureau until they change it.
+	MustChangePassword bool
 }
 
 type signerKey struct{}

@@ -117,7 +117,10 @@ func (enf *Enforcer) Allowed(userID int64, bureauCode, permission string) bool {
 func (enf *Enforcer) Require(ctx context.Context, permission string) (*Actor, error) {
 	a, ok := ActorFrom(ctx)
 	if !ok {
-		if _, signed := SignerFrom(ctx); signed {
+		if s, signed := SignerFrom(ctx); signed {
+			if s.MustChangePassword {
+				return nil, errs.E(errs.Forbidden, "your password was set by an admin: change it first (changePassword)")
+			}
 			return nil, errs.E(errs.Forbidden, "choose a bureau to act in with the X-Bureau header")
 		}
 		return nil, errs.E(errs.Unauthenticated, "sign in first: send Authorization: Bearer <token>")

@@ -90,6 +90,10 @@ type Store interface {
 	// NOT_FOUND if the user is not a member of the actor's bureau.
 	SetMemberRoles(ctx context.Context, actor *authz.Actor, username string, roles []string) (Member, error)
 	UsersByID(ctx context.Context, ids []int64) ([]account.User, error)
+	// ResetPassword gives a member a temporary password and ends their
+	// sessions; NOT_FOUND if not a member, CONFLICT if other bureaus
+	// hold them too.
+	ResetPassword(ctx context.Context, actor *authz.Actor, username, passwordHash string) error
 }
 
 // Service answers for bureaus and their members.
@@ -195,7 +199,9 @@ func (s *Service) AddMember(ctx context.Context, m NewMember) (Member, error) {
 	}
 	var hash string
 	if m.InitialPassword != "" {
-		hash = account.HashPassword(m.InitialPassword)
+		if hash, err = account.HashPasswordLimited(ctx, m.InitialPassword); err != nil {
+			return Member{}, err
+		}
 	}
 	added, err := s.Store.AddMember(ctx, actor, m, hash)
 	if err != nil {
@@ -211,8 +217,10 @@ func validateNewMember(m NewMember) error {
 	if utf8.RuneCountInString(m.DisplayName) > 100 {
 		return errs.InvalidField("input.displayName", "is at most 100 characters")
 	}
-	if m.InitialPassword != "" && len(m.InitialPassword) < account.MinPasswordLength {
-		return errs.InvalidField("input.initialPassword", "must be at least %d characters", account.MinPasswordLength)
+	if m.InitialPassword != "" {
+		if err := account.ValidateNewPassword("input.initialPassword", m.InitialPassword); err != nil {
+			return err
+		}
 	}
 	if len(m.Roles) == 0 {
 		return errs.InvalidField("input.roles", "give at least one role")
@@ -290,6 +298,32 @@ func (s *Service) SetMemberRoles(ctx context.Context, username string, roles []s
 		return Member{}, err
 	}
 	return m, s.Authz.Reload(ctx)
+}
+
+// ResetPassword gives a member of the acting bureau a new temporary
+// password, returned once to the admin, and ends every session of theirs.
+// The member must change it when they next sign in, after which the admin
+// no longer knows it. Admins only (member:manage); NOT_FOUND when the user
+// is not a member; CONFLICT when they belong to another bureau too (an
+// admin of one bureau does not take over an account others rely on).
+func (s *Service) ResetPassword(ctx context.Context, username string) (string, error) {
+	actor, err := s.Authz.Require(ctx, "member:manage")
+	if err != nil {
+		return "", err
+	}
+	username = strings.ToLower(strings.TrimSpace(username))
+	if err := validateUsername(username); err != nil {
+		return "", err
+	}
+	password := account.TemporaryPassword()
+	hash, err := account.HashPasswordLimited(ctx, password)
+	if err != nil {
+		return "", err
+	}
+	if err := s.Store.ResetPassword(ctx, actor, username, hash); err != nil {
+		return "", err
+	}
+	return password, nil
 }
 
 // Me returns the signed-in user and every bureau they belong to.

@@ -2,10 +2,10 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/audit"
@@ -13,7 +13,9 @@ import (
 
 // AccountStore implements account.Store. Sign-in happens before any bureau
 // is chosen, so its transactions run as the serving role with only
-// app.user_id set (or nothing, before the user is known).
+// app.user_id set (or nothing, before the user is known). Password hashes,
+// sessions and failures are reached only through the narrow functions of
+// migration 00010.
 type AccountStore struct{ DB *DB }
 
 // UserForSignIn returns the user and their password hash.
@@ -22,60 +24,48 @@ func (s AccountStore) UserForSignIn(ctx context.Context, username string) (accou
 		account.User
 		Hash string `db:"password_hash"`
 	}
-	const q = `SELECT id, username, display_name, created_at, password_hash FROM users WHERE username = $1`
+	const q = `SELECT id, username, display_name, created_at, password_must_change, password_hash FROM sign_in_user($1)`
 	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
 		return tx.GetContext(ctx, &row, q, username)
 	})
 	return row.User, row.Hash, notFound(err, "no user %q", username)
 }
 
-// RecentFailures counts failures per key since the time.
-func (s AccountStore) RecentFailures(ctx context.Context, keys []string, since time.Time) (map[string]int, error) {
-	const q = `SELECT key, count(*) FROM sign_in_failures WHERE key = ANY($1) AND failed_at >= $2 GROUP BY key ORDER BY key`
-	counts := map[string]int{}
+// ReserveAttempt counts the attempt before its password is checked.
+func (s AccountStore) ReserveAttempt(ctx context.Context, username, address string) (account.Attempt, error) {
+	var row struct {
+		Attempt    sql.NullInt64 `db:"attempt"`
+		RetryAfter int           `db:"retry_after"`
+		WaitMS     int           `db:"wait_ms"`
+	}
+	const q = `SELECT attempt, retry_after, wait_ms FROM sign_in_reserve($1, $2)`
 	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
-		rows, err := tx.QueryContext(ctx, q, pq.Array(keys), since)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k string
-			var n int
-			if err := rows.Scan(&k, &n); err != nil {
-				return err
-			}
-			counts[k] = n
-		}
-		return rows.Err()
+		return tx.GetContext(ctx, &row, q, username, address)
 	})
-	return counts, err
+	return account.Attempt{ID: row.Attempt.Int64, RetryAfter: time.Duration(row.RetryAfter) * time.Second,
+		Wait: time.Duration(row.WaitMS) * time.Millisecond}, err
 }
 
-// RecordFailure notes one failed sign-in under each key, and forgets
-// failures older than a day so the table stays small.
-func (s AccountStore) RecordFailure(ctx context.Context, keys []string) error {
-	return s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
-		const ins = `INSERT INTO sign_in_failures (key) SELECT unnest($1::text[])`
-		if _, err := tx.ExecContext(ctx, ins, pq.Array(keys)); err != nil {
-			return err
-		}
-		const prune = `DELETE FROM sign_in_failures WHERE failed_at < now() - interval '1 day'`
-		_, err := tx.ExecContext(ctx, prune)
-		return err
-	})
-}
-
-// CreateSession stores the session, clears the username's failures and
-// audits the sign-in in each of the user's bureaus.
-func (s AccountStore) CreateSession(ctx context.Context, user account.User, tokenHash []byte, expires time.Time, address string, c audit.Change) error {
+// CreateSession stores the session and audits the sign-in in each of the
+// user's bureaus.
+func (s AccountStore) CreateSession(ctx context.Context, attempt int64, user account.User, tokenHash []byte, expires time.Time, address string, c audit.Change) error {
 	return s.DB.InScope(ctx, Scope{UserID: user.ID}, func(tx *sqlx.Tx) error {
-		const ins = `INSERT INTO sessions (token_sha256, user_id, expires_at, address) VALUES ($1, $2, $3, $4)`
-		if _, err := tx.ExecContext(ctx, ins, tokenHash, user.ID, expires, address); err != nil {
+		const q = `SELECT sign_in_complete($1, $2, $3, $4, $5)`
+		if _, err := tx.ExecContext(ctx, q, attempt, user.ID, tokenHash, expires, address); err != nil {
 			return err
 		}
-		const clear = `DELETE FROM sign_in_failures WHERE key = $1`
-		if _, err := tx.ExecContext(ctx, clear, "user:"+user.Username); err != nil {
+		return auditInEachBureau(ctx, tx, user, c)
+	})
+}
+
+// ChangePassword stores the new hash, ends the user's other sessions and
+// audits the change in each of their bureaus.
+func (s AccountStore) ChangePassword(ctx context.Context, attempt int64, user account.User, hash string, keepToken []byte, c audit.Change) error {
+	return s.DB.InScope(ctx, Scope{UserID: user.ID}, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT sign_in_release($1)`, attempt); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT set_password($1, $2, false, $3)`, user.ID, hash, keepToken); err != nil {
 			return err
 		}
 		return auditInEachBureau(ctx, tx, user, c)
@@ -103,14 +93,11 @@ func auditInEachBureau(ctx context.Context, tx *sqlx.Tx, user account.User, c au
 }
 
 // SessionUser returns the user of a live session.
-func (s AccountStore) SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (account.User, error) {
+func (s AccountStore) SessionUser(ctx context.Context, tokenHash []byte) (account.User, error) {
 	var u account.User
-	const q = `
-SELECT u.id, u.username, u.display_name, u.created_at
-FROM sessions s JOIN users u ON u.id = s.user_id
-WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`
+	const q = `SELECT id, username, display_name, created_at, password_must_change FROM session_user_of($1)`
 	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
-		return tx.GetContext(ctx, &u, q, tokenHash, now)
+		return tx.GetContext(ctx, &u, q, tokenHash)
 	})
 	return u, notFound(err, "no such session")
 }
@@ -118,8 +105,7 @@ WHERE s.token_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > $2`
 // RevokeSession ends the session and audits it.
 func (s AccountStore) RevokeSession(ctx context.Context, user account.User, tokenHash []byte, c audit.Change) error {
 	return s.DB.InScope(ctx, Scope{UserID: user.ID}, func(tx *sqlx.Tx) error {
-		const q = `UPDATE sessions SET revoked_at = now() WHERE token_sha256 = $1 AND user_id = $2 AND revoked_at IS NULL`
-		if _, err := tx.ExecContext(ctx, q, tokenHash, user.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `SELECT session_revoke($1)`, tokenHash); err != nil {
 			return err
 		}
 		return auditInEachBureau(ctx, tx, user, c)

@@ -33,7 +33,11 @@ func newAudited(t *testing.T) seededDB {
 		users[u] = user
 		change := audit.Change{Action: "session.sign_in", ObjectType: "session", ObjectID: u,
 			After: map[string]any{"expiresAt": expires, "address": "192.0.2.1"}}
-		if err := accounts.CreateSession(ctx, user, account.HashToken("token of "+u), expires, "192.0.2.1", change); err != nil {
+		attempt, err := accounts.ReserveAttempt(ctx, u, "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := accounts.CreateSession(ctx, attempt.ID, user, account.HashToken("token of "+u), expires, "192.0.2.1", change); err != nil {
 			t.Fatalf("session of %s: %v", u, err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/lib/pq"
 
 	"shuangsuiji/internal/account"
+	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/errs"
@@ -197,7 +198,9 @@ func findOrCreateUser(ctx context.Context, tx *sqlx.Tx, nm bureau.NewMember, pas
 	if nm.DisplayName == "" {
 		return 0, errs.InvalidField("input.displayName", "is required for a new user")
 	}
-	const ins = `INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id`
+	// create_user checks the acting user is an admin here, and marks the
+	// password as one to change at the first sign-in.
+	const ins = `SELECT create_user($1, $2, $3)`
 	err = tx.GetContext(ctx, &id, ins, nm.Username, nm.DisplayName, passwordHash)
 	if uniqueViolation(err) {
 		return 0, errs.E(errs.Conflict, "user %s was just created by someone else: try again", nm.Username)
@@ -269,10 +272,37 @@ func (s BureauStore) audited(ctx context.Context, tx *sqlx.Tx, actor *authz.Acto
 	return err
 }
 
+// ResetPassword sets a temporary password for a member and ends their
+// sessions; set_password checks again, in the database, that the acting
+// user is an admin here and that no other bureau holds the member.
+func (s BureauStore) ResetPassword(ctx context.Context, actor *authz.Actor, username, passwordHash string) error {
+	return s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		m, err := memberIn(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			return errs.NotFoundf("%s is not a member of %s", username, actor.BureauCode)
+		}
+		var allowed bool
+		if err := tx.GetContext(ctx, &allowed, `SELECT may_manage_user($1)`, m.UserID); err != nil {
+			return err
+		}
+		if !allowed {
+			return errs.E(errs.Conflict, "%s belongs to other bureaus too: they can change their password themselves, or ask an admin of every bureau they belong to", username)
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT set_password($1, $2, true, NULL)`, m.UserID, passwordHash); err != nil {
+			return err
+		}
+		change := audit.Change{Action: "member.reset_password", ObjectType: "member", ObjectID: username}
+		return auditAs(ctx, tx, actor, change)
+	})
+}
+
 // UsersByID returns the users with the ids (names are not tenant data).
 func (s BureauStore) UsersByID(ctx context.Context, ids []int64) ([]account.User, error) {
 	var us []account.User
-	const q = `SELECT id, username, display_name, created_at FROM users WHERE id = ANY($1) ORDER BY id`
+	const q = `SELECT id, username, display_name, created_at, password_must_change FROM users WHERE id = ANY($1) ORDER BY id`
 	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &us, q, pq.Array(ids)) })
 	return us, err
 }

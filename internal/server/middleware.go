@@ -141,7 +141,11 @@ func (a authenticator) identify(r *http.Request) (context.Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx = authz.WithSigner(ctx, &authz.Signer{UserID: user.ID, Username: user.Username, Token: token})
+	ctx = authz.WithSigner(ctx, &authz.Signer{UserID: user.ID, Username: user.Username, Token: token,
+		MustChangePassword: user.MustChangePassword})
+	if user.MustChangePassword {
+		return ctx, nil // no bureau until the password is the user's own
+	}
 	code := strings.TrimSpace(r.Header.Get("X-Bureau"))
 	if code == "" {
 		bureaus := a.authz.BureausOf(user.ID)
