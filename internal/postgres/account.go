@@ -15,7 +15,7 @@ import (
 // is chosen, so its transactions run as the serving role with only
 // app.user_id set (or nothing, before the user is known). Password hashes,
 // sessions and failures are reached only through the narrow functions of
-// migration 00010.
+// migration 00011.
 type AccountStore struct{ DB *DB }
 
 // UserForSignIn returns the user and their password hash.
