@@ -17,7 +17,9 @@ import (
 	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/public"
+	"shuangsuiji/internal/record"
 	"shuangsuiji/internal/roster"
+	"shuangsuiji/internal/workday"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -47,8 +49,12 @@ type ResolverRoot interface {
 	DrawScope() DrawScopeResolver
 	DrawTask() DrawTaskResolver
 	Entity() EntityResolver
+	Evidence() EvidenceResolver
+	FollowUp() FollowUpResolver
 	ImportRosterPayload() ImportRosterPayloadResolver
 	InspectionItem() InspectionItemResolver
+	InspectionRecord() InspectionRecordResolver
+	InspectionTask() InspectionTaskResolver
 	Inspector() InspectorResolver
 	JointVisit() JointVisitResolver
 	Member() MemberResolver
@@ -58,8 +64,10 @@ type ResolverRoot interface {
 	PlanFeasibility() PlanFeasibilityResolver
 	PublicDraw() PublicDrawResolver
 	Query() QueryResolver
+	RecordConsequence() RecordConsequenceResolver
 	RosterCounts() RosterCountsResolver
 	RosterEntry() RosterEntryResolver
+	TaskItem() TaskItemResolver
 	User() UserResolver
 	MemberFilter() MemberFilterResolver
 }
@@ -131,6 +139,10 @@ type ComplexityRoot struct {
 	ConflictEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ConsequencePayload struct {
+		Consequence func(childComplexity int) int
 	}
 
 	DeclareConflictPayload struct {
@@ -271,11 +283,32 @@ type ComplexityRoot struct {
 		Version             func(childComplexity int) int
 	}
 
+	Evidence struct {
+		ContentType func(childComplexity int) int
+		Filename    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		SHA256      func(childComplexity int) int
+		Size        func(childComplexity int) int
+		URL         func(childComplexity int) int
+		UploadedAt  func(childComplexity int) int
+	}
+
+	EvidencePayload struct {
+		Evidence func(childComplexity int) int
+	}
+
 	FocusRules struct {
 		AbnormalOperations func(childComplexity int) int
 		Complaints         func(childComplexity int) int
 		PenaltyMonths      func(childComplexity int) int
 		SeriousViolation   func(childComplexity int) int
+	}
+
+	FollowUp struct {
+		ClosedOn func(childComplexity int) int
+		Due      func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Status   func(childComplexity int) int
 	}
 
 	ImportRosterPayload struct {
@@ -316,6 +349,82 @@ type ComplexityRoot struct {
 	}
 
 	InspectionItemEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InspectionRecord struct {
+		BureauCode       func(childComplexity int) int
+		CodeVersion      func(childComplexity int) int
+		Consequences     func(childComplexity int) int
+		CorrectedBy      func(childComplexity int) int
+		CorrectionReason func(childComplexity int) int
+		Corrects         func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Disposal         func(childComplexity int) int
+		DrawID           func(childComplexity int) int
+		EntityCode       func(childComplexity int) int
+		EntityName       func(childComplexity int) int
+		Evidence         func(childComplexity int) int
+		Findings         func(childComplexity int) int
+		FollowUp         func(childComplexity int) int
+		ID               func(childComplexity int) int
+		InspectedOn      func(childComplexity int) int
+		ItemCode         func(childComplexity int) int
+		ItemName         func(childComplexity int) int
+		ItemVersion      func(childComplexity int) int
+		Methods          func(childComplexity int) int
+		PublishedAt      func(childComplexity int) int
+		Results          func(childComplexity int) int
+		ReturnReason     func(childComplexity int) int
+		ReviewedAt       func(childComplexity int) int
+		Revision         func(childComplexity int) int
+		Seq              func(childComplexity int) int
+		State            func(childComplexity int) int
+		SubmittedAt      func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	InspectionRecordConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InspectionRecordEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InspectionTask struct {
+		Address           func(childComplexity int) int
+		Deadline          func(childComplexity int) int
+		DrawID            func(childComplexity int) int
+		DrawTitle         func(childComplexity int) int
+		EntityCode        func(childComplexity int) int
+		EntityName        func(childComplexity int) int
+		FormURL           func(childComplexity int) int
+		ID                func(childComplexity int) int
+		InspectionEnd     func(childComplexity int) int
+		Items             func(childComplexity int) int
+		Joint             func(childComplexity int) int
+		PublishWithinDays func(childComplexity int) int
+		Records           func(childComplexity int) int
+		Seq               func(childComplexity int) int
+		State             func(childComplexity int) int
+		Team              func(childComplexity int) int
+		Unit              func(childComplexity int) int
+		WindowEnd         func(childComplexity int) int
+		WindowStart       func(childComplexity int) int
+	}
+
+	InspectionTaskConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InspectionTaskEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -394,25 +503,37 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddEvidence          func(childComplexity int, input model.AddEvidenceInput) int
 		AddMember            func(childComplexity int, input model.AddMemberInput) int
 		AnswerJointVisit     func(childComplexity int, input model.AnswerJointVisitInput) int
+		ApproveRecord        func(childComplexity int, input model.RecordActionInput) int
 		ChangePassword       func(childComplexity int, input model.ChangePasswordInput) int
+		CorrectRecord        func(childComplexity int, input model.CorrectRecordInput) int
 		CreateDraw           func(childComplexity int, input model.CreateDrawInput) int
+		DecideConsequence    func(childComplexity int, input model.DecideConsequenceInput) int
 		DeclareConflict      func(childComplexity int, input model.DeclareConflictInput) int
 		ExecuteDraw          func(childComplexity int, input model.ExecuteDrawInput) int
 		FreezeDraw           func(childComplexity int, input model.FreezeDrawInput) int
 		ImportRoster         func(childComplexity int, input model.ImportRosterInput) int
 		ProposeJointVisit    func(childComplexity int, input model.ProposeJointVisitInput) int
+		PublishRecords       func(childComplexity int, input model.PublishRecordsInput) int
 		RecordConflict       func(childComplexity int, input model.RecordConflictInput) int
+		RemoveEvidence       func(childComplexity int, id string) int
+		RemoveWorkday        func(childComplexity int, day time.Time) int
 		ResetMemberPassword  func(childComplexity int, input model.ResetMemberPasswordInput) int
+		ReturnRecord         func(childComplexity int, input model.ReturnRecordInput) int
 		SaveEntity           func(childComplexity int, input model.SaveEntityInput) int
 		SaveInspectionItem   func(childComplexity int, input model.SaveInspectionItemInput) int
 		SaveInspector        func(childComplexity int, input model.SaveInspectorInput) int
 		SavePlan             func(childComplexity int, input model.SavePlanInput) int
+		SaveRecord           func(childComplexity int, input model.SaveRecordInput) int
 		SetDrawParticipation func(childComplexity int, input model.SetDrawParticipationInput) int
 		SetMemberRoles       func(childComplexity int, input model.SetMemberRolesInput) int
+		SetWorkday           func(childComplexity int, input model.SetWorkdayInput) int
+		SetWorkdayYear       func(childComplexity int, input model.SetWorkdayYearInput) int
 		SignIn               func(childComplexity int, input model.SignInInput) int
 		SignOut              func(childComplexity int) int
+		SubmitRecord         func(childComplexity int, input model.RecordActionInput) int
 		SubstituteInspector  func(childComplexity int, input model.SubstituteInspectorInput) int
 		WithdrawConflict     func(childComplexity int, input model.WithdrawConflictInput) int
 	}
@@ -549,6 +670,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PublishRecordsPayload struct {
+		Records func(childComplexity int) int
+	}
+
 	QuarterProgress struct {
 		CoverageBP func(childComplexity int) int
 		Covered    func(childComplexity int) int
@@ -571,28 +696,53 @@ type ComplexityRoot struct {
 		ExpiringCertificates func(childComplexity int, within *int, first *int, after *string) int
 		InspectionItem       func(childComplexity int, code string, version *int) int
 		InspectionItems      func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string) int
+		InspectionMethods    func(childComplexity int) int
+		InspectionRecord     func(childComplexity int, id string) int
+		InspectionRecords    func(childComplexity int, filter *model.RecordFilter, first *int, after *string) int
+		InspectionTask       func(childComplexity int, drawID string, seq int) int
+		InspectionTasks      func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
 		Inspector            func(childComplexity int, id string) int
 		Inspectors           func(childComplexity int, filter *model.InspectorFilter, first *int, after *string) int
 		JointVisits          func(childComplexity int, year int, quarter int) int
 		Me                   func(childComplexity int) int
 		Members              func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string) int
+		MyTasks              func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
 		Node                 func(childComplexity int, id string) int
 		Nodes                func(childComplexity int, ids []string) int
 		Plan                 func(childComplexity int, year int) int
 		PlanProgress         func(childComplexity int, year int) int
 		Plans                func(childComplexity int) int
+		ProposedConsequences func(childComplexity int) int
 		PublicBureaus        func(childComplexity int, region *string) int
 		PublicDraw           func(childComplexity int, number int) int
 		PublicDraws          func(childComplexity int, filter *model.PublicDrawFilter, first *int, after *string) int
 		PublicPlans          func(childComplexity int, bureau *string, year *int) int
 		PublicResults        func(childComplexity int, filter *model.PublicResultFilter, first *int, after *string) int
+		ResultCodes          func(childComplexity int, version *int) int
 		RosterCounts         func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
 		RosterEntities       func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) int
 		RosterEntryHistory   func(childComplexity int, code string) int
+		WorkdayYear          func(childComplexity int, year int) int
+		WorkingDaysAfter     func(childComplexity int, date time.Time, days int) int
 	}
 
 	RecordConflictPayload struct {
 		Conflict func(childComplexity int) int
+	}
+
+	RecordConsequence struct {
+		DecidedAt    func(childComplexity int) int
+		EntityCode   func(childComplexity int) int
+		EntryVersion func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Note         func(childComplexity int) int
+		RecordID     func(childComplexity int) int
+		State        func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	RecordPayload struct {
+		Record func(childComplexity int) int
 	}
 
 	Region struct {
@@ -602,6 +752,19 @@ type ComplexityRoot struct {
 
 	ResetMemberPasswordPayload struct {
 		TemporaryPassword func(childComplexity int) int
+	}
+
+	ResultCode struct {
+		Code        func(childComplexity int) int
+		Consequence func(childComplexity int) int
+		Exclusive   func(childComplexity int) int
+		Label       func(childComplexity int) int
+		Position    func(childComplexity int) int
+	}
+
+	ResultCodeTable struct {
+		Codes   func(childComplexity int) int
+		Version func(childComplexity int) int
 	}
 
 	RiskClassCount struct {
@@ -727,6 +890,28 @@ type ComplexityRoot struct {
 		Stratum func(childComplexity int) int
 	}
 
+	TaskDeadline struct {
+		Due             func(childComplexity int) int
+		Overdue         func(childComplexity int) int
+		Provisional     func(childComplexity int) int
+		WorkingDaysLeft func(childComplexity int) int
+	}
+
+	TaskItem struct {
+		Code    func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Record  func(childComplexity int) int
+		Version func(childComplexity int) int
+	}
+
+	TaskTeamMember struct {
+		BureauCode    func(childComplexity int) int
+		BureauName    func(childComplexity int) int
+		Certificate   func(childComplexity int) int
+		Name          func(childComplexity int) int
+		SubstitutedIn func(childComplexity int) int
+	}
+
 	User struct {
 		DisplayName func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -735,6 +920,22 @@ type ComplexityRoot struct {
 
 	WithdrawConflictPayload struct {
 		Conflict func(childComplexity int) int
+	}
+
+	WorkdayOverride struct {
+		Day     func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Working func(childComplexity int) int
+	}
+
+	WorkdayPayload struct {
+		Year func(childComplexity int) int
+	}
+
+	WorkdayYear struct {
+		Known     func(childComplexity int) int
+		Overrides func(childComplexity int) int
+		Year      func(childComplexity int) int
 	}
 }
 
@@ -793,6 +994,14 @@ type EntityResolver interface {
 	ChangedIn(ctx context.Context, obj *roster.Entity) (*bureau.Bureau, error)
 	Entries(ctx context.Context, obj *roster.Entity) ([]roster.Entry, error)
 }
+type EvidenceResolver interface {
+	ID(ctx context.Context, obj *record.Evidence) (string, error)
+
+	URL(ctx context.Context, obj *record.Evidence) (string, error)
+}
+type FollowUpResolver interface {
+	Status(ctx context.Context, obj *record.FollowUp) (model.FollowUpStatus, error)
+}
 type ImportRosterPayloadResolver interface {
 	Kind(ctx context.Context, obj *roster.ImportResult) (model.RosterKind, error)
 }
@@ -804,6 +1013,31 @@ type InspectionItemResolver interface {
 
 	ChangedBy(ctx context.Context, obj *roster.Item) (*account.User, error)
 	Versions(ctx context.Context, obj *roster.Item) ([]roster.Item, error)
+}
+type InspectionRecordResolver interface {
+	ID(ctx context.Context, obj *record.Record) (string, error)
+
+	DrawID(ctx context.Context, obj *record.Record) (string, error)
+
+	Results(ctx context.Context, obj *record.Record) ([]record.ResultCode, error)
+
+	State(ctx context.Context, obj *record.Record) (model.RecordState, error)
+
+	Corrects(ctx context.Context, obj *record.Record) (*string, error)
+
+	CorrectedBy(ctx context.Context, obj *record.Record) (*string, error)
+
+	Evidence(ctx context.Context, obj *record.Record) ([]record.Evidence, error)
+	Consequences(ctx context.Context, obj *record.Record) ([]record.Consequence, error)
+}
+type InspectionTaskResolver interface {
+	ID(ctx context.Context, obj *record.Task) (string, error)
+	DrawID(ctx context.Context, obj *record.Task) (string, error)
+
+	State(ctx context.Context, obj *record.Task) (model.TaskState, error)
+
+	Records(ctx context.Context, obj *record.Task) ([]record.Record, error)
+	FormURL(ctx context.Context, obj *record.Task) (string, error)
 }
 type InspectorResolver interface {
 	ID(ctx context.Context, obj *roster.Inspector) (string, error)
@@ -848,6 +1082,18 @@ type MutationResolver interface {
 	WithdrawConflict(ctx context.Context, input model.WithdrawConflictInput) (*model.WithdrawConflictPayload, error)
 	SaveInspectionItem(ctx context.Context, input model.SaveInspectionItemInput) (*model.SaveInspectionItemPayload, error)
 	SavePlan(ctx context.Context, input model.SavePlanInput) (*plan.Saved, error)
+	SaveRecord(ctx context.Context, input model.SaveRecordInput) (*model.RecordPayload, error)
+	SubmitRecord(ctx context.Context, input model.RecordActionInput) (*model.RecordPayload, error)
+	ApproveRecord(ctx context.Context, input model.RecordActionInput) (*model.RecordPayload, error)
+	ReturnRecord(ctx context.Context, input model.ReturnRecordInput) (*model.RecordPayload, error)
+	PublishRecords(ctx context.Context, input model.PublishRecordsInput) (*model.PublishRecordsPayload, error)
+	CorrectRecord(ctx context.Context, input model.CorrectRecordInput) (*model.RecordPayload, error)
+	AddEvidence(ctx context.Context, input model.AddEvidenceInput) (*model.EvidencePayload, error)
+	RemoveEvidence(ctx context.Context, id string) (*model.EvidencePayload, error)
+	DecideConsequence(ctx context.Context, input model.DecideConsequenceInput) (*model.ConsequencePayload, error)
+	SetWorkday(ctx context.Context, input model.SetWorkdayInput) (*model.WorkdayPayload, error)
+	RemoveWorkday(ctx context.Context, day time.Time) (*model.WorkdayPayload, error)
+	SetWorkdayYear(ctx context.Context, input model.SetWorkdayYearInput) (*model.WorkdayPayload, error)
 	SaveEntity(ctx context.Context, input model.SaveEntityInput) (*model.SaveEntityPayload, error)
 	ImportRoster(ctx context.Context, input model.ImportRosterInput) (*roster.ImportResult, error)
 }
@@ -896,11 +1142,24 @@ type QueryResolver interface {
 	PublicDraws(ctx context.Context, filter *model.PublicDrawFilter, first *int, after *string) (*page.Connection[public.Draw], error)
 	PublicDraw(ctx context.Context, number int) (*public.Draw, error)
 	PublicResults(ctx context.Context, filter *model.PublicResultFilter, first *int, after *string) (*page.Connection[public.Result], error)
+	MyTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*page.Connection[record.Task], error)
+	InspectionTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*page.Connection[record.Task], error)
+	InspectionTask(ctx context.Context, drawID string, seq int) (*record.Task, error)
+	InspectionRecord(ctx context.Context, id string) (*record.Record, error)
+	InspectionRecords(ctx context.Context, filter *model.RecordFilter, first *int, after *string) (*page.Connection[record.Record], error)
+	ResultCodes(ctx context.Context, version *int) (*record.CodeTable, error)
+	InspectionMethods(ctx context.Context) ([]string, error)
+	ProposedConsequences(ctx context.Context) ([]record.Consequence, error)
+	WorkingDaysAfter(ctx context.Context, date time.Time, days int) (*time.Time, error)
+	WorkdayYear(ctx context.Context, year int) (*workday.Year, error)
 	RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.RosterEntity], error)
 	Entity(ctx context.Context, code string, asOf *time.Time) (*roster.Entity, error)
 	RosterCounts(ctx context.Context, filter *model.EntityFilter, asOf *time.Time) (*roster.Counts, error)
 	RosterEntryHistory(ctx context.Context, code string) ([]roster.Entry, error)
 	EntityHistory(ctx context.Context, code string) ([]roster.Entity, error)
+}
+type RecordConsequenceResolver interface {
+	RecordID(ctx context.Context, obj *record.Consequence) (string, error)
 }
 type RosterCountsResolver interface {
 	ByStatus(ctx context.Context, obj *roster.Counts) ([]model.StatusCount, error)
@@ -916,6 +1175,9 @@ type RosterEntryResolver interface {
 	Focus(ctx context.Context, obj *roster.Entry) (bool, error)
 
 	ChangedBy(ctx context.Context, obj *roster.Entry) (*account.User, error)
+}
+type TaskItemResolver interface {
+	Record(ctx context.Context, obj *record.TaskItem) (*record.Record, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *account.User) (string, error)
@@ -1179,6 +1441,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConflictEdge.Node(childComplexity), true
+
+	case "ConsequencePayload.consequence":
+		if e.ComplexityRoot.ConsequencePayload.Consequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsequencePayload.Consequence(childComplexity), true
 
 	case "DeclareConflictPayload.conflict":
 		if e.ComplexityRoot.DeclareConflictPayload.Conflict == nil {
@@ -1707,6 +1976,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Entity.Version(childComplexity), true
 
+	case "Evidence.contentType":
+		if e.ComplexityRoot.Evidence.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.ContentType(childComplexity), true
+	case "Evidence.filename":
+		if e.ComplexityRoot.Evidence.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Filename(childComplexity), true
+	case "Evidence.id":
+		if e.ComplexityRoot.Evidence.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.ID(childComplexity), true
+	case "Evidence.sha256":
+		if e.ComplexityRoot.Evidence.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.SHA256(childComplexity), true
+	case "Evidence.size":
+		if e.ComplexityRoot.Evidence.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.Size(childComplexity), true
+	case "Evidence.url":
+		if e.ComplexityRoot.Evidence.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.URL(childComplexity), true
+	case "Evidence.uploadedAt":
+		if e.ComplexityRoot.Evidence.UploadedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evidence.UploadedAt(childComplexity), true
+
+	case "EvidencePayload.evidence":
+		if e.ComplexityRoot.EvidencePayload.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvidencePayload.Evidence(childComplexity), true
+
 	case "FocusRules.abnormalOperations":
 		if e.ComplexityRoot.FocusRules.AbnormalOperations == nil {
 			break
@@ -1731,6 +2050,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FocusRules.SeriousViolation(childComplexity), true
+
+	case "FollowUp.closedOn":
+		if e.ComplexityRoot.FollowUp.ClosedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.ClosedOn(childComplexity), true
+	case "FollowUp.due":
+		if e.ComplexityRoot.FollowUp.Due == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Due(childComplexity), true
+	case "FollowUp.note":
+		if e.ComplexityRoot.FollowUp.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Note(childComplexity), true
+	case "FollowUp.status":
+		if e.ComplexityRoot.FollowUp.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FollowUp.Status(childComplexity), true
 
 	case "ImportRosterPayload.changes":
 		if e.ComplexityRoot.ImportRosterPayload.Changes == nil {
@@ -1915,6 +2259,360 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionItemEdge.Node(childComplexity), true
+
+	case "InspectionRecord.bureauCode":
+		if e.ComplexityRoot.InspectionRecord.BureauCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.BureauCode(childComplexity), true
+	case "InspectionRecord.codeVersion":
+		if e.ComplexityRoot.InspectionRecord.CodeVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.CodeVersion(childComplexity), true
+	case "InspectionRecord.consequences":
+		if e.ComplexityRoot.InspectionRecord.Consequences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.Consequences(childComplexity), true
+	case "InspectionRecord.correctedBy":
+		if e.ComplexityRoot.InspectionRecord.CorrectedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.CorrectedBy(childComplexity), true
+	case "InspectionRecord.correctionReason":
+		if e.ComplexityRoot.InspectionRecord.CorrectionReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.CorrectionReason(childComplexity), true
+	case "InspectionRecord.corrects":
+		if e.ComplexityRoot.InspectionRecord.Corrects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.Corrects(childComplexity), true
+	case "InspectionRecord.createdAt":
+		if e.ComplexityRoot.InspectionRecord.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.CreatedAt(childComplexity), true
+	case "InspectionRecord.disposal":
+		if e.ComplexityRoot.InspectionRecord.Disposal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.Disposal(childComplexity), true
+	case "InspectionRecord.drawId":
+		if e.ComplexityRoot.InspectionRecord.DrawID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.DrawID(childComplexity), true
+	case "InspectionRecord.entityCode":
+		if e.ComplexityRoot.InspectionRecord.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.EntityCode(childComplexity), true
+	case "InspectionRecord.entityName":
+		if e.ComplexityRoot.InspectionRecord.EntityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.EntityName(childComplexity), true
+	case "InspectionRecord.evidence":
+		if e.ComplexityRoot.InspectionRecord.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.Evidence(childComplexity), true
+	case "InspectionRecord.findings":
+		if e.ComplexityRoot.InspectionRecord.Findings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.Findings(childComplexity), true
+	case "InspectionRecord.followUp":
+		if e.ComplexityRoot.InspectionRecord.FollowUp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.FollowUp(childComplexity), true
+	case "InspectionRecord.id":
+		if e.ComplexityRoot.InspectionRecord.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.ID(childComplexity), true
+	case "InspectionRecord.inspectedOn":
+		if e.ComplexityRoot.InspectionRecord.InspectedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.InspectedOn(childComplexity), true
+	case "InspectionRecord.itemCode":
+		if e.ComplexityRoot.InspectionRecord.ItemCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.ItemCode(childComplexity), true
+	case "InspectionRecord.itemName":
+		if e.ComplexityRoot.InspectionRecord.ItemName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.ItemName(childComplexity), true
+	case "InspectionRecord.itemVersion":
+		if e.ComplexityRoot.InspectionRecord.ItemVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.ItemVersion(childComplexity), true
+	case "InspectionRecord.methods":
+		if e.ComplexityRoot.InspectionRecord.Methods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.Methods(childComplexity), true
+	case "InspectionRecord.publishedAt":
+		if e.ComplexityRoot.InspectionRecord.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.PublishedAt(childComplexity), true
+	case "InspectionRecord.results":
+		if e.ComplexityRoot.InspectionRecord.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.Results(childComplexity), true
+	case "InspectionRecord.returnReason":
+		if e.ComplexityRoot.InspectionRecord.ReturnReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.ReturnReason(childComplexity), true
+	case "InspectionRecord.reviewedAt":
+		if e.ComplexityRoot.InspectionRecord.ReviewedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.ReviewedAt(childComplexity), true
+	case "InspectionRecord.revision":
+		if e.ComplexityRoot.InspectionRecord.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.Revision(childComplexity), true
+	case "InspectionRecord.seq":
+		if e.ComplexityRoot.InspectionRecord.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.Seq(childComplexity), true
+	case "InspectionRecord.state":
+		if e.ComplexityRoot.InspectionRecord.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.State(childComplexity), true
+	case "InspectionRecord.submittedAt":
+		if e.ComplexityRoot.InspectionRecord.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.SubmittedAt(childComplexity), true
+	case "InspectionRecord.updatedAt":
+		if e.ComplexityRoot.InspectionRecord.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecord.UpdatedAt(childComplexity), true
+
+	case "InspectionRecordConnection.edges":
+		if e.ComplexityRoot.InspectionRecordConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecordConnection.Edges(childComplexity), true
+	case "InspectionRecordConnection.nodes":
+		if e.ComplexityRoot.InspectionRecordConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecordConnection.Nodes(childComplexity), true
+	case "InspectionRecordConnection.pageInfo":
+		if e.ComplexityRoot.InspectionRecordConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecordConnection.PageInfo(childComplexity), true
+
+	case "InspectionRecordEdge.cursor":
+		if e.ComplexityRoot.InspectionRecordEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecordEdge.Cursor(childComplexity), true
+	case "InspectionRecordEdge.node":
+		if e.ComplexityRoot.InspectionRecordEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecordEdge.Node(childComplexity), true
+
+	case "InspectionTask.address":
+		if e.ComplexityRoot.InspectionTask.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.Address(childComplexity), true
+	case "InspectionTask.deadline":
+		if e.ComplexityRoot.InspectionTask.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.Deadline(childComplexity), true
+	case "InspectionTask.drawId":
+		if e.ComplexityRoot.InspectionTask.DrawID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.DrawID(childComplexity), true
+	case "InspectionTask.drawTitle":
+		if e.ComplexityRoot.InspectionTask.DrawTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.DrawTitle(childComplexity), true
+	case "InspectionTask.entityCode":
+		if e.ComplexityRoot.InspectionTask.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.EntityCode(childComplexity), true
+	case "InspectionTask.entityName":
+		if e.ComplexityRoot.InspectionTask.EntityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.EntityName(childComplexity), true
+	case "InspectionTask.formUrl":
+		if e.ComplexityRoot.InspectionTask.FormURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.FormURL(childComplexity), true
+	case "InspectionTask.id":
+		if e.ComplexityRoot.InspectionTask.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.ID(childComplexity), true
+	case "InspectionTask.inspectionEnd":
+		if e.ComplexityRoot.InspectionTask.InspectionEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.InspectionEnd(childComplexity), true
+	case "InspectionTask.items":
+		if e.ComplexityRoot.InspectionTask.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.Items(childComplexity), true
+	case "InspectionTask.joint":
+		if e.ComplexityRoot.InspectionTask.Joint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.Joint(childComplexity), true
+	case "InspectionTask.publishWithinDays":
+		if e.ComplexityRoot.InspectionTask.PublishWithinDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.PublishWithinDays(childComplexity), true
+	case "InspectionTask.records":
+		if e.ComplexityRoot.InspectionTask.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.Records(childComplexity), true
+	case "InspectionTask.seq":
+		if e.ComplexityRoot.InspectionTask.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.Seq(childComplexity), true
+	case "InspectionTask.state":
+		if e.ComplexityRoot.InspectionTask.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.State(childComplexity), true
+	case "InspectionTask.team":
+		if e.ComplexityRoot.InspectionTask.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.Team(childComplexity), true
+	case "InspectionTask.unit":
+		if e.ComplexityRoot.InspectionTask.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.Unit(childComplexity), true
+	case "InspectionTask.windowEnd":
+		if e.ComplexityRoot.InspectionTask.WindowEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.WindowEnd(childComplexity), true
+	case "InspectionTask.windowStart":
+		if e.ComplexityRoot.InspectionTask.WindowStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTask.WindowStart(childComplexity), true
+
+	case "InspectionTaskConnection.edges":
+		if e.ComplexityRoot.InspectionTaskConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTaskConnection.Edges(childComplexity), true
+	case "InspectionTaskConnection.nodes":
+		if e.ComplexityRoot.InspectionTaskConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTaskConnection.Nodes(childComplexity), true
+	case "InspectionTaskConnection.pageInfo":
+		if e.ComplexityRoot.InspectionTaskConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTaskConnection.PageInfo(childComplexity), true
+
+	case "InspectionTaskEdge.cursor":
+		if e.ComplexityRoot.InspectionTaskEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTaskEdge.Cursor(childComplexity), true
+	case "InspectionTaskEdge.node":
+		if e.ComplexityRoot.InspectionTaskEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTaskEdge.Node(childComplexity), true
 
 	case "Inspector.certificateNumber":
 		if e.ComplexityRoot.Inspector.CertificateNumber == nil {
@@ -2184,6 +2882,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Roles(childComplexity), true
 
+	case "Mutation.addEvidence":
+		if e.ComplexityRoot.Mutation.AddEvidence == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addEvidence_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddEvidence(childComplexity, args["input"].(model.AddEvidenceInput)), true
 	case "Mutation.addMember":
 		if e.ComplexityRoot.Mutation.AddMember == nil {
 			break
@@ -2206,6 +2915,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AnswerJointVisit(childComplexity, args["input"].(model.AnswerJointVisitInput)), true
+	case "Mutation.approveRecord":
+		if e.ComplexityRoot.Mutation.ApproveRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveRecord(childComplexity, args["input"].(model.RecordActionInput)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -2217,6 +2937,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
+	case "Mutation.correctRecord":
+		if e.ComplexityRoot.Mutation.CorrectRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_correctRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CorrectRecord(childComplexity, args["input"].(model.CorrectRecordInput)), true
 	case "Mutation.createDraw":
 		if e.ComplexityRoot.Mutation.CreateDraw == nil {
 			break
@@ -2228,6 +2959,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateDraw(childComplexity, args["input"].(model.CreateDrawInput)), true
+	case "Mutation.decideConsequence":
+		if e.ComplexityRoot.Mutation.DecideConsequence == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideConsequence_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideConsequence(childComplexity, args["input"].(model.DecideConsequenceInput)), true
 	case "Mutation.declareConflict":
 		if e.ComplexityRoot.Mutation.DeclareConflict == nil {
 			break
@@ -2283,6 +3025,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ProposeJointVisit(childComplexity, args["input"].(model.ProposeJointVisitInput)), true
+	case "Mutation.publishRecords":
+		if e.ComplexityRoot.Mutation.PublishRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishRecords(childComplexity, args["input"].(model.PublishRecordsInput)), true
 	case "Mutation.recordConflict":
 		if e.ComplexityRoot.Mutation.RecordConflict == nil {
 			break
@@ -2294,6 +3047,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordConflict(childComplexity, args["input"].(model.RecordConflictInput)), true
+	case "Mutation.removeEvidence":
+		if e.ComplexityRoot.Mutation.RemoveEvidence == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeEvidence_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveEvidence(childComplexity, args["id"].(string)), true
+	case "Mutation.removeWorkday":
+		if e.ComplexityRoot.Mutation.RemoveWorkday == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeWorkday_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveWorkday(childComplexity, args["day"].(time.Time)), true
 	case "Mutation.resetMemberPassword":
 		if e.ComplexityRoot.Mutation.ResetMemberPassword == nil {
 			break
@@ -2305,6 +3080,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetMemberPassword(childComplexity, args["input"].(model.ResetMemberPasswordInput)), true
+	case "Mutation.returnRecord":
+		if e.ComplexityRoot.Mutation.ReturnRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnRecord(childComplexity, args["input"].(model.ReturnRecordInput)), true
 	case "Mutation.saveEntity":
 		if e.ComplexityRoot.Mutation.SaveEntity == nil {
 			break
@@ -2349,6 +3135,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SavePlan(childComplexity, args["input"].(model.SavePlanInput)), true
+	case "Mutation.saveRecord":
+		if e.ComplexityRoot.Mutation.SaveRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveRecord(childComplexity, args["input"].(model.SaveRecordInput)), true
 	case "Mutation.setDrawParticipation":
 		if e.ComplexityRoot.Mutation.SetDrawParticipation == nil {
 			break
@@ -2371,6 +3168,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetMemberRoles(childComplexity, args["input"].(model.SetMemberRolesInput)), true
+	case "Mutation.setWorkday":
+		if e.ComplexityRoot.Mutation.SetWorkday == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setWorkday_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetWorkday(childComplexity, args["input"].(model.SetWorkdayInput)), true
+	case "Mutation.setWorkdayYear":
+		if e.ComplexityRoot.Mutation.SetWorkdayYear == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setWorkdayYear_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetWorkdayYear(childComplexity, args["input"].(model.SetWorkdayYearInput)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -2388,6 +3207,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignOut(childComplexity), true
+	case "Mutation.submitRecord":
+		if e.ComplexityRoot.Mutation.SubmitRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitRecord(childComplexity, args["input"].(model.RecordActionInput)), true
 	case "Mutation.substituteInspector":
 		if e.ComplexityRoot.Mutation.SubstituteInspector == nil {
 			break
@@ -2948,6 +3778,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PublicResultEdge.Node(childComplexity), true
 
+	case "PublishRecordsPayload.records":
+		if e.ComplexityRoot.PublishRecordsPayload.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishRecordsPayload.Records(childComplexity), true
+
 	case "QuarterProgress.coverageBasisPoints":
 		if e.ComplexityRoot.QuarterProgress.CoverageBP == nil {
 			break
@@ -3122,6 +3959,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.InspectionItems(childComplexity, args["filter"].(*model.InspectionItemFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspectionMethods":
+		if e.ComplexityRoot.Query.InspectionMethods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.InspectionMethods(childComplexity), true
+	case "Query.inspectionRecord":
+		if e.ComplexityRoot.Query.InspectionRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionRecord(childComplexity, args["id"].(string)), true
+	case "Query.inspectionRecords":
+		if e.ComplexityRoot.Query.InspectionRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionRecords(childComplexity, args["filter"].(*model.RecordFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspectionTask":
+		if e.ComplexityRoot.Query.InspectionTask == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionTask(childComplexity, args["drawId"].(string), args["seq"].(int)), true
+	case "Query.inspectionTasks":
+		if e.ComplexityRoot.Query.InspectionTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionTasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.inspector":
 		if e.ComplexityRoot.Query.Inspector == nil {
 			break
@@ -3173,6 +4060,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Members(childComplexity, args["filter"].(*bureau.MemberFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myTasks":
+		if e.ComplexityRoot.Query.MyTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyTasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3223,6 +4121,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Plans(childComplexity), true
+	case "Query.proposedConsequences":
+		if e.ComplexityRoot.Query.ProposedConsequences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ProposedConsequences(childComplexity), true
 	case "Query.publicBureaus":
 		if e.ComplexityRoot.Query.PublicBureaus == nil {
 			break
@@ -3278,6 +4182,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PublicResults(childComplexity, args["filter"].(*model.PublicResultFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.resultCodes":
+		if e.ComplexityRoot.Query.ResultCodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_resultCodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ResultCodes(childComplexity, args["version"].(*int)), true
 	case "Query.rosterCounts":
 		if e.ComplexityRoot.Query.RosterCounts == nil {
 			break
@@ -3311,6 +4226,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RosterEntryHistory(childComplexity, args["code"].(string)), true
+	case "Query.workdayYear":
+		if e.ComplexityRoot.Query.WorkdayYear == nil {
+			break
+		}
+
+		args, err := ec.field_Query_workdayYear_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WorkdayYear(childComplexity, args["year"].(int)), true
+	case "Query.workingDaysAfter":
+		if e.ComplexityRoot.Query.WorkingDaysAfter == nil {
+			break
+		}
+
+		args, err := ec.field_Query_workingDaysAfter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WorkingDaysAfter(childComplexity, args["date"].(time.Time), args["days"].(int)), true
 
 	case "RecordConflictPayload.conflict":
 		if e.ComplexityRoot.RecordConflictPayload.Conflict == nil {
@@ -3318,6 +4255,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordConflictPayload.Conflict(childComplexity), true
+
+	case "RecordConsequence.decidedAt":
+		if e.ComplexityRoot.RecordConsequence.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequence.DecidedAt(childComplexity), true
+	case "RecordConsequence.entityCode":
+		if e.ComplexityRoot.RecordConsequence.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequence.EntityCode(childComplexity), true
+	case "RecordConsequence.entryVersion":
+		if e.ComplexityRoot.RecordConsequence.EntryVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequence.EntryVersion(childComplexity), true
+	case "RecordConsequence.kind":
+		if e.ComplexityRoot.RecordConsequence.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequence.Kind(childComplexity), true
+	case "RecordConsequence.note":
+		if e.ComplexityRoot.RecordConsequence.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequence.Note(childComplexity), true
+	case "RecordConsequence.recordId":
+		if e.ComplexityRoot.RecordConsequence.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequence.RecordID(childComplexity), true
+	case "RecordConsequence.state":
+		if e.ComplexityRoot.RecordConsequence.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequence.State(childComplexity), true
+	case "RecordConsequence.status":
+		if e.ComplexityRoot.RecordConsequence.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequence.Status(childComplexity), true
+
+	case "RecordPayload.record":
+		if e.ComplexityRoot.RecordPayload.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordPayload.Record(childComplexity), true
 
 	case "Region.code":
 		if e.ComplexityRoot.Region.Code == nil {
@@ -3338,6 +4331,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ResetMemberPasswordPayload.TemporaryPassword(childComplexity), true
+
+	case "ResultCode.code":
+		if e.ComplexityRoot.ResultCode.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCode.Code(childComplexity), true
+	case "ResultCode.consequence":
+		if e.ComplexityRoot.ResultCode.Consequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCode.Consequence(childComplexity), true
+	case "ResultCode.exclusive":
+		if e.ComplexityRoot.ResultCode.Exclusive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCode.Exclusive(childComplexity), true
+	case "ResultCode.label":
+		if e.ComplexityRoot.ResultCode.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCode.Label(childComplexity), true
+	case "ResultCode.position":
+		if e.ComplexityRoot.ResultCode.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCode.Position(childComplexity), true
+
+	case "ResultCodeTable.codes":
+		if e.ComplexityRoot.ResultCodeTable.Codes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCodeTable.Codes(childComplexity), true
+	case "ResultCodeTable.version":
+		if e.ComplexityRoot.ResultCodeTable.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCodeTable.Version(childComplexity), true
 
 	case "RiskClassCount.count":
 		if e.ComplexityRoot.RiskClassCount.Count == nil {
@@ -3771,6 +4808,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StratumRule.Stratum(childComplexity), true
 
+	case "TaskDeadline.due":
+		if e.ComplexityRoot.TaskDeadline.Due == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskDeadline.Due(childComplexity), true
+	case "TaskDeadline.overdue":
+		if e.ComplexityRoot.TaskDeadline.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskDeadline.Overdue(childComplexity), true
+	case "TaskDeadline.provisional":
+		if e.ComplexityRoot.TaskDeadline.Provisional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskDeadline.Provisional(childComplexity), true
+	case "TaskDeadline.workingDaysLeft":
+		if e.ComplexityRoot.TaskDeadline.WorkingDaysLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskDeadline.WorkingDaysLeft(childComplexity), true
+
+	case "TaskItem.code":
+		if e.ComplexityRoot.TaskItem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskItem.Code(childComplexity), true
+	case "TaskItem.name":
+		if e.ComplexityRoot.TaskItem.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskItem.Name(childComplexity), true
+	case "TaskItem.record":
+		if e.ComplexityRoot.TaskItem.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskItem.Record(childComplexity), true
+	case "TaskItem.version":
+		if e.ComplexityRoot.TaskItem.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskItem.Version(childComplexity), true
+
+	case "TaskTeamMember.bureauCode":
+		if e.ComplexityRoot.TaskTeamMember.BureauCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskTeamMember.BureauCode(childComplexity), true
+	case "TaskTeamMember.bureauName":
+		if e.ComplexityRoot.TaskTeamMember.BureauName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskTeamMember.BureauName(childComplexity), true
+	case "TaskTeamMember.certificate":
+		if e.ComplexityRoot.TaskTeamMember.Certificate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskTeamMember.Certificate(childComplexity), true
+	case "TaskTeamMember.name":
+		if e.ComplexityRoot.TaskTeamMember.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskTeamMember.Name(childComplexity), true
+	case "TaskTeamMember.substitutedIn":
+		if e.ComplexityRoot.TaskTeamMember.SubstitutedIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskTeamMember.SubstitutedIn(childComplexity), true
+
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -3797,6 +4915,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WithdrawConflictPayload.Conflict(childComplexity), true
 
+	case "WorkdayOverride.day":
+		if e.ComplexityRoot.WorkdayOverride.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkdayOverride.Day(childComplexity), true
+	case "WorkdayOverride.name":
+		if e.ComplexityRoot.WorkdayOverride.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkdayOverride.Name(childComplexity), true
+	case "WorkdayOverride.working":
+		if e.ComplexityRoot.WorkdayOverride.Working == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkdayOverride.Working(childComplexity), true
+
+	case "WorkdayPayload.year":
+		if e.ComplexityRoot.WorkdayPayload.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkdayPayload.Year(childComplexity), true
+
+	case "WorkdayYear.known":
+		if e.ComplexityRoot.WorkdayYear.Known == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkdayYear.Known(childComplexity), true
+	case "WorkdayYear.overrides":
+		if e.ComplexityRoot.WorkdayYear.Overrides == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkdayYear.Overrides(childComplexity), true
+	case "WorkdayYear.year":
+		if e.ComplexityRoot.WorkdayYear.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkdayYear.Year(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -3806,12 +4969,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddEvidenceInput", ec.unmarshalInputAddEvidenceInput),
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
 			graphql.NewInputUnmarshaler("AnswerJointVisitInput", ec.unmarshalInputAnswerJointVisitInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ConflictFilter", ec.unmarshalInputConflictFilter),
+			graphql.NewInputUnmarshaler("CorrectRecordInput", ec.unmarshalInputCorrectRecordInput),
 			graphql.NewInputUnmarshaler("CreateDrawInput", ec.unmarshalInputCreateDrawInput),
+			graphql.NewInputUnmarshaler("DecideConsequenceInput", ec.unmarshalInputDecideConsequenceInput),
 			graphql.NewInputUnmarshaler("DeclareConflictInput", ec.unmarshalInputDeclareConflictInput),
 			graphql.NewInputUnmarshaler("DrawFilter", ec.unmarshalInputDrawFilter),
 			graphql.NewInputUnmarshaler("DrawItemInput", ec.unmarshalInputDrawItemInput),
@@ -3819,6 +4985,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EntityFilter", ec.unmarshalInputEntityFilter),
 			graphql.NewInputUnmarshaler("ExecuteDrawInput", ec.unmarshalInputExecuteDrawInput),
 			graphql.NewInputUnmarshaler("FocusRulesInput", ec.unmarshalInputFocusRulesInput),
+			graphql.NewInputUnmarshaler("FollowUpInput", ec.unmarshalInputFollowUpInput),
 			graphql.NewInputUnmarshaler("FreezeDrawInput", ec.unmarshalInputFreezeDrawInput),
 			graphql.NewInputUnmarshaler("ImportRosterInput", ec.unmarshalInputImportRosterInput),
 			graphql.NewInputUnmarshaler("InspectionItemFilter", ec.unmarshalInputInspectionItemFilter),
@@ -3827,18 +4994,26 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProposeJointVisitInput", ec.unmarshalInputProposeJointVisitInput),
 			graphql.NewInputUnmarshaler("PublicDrawFilter", ec.unmarshalInputPublicDrawFilter),
 			graphql.NewInputUnmarshaler("PublicResultFilter", ec.unmarshalInputPublicResultFilter),
+			graphql.NewInputUnmarshaler("PublishRecordsInput", ec.unmarshalInputPublishRecordsInput),
+			graphql.NewInputUnmarshaler("RecordActionInput", ec.unmarshalInputRecordActionInput),
 			graphql.NewInputUnmarshaler("RecordConflictInput", ec.unmarshalInputRecordConflictInput),
+			graphql.NewInputUnmarshaler("RecordFilter", ec.unmarshalInputRecordFilter),
 			graphql.NewInputUnmarshaler("ResetMemberPasswordInput", ec.unmarshalInputResetMemberPasswordInput),
+			graphql.NewInputUnmarshaler("ReturnRecordInput", ec.unmarshalInputReturnRecordInput),
 			graphql.NewInputUnmarshaler("SaveEntityInput", ec.unmarshalInputSaveEntityInput),
 			graphql.NewInputUnmarshaler("SaveInspectionItemInput", ec.unmarshalInputSaveInspectionItemInput),
 			graphql.NewInputUnmarshaler("SaveInspectorInput", ec.unmarshalInputSaveInspectorInput),
 			graphql.NewInputUnmarshaler("SavePlanInput", ec.unmarshalInputSavePlanInput),
+			graphql.NewInputUnmarshaler("SaveRecordInput", ec.unmarshalInputSaveRecordInput),
 			graphql.NewInputUnmarshaler("SetDrawParticipationInput", ec.unmarshalInputSetDrawParticipationInput),
 			graphql.NewInputUnmarshaler("SetMemberRolesInput", ec.unmarshalInputSetMemberRolesInput),
+			graphql.NewInputUnmarshaler("SetWorkdayInput", ec.unmarshalInputSetWorkdayInput),
+			graphql.NewInputUnmarshaler("SetWorkdayYearInput", ec.unmarshalInputSetWorkdayYearInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
 			graphql.NewInputUnmarshaler("StrataInput", ec.unmarshalInputStrataInput),
 			graphql.NewInputUnmarshaler("StratumRuleInput", ec.unmarshalInputStratumRuleInput),
 			graphql.NewInputUnmarshaler("SubstituteInspectorInput", ec.unmarshalInputSubstituteInspectorInput),
+			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
 			graphql.NewInputUnmarshaler("WithdrawConflictInput", ec.unmarshalInputWithdrawConflictInput),
 		)
 	}
@@ -5723,6 +6898,551 @@ extend type Query {
   publicResults(filter: PublicResultFilter, first: Int, after: String): PublicResultConnection!
 }
 `, BuiltIn: false},
+	{Name: "../schema/record.graphqls", Input: `"""
+Where an inspection record (检查记录) is: DRAFT (未录入, being entered) → SUBMITTED (待审核) →
+RETURNED (退回, back to the team with a reason) or APPROVED (已审核) → PUBLISHED (已公示).
+"""
+enum RecordState {
+  "Being entered by the team (未录入)."
+  DRAFT
+  "Submitted by the team, awaiting review (待审核)."
+  SUBMITTED
+  "Sent back to the team with a reason (退回)."
+  RETURNED
+  "Approved by a reviewer, not yet published (已审核)."
+  APPROVED
+  "Published (已公示); never changes again, only a correction follows it."
+  PUBLISHED
+}
+
+"""
+Where a task is for the acting bureau: the least advanced of its items' records.
+"""
+enum TaskState {
+  "A record of the task was returned (退回)."
+  RETURNED
+  "An item has no submitted record yet (未录入)."
+  NOT_ENTERED
+  "Every item submitted, some awaiting review (待审核)."
+  SUBMITTED
+  "Every item approved, some not yet published (已审核)."
+  APPROVED
+  "Every item published (已公示)."
+  PUBLISHED
+}
+
+"An inspector of a task's current team (substitutions applied)."
+type TaskTeamMember {
+  "The code of the inspector's bureau."
+  bureauCode: String!
+  "The name of the inspector's bureau."
+  bureauName: String!
+  "Law-enforcement certificate number (执法证号)."
+  certificate: String!
+  "The inspector's name; empty when the viewer may not know it (another bureau's inspector, to someone not on the team)."
+  name: String!
+  "True when the inspector replaced a drawn one (an audited substitution)."
+  substitutedIn: Boolean!
+}
+
+"An item the acting bureau checks at a task's visit, with its record."
+type TaskItem {
+  "The inspection item's code."
+  code: String!
+  "The item version the draw uses."
+  version: Int!
+  "The item's name."
+  name: String!
+  "The bureau's record of the item, if entered."
+  record: InspectionRecord
+}
+
+"The publication deadline of a task (公示时限)."
+type TaskDeadline {
+  "The last day to publish: the plan's working days (default 20) after the inspection ends."
+  due: Date!
+  "True when a year on the way is in neither the State Council calendar the service ships nor an admin's overrides; weekends alone were counted there."
+  provisional: Boolean!
+  "True when due before today and not published."
+  overdue: Boolean!
+  "Working days after today up to the deadline (0 when due today or overdue)."
+  workingDaysLeft: Int!
+}
+
+"""
+A task (抽查任务中的检查对象): one drawn entity of an executed draw, as the acting bureau sees it.
+"""
+type InspectionTask implements Node {
+  "The global id of the task as the acting bureau sees it."
+  id: ID!
+  "The draw's global id."
+  drawId: ID!
+  "The task's sequence number in the draw."
+  seq: Int!
+  "The draw's title."
+  drawTitle: String!
+  "True for a joint visit (进一次门、查多项事)."
+  joint: Boolean!
+  "The entity's code (USCC)."
+  entityCode: String!
+  "The entity's name."
+  entityName: String!
+  "The entity's registered address."
+  address: String!
+  "The bureau's jurisdiction unit of the entity (属地所/中队)."
+  unit: String!
+  "First day of the planned window."
+  windowStart: Date!
+  "Last day of the planned window."
+  windowEnd: Date!
+  "Where the task is for the acting bureau."
+  state: TaskState!
+  "The last recorded inspection date of the bureau's records, or the window's end while none is recorded."
+  inspectionEnd: Date!
+  "Working days to publish after the inspection ends (the plan's, 20 by default)."
+  publishWithinDays: Int!
+  "The publication deadline."
+  deadline: TaskDeadline!
+  "The acting bureau's items to check, with their records."
+  items: [TaskItem!]!
+  "The current team, every bureau's inspectors, substitutions applied."
+  team: [TaskTeamMember!]!
+  "Every record of the task the bureau may read: its own and, in a joint visit, its partners', corrections included."
+  records: [InspectionRecord!]!
+  "The printable record form (随机抽查情况记录表) as HTML; add ` + "`" + `.pdf` + "`" + ` for the PDF. Needs sign-in."
+  formUrl: String!
+}
+
+"A page of tasks."
+type InspectionTaskConnection {
+  "The tasks of this page with their cursors."
+  edges: [InspectionTaskEdge!]!
+  "The tasks of this page."
+  nodes: [InspectionTask!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"A task and its cursor."
+type InspectionTaskEdge {
+  "The task."
+  node: InspectionTask!
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this task."
+  cursor: String!
+}
+
+"Narrows a list of tasks."
+input TaskFilter {
+  "Only tasks in these states."
+  states: [TaskState!]
+  "Only tasks of this draw (its global id)."
+  drawId: ID
+  "Only tasks whose window ends on or after this day."
+  windowFrom: Date
+  "Only tasks whose window starts on or before this day."
+  windowTo: Date
+  "True: only unpublished tasks past their deadline; false: only unpublished tasks not past it."
+  overdue: Boolean
+  "Only unpublished tasks due within this many working days from today (not overdue, unless ` + "`" + `overdue` + "`" + ` says so)."
+  dueWithin: Int
+  "An entity's code, or part of its name."
+  entity: String
+}
+
+"The follow-up of a disposal (后续处置)."
+type FollowUp {
+  "NONE, OPEN or CLOSED."
+  status: FollowUpStatus!
+  "When an open follow-up is due."
+  due: Date
+  "When the follow-up was closed."
+  closedOn: Date
+  "What was done or remains to do."
+  note: String!
+}
+
+"Whether a disposal needs follow-up."
+enum FollowUpStatus {
+  "No follow-up needed."
+  NONE
+  "Follow-up under way."
+  OPEN
+  "Follow-up done."
+  CLOSED
+}
+
+"""
+An inspection record (检查记录): one bureau's result for one item of a task.
+"""
+type InspectionRecord implements Node {
+  "The record's global id."
+  id: ID!
+  "The recording bureau's code (谁检查、谁录入、谁公开)."
+  bureauCode: String!
+  "The draw's global id."
+  drawId: ID!
+  "The task's sequence number in the draw."
+  seq: Int!
+  "The entity's code (USCC)."
+  entityCode: String!
+  "The entity's name."
+  entityName: String!
+  "The inspection item's code."
+  itemCode: String!
+  "The item version."
+  itemVersion: Int!
+  "The item's name."
+  itemName: String!
+  "The version of the result code table the codes come from."
+  codeVersion: Int!
+  "The result codes, with their labels."
+  results: [ResultCode!]!
+  "Inspection methods (检查方式)."
+  methods: [String!]!
+  "What was found (检查情况)."
+  findings: String!
+  "The disposal (后续处置)."
+  disposal: String!
+  "The disposal's follow-up."
+  followUp: FollowUp!
+  "The inspection date."
+  inspectedOn: Date!
+  "Where the record is."
+  state: RecordState!
+  "Counts changes; give it back to act only on the version you saw."
+  revision: Int!
+  "Why a reviewer returned the record (empty otherwise)."
+  returnReason: String!
+  "The published record this one corrects."
+  corrects: ID
+  "Why the correction was made."
+  correctionReason: String!
+  "The record correcting this one, if any."
+  correctedBy: ID
+  "When the record was first entered."
+  createdAt: Time!
+  "When it last changed."
+  updatedAt: Time!
+  "When it was submitted for review."
+  submittedAt: Time
+  "When a reviewer approved or returned it."
+  reviewedAt: Time
+  "When it was published."
+  publishedAt: Time
+  "Evidence files (证据材料); only the recording bureau sees them."
+  evidence: [Evidence!]!
+  "What publishing the record did to the entity's roster entry (信用反馈)."
+  consequences: [RecordConsequence!]!
+}
+
+"A file of evidence attached to a record."
+type Evidence {
+  "The file's id."
+  id: ID!
+  "The file's name as uploaded."
+  filename: String!
+  "The file's type, told by its content: image/jpeg, image/png, image/webp or application/pdf."
+  contentType: String!
+  "Size in bytes."
+  size: Int!
+  "SHA-256 of the content, hex."
+  sha256: String!
+  "When it was uploaded."
+  uploadedAt: Time!
+  "Where to download it (sign-in, the recording bureau only)."
+  url: String!
+}
+
+"What publishing a record did to the bureau's roster entry of the entity."
+type RecordConsequence {
+  "The record's global id."
+  recordId: ID!
+  "ABNORMAL_OPERATIONS (经营异常名录, proposed), FOCUS (重点, stratum F next year) or STATUS."
+  kind: String!
+  "The entity's code."
+  entityCode: String!
+  "The new status, for STATUS."
+  status: String!
+  "applied, proposed, confirmed, rejected, or skipped (the entity is not on the bureau's roster)."
+  state: String!
+  "The admin's note, or why it was skipped."
+  note: String!
+  "The roster entry version written, if any."
+  entryVersion: Int
+  "When it was decided, for a proposal."
+  decidedAt: Time
+}
+
+"One result code of the versioned code table; labels are data."
+type ResultCode {
+  "The stable code."
+  code: String!
+  "Its label (e.g. 未发现问题)."
+  label: String!
+  "Its place in the table."
+  position: Int!
+  "What publishing does: '', propose_abnormal, focus, deregistered, revoked or moved."
+  consequence: String!
+  "True when it stands alone on a record."
+  exclusive: Boolean!
+}
+
+"A version of the result code table."
+type ResultCodeTable {
+  "The version."
+  version: Int!
+  "The codes, in order."
+  codes: [ResultCode!]!
+}
+
+"A page of records."
+type InspectionRecordConnection {
+  "The records of this page with their cursors."
+  edges: [InspectionRecordEdge!]!
+  "The records of this page."
+  nodes: [InspectionRecord!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+}
+
+"A record and its cursor."
+type InspectionRecordEdge {
+  "The record."
+  node: InspectionRecord!
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this record."
+  cursor: String!
+}
+
+"Narrows the bureau's records."
+input RecordFilter {
+  "Only records in these states (e.g. SUBMITTED: awaiting review)."
+  states: [RecordState!]
+  "Only records of this draw (its global id)."
+  drawId: ID
+  "Only records of this entity."
+  entityCode: String
+}
+
+"A day of the working-day calendar changed by an admin."
+type WorkdayOverride {
+  "The day."
+  day: Date!
+  "True: a working day; false: a rest day."
+  working: Boolean!
+  "The holiday or make-up day it belongs to."
+  name: String!
+}
+
+"A year of the working-day calendar."
+type WorkdayYear {
+  "The year."
+  year: Int!
+  "True when the year is announced: in the State Council calendar the service ships, or declared complete by an admin."
+  known: Boolean!
+  "The admin's overrides of the year."
+  overrides: [WorkdayOverride!]!
+}
+
+"What the team enters on a record. An absent field keeps its stored value."
+input FollowUpInput {
+  "NONE, OPEN or CLOSED."
+  status: FollowUpStatus!
+  "When an open follow-up is due."
+  due: Date
+  "When it was closed (required for CLOSED)."
+  closedOn: Date
+  "What was done or remains."
+  note: String
+}
+
+"Enter or change the bureau's record of a task item (谁检查、谁录入). Absent fields keep their value."
+input SaveRecordInput {
+  "The draw's global id."
+  drawId: ID!
+  "The task's sequence number."
+  seq: Int!
+  "The item, one of the bureau's items of the task."
+  itemCode: String!
+  "Result codes from the code table (required for a new record)."
+  resultCodes: [String!]
+  "Methods (检查方式)."
+  methods: [String!]
+  "What was found."
+  findings: String
+  "The disposal (后续处置)."
+  disposal: String
+  "Its follow-up."
+  followUp: FollowUpInput
+  "The inspection date, within the task's window (required for a new record)."
+  inspectedOn: Date
+  "The revision you saw; CONFLICT when the record changed meanwhile."
+  revision: Int
+}
+
+"A record and the revision seen."
+input RecordActionInput {
+  "The record."
+  id: ID!
+  "The revision you saw; CONFLICT when the record changed meanwhile."
+  revision: Int
+}
+
+"Send a record back to the team."
+input ReturnRecordInput {
+  "The record."
+  id: ID!
+  "Why (required)."
+  reason: String!
+  "The revision you saw."
+  revision: Int
+}
+
+"Publish approved records."
+input PublishRecordsInput {
+  "The records (at most 10,000); published ones are passed over."
+  ids: [ID!]!
+}
+
+"Correct a published record: a new record pointing at it."
+input CorrectRecordInput {
+  "The published record."
+  id: ID!
+  "Why (required)."
+  reason: String!
+  "Result codes, if they change."
+  resultCodes: [String!]
+  "Methods, if they change."
+  methods: [String!]
+  "Findings, if they change."
+  findings: String
+  "Disposal, if it changes."
+  disposal: String
+  "Follow-up, if it changes."
+  followUp: FollowUpInput
+  "Inspection date, if it changes."
+  inspectedOn: Date
+}
+
+"Attach an evidence file (multipart upload) to a draft or returned record."
+input AddEvidenceInput {
+  "The record."
+  recordId: ID!
+  "A JPEG, PNG or WebP photo or a PDF, at most 10 MiB."
+  file: Upload!
+}
+
+"Confirm or reject a proposed consequence (经营异常名录)."
+input DecideConsequenceInput {
+  "The published record."
+  recordId: ID!
+  "ABNORMAL_OPERATIONS."
+  kind: String!
+  "True confirms (a new roster entry version), false rejects."
+  confirm: Boolean!
+  "The admin's note."
+  note: String
+}
+
+"Override a day of the working-day calendar."
+input SetWorkdayInput {
+  "The day."
+  day: Date!
+  "True: a working day; false: a rest day."
+  working: Boolean!
+  "The holiday or make-up day it belongs to."
+  name: String
+}
+
+"Declare whether a year's calendar is complete."
+input SetWorkdayYearInput {
+  "The year."
+  year: Int!
+  "True: the overrides make the year complete; false withdraws it."
+  complete: Boolean!
+  "A note, e.g. the State Council notice."
+  note: String
+}
+
+"A record after a change."
+type RecordPayload {
+  "The record."
+  record: InspectionRecord!
+}
+
+"The records after a publication."
+type PublishRecordsPayload {
+  "The records asked for, as they are now."
+  records: [InspectionRecord!]!
+}
+
+"An evidence file after a change."
+type EvidencePayload {
+  "The file."
+  evidence: Evidence!
+}
+
+"A consequence after a decision."
+type ConsequencePayload {
+  "The consequence."
+  consequence: RecordConsequence!
+}
+
+"A year of the calendar after a change."
+type WorkdayPayload {
+  "The year."
+  year: WorkdayYear!
+}
+
+extend type Query {
+  "The signed-in inspector's own tasks: those whose current team holds them (record:enter)."
+  myTasks(filter: TaskFilter, first: Int, after: String): InspectionTaskConnection!
+  "The acting bureau's tasks, e.g. overdue or due soon (record:read)."
+  inspectionTasks(filter: TaskFilter, first: Int, after: String): InspectionTaskConnection!
+  "One task of the acting bureau: the draw's global id and the task's sequence number."
+  inspectionTask(drawId: ID!, seq: Int!): InspectionTask!
+  "A record the acting bureau may read."
+  inspectionRecord(id: ID!): InspectionRecord!
+  "The acting bureau's records, e.g. those awaiting review (states: [SUBMITTED])."
+  inspectionRecords(filter: RecordFilter, first: Int, after: String): InspectionRecordConnection!
+  "A version of the result code table (default: the newest)."
+  resultCodes(version: Int): ResultCodeTable!
+  "The inspection methods a record may name."
+  inspectionMethods: [String!]!
+  "Proposed consequences awaiting an admin (record:decide)."
+  proposedConsequences: [RecordConsequence!]!
+  "The working day ` + "`" + `days` + "`" + ` working days after ` + "`" + `date` + "`" + ` (State Council calendar with the admin's overrides). No sign-in needed."
+  workingDaysAfter(date: Date!, days: Int!): Date!
+  "A year of the working-day calendar. No sign-in needed."
+  workdayYear(year: Int!): WorkdayYear!
+}
+
+extend type Mutation {
+  "Enter or change a record of a task item: the task's current team only, the bureau's own items only."
+  saveRecord(input: SaveRecordInput!): RecordPayload!
+  "Submit a draft or returned record for review (the task's current team)."
+  submitRecord(input: RecordActionInput!): RecordPayload!
+  "Approve a submitted record (a reviewer who did not enter it)."
+  approveRecord(input: RecordActionInput!): RecordPayload!
+  "Return a submitted record to the team with a reason (a reviewer)."
+  returnRecord(input: ReturnRecordInput!): RecordPayload!
+  "Publish approved records and apply their credit consequences (a reviewer)."
+  publishRecords(input: PublishRecordsInput!): PublishRecordsPayload!
+  "Start the correction of a published record (the task's current team)."
+  correctRecord(input: CorrectRecordInput!): RecordPayload!
+  "Attach an evidence file to a draft or returned record (the task's current team)."
+  addEvidence(input: AddEvidenceInput!): EvidencePayload!
+  "Remove an evidence file from a draft or returned record (the task's current team)."
+  removeEvidence(id: ID!): EvidencePayload!
+  "Confirm or reject a proposed consequence (an admin)."
+  decideConsequence(input: DecideConsequenceInput!): ConsequencePayload!
+  "Override a day of the working-day calendar (an admin; shared by the deployment)."
+  setWorkday(input: SetWorkdayInput!): WorkdayPayload!
+  "Give a day back to the State Council calendar (an admin)."
+  removeWorkday(day: Date!): WorkdayPayload!
+  "Declare whether a year's calendar is complete (an admin)."
+  setWorkdayYear(input: SetWorkdayYearInput!): WorkdayPayload!
+}
+`, BuiltIn: false},
 	{Name: "../schema/roster.graphqls", Input: `"""
 A calendar date, ` + "`" + `YYYY-MM-DD` + "`" + ` (China Standard Time where it matters).
 """
@@ -6238,6 +7958,14 @@ func (ec *executionContext) childFields_ConflictEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ConflictEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ConsequencePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consequence":
+		return ec.fieldContext_ConsequencePayload_consequence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsequencePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeclareConflictPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "conflict":
@@ -6514,6 +8242,34 @@ func (ec *executionContext) childFields_Entity(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Entity", field.Name)
 }
 
+func (ec *executionContext) childFields_Evidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Evidence_id(ctx, field)
+	case "filename":
+		return ec.fieldContext_Evidence_filename(ctx, field)
+	case "contentType":
+		return ec.fieldContext_Evidence_contentType(ctx, field)
+	case "size":
+		return ec.fieldContext_Evidence_size(ctx, field)
+	case "sha256":
+		return ec.fieldContext_Evidence_sha256(ctx, field)
+	case "uploadedAt":
+		return ec.fieldContext_Evidence_uploadedAt(ctx, field)
+	case "url":
+		return ec.fieldContext_Evidence_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Evidence", field.Name)
+}
+
+func (ec *executionContext) childFields_EvidencePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "evidence":
+		return ec.fieldContext_EvidencePayload_evidence(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvidencePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_FocusRules(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "abnormalOperations":
@@ -6526,6 +8282,20 @@ func (ec *executionContext) childFields_FocusRules(ctx context.Context, field gr
 		return ec.fieldContext_FocusRules_penaltyMonths(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FocusRules", field.Name)
+}
+
+func (ec *executionContext) childFields_FollowUp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_FollowUp_status(ctx, field)
+	case "due":
+		return ec.fieldContext_FollowUp_due(ctx, field)
+	case "closedOn":
+		return ec.fieldContext_FollowUp_closedOn(ctx, field)
+	case "note":
+		return ec.fieldContext_FollowUp_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FollowUp", field.Name)
 }
 
 func (ec *executionContext) childFields_ImportRosterPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6610,6 +8380,158 @@ func (ec *executionContext) childFields_InspectionItemEdge(ctx context.Context, 
 		return ec.fieldContext_InspectionItemEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectionItemEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InspectionRecord_id(ctx, field)
+	case "bureauCode":
+		return ec.fieldContext_InspectionRecord_bureauCode(ctx, field)
+	case "drawId":
+		return ec.fieldContext_InspectionRecord_drawId(ctx, field)
+	case "seq":
+		return ec.fieldContext_InspectionRecord_seq(ctx, field)
+	case "entityCode":
+		return ec.fieldContext_InspectionRecord_entityCode(ctx, field)
+	case "entityName":
+		return ec.fieldContext_InspectionRecord_entityName(ctx, field)
+	case "itemCode":
+		return ec.fieldContext_InspectionRecord_itemCode(ctx, field)
+	case "itemVersion":
+		return ec.fieldContext_InspectionRecord_itemVersion(ctx, field)
+	case "itemName":
+		return ec.fieldContext_InspectionRecord_itemName(ctx, field)
+	case "codeVersion":
+		return ec.fieldContext_InspectionRecord_codeVersion(ctx, field)
+	case "results":
+		return ec.fieldContext_InspectionRecord_results(ctx, field)
+	case "methods":
+		return ec.fieldContext_InspectionRecord_methods(ctx, field)
+	case "findings":
+		return ec.fieldContext_InspectionRecord_findings(ctx, field)
+	case "disposal":
+		return ec.fieldContext_InspectionRecord_disposal(ctx, field)
+	case "followUp":
+		return ec.fieldContext_InspectionRecord_followUp(ctx, field)
+	case "inspectedOn":
+		return ec.fieldContext_InspectionRecord_inspectedOn(ctx, field)
+	case "state":
+		return ec.fieldContext_InspectionRecord_state(ctx, field)
+	case "revision":
+		return ec.fieldContext_InspectionRecord_revision(ctx, field)
+	case "returnReason":
+		return ec.fieldContext_InspectionRecord_returnReason(ctx, field)
+	case "corrects":
+		return ec.fieldContext_InspectionRecord_corrects(ctx, field)
+	case "correctionReason":
+		return ec.fieldContext_InspectionRecord_correctionReason(ctx, field)
+	case "correctedBy":
+		return ec.fieldContext_InspectionRecord_correctedBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_InspectionRecord_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_InspectionRecord_updatedAt(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_InspectionRecord_submittedAt(ctx, field)
+	case "reviewedAt":
+		return ec.fieldContext_InspectionRecord_reviewedAt(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_InspectionRecord_publishedAt(ctx, field)
+	case "evidence":
+		return ec.fieldContext_InspectionRecord_evidence(ctx, field)
+	case "consequences":
+		return ec.fieldContext_InspectionRecord_consequences(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionRecordConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InspectionRecordConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InspectionRecordConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectionRecordConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionRecordConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionRecordEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_InspectionRecordEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_InspectionRecordEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionRecordEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InspectionTask_id(ctx, field)
+	case "drawId":
+		return ec.fieldContext_InspectionTask_drawId(ctx, field)
+	case "seq":
+		return ec.fieldContext_InspectionTask_seq(ctx, field)
+	case "drawTitle":
+		return ec.fieldContext_InspectionTask_drawTitle(ctx, field)
+	case "joint":
+		return ec.fieldContext_InspectionTask_joint(ctx, field)
+	case "entityCode":
+		return ec.fieldContext_InspectionTask_entityCode(ctx, field)
+	case "entityName":
+		return ec.fieldContext_InspectionTask_entityName(ctx, field)
+	case "address":
+		return ec.fieldContext_InspectionTask_address(ctx, field)
+	case "unit":
+		return ec.fieldContext_InspectionTask_unit(ctx, field)
+	case "windowStart":
+		return ec.fieldContext_InspectionTask_windowStart(ctx, field)
+	case "windowEnd":
+		return ec.fieldContext_InspectionTask_windowEnd(ctx, field)
+	case "state":
+		return ec.fieldContext_InspectionTask_state(ctx, field)
+	case "inspectionEnd":
+		return ec.fieldContext_InspectionTask_inspectionEnd(ctx, field)
+	case "publishWithinDays":
+		return ec.fieldContext_InspectionTask_publishWithinDays(ctx, field)
+	case "deadline":
+		return ec.fieldContext_InspectionTask_deadline(ctx, field)
+	case "items":
+		return ec.fieldContext_InspectionTask_items(ctx, field)
+	case "team":
+		return ec.fieldContext_InspectionTask_team(ctx, field)
+	case "records":
+		return ec.fieldContext_InspectionTask_records(ctx, field)
+	case "formUrl":
+		return ec.fieldContext_InspectionTask_formUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionTask", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionTaskConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InspectionTaskConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InspectionTaskConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectionTaskConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionTaskConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionTaskEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_InspectionTaskEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_InspectionTaskEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionTaskEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Inspector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7022,6 +8944,14 @@ func (ec *executionContext) childFields_PublicResultEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type PublicResultEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PublishRecordsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "records":
+		return ec.fieldContext_PublishRecordsPayload_records(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublishRecordsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_QuarterProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "quarter":
@@ -7044,6 +8974,36 @@ func (ec *executionContext) childFields_RecordConflictPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type RecordConflictPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RecordConsequence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "recordId":
+		return ec.fieldContext_RecordConsequence_recordId(ctx, field)
+	case "kind":
+		return ec.fieldContext_RecordConsequence_kind(ctx, field)
+	case "entityCode":
+		return ec.fieldContext_RecordConsequence_entityCode(ctx, field)
+	case "status":
+		return ec.fieldContext_RecordConsequence_status(ctx, field)
+	case "state":
+		return ec.fieldContext_RecordConsequence_state(ctx, field)
+	case "note":
+		return ec.fieldContext_RecordConsequence_note(ctx, field)
+	case "entryVersion":
+		return ec.fieldContext_RecordConsequence_entryVersion(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_RecordConsequence_decidedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordConsequence", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "record":
+		return ec.fieldContext_RecordPayload_record(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Region(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -7060,6 +9020,32 @@ func (ec *executionContext) childFields_ResetMemberPasswordPayload(ctx context.C
 		return ec.fieldContext_ResetMemberPasswordPayload_temporaryPassword(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResetMemberPasswordPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ResultCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ResultCode_code(ctx, field)
+	case "label":
+		return ec.fieldContext_ResultCode_label(ctx, field)
+	case "position":
+		return ec.fieldContext_ResultCode_position(ctx, field)
+	case "consequence":
+		return ec.fieldContext_ResultCode_consequence(ctx, field)
+	case "exclusive":
+		return ec.fieldContext_ResultCode_exclusive(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResultCode", field.Name)
+}
+
+func (ec *executionContext) childFields_ResultCodeTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_ResultCodeTable_version(ctx, field)
+	case "codes":
+		return ec.fieldContext_ResultCodeTable_codes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResultCodeTable", field.Name)
 }
 
 func (ec *executionContext) childFields_RiskClassCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7308,6 +9294,50 @@ func (ec *executionContext) childFields_StratumRule(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type StratumRule", field.Name)
 }
 
+func (ec *executionContext) childFields_TaskDeadline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "due":
+		return ec.fieldContext_TaskDeadline_due(ctx, field)
+	case "provisional":
+		return ec.fieldContext_TaskDeadline_provisional(ctx, field)
+	case "overdue":
+		return ec.fieldContext_TaskDeadline_overdue(ctx, field)
+	case "workingDaysLeft":
+		return ec.fieldContext_TaskDeadline_workingDaysLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskDeadline", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_TaskItem_code(ctx, field)
+	case "version":
+		return ec.fieldContext_TaskItem_version(ctx, field)
+	case "name":
+		return ec.fieldContext_TaskItem_name(ctx, field)
+	case "record":
+		return ec.fieldContext_TaskItem_record(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskItem", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskTeamMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureauCode":
+		return ec.fieldContext_TaskTeamMember_bureauCode(ctx, field)
+	case "bureauName":
+		return ec.fieldContext_TaskTeamMember_bureauName(ctx, field)
+	case "certificate":
+		return ec.fieldContext_TaskTeamMember_certificate(ctx, field)
+	case "name":
+		return ec.fieldContext_TaskTeamMember_name(ctx, field)
+	case "substitutedIn":
+		return ec.fieldContext_TaskTeamMember_substitutedIn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskTeamMember", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7326,6 +9356,38 @@ func (ec *executionContext) childFields_WithdrawConflictPayload(ctx context.Cont
 		return ec.fieldContext_WithdrawConflictPayload_conflict(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WithdrawConflictPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkdayOverride(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_WorkdayOverride_day(ctx, field)
+	case "working":
+		return ec.fieldContext_WorkdayOverride_working(ctx, field)
+	case "name":
+		return ec.fieldContext_WorkdayOverride_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkdayOverride", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkdayPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_WorkdayPayload_year(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkdayPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkdayYear(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_WorkdayYear_year(ctx, field)
+	case "known":
+		return ec.fieldContext_WorkdayYear_known(ctx, field)
+	case "overrides":
+		return ec.fieldContext_WorkdayYear_overrides(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkdayYear", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7466,6 +9528,20 @@ func (ec *executionContext) field_Draw_tasks_args(ctx context.Context, rawArgs m
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addEvidence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddEvidenceInput, error) {
+			return ec.unmarshalNAddEvidenceInput2shuangsuijiᚋgraphᚋmodelᚐAddEvidenceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7494,6 +9570,20 @@ func (ec *executionContext) field_Mutation_answerJointVisit_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordActionInput, error) {
+			return ec.unmarshalNRecordActionInput2shuangsuijiᚋgraphᚋmodelᚐRecordActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7508,12 +9598,40 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_correctRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CorrectRecordInput, error) {
+			return ec.unmarshalNCorrectRecordInput2shuangsuijiᚋgraphᚋmodelᚐCorrectRecordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createDraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateDrawInput, error) {
 			return ec.unmarshalNCreateDrawInput2shuangsuijiᚋgraphᚋmodelᚐCreateDrawInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_decideConsequence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecideConsequenceInput, error) {
+			return ec.unmarshalNDecideConsequenceInput2shuangsuijiᚋgraphᚋmodelᚐDecideConsequenceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7592,6 +9710,20 @@ func (ec *executionContext) field_Mutation_proposeJointVisit_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_publishRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PublishRecordsInput, error) {
+			return ec.unmarshalNPublishRecordsInput2shuangsuijiᚋgraphᚋmodelᚐPublishRecordsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordConflict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7606,12 +9738,54 @@ func (ec *executionContext) field_Mutation_recordConflict_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeEvidence_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeWorkday_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "day",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["day"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_resetMemberPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ResetMemberPasswordInput, error) {
 			return ec.unmarshalNResetMemberPasswordInput2shuangsuijiᚋgraphᚋmodelᚐResetMemberPasswordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_returnRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReturnRecordInput, error) {
+			return ec.unmarshalNReturnRecordInput2shuangsuijiᚋgraphᚋmodelᚐReturnRecordInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7676,6 +9850,20 @@ func (ec *executionContext) field_Mutation_savePlan_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SaveRecordInput, error) {
+			return ec.unmarshalNSaveRecordInput2shuangsuijiᚋgraphᚋmodelᚐSaveRecordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setDrawParticipation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7704,12 +9892,54 @@ func (ec *executionContext) field_Mutation_setMemberRoles_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setWorkdayYear_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetWorkdayYearInput, error) {
+			return ec.unmarshalNSetWorkdayYearInput2shuangsuijiᚋgraphᚋmodelᚐSetWorkdayYearInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setWorkday_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetWorkdayInput, error) {
+			return ec.unmarshalNSetWorkdayInput2shuangsuijiᚋgraphᚋmodelᚐSetWorkdayInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignInInput, error) {
 			return ec.unmarshalNSignInInput2shuangsuijiᚋgraphᚋmodelᚐSignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordActionInput, error) {
+			return ec.unmarshalNRecordActionInput2shuangsuijiᚋgraphᚋmodelᚐRecordActionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8062,6 +10292,102 @@ func (ec *executionContext) field_Query_inspectionItems_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_inspectionRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspectionRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.RecordFilter, error) {
+			return ec.unmarshalORecordFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspectionTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "drawId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["drawId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "seq",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["seq"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspectionTasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.TaskFilter, error) {
+			return ec.unmarshalOTaskFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐTaskFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_inspector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8134,6 +10460,36 @@ func (ec *executionContext) field_Query_members_args(ctx context.Context, rawArg
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*bureau.MemberFilter, error) {
 			return ec.unmarshalOMemberFilter2ᚖshuangsuijiᚋinternalᚋbureauᚐMemberFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myTasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.TaskFilter, error) {
+			return ec.unmarshalOTaskFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐTaskFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8324,6 +10680,20 @@ func (ec *executionContext) field_Query_publicResults_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_resultCodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_rosterCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8395,6 +10765,42 @@ func (ec *executionContext) field_Query_rosterEntryHistory_args(ctx context.Cont
 		return nil, err
 	}
 	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_workdayYear_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_workingDaysAfter_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg1
 	return args, nil
 }
 
@@ -9470,6 +11876,38 @@ func (ec *executionContext) _ConflictEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_ConflictEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConflictEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsequencePayload_consequence(ctx context.Context, field graphql.CollectedField, obj *model.ConsequencePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsequencePayload_consequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consequence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *record.Consequence) graphql.Marshaler {
+			return ec.marshalNRecordConsequence2ᚖshuangsuijiᚋinternalᚋrecordᚐConsequence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsequencePayload_consequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsequencePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordConsequence(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _DeclareConflictPayload_conflict(ctx context.Context, field graphql.CollectedField, obj *model.DeclareConflictPayload) (ret graphql.Marshaler) {
@@ -11632,6 +14070,199 @@ func (ec *executionContext) fieldContext_Entity_entries(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Evidence_id(ctx context.Context, field graphql.CollectedField, obj *record.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Evidence().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Evidence_filename(ctx context.Context, field graphql.CollectedField, obj *record.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evidence_contentType(ctx context.Context, field graphql.CollectedField, obj *record.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evidence_size(ctx context.Context, field graphql.CollectedField, obj *record.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Evidence_sha256(ctx context.Context, field graphql.CollectedField, obj *record.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evidence_uploadedAt(ctx context.Context, field graphql.CollectedField, obj *record.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_uploadedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UploadedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_uploadedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Evidence_url(ctx context.Context, field graphql.CollectedField, obj *record.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evidence_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Evidence().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evidence_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evidence", field, true, true, "String")
+}
+
+func (ec *executionContext) _EvidencePayload_evidence(ctx context.Context, field graphql.CollectedField, obj *model.EvidencePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvidencePayload_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *record.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚖshuangsuijiᚋinternalᚋrecordᚐEvidence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvidencePayload_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvidencePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FocusRules_abnormalOperations(ctx context.Context, field graphql.CollectedField, obj *plan.FocusRules) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11722,6 +14353,98 @@ func (ec *executionContext) _FocusRules_penaltyMonths(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_FocusRules_penaltyMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FocusRules", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FollowUp_status(ctx context.Context, field graphql.CollectedField, obj *record.FollowUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowUp_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FollowUp().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.FollowUpStatus) graphql.Marshaler {
+			return ec.marshalNFollowUpStatus2shuangsuijiᚋgraphᚋmodelᚐFollowUpStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowUp_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowUp", field, true, true, "FollowUpStatus")
+}
+
+func (ec *executionContext) _FollowUp_due(ctx context.Context, field graphql.CollectedField, obj *record.FollowUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowUp_due(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Due, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FollowUp_due(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Date")
+}
+
+func (ec *executionContext) _FollowUp_closedOn(ctx context.Context, field graphql.CollectedField, obj *record.FollowUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowUp_closedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FollowUp_closedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Date")
+}
+
+func (ec *executionContext) _FollowUp_note(ctx context.Context, field graphql.CollectedField, obj *record.FollowUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FollowUp_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FollowUp_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "String")
 }
 
 func (ec *executionContext) _ImportRosterPayload_kind(ctx context.Context, field graphql.CollectedField, obj *roster.ImportResult) (ret graphql.Marshaler) {
@@ -12475,6 +15198,1484 @@ func (ec *executionContext) _InspectionItemEdge_cursor(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_InspectionItemEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InspectionItemEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_id(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionRecord().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InspectionRecord_bureauCode(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_bureauCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BureauCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_bureauCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_drawId(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_drawId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionRecord().DrawID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_drawId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InspectionRecord_seq(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionRecord_entityCode(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_entityName(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_entityName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_entityName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_itemCode(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_itemCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_itemCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_itemVersion(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_itemVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_itemVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionRecord_itemName(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_itemName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_itemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_codeVersion(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_codeVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CodeVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_codeVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionRecord_results(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionRecord().Results(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.ResultCode) graphql.Marshaler {
+			return ec.marshalNResultCode2ᚕshuangsuijiᚋinternalᚋrecordᚐResultCodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResultCode(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionRecord_methods(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_methods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Methods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_methods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_findings(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_findings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Findings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_findings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_disposal(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_disposal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Disposal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_disposal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_followUp(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_followUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowUp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v record.FollowUp) graphql.Marshaler {
+			return ec.marshalNFollowUp2shuangsuijiᚋinternalᚋrecordᚐFollowUp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_followUp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionRecord",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FollowUp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionRecord_inspectedOn(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_inspectedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InspectedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_inspectedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Date")
+}
+
+func (ec *executionContext) _InspectionRecord_state(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionRecord().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RecordState) graphql.Marshaler {
+			return ec.marshalNRecordState2shuangsuijiᚋgraphᚋmodelᚐRecordState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, true, true, "RecordState")
+}
+
+func (ec *executionContext) _InspectionRecord_revision(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionRecord_returnReason(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_returnReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_returnReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_corrects(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_corrects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionRecord().Corrects(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_corrects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InspectionRecord_correctionReason(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_correctionReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CorrectionReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_correctionReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionRecord_correctedBy(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_correctedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionRecord().CorrectedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_correctedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InspectionRecord_createdAt(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionRecord_updatedAt(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionRecord_submittedAt(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionRecord_reviewedAt(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_reviewedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_reviewedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionRecord_publishedAt(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecord", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionRecord_evidence(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionRecord().Evidence(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.Evidence) graphql.Marshaler {
+			return ec.marshalNEvidence2ᚕshuangsuijiᚋinternalᚋrecordᚐEvidenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evidence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionRecord_consequences(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecord_consequences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionRecord().Consequences(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.Consequence) graphql.Marshaler {
+			return ec.marshalNRecordConsequence2ᚕshuangsuijiᚋinternalᚋrecordᚐConsequenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecord_consequences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionRecord",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordConsequence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionRecordConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Record]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecordConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[record.Record]) graphql.Marshaler {
+			return ec.marshalNInspectionRecordEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecordConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionRecordConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionRecordEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionRecordConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Record]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecordConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.Record) graphql.Marshaler {
+			return ec.marshalNInspectionRecord2ᚕshuangsuijiᚋinternalᚋrecordᚐRecordᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecordConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionRecordConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionRecordConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Record]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecordConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecordConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionRecordConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionRecordEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[record.Record]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecordEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v record.Record) graphql.Marshaler {
+			return ec.marshalNInspectionRecord2shuangsuijiᚋinternalᚋrecordᚐRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecordEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionRecordEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionRecordEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[record.Record]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecordEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecordEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecordEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionTask_id(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionTask().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InspectionTask_drawId(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_drawId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionTask().DrawID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_drawId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, true, true, "ID")
+}
+
+func (ec *executionContext) _InspectionTask_seq(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionTask_drawTitle(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_drawTitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawTitle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_drawTitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionTask_joint(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_joint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Joint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_joint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InspectionTask_entityCode(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionTask_entityName(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_entityName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_entityName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionTask_address(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionTask_unit(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionTask_windowStart(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_windowStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_windowStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "Date")
+}
+
+func (ec *executionContext) _InspectionTask_windowEnd(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_windowEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_windowEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "Date")
+}
+
+func (ec *executionContext) _InspectionTask_state(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionTask().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.TaskState) graphql.Marshaler {
+			return ec.marshalNTaskState2shuangsuijiᚋgraphᚋmodelᚐTaskState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, true, true, "TaskState")
+}
+
+func (ec *executionContext) _InspectionTask_inspectionEnd(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_inspectionEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InspectionEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_inspectionEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "Date")
+}
+
+func (ec *executionContext) _InspectionTask_publishWithinDays(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_publishWithinDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishWithinDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_publishWithinDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionTask_deadline(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_deadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v record.Deadline) graphql.Marshaler {
+			return ec.marshalNTaskDeadline2shuangsuijiᚋinternalᚋrecordᚐDeadline(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_deadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionTask",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskDeadline(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionTask_items(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.TaskItem) graphql.Marshaler {
+			return ec.marshalNTaskItem2ᚕshuangsuijiᚋinternalᚋrecordᚐTaskItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionTask",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionTask_team(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_team(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Team, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.TeamMember) graphql.Marshaler {
+			return ec.marshalNTaskTeamMember2ᚕshuangsuijiᚋinternalᚋrecordᚐTeamMemberᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_team(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionTask",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskTeamMember(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionTask_records(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionTask().Records(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.Record) graphql.Marshaler {
+			return ec.marshalNInspectionRecord2ᚕshuangsuijiᚋinternalᚋrecordᚐRecordᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionTask",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionTask_formUrl(ctx context.Context, field graphql.CollectedField, obj *record.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTask_formUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionTask().FormURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTask_formUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTask", field, true, true, "String")
+}
+
+func (ec *executionContext) _InspectionTaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Task]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTaskConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[record.Task]) graphql.Marshaler {
+			return ec.marshalNInspectionTaskEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTaskConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionTaskConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionTaskEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionTaskConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Task]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTaskConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.Task) graphql.Marshaler {
+			return ec.marshalNInspectionTask2ᚕshuangsuijiᚋinternalᚋrecordᚐTaskᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTaskConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionTaskConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionTaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Task]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTaskConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTaskConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionTaskConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionTaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[record.Task]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTaskEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v record.Task) graphql.Marshaler {
+			return ec.marshalNInspectionTask2shuangsuijiᚋinternalᚋrecordᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTaskEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionTaskEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionTaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[record.Task]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTaskEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTaskEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTaskEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _Inspector_id(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
@@ -14428,6 +18629,534 @@ func (ec *executionContext) fieldContext_Mutation_savePlan(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_savePlan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveRecord(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveRecord(ctx, fc.Args["input"].(model.SaveRecordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordPayload) graphql.Marshaler {
+			return ec.marshalNRecordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveRecord(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveRecord_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitRecord(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitRecord(ctx, fc.Args["input"].(model.RecordActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordPayload) graphql.Marshaler {
+			return ec.marshalNRecordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitRecord(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitRecord_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveRecord(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveRecord(ctx, fc.Args["input"].(model.RecordActionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordPayload) graphql.Marshaler {
+			return ec.marshalNRecordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveRecord(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveRecord_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_returnRecord(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_returnRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReturnRecord(ctx, fc.Args["input"].(model.ReturnRecordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordPayload) graphql.Marshaler {
+			return ec.marshalNRecordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_returnRecord(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_returnRecord_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishRecords(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishRecords(ctx, fc.Args["input"].(model.PublishRecordsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PublishRecordsPayload) graphql.Marshaler {
+			return ec.marshalNPublishRecordsPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐPublishRecordsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublishRecordsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_correctRecord(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_correctRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CorrectRecord(ctx, fc.Args["input"].(model.CorrectRecordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordPayload) graphql.Marshaler {
+			return ec.marshalNRecordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_correctRecord(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_correctRecord_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addEvidence(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addEvidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddEvidence(ctx, fc.Args["input"].(model.AddEvidenceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EvidencePayload) graphql.Marshaler {
+			return ec.marshalNEvidencePayload2ᚖshuangsuijiᚋgraphᚋmodelᚐEvidencePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addEvidence(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvidencePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addEvidence_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeEvidence(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeEvidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveEvidence(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EvidencePayload) graphql.Marshaler {
+			return ec.marshalNEvidencePayload2ᚖshuangsuijiᚋgraphᚋmodelᚐEvidencePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeEvidence(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvidencePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeEvidence_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideConsequence(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideConsequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideConsequence(ctx, fc.Args["input"].(model.DecideConsequenceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConsequencePayload) graphql.Marshaler {
+			return ec.marshalNConsequencePayload2ᚖshuangsuijiᚋgraphᚋmodelᚐConsequencePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideConsequence(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsequencePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideConsequence_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setWorkday(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setWorkday(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetWorkday(ctx, fc.Args["input"].(model.SetWorkdayInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkdayPayload) graphql.Marshaler {
+			return ec.marshalNWorkdayPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWorkdayPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setWorkday(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkdayPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setWorkday_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeWorkday(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeWorkday(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveWorkday(ctx, fc.Args["day"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkdayPayload) graphql.Marshaler {
+			return ec.marshalNWorkdayPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWorkdayPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeWorkday(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkdayPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeWorkday_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setWorkdayYear(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setWorkdayYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetWorkdayYear(ctx, fc.Args["input"].(model.SetWorkdayYearInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkdayPayload) graphql.Marshaler {
+			return ec.marshalNWorkdayPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWorkdayPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setWorkdayYear(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkdayPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setWorkdayYear_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16721,6 +21450,38 @@ func (ec *executionContext) fieldContext_PublicResultEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("PublicResultEdge", field, false, false, "String")
 }
 
+func (ec *executionContext) _PublishRecordsPayload_records(ctx context.Context, field graphql.CollectedField, obj *model.PublishRecordsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublishRecordsPayload_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.Record) graphql.Marshaler {
+			return ec.marshalNInspectionRecord2ᚕshuangsuijiᚋinternalᚋrecordᚐRecordᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublishRecordsPayload_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublishRecordsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _QuarterProgress_quarter(ctx context.Context, field graphql.CollectedField, obj *plan.QuarterProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17965,6 +22726,413 @@ func (ec *executionContext) fieldContext_Query_publicResults(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyTasks(ctx, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[record.Task]) graphql.Marshaler {
+			return ec.marshalNInspectionTaskConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionTaskConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectionTasks(ctx, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[record.Task]) graphql.Marshaler {
+			return ec.marshalNInspectionTaskConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionTaskConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectionTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectionTask(ctx, fc.Args["drawId"].(string), fc.Args["seq"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *record.Task) graphql.Marshaler {
+			return ec.marshalNInspectionTask2ᚖshuangsuijiᚋinternalᚋrecordᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionTask(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectionTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionRecord(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectionRecord(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *record.Record) graphql.Marshaler {
+			return ec.marshalNInspectionRecord2ᚖshuangsuijiᚋinternalᚋrecordᚐRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionRecord(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionRecord(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectionRecord_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionRecords(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectionRecords(ctx, fc.Args["filter"].(*model.RecordFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[record.Record]) graphql.Marshaler {
+			return ec.marshalNInspectionRecordConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionRecordConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectionRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_resultCodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_resultCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ResultCodes(ctx, fc.Args["version"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *record.CodeTable) graphql.Marshaler {
+			return ec.marshalNResultCodeTable2ᚖshuangsuijiᚋinternalᚋrecordᚐCodeTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_resultCodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResultCodeTable(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_resultCodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionMethods(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionMethods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().InspectionMethods(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionMethods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_proposedConsequences(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_proposedConsequences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ProposedConsequences(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.Consequence) graphql.Marshaler {
+			return ec.marshalNRecordConsequence2ᚕshuangsuijiᚋinternalᚋrecordᚐConsequenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_proposedConsequences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordConsequence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_workingDaysAfter(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_workingDaysAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WorkingDaysAfter(ctx, fc.Args["date"].(time.Time), fc.Args["days"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_workingDaysAfter(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Date does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_workingDaysAfter_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_workdayYear(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_workdayYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WorkdayYear(ctx, fc.Args["year"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workday.Year) graphql.Marshaler {
+			return ec.marshalNWorkdayYear2ᚖshuangsuijiᚋinternalᚋworkdayᚐYear(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_workdayYear(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkdayYear(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_workdayYear_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_rosterEntities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18293,6 +23461,222 @@ func (ec *executionContext) fieldContext_RecordConflictPayload_conflict(_ contex
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordConsequence_recordId(ctx context.Context, field graphql.CollectedField, obj *record.Consequence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequence_recordId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordConsequence().RecordID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequence_recordId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequence", field, true, true, "ID")
+}
+
+func (ec *executionContext) _RecordConsequence_kind(ctx context.Context, field graphql.CollectedField, obj *record.Consequence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequence_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequence_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequence", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecordConsequence_entityCode(ctx context.Context, field graphql.CollectedField, obj *record.Consequence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequence_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequence_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequence", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecordConsequence_status(ctx context.Context, field graphql.CollectedField, obj *record.Consequence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequence_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequence_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequence", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecordConsequence_state(ctx context.Context, field graphql.CollectedField, obj *record.Consequence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequence_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequence_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequence", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecordConsequence_note(ctx context.Context, field graphql.CollectedField, obj *record.Consequence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequence_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequence_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequence", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecordConsequence_entryVersion(ctx context.Context, field graphql.CollectedField, obj *record.Consequence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequence_entryVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntryVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequence_entryVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequence", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecordConsequence_decidedAt(ctx context.Context, field graphql.CollectedField, obj *record.Consequence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequence_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequence_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequence", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RecordPayload_record(ctx context.Context, field graphql.CollectedField, obj *model.RecordPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordPayload_record(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Record, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *record.Record) graphql.Marshaler {
+			return ec.marshalNInspectionRecord2ᚖshuangsuijiᚋinternalᚋrecordᚐRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordPayload_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Region_code(ctx context.Context, field graphql.CollectedField, obj *bureau.Region) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18360,6 +23744,176 @@ func (ec *executionContext) _ResetMemberPasswordPayload_temporaryPassword(ctx co
 }
 func (ec *executionContext) fieldContext_ResetMemberPasswordPayload_temporaryPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ResetMemberPasswordPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResultCode_code(ctx context.Context, field graphql.CollectedField, obj *record.ResultCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCode_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCode_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResultCode", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResultCode_label(ctx context.Context, field graphql.CollectedField, obj *record.ResultCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCode_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCode_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResultCode", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResultCode_position(ctx context.Context, field graphql.CollectedField, obj *record.ResultCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCode_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCode_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResultCode", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResultCode_consequence(ctx context.Context, field graphql.CollectedField, obj *record.ResultCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCode_consequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consequence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCode_consequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResultCode", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResultCode_exclusive(ctx context.Context, field graphql.CollectedField, obj *record.ResultCode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCode_exclusive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exclusive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCode_exclusive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResultCode", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ResultCodeTable_version(ctx context.Context, field graphql.CollectedField, obj *record.CodeTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCodeTable_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCodeTable_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResultCodeTable", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ResultCodeTable_codes(ctx context.Context, field graphql.CollectedField, obj *record.CodeTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCodeTable_codes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Codes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.ResultCode) graphql.Marshaler {
+			return ec.marshalNResultCode2ᚕshuangsuijiᚋinternalᚋrecordᚐResultCodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCodeTable_codes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResultCodeTable",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResultCode(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RiskClassCount_riskClass(ctx context.Context, field graphql.CollectedField, obj *model.RiskClassCount) (ret graphql.Marshaler) {
@@ -20102,6 +25656,314 @@ func (ec *executionContext) fieldContext_StratumRule_capPerYear(_ context.Contex
 	return graphql.NewScalarFieldContext("StratumRule", field, false, false, "Int")
 }
 
+func (ec *executionContext) _TaskDeadline_due(ctx context.Context, field graphql.CollectedField, obj *record.Deadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskDeadline_due(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Due, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskDeadline_due(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskDeadline", field, false, false, "Date")
+}
+
+func (ec *executionContext) _TaskDeadline_provisional(ctx context.Context, field graphql.CollectedField, obj *record.Deadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskDeadline_provisional(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provisional, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskDeadline_provisional(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskDeadline", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TaskDeadline_overdue(ctx context.Context, field graphql.CollectedField, obj *record.Deadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskDeadline_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskDeadline_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskDeadline", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _TaskDeadline_workingDaysLeft(ctx context.Context, field graphql.CollectedField, obj *record.Deadline) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskDeadline_workingDaysLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkingDaysLeft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskDeadline_workingDaysLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskDeadline", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskItem_code(ctx context.Context, field graphql.CollectedField, obj *record.TaskItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskItem_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskItem_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskItem_version(ctx context.Context, field graphql.CollectedField, obj *record.TaskItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskItem_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskItem_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskItem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskItem_name(ctx context.Context, field graphql.CollectedField, obj *record.TaskItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskItem_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskItem_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskItem_record(ctx context.Context, field graphql.CollectedField, obj *record.TaskItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskItem_record(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaskItem().Record(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *record.Record) graphql.Marshaler {
+			return ec.marshalOInspectionRecord2ᚖshuangsuijiᚋinternalᚋrecordᚐRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskItem_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskTeamMember_bureauCode(ctx context.Context, field graphql.CollectedField, obj *record.TeamMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskTeamMember_bureauCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BureauCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskTeamMember_bureauCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskTeamMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskTeamMember_bureauName(ctx context.Context, field graphql.CollectedField, obj *record.TeamMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskTeamMember_bureauName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BureauName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskTeamMember_bureauName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskTeamMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskTeamMember_certificate(ctx context.Context, field graphql.CollectedField, obj *record.TeamMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskTeamMember_certificate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Certificate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskTeamMember_certificate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskTeamMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskTeamMember_name(ctx context.Context, field graphql.CollectedField, obj *record.TeamMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskTeamMember_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskTeamMember_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskTeamMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskTeamMember_substitutedIn(ctx context.Context, field graphql.CollectedField, obj *record.TeamMember) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskTeamMember_substitutedIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubstitutedIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskTeamMember_substitutedIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskTeamMember", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20198,6 +26060,185 @@ func (ec *executionContext) fieldContext_WithdrawConflictPayload_conflict(_ cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Conflict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkdayOverride_day(ctx context.Context, field graphql.CollectedField, obj *workday.Override) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkdayOverride_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkdayOverride_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkdayOverride", field, false, false, "Date")
+}
+
+func (ec *executionContext) _WorkdayOverride_working(ctx context.Context, field graphql.CollectedField, obj *workday.Override) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkdayOverride_working(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Working, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkdayOverride_working(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkdayOverride", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WorkdayOverride_name(ctx context.Context, field graphql.CollectedField, obj *workday.Override) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkdayOverride_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkdayOverride_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkdayOverride", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkdayPayload_year(ctx context.Context, field graphql.CollectedField, obj *model.WorkdayPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkdayPayload_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workday.Year) graphql.Marshaler {
+			return ec.marshalNWorkdayYear2ᚖshuangsuijiᚋinternalᚋworkdayᚐYear(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkdayPayload_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkdayPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkdayYear(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkdayYear_year(ctx context.Context, field graphql.CollectedField, obj *workday.Year) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkdayYear_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkdayYear_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkdayYear", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkdayYear_known(ctx context.Context, field graphql.CollectedField, obj *workday.Year) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkdayYear_known(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Known, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkdayYear_known(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkdayYear", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WorkdayYear_overrides(ctx context.Context, field graphql.CollectedField, obj *workday.Year) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkdayYear_overrides(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overrides, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []workday.Override) graphql.Marshaler {
+			return ec.marshalNWorkdayOverride2ᚕshuangsuijiᚋinternalᚋworkdayᚐOverrideᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkdayYear_overrides(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkdayYear",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkdayOverride(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21276,6 +27317,55 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAddEvidenceInput(ctx context.Context, obj any) (model.AddEvidenceInput, error) {
+	var it model.AddEvidenceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"recordId", "file"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "recordId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordID = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddEvidenceInput unmarshals raw into the AddEvidenceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddEvidenceInput(ctx context.Context, raw any) (model.AddEvidenceInput, error) {
+	var out model.AddEvidenceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddEvidenceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAddMemberInput(ctx context.Context, obj any) (model.AddMemberInput, error) {
 	var it model.AddMemberInput
 	if obj == nil {
@@ -21570,6 +27660,97 @@ func UnmarshalConflictFilter(ctx context.Context, raw any) (model.ConflictFilter
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCorrectRecordInput(ctx context.Context, obj any) (model.CorrectRecordInput, error) {
+	var it model.CorrectRecordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason", "resultCodes", "methods", "findings", "disposal", "followUp", "inspectedOn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "resultCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultCodes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultCodes = data
+		case "methods":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("methods"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Methods = data
+		case "findings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findings"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Findings = data
+		case "disposal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disposal"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Disposal = data
+		case "followUp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUp"))
+			data, err := ec.unmarshalOFollowUpInput2ᚖshuangsuijiᚋgraphᚋmodelᚐFollowUpInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUp = data
+		case "inspectedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectedOn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCorrectRecordInput unmarshals raw into the CorrectRecordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCorrectRecordInput(ctx context.Context, raw any) (model.CorrectRecordInput, error) {
+	var out model.CorrectRecordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CorrectRecordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateDrawInput(ctx context.Context, obj any) (model.CreateDrawInput, error) {
 	var it model.CreateDrawInput
 	if obj == nil {
@@ -21693,6 +27874,69 @@ func (ec *executionContext) unmarshalInputCreateDrawInput(ctx context.Context, o
 func UnmarshalCreateDrawInput(ctx context.Context, raw any) (model.CreateDrawInput, error) {
 	var out model.CreateDrawInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateDrawInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDecideConsequenceInput(ctx context.Context, obj any) (model.DecideConsequenceInput, error) {
+	var it model.DecideConsequenceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"recordId", "kind", "confirm", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "recordId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordID = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "confirm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confirm"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confirm = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDecideConsequenceInput unmarshals raw into the DecideConsequenceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDecideConsequenceInput(ctx context.Context, raw any) (model.DecideConsequenceInput, error) {
+	var out model.DecideConsequenceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DecideConsequenceInput", raw, &out)
 	return out, err
 }
 
@@ -22099,6 +28343,69 @@ func (ec *executionContext) unmarshalInputFocusRulesInput(ctx context.Context, o
 func UnmarshalFocusRulesInput(ctx context.Context, raw any) (model.FocusRulesInput, error) {
 	var out model.FocusRulesInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "FocusRulesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFollowUpInput(ctx context.Context, obj any) (model.FollowUpInput, error) {
+	var it model.FollowUpInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "due", "closedOn", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNFollowUpStatus2shuangsuijiᚋgraphᚋmodelᚐFollowUpStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "due":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("due"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Due = data
+		case "closedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClosedOn = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFollowUpInput unmarshals raw into the FollowUpInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFollowUpInput(ctx context.Context, raw any) (model.FollowUpInput, error) {
+	var out model.FollowUpInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FollowUpInput", raw, &out)
 	return out, err
 }
 
@@ -22573,6 +28880,97 @@ func UnmarshalPublicResultFilter(ctx context.Context, raw any) (model.PublicResu
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPublishRecordsInput(ctx context.Context, obj any) (model.PublishRecordsInput, error) {
+	var it model.PublishRecordsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"ids"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPublishRecordsInput unmarshals raw into the PublishRecordsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPublishRecordsInput(ctx context.Context, raw any) (model.PublishRecordsInput, error) {
+	var out model.PublishRecordsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PublishRecordsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordActionInput(ctx context.Context, obj any) (model.RecordActionInput, error) {
+	var it model.RecordActionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "revision"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "revision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revision"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Revision = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordActionInput unmarshals raw into the RecordActionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordActionInput(ctx context.Context, raw any) (model.RecordActionInput, error) {
+	var out model.RecordActionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordActionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRecordConflictInput(ctx context.Context, obj any) (model.RecordConflictInput, error) {
 	var it model.RecordConflictInput
 	if obj == nil {
@@ -22629,6 +29027,62 @@ func UnmarshalRecordConflictInput(ctx context.Context, raw any) (model.RecordCon
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordFilter(ctx context.Context, obj any) (model.RecordFilter, error) {
+	var it model.RecordFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"states", "drawId", "entityCode"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "states":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("states"))
+			data, err := ec.unmarshalORecordState2ᚕshuangsuijiᚋgraphᚋmodelᚐRecordStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.States = data
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		case "entityCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityCode = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordFilter unmarshals raw into the RecordFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordFilter(ctx context.Context, raw any) (model.RecordFilter, error) {
+	var out model.RecordFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResetMemberPasswordInput(ctx context.Context, obj any) (model.ResetMemberPasswordInput, error) {
 	var it model.ResetMemberPasswordInput
 	if obj == nil {
@@ -22668,6 +29122,62 @@ func (ec *executionContext) unmarshalInputResetMemberPasswordInput(ctx context.C
 func UnmarshalResetMemberPasswordInput(ctx context.Context, raw any) (model.ResetMemberPasswordInput, error) {
 	var out model.ResetMemberPasswordInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResetMemberPasswordInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReturnRecordInput(ctx context.Context, obj any) (model.ReturnRecordInput, error) {
+	var it model.ReturnRecordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason", "revision"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "revision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revision"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Revision = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReturnRecordInput unmarshals raw into the ReturnRecordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReturnRecordInput(ctx context.Context, raw any) (model.ReturnRecordInput, error) {
+	var out model.ReturnRecordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReturnRecordInput", raw, &out)
 	return out, err
 }
 
@@ -23091,6 +29601,111 @@ func UnmarshalSavePlanInput(ctx context.Context, raw any) (model.SavePlanInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSaveRecordInput(ctx context.Context, obj any) (model.SaveRecordInput, error) {
+	var it model.SaveRecordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"drawId", "seq", "itemCode", "resultCodes", "methods", "findings", "disposal", "followUp", "inspectedOn", "revision"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		case "seq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seq"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seq = data
+		case "itemCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("itemCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ItemCode = data
+		case "resultCodes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resultCodes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResultCodes = data
+		case "methods":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("methods"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Methods = data
+		case "findings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("findings"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Findings = data
+		case "disposal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disposal"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Disposal = data
+		case "followUp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("followUp"))
+			data, err := ec.unmarshalOFollowUpInput2ᚖshuangsuijiᚋgraphᚋmodelᚐFollowUpInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FollowUp = data
+		case "inspectedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectedOn = data
+		case "revision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("revision"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Revision = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSaveRecordInput unmarshals raw into the SaveRecordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSaveRecordInput(ctx context.Context, raw any) (model.SaveRecordInput, error) {
+	var out model.SaveRecordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveRecordInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSetDrawParticipationInput(ctx context.Context, obj any) (model.SetDrawParticipationInput, error) {
 	var it model.SetDrawParticipationInput
 	if obj == nil {
@@ -23193,6 +29808,118 @@ func (ec *executionContext) unmarshalInputSetMemberRolesInput(ctx context.Contex
 func UnmarshalSetMemberRolesInput(ctx context.Context, raw any) (model.SetMemberRolesInput, error) {
 	var out model.SetMemberRolesInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetMemberRolesInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetWorkdayInput(ctx context.Context, obj any) (model.SetWorkdayInput, error) {
+	var it model.SetWorkdayInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"day", "working", "name"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "day":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("day"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Day = data
+		case "working":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("working"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Working = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetWorkdayInput unmarshals raw into the SetWorkdayInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetWorkdayInput(ctx context.Context, raw any) (model.SetWorkdayInput, error) {
+	var out model.SetWorkdayInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetWorkdayInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetWorkdayYearInput(ctx context.Context, obj any) (model.SetWorkdayYearInput, error) {
+	var it model.SetWorkdayYearInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"year", "complete", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		case "complete":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("complete"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Complete = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetWorkdayYearInput unmarshals raw into the SetWorkdayYearInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetWorkdayYearInput(ctx context.Context, raw any) (model.SetWorkdayYearInput, error) {
+	var out model.SetWorkdayYearInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetWorkdayYearInput", raw, &out)
 	return out, err
 }
 
@@ -23441,6 +30168,90 @@ func UnmarshalSubstituteInspectorInput(ctx context.Context, raw any) (model.Subs
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTaskFilter(ctx context.Context, obj any) (model.TaskFilter, error) {
+	var it model.TaskFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"states", "drawId", "windowFrom", "windowTo", "overdue", "dueWithin", "entity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "states":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("states"))
+			data, err := ec.unmarshalOTaskState2ᚕshuangsuijiᚋgraphᚋmodelᚐTaskStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.States = data
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		case "windowFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowFrom"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowFrom = data
+		case "windowTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windowTo"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WindowTo = data
+		case "overdue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overdue"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Overdue = data
+		case "dueWithin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueWithin"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueWithin = data
+		case "entity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entity"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Entity = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTaskFilter unmarshals raw into the TaskFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTaskFilter(ctx context.Context, raw any) (model.TaskFilter, error) {
+	var out model.TaskFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWithdrawConflictInput(ctx context.Context, obj any) (model.WithdrawConflictInput, error) {
 	var it model.WithdrawConflictInput
 	if obj == nil {
@@ -23526,6 +30337,20 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Inspector(ctx, sel, obj)
+	case record.Task:
+		return ec._InspectionTask(ctx, sel, &obj)
+	case *record.Task:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InspectionTask(ctx, sel, obj)
+	case record.Record:
+		return ec._InspectionRecord(ctx, sel, &obj)
+	case *record.Record:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InspectionRecord(ctx, sel, obj)
 	case roster.Item:
 		return ec._InspectionItem(ctx, sel, &obj)
 	case *roster.Item:
@@ -24012,6 +30837,39 @@ func (ec *executionContext) _ConflictEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._ConflictEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consequencePayloadImplementors = []string{"ConsequencePayload"}
+
+func (ec *executionContext) _ConsequencePayload(ctx context.Context, sel ast.SelectionSet, obj *model.ConsequencePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consequencePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsequencePayload")
+		case "consequence":
+			out.Values[i] = ec._ConsequencePayload_consequence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24972,6 +31830,104 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var evidenceImplementors = []string{"Evidence"}
+
+func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet, obj *record.Evidence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Evidence")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Evidence_id(ctx, field, obj)
+				})
+		case "filename":
+			out.Values[i] = ec._Evidence_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contentType":
+			out.Values[i] = ec._Evidence_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._Evidence_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sha256":
+			out.Values[i] = ec._Evidence_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uploadedAt":
+			out.Values[i] = ec._Evidence_uploadedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Evidence_url(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var evidencePayloadImplementors = []string{"EvidencePayload"}
+
+func (ec *executionContext) _EvidencePayload(ctx context.Context, sel ast.SelectionSet, obj *model.EvidencePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evidencePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EvidencePayload")
+		case "evidence":
+			out.Values[i] = ec._EvidencePayload_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var focusRulesImplementors = []string{"FocusRules"}
 
 func (ec *executionContext) _FocusRules(ctx context.Context, sel ast.SelectionSet, obj *plan.FocusRules) graphql.Marshaler {
@@ -25002,6 +31958,55 @@ func (ec *executionContext) _FocusRules(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = ec._FocusRules_penaltyMonths(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var followUpImplementors = []string{"FollowUp"}
+
+func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet, obj *record.FollowUp) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followUpImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FollowUp")
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FollowUp_status(ctx, field, obj)
+				})
+		case "due":
+			out.Values[i] = ec._FollowUp_due(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closedOn":
+			out.Values[i] = ec._FollowUp_closedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._FollowUp_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25268,6 +32273,477 @@ func (ec *executionContext) _InspectionItemEdge(ctx context.Context, sel ast.Sel
 			}
 		case "cursor":
 			out.Values[i] = ec._InspectionItemEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionRecordImplementors = []string{"InspectionRecord", "Node"}
+
+func (ec *executionContext) _InspectionRecord(ctx context.Context, sel ast.SelectionSet, obj *record.Record) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionRecord")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionRecord_id(ctx, field, obj)
+				})
+		case "bureauCode":
+			out.Values[i] = ec._InspectionRecord_bureauCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "drawId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionRecord_drawId(ctx, field, obj)
+				})
+		case "seq":
+			out.Values[i] = ec._InspectionRecord_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityCode":
+			out.Values[i] = ec._InspectionRecord_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityName":
+			out.Values[i] = ec._InspectionRecord_entityName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemCode":
+			out.Values[i] = ec._InspectionRecord_itemCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemVersion":
+			out.Values[i] = ec._InspectionRecord_itemVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemName":
+			out.Values[i] = ec._InspectionRecord_itemName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "codeVersion":
+			out.Values[i] = ec._InspectionRecord_codeVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "results":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionRecord_results(ctx, field, obj)
+				})
+		case "methods":
+			out.Values[i] = ec._InspectionRecord_methods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "findings":
+			out.Values[i] = ec._InspectionRecord_findings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "disposal":
+			out.Values[i] = ec._InspectionRecord_disposal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "followUp":
+			out.Values[i] = ec._InspectionRecord_followUp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inspectedOn":
+			out.Values[i] = ec._InspectionRecord_inspectedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionRecord_state(ctx, field, obj)
+				})
+		case "revision":
+			out.Values[i] = ec._InspectionRecord_revision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnReason":
+			out.Values[i] = ec._InspectionRecord_returnReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "corrects":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionRecord_corrects(ctx, field, obj)
+				})
+		case "correctionReason":
+			out.Values[i] = ec._InspectionRecord_correctionReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "correctedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionRecord_correctedBy(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._InspectionRecord_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._InspectionRecord_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "submittedAt":
+			out.Values[i] = ec._InspectionRecord_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviewedAt":
+			out.Values[i] = ec._InspectionRecord_reviewedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedAt":
+			out.Values[i] = ec._InspectionRecord_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evidence":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionRecord_evidence(ctx, field, obj)
+				})
+		case "consequences":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionRecord_consequences(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionRecordConnectionImplementors = []string{"InspectionRecordConnection"}
+
+func (ec *executionContext) _InspectionRecordConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[record.Record]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionRecordConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionRecordConnection")
+		case "edges":
+			out.Values[i] = ec._InspectionRecordConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._InspectionRecordConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InspectionRecordConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionRecordEdgeImplementors = []string{"InspectionRecordEdge"}
+
+func (ec *executionContext) _InspectionRecordEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[record.Record]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionRecordEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionRecordEdge")
+		case "node":
+			out.Values[i] = ec._InspectionRecordEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._InspectionRecordEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionTaskImplementors = []string{"InspectionTask", "Node"}
+
+func (ec *executionContext) _InspectionTask(ctx context.Context, sel ast.SelectionSet, obj *record.Task) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionTaskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionTask")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionTask_id(ctx, field, obj)
+				})
+		case "drawId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionTask_drawId(ctx, field, obj)
+				})
+		case "seq":
+			out.Values[i] = ec._InspectionTask_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "drawTitle":
+			out.Values[i] = ec._InspectionTask_drawTitle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "joint":
+			out.Values[i] = ec._InspectionTask_joint(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityCode":
+			out.Values[i] = ec._InspectionTask_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityName":
+			out.Values[i] = ec._InspectionTask_entityName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "address":
+			out.Values[i] = ec._InspectionTask_address(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unit":
+			out.Values[i] = ec._InspectionTask_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowStart":
+			out.Values[i] = ec._InspectionTask_windowStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowEnd":
+			out.Values[i] = ec._InspectionTask_windowEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionTask_state(ctx, field, obj)
+				})
+		case "inspectionEnd":
+			out.Values[i] = ec._InspectionTask_inspectionEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishWithinDays":
+			out.Values[i] = ec._InspectionTask_publishWithinDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deadline":
+			out.Values[i] = ec._InspectionTask_deadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "items":
+			out.Values[i] = ec._InspectionTask_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "team":
+			out.Values[i] = ec._InspectionTask_team(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "records":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionTask_records(ctx, field, obj)
+				})
+		case "formUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionTask_formUrl(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionTaskConnectionImplementors = []string{"InspectionTaskConnection"}
+
+func (ec *executionContext) _InspectionTaskConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[record.Task]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionTaskConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionTaskConnection")
+		case "edges":
+			out.Values[i] = ec._InspectionTaskConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._InspectionTaskConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InspectionTaskConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionTaskEdgeImplementors = []string{"InspectionTaskEdge"}
+
+func (ec *executionContext) _InspectionTaskEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[record.Task]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionTaskEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionTaskEdge")
+		case "node":
+			out.Values[i] = ec._InspectionTaskEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._InspectionTaskEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25942,6 +33418,90 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "savePlan":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_savePlan(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveRecord":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveRecord(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitRecord":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitRecord(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveRecord":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveRecord(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnRecord":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_returnRecord(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishRecords":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishRecords(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "correctRecord":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_correctRecord(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addEvidence":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addEvidence(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeEvidence":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeEvidence(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideConsequence":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideConsequence(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setWorkday":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setWorkday(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeWorkday":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeWorkday(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setWorkdayYear":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setWorkdayYear(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -26840,6 +34400,39 @@ func (ec *executionContext) _PublicResultEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var publishRecordsPayloadImplementors = []string{"PublishRecordsPayload"}
+
+func (ec *executionContext) _PublishRecordsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PublishRecordsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publishRecordsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublishRecordsPayload")
+		case "records":
+			out.Values[i] = ec._PublishRecordsPayload_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var quarterProgressImplementors = []string{"QuarterProgress"}
 
 func (ec *executionContext) _QuarterProgress(ctx context.Context, sel ast.SelectionSet, obj *plan.QuarterProgress) graphql.Marshaler {
@@ -27069,6 +34662,66 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_publicResults(ctx, field)
 				})
+		case "myTasks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myTasks(ctx, field)
+				})
+		case "inspectionTasks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionTasks(ctx, field)
+				})
+		case "inspectionTask":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionTask(ctx, field)
+				})
+		case "inspectionRecord":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionRecord(ctx, field)
+				})
+		case "inspectionRecords":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionRecords(ctx, field)
+				})
+		case "resultCodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_resultCodes(ctx, field)
+				})
+		case "inspectionMethods":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionMethods(ctx, field)
+				})
+		case "proposedConsequences":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_proposedConsequences(ctx, field)
+				})
+		case "workingDaysAfter":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_workingDaysAfter(ctx, field)
+				})
+		case "workdayYear":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_workdayYear(ctx, field)
+				})
 		case "rosterEntities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -27163,6 +34816,108 @@ func (ec *executionContext) _RecordConflictPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var recordConsequenceImplementors = []string{"RecordConsequence"}
+
+func (ec *executionContext) _RecordConsequence(ctx context.Context, sel ast.SelectionSet, obj *record.Consequence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordConsequenceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordConsequence")
+		case "recordId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordConsequence_recordId(ctx, field, obj)
+				})
+		case "kind":
+			out.Values[i] = ec._RecordConsequence_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityCode":
+			out.Values[i] = ec._RecordConsequence_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._RecordConsequence_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._RecordConsequence_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.Values[i] = ec._RecordConsequence_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entryVersion":
+			out.Values[i] = ec._RecordConsequence_entryVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._RecordConsequence_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordPayloadImplementors = []string{"RecordPayload"}
+
+func (ec *executionContext) _RecordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordPayload")
+		case "record":
+			out.Values[i] = ec._RecordPayload_record(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var regionImplementors = []string{"Region"}
 
 func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, obj *bureau.Region) graphql.Marshaler {
@@ -27214,6 +34969,97 @@ func (ec *executionContext) _ResetMemberPasswordPayload(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("ResetMemberPasswordPayload")
 		case "temporaryPassword":
 			out.Values[i] = ec._ResetMemberPasswordPayload_temporaryPassword(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resultCodeImplementors = []string{"ResultCode"}
+
+func (ec *executionContext) _ResultCode(ctx context.Context, sel ast.SelectionSet, obj *record.ResultCode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resultCodeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResultCode")
+		case "code":
+			out.Values[i] = ec._ResultCode_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ResultCode_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._ResultCode_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consequence":
+			out.Values[i] = ec._ResultCode_consequence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exclusive":
+			out.Values[i] = ec._ResultCode_exclusive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resultCodeTableImplementors = []string{"ResultCodeTable"}
+
+func (ec *executionContext) _ResultCodeTable(ctx context.Context, sel ast.SelectionSet, obj *record.CodeTable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resultCodeTableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResultCodeTable")
+		case "version":
+			out.Values[i] = ec._ResultCodeTable_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "codes":
+			out.Values[i] = ec._ResultCodeTable_codes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28090,6 +35936,156 @@ func (ec *executionContext) _StratumRule(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var taskDeadlineImplementors = []string{"TaskDeadline"}
+
+func (ec *executionContext) _TaskDeadline(ctx context.Context, sel ast.SelectionSet, obj *record.Deadline) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskDeadlineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskDeadline")
+		case "due":
+			out.Values[i] = ec._TaskDeadline_due(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provisional":
+			out.Values[i] = ec._TaskDeadline_provisional(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._TaskDeadline_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "workingDaysLeft":
+			out.Values[i] = ec._TaskDeadline_workingDaysLeft(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskItemImplementors = []string{"TaskItem"}
+
+func (ec *executionContext) _TaskItem(ctx context.Context, sel ast.SelectionSet, obj *record.TaskItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskItem")
+		case "code":
+			out.Values[i] = ec._TaskItem_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._TaskItem_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._TaskItem_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "record":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TaskItem_record(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskTeamMemberImplementors = []string{"TaskTeamMember"}
+
+func (ec *executionContext) _TaskTeamMember(ctx context.Context, sel ast.SelectionSet, obj *record.TeamMember) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskTeamMemberImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskTeamMember")
+		case "bureauCode":
+			out.Values[i] = ec._TaskTeamMember_bureauCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bureauName":
+			out.Values[i] = ec._TaskTeamMember_bureauName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "certificate":
+			out.Values[i] = ec._TaskTeamMember_certificate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TaskTeamMember_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "substitutedIn":
+			out.Values[i] = ec._TaskTeamMember_substitutedIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *account.User) graphql.Marshaler {
@@ -28147,6 +36143,125 @@ func (ec *executionContext) _WithdrawConflictPayload(ctx context.Context, sel as
 			out.Values[i] = graphql.MarshalString("WithdrawConflictPayload")
 		case "conflict":
 			out.Values[i] = ec._WithdrawConflictPayload_conflict(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workdayOverrideImplementors = []string{"WorkdayOverride"}
+
+func (ec *executionContext) _WorkdayOverride(ctx context.Context, sel ast.SelectionSet, obj *workday.Override) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workdayOverrideImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkdayOverride")
+		case "day":
+			out.Values[i] = ec._WorkdayOverride_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "working":
+			out.Values[i] = ec._WorkdayOverride_working(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._WorkdayOverride_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workdayPayloadImplementors = []string{"WorkdayPayload"}
+
+func (ec *executionContext) _WorkdayPayload(ctx context.Context, sel ast.SelectionSet, obj *model.WorkdayPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workdayPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkdayPayload")
+		case "year":
+			out.Values[i] = ec._WorkdayPayload_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workdayYearImplementors = []string{"WorkdayYear"}
+
+func (ec *executionContext) _WorkdayYear(ctx context.Context, sel ast.SelectionSet, obj *workday.Year) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workdayYearImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkdayYear")
+		case "year":
+			out.Values[i] = ec._WorkdayYear_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "known":
+			out.Values[i] = ec._WorkdayYear_known(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overrides":
+			out.Values[i] = ec._WorkdayYear_overrides(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28529,6 +36644,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNAddEvidenceInput2shuangsuijiᚋgraphᚋmodelᚐAddEvidenceInput(ctx context.Context, v any) (model.AddEvidenceInput, error) {
+	res, err := ec.unmarshalInputAddEvidenceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAddMemberInput2shuangsuijiᚋgraphᚋmodelᚐAddMemberInput(ctx context.Context, v any) (model.AddMemberInput, error) {
 	res, err := ec.unmarshalInputAddMemberInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28710,6 +36830,19 @@ func (ec *executionContext) marshalNConflictSource2shuangsuijiᚋgraphᚋmodel�
 	return v
 }
 
+func (ec *executionContext) marshalNConsequencePayload2ᚖshuangsuijiᚋgraphᚋmodelᚐConsequencePayload(ctx context.Context, sel ast.SelectionSet, v *model.ConsequencePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsequencePayload!")
+		return graphql.Null
+	}
+	return ec._ConsequencePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCorrectRecordInput2shuangsuijiᚋgraphᚋmodelᚐCorrectRecordInput(ctx context.Context, v any) (model.CorrectRecordInput, error) {
+	res, err := ec.unmarshalInputCorrectRecordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateDrawInput2shuangsuijiᚋgraphᚋmodelᚐCreateDrawInput(ctx context.Context, v any) (model.CreateDrawInput, error) {
 	res, err := ec.unmarshalInputCreateDrawInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28727,6 +36860,29 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNDate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := model.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Date!")
+		return graphql.Null
+	}
+	_ = sel
+	res := model.MarshalDate(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDecideConsequenceInput2shuangsuijiᚋgraphᚋmodelᚐDecideConsequenceInput(ctx context.Context, v any) (model.DecideConsequenceInput, error) {
+	res, err := ec.unmarshalInputDecideConsequenceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNDeclareConflictInput2shuangsuijiᚋgraphᚋmodelᚐDeclareConflictInput(ctx context.Context, v any) (model.DeclareConflictInput, error) {
@@ -29077,6 +37233,42 @@ func (ec *executionContext) marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐE
 	return v
 }
 
+func (ec *executionContext) marshalNEvidence2shuangsuijiᚋinternalᚋrecordᚐEvidence(ctx context.Context, sel ast.SelectionSet, v record.Evidence) graphql.Marshaler {
+	return ec._Evidence(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEvidence2ᚕshuangsuijiᚋinternalᚋrecordᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []record.Evidence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvidence2shuangsuijiᚋinternalᚋrecordᚐEvidence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEvidence2ᚖshuangsuijiᚋinternalᚋrecordᚐEvidence(ctx context.Context, sel ast.SelectionSet, v *record.Evidence) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Evidence!")
+		return graphql.Null
+	}
+	return ec._Evidence(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEvidencePayload2ᚖshuangsuijiᚋgraphᚋmodelᚐEvidencePayload(ctx context.Context, sel ast.SelectionSet, v *model.EvidencePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EvidencePayload!")
+		return graphql.Null
+	}
+	return ec._EvidencePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNExecuteDrawInput2shuangsuijiᚋgraphᚋmodelᚐExecuteDrawInput(ctx context.Context, v any) (model.ExecuteDrawInput, error) {
 	res, err := ec.unmarshalInputExecuteDrawInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29084,6 +37276,20 @@ func (ec *executionContext) unmarshalNExecuteDrawInput2shuangsuijiᚋgraphᚋmod
 
 func (ec *executionContext) marshalNFocusRules2shuangsuijiᚋinternalᚋplanᚐFocusRules(ctx context.Context, sel ast.SelectionSet, v plan.FocusRules) graphql.Marshaler {
 	return ec._FocusRules(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFollowUp2shuangsuijiᚋinternalᚋrecordᚐFollowUp(ctx context.Context, sel ast.SelectionSet, v record.FollowUp) graphql.Marshaler {
+	return ec._FollowUp(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNFollowUpStatus2shuangsuijiᚋgraphᚋmodelᚐFollowUpStatus(ctx context.Context, v any) (model.FollowUpStatus, error) {
+	var res model.FollowUpStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFollowUpStatus2shuangsuijiᚋgraphᚋmodelᚐFollowUpStatus(ctx context.Context, sel ast.SelectionSet, v model.FollowUpStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNFreezeDrawInput2shuangsuijiᚋgraphᚋmodelᚐFreezeDrawInput(ctx context.Context, v any) (model.FreezeDrawInput, error) {
@@ -29192,6 +37398,118 @@ func (ec *executionContext) marshalNInspectionItemEdge2ᚕshuangsuijiᚋinternal
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectionItemEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspectionRecord2shuangsuijiᚋinternalᚋrecordᚐRecord(ctx context.Context, sel ast.SelectionSet, v record.Record) graphql.Marshaler {
+	return ec._InspectionRecord(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectionRecord2ᚕshuangsuijiᚋinternalᚋrecordᚐRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []record.Record) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionRecord2shuangsuijiᚋinternalᚋrecordᚐRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspectionRecord2ᚖshuangsuijiᚋinternalᚋrecordᚐRecord(ctx context.Context, sel ast.SelectionSet, v *record.Record) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionRecord!")
+		return graphql.Null
+	}
+	return ec._InspectionRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionRecordConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[record.Record]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionRecordConnection!")
+		return graphql.Null
+	}
+	return ec._InspectionRecordConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionRecordEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[record.Record]) graphql.Marshaler {
+	return ec._InspectionRecordEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectionRecordEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[record.Record]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionRecordEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspectionTask2shuangsuijiᚋinternalᚋrecordᚐTask(ctx context.Context, sel ast.SelectionSet, v record.Task) graphql.Marshaler {
+	return ec._InspectionTask(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectionTask2ᚕshuangsuijiᚋinternalᚋrecordᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []record.Task) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionTask2shuangsuijiᚋinternalᚋrecordᚐTask(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspectionTask2ᚖshuangsuijiᚋinternalᚋrecordᚐTask(ctx context.Context, sel ast.SelectionSet, v *record.Task) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionTask!")
+		return graphql.Null
+	}
+	return ec._InspectionTask(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionTaskConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[record.Task]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionTaskConnection!")
+		return graphql.Null
+	}
+	return ec._InspectionTaskConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionTaskEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[record.Task]) graphql.Marshaler {
+	return ec._InspectionTaskEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectionTaskEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[record.Task]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionTaskEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -29710,6 +38028,19 @@ func (ec *executionContext) marshalNPublicResultEdge2ᚕshuangsuijiᚋinternal�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNPublishRecordsInput2shuangsuijiᚋgraphᚋmodelᚐPublishRecordsInput(ctx context.Context, v any) (model.PublishRecordsInput, error) {
+	res, err := ec.unmarshalInputPublishRecordsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPublishRecordsPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐPublishRecordsPayload(ctx context.Context, sel ast.SelectionSet, v *model.PublishRecordsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PublishRecordsPayload!")
+		return graphql.Null
+	}
+	return ec._PublishRecordsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNQuarterProgress2shuangsuijiᚋinternalᚋplanᚐQuarterProgress(ctx context.Context, sel ast.SelectionSet, v plan.QuarterProgress) graphql.Marshaler {
 	return ec._QuarterProgress(ctx, sel, &v)
 }
@@ -29730,6 +38061,11 @@ func (ec *executionContext) marshalNQuarterProgress2ᚕshuangsuijiᚋinternalᚋ
 	return ret
 }
 
+func (ec *executionContext) unmarshalNRecordActionInput2shuangsuijiᚋgraphᚋmodelᚐRecordActionInput(ctx context.Context, v any) (model.RecordActionInput, error) {
+	res, err := ec.unmarshalInputRecordActionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRecordConflictInput2shuangsuijiᚋgraphᚋmodelᚐRecordConflictInput(ctx context.Context, v any) (model.RecordConflictInput, error) {
 	res, err := ec.unmarshalInputRecordConflictInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29741,6 +38077,52 @@ func (ec *executionContext) marshalNRecordConflictPayload2ᚖshuangsuijiᚋgraph
 		return graphql.Null
 	}
 	return ec._RecordConflictPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRecordConsequence2shuangsuijiᚋinternalᚋrecordᚐConsequence(ctx context.Context, sel ast.SelectionSet, v record.Consequence) graphql.Marshaler {
+	return ec._RecordConsequence(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRecordConsequence2ᚕshuangsuijiᚋinternalᚋrecordᚐConsequenceᚄ(ctx context.Context, sel ast.SelectionSet, v []record.Consequence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecordConsequence2shuangsuijiᚋinternalᚋrecordᚐConsequence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRecordConsequence2ᚖshuangsuijiᚋinternalᚋrecordᚐConsequence(ctx context.Context, sel ast.SelectionSet, v *record.Consequence) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordConsequence!")
+		return graphql.Null
+	}
+	return ec._RecordConsequence(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRecordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordPayload!")
+		return graphql.Null
+	}
+	return ec._RecordPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordState2shuangsuijiᚋgraphᚋmodelᚐRecordState(ctx context.Context, v any) (model.RecordState, error) {
+	var res model.RecordState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordState2shuangsuijiᚋgraphᚋmodelᚐRecordState(ctx context.Context, sel ast.SelectionSet, v model.RecordState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNRegion2ᚖshuangsuijiᚋinternalᚋbureauᚐRegion(ctx context.Context, sel ast.SelectionSet, v *bureau.Region) graphql.Marshaler {
@@ -29762,6 +38144,39 @@ func (ec *executionContext) marshalNResetMemberPasswordPayload2ᚖshuangsuijiᚋ
 		return graphql.Null
 	}
 	return ec._ResetMemberPasswordPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResultCode2shuangsuijiᚋinternalᚋrecordᚐResultCode(ctx context.Context, sel ast.SelectionSet, v record.ResultCode) graphql.Marshaler {
+	return ec._ResultCode(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNResultCode2ᚕshuangsuijiᚋinternalᚋrecordᚐResultCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []record.ResultCode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResultCode2shuangsuijiᚋinternalᚋrecordᚐResultCode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNResultCodeTable2ᚖshuangsuijiᚋinternalᚋrecordᚐCodeTable(ctx context.Context, sel ast.SelectionSet, v *record.CodeTable) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResultCodeTable!")
+		return graphql.Null
+	}
+	return ec._ResultCodeTable(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReturnRecordInput2shuangsuijiᚋgraphᚋmodelᚐReturnRecordInput(ctx context.Context, v any) (model.ReturnRecordInput, error) {
+	res, err := ec.unmarshalInputReturnRecordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, v any) (model.RiskClass, error) {
@@ -30030,6 +38445,11 @@ func (ec *executionContext) marshalNSavePlanPayload2ᚖshuangsuijiᚋinternalᚋ
 	return ec._SavePlanPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSaveRecordInput2shuangsuijiᚋgraphᚋmodelᚐSaveRecordInput(ctx context.Context, v any) (model.SaveRecordInput, error) {
+	res, err := ec.unmarshalInputSaveRecordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetDrawParticipationInput2shuangsuijiᚋgraphᚋmodelᚐSetDrawParticipationInput(ctx context.Context, v any) (model.SetDrawParticipationInput, error) {
 	res, err := ec.unmarshalInputSetDrawParticipationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30046,6 +38466,16 @@ func (ec *executionContext) marshalNSetMemberRolesPayload2ᚖshuangsuijiᚋgraph
 		return graphql.Null
 	}
 	return ec._SetMemberRolesPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetWorkdayInput2shuangsuijiᚋgraphᚋmodelᚐSetWorkdayInput(ctx context.Context, v any) (model.SetWorkdayInput, error) {
+	res, err := ec.unmarshalInputSetWorkdayInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetWorkdayYearInput2shuangsuijiᚋgraphᚋmodelᚐSetWorkdayYearInput(ctx context.Context, v any) (model.SetWorkdayYearInput, error) {
+	res, err := ec.unmarshalInputSetWorkdayYearInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSignInInput2shuangsuijiᚋgraphᚋmodelᚐSignInInput(ctx context.Context, v any) (model.SignInInput, error) {
@@ -30211,6 +38641,60 @@ func (ec *executionContext) unmarshalNSubstituteInspectorInput2shuangsuijiᚋgra
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNTaskDeadline2shuangsuijiᚋinternalᚋrecordᚐDeadline(ctx context.Context, sel ast.SelectionSet, v record.Deadline) graphql.Marshaler {
+	return ec._TaskDeadline(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTaskItem2shuangsuijiᚋinternalᚋrecordᚐTaskItem(ctx context.Context, sel ast.SelectionSet, v record.TaskItem) graphql.Marshaler {
+	return ec._TaskItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTaskItem2ᚕshuangsuijiᚋinternalᚋrecordᚐTaskItemᚄ(ctx context.Context, sel ast.SelectionSet, v []record.TaskItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskItem2shuangsuijiᚋinternalᚋrecordᚐTaskItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNTaskState2shuangsuijiᚋgraphᚋmodelᚐTaskState(ctx context.Context, v any) (model.TaskState, error) {
+	var res model.TaskState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTaskState2shuangsuijiᚋgraphᚋmodelᚐTaskState(ctx context.Context, sel ast.SelectionSet, v model.TaskState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNTaskTeamMember2shuangsuijiᚋinternalᚋrecordᚐTeamMember(ctx context.Context, sel ast.SelectionSet, v record.TeamMember) graphql.Marshaler {
+	return ec._TaskTeamMember(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTaskTeamMember2ᚕshuangsuijiᚋinternalᚋrecordᚐTeamMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []record.TeamMember) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskTeamMember2shuangsuijiᚋinternalᚋrecordᚐTeamMember(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := model.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30258,6 +38742,42 @@ func (ec *executionContext) marshalNWithdrawConflictPayload2ᚖshuangsuijiᚋgra
 		return graphql.Null
 	}
 	return ec._WithdrawConflictPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkdayOverride2shuangsuijiᚋinternalᚋworkdayᚐOverride(ctx context.Context, sel ast.SelectionSet, v workday.Override) graphql.Marshaler {
+	return ec._WorkdayOverride(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWorkdayOverride2ᚕshuangsuijiᚋinternalᚋworkdayᚐOverrideᚄ(ctx context.Context, sel ast.SelectionSet, v []workday.Override) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkdayOverride2shuangsuijiᚋinternalᚋworkdayᚐOverride(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWorkdayPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWorkdayPayload(ctx context.Context, sel ast.SelectionSet, v *model.WorkdayPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkdayPayload!")
+		return graphql.Null
+	}
+	return ec._WorkdayPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkdayYear2ᚖshuangsuijiᚋinternalᚋworkdayᚐYear(ctx context.Context, sel ast.SelectionSet, v *workday.Year) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkdayYear!")
+		return graphql.Null
+	}
+	return ec._WorkdayYear(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -30633,6 +39153,14 @@ func (ec *executionContext) unmarshalOFocusRulesInput2ᚖshuangsuijiᚋgraphᚋm
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOFollowUpInput2ᚖshuangsuijiᚋgraphᚋmodelᚐFollowUpInput(ctx context.Context, v any) (*model.FollowUpInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputFollowUpInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -30657,6 +39185,13 @@ func (ec *executionContext) unmarshalOInspectionItemFilter2ᚖshuangsuijiᚋgrap
 	}
 	res, err := ec.unmarshalInputInspectionItemFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInspectionRecord2ᚖshuangsuijiᚋinternalᚋrecordᚐRecord(ctx context.Context, sel ast.SelectionSet, v *record.Record) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InspectionRecord(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOInspectorFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐInspectorFilter(ctx context.Context, v any) (*model.InspectorFilter, error) {
@@ -30827,6 +39362,50 @@ func (ec *executionContext) unmarshalOPublicResultFilter2ᚖshuangsuijiᚋgraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalORecordFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordFilter(ctx context.Context, v any) (*model.RecordFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRecordFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORecordState2ᚕshuangsuijiᚋgraphᚋmodelᚐRecordStateᚄ(ctx context.Context, v any) ([]model.RecordState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.RecordState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRecordState2shuangsuijiᚋgraphᚋmodelᚐRecordState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORecordState2ᚕshuangsuijiᚋgraphᚋmodelᚐRecordStateᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RecordState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecordState2shuangsuijiᚋgraphᚋmodelᚐRecordState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, v any) ([]model.RiskClass, error) {
 	if v == nil {
 		return nil, nil
@@ -30974,6 +39553,50 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTaskFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐTaskFilter(ctx context.Context, v any) (*model.TaskFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTaskFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTaskState2ᚕshuangsuijiᚋgraphᚋmodelᚐTaskStateᚄ(ctx context.Context, v any) ([]model.TaskState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.TaskState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTaskState2shuangsuijiᚋgraphᚋmodelᚐTaskState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTaskState2ᚕshuangsuijiᚋgraphᚋmodelᚐTaskStateᚄ(ctx context.Context, sel ast.SelectionSet, v []model.TaskState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskState2shuangsuijiᚋgraphᚋmodelᚐTaskState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

@@ -24,6 +24,7 @@ type Loaders struct {
 	// Participants of draws, by draw id.
 	Participants *dataloadgen.Loader[int64, []draw.Participant]
 	Roster       *rosterLoaders // inspectors and inspection items, in roster_loaders.go
+	Records      *recordLoaders // tasks' records, evidence, consequences, in record_loaders.go
 }
 
 // entriesKey asks for the roster entries of an entity as of an instant
@@ -35,12 +36,16 @@ type entriesKey struct {
 
 type loadersKey struct{}
 
+// loaderWait is how long a loader gathers keys before it asks.
+const loaderWait = time.Millisecond
+
 // NewLoaders builds a request's loaders over the resolver's services.
 func NewLoaders(r *Resolver) *Loaders {
 	store := r.Bureaus.Store
-	wait := dataloadgen.WithWait(time.Millisecond)
+	wait := dataloadgen.WithWait(loaderWait)
 	return &Loaders{
-		Roster: newRosterLoaders(r.Roster),
+		Roster:  newRosterLoaders(r.Roster),
+		Records: newRecordLoaders(r.Records),
 		Bureaus: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]bureau.Bureau, []error) {
 			bureaus, err := store.BureausByID(ctx, ids)
 			return inKeyOrder(ids, bureaus, err, func(b bureau.Bureau) int64 { return b.ID })

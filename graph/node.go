@@ -46,6 +46,9 @@ const (
 	nodeConflict       = "Conflict"
 	nodeInspectionItem = "InspectionItem"
 	nodeEntity         = "Entity"
+	nodeRecord         = "InspectionRecord"
+	nodeTask           = "InspectionTask"
+	nodeEvidence       = "Evidence"
 )
 
 // maxNodes bounds nodes(ids:), as page.MaxSize bounds a page.
@@ -88,6 +91,7 @@ func decodeID(id string) (typ string, key []string, ok bool) {
 var keyParts = map[string]int{
 	nodeUser: 1, nodeBureau: 1, nodeMember: 2, nodeDraw: 1, nodeDrawTask: 2, nodeJointVisit: 3,
 	nodePlan: 2, nodeInspector: 1, nodeConflict: 2, nodeInspectionItem: 3, nodeEntity: 3,
+	nodeRecord: 1, nodeTask: 2, nodeEvidence: 1,
 }
 
 // keyOf returns the key parts of a global id of type typ, or ok false.
@@ -179,6 +183,10 @@ func (r *queryResolver) nodeOf(ctx context.Context, typ string, key []string) (m
 		return r.Planning.Plan(ctx, int(nums[1]))
 	case nodeInspector:
 		return r.Roster.Inspector(ctx, nums[0])
+	case nodeRecord:
+		return r.Records.Record(ctx, nums[0])
+	case nodeTask:
+		return r.Records.Task(ctx, nums[0], int(nums[1]))
 	}
 	return nil, errs.NotFoundf("no type %q", typ)
 }

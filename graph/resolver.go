@@ -11,7 +11,9 @@ import (
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/public"
+	"shuangsuiji/internal/record"
 	"shuangsuiji/internal/roster"
+	"shuangsuiji/internal/workday"
 )
 
 // Resolver holds the domain services the resolvers call.
@@ -23,4 +25,6 @@ type Resolver struct {
 	Draws    *draw.Service
 	Planning *plan.Service
 	Public   *public.Service
+	Records  *record.Service
+	Calendar *workday.Service
 }

@@ -9,12 +9,22 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/record"
 	"shuangsuiji/internal/roster"
+	"shuangsuiji/internal/workday"
 	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 )
+
+// Attach an evidence file (multipart upload) to a draft or returned record.
+type AddEvidenceInput struct {
+	// The record.
+	RecordID string `json:"recordId"`
+	// A JPEG, PNG or WebP photo or a PDF, at most 10 MiB.
+	File graphql.Upload `json:"file"`
+}
 
 // Adds a user to the acting bureau. A new user needs a display name and an initial password;
 // an existing user (a member of another bureau) is named by username alone.
@@ -83,6 +93,32 @@ type ConflictFilter struct {
 	IncludeWithdrawn *bool `json:"includeWithdrawn,omitempty"`
 }
 
+// A consequence after a decision.
+type ConsequencePayload struct {
+	// The consequence.
+	Consequence *record.Consequence `json:"consequence"`
+}
+
+// Correct a published record: a new record pointing at it.
+type CorrectRecordInput struct {
+	// The published record.
+	ID string `json:"id"`
+	// Why (required).
+	Reason string `json:"reason"`
+	// Result codes, if they change.
+	ResultCodes []string `json:"resultCodes,omitempty"`
+	// Methods, if they change.
+	Methods []string `json:"methods,omitempty"`
+	// Findings, if they change.
+	Findings *string `json:"findings,omitempty"`
+	// Disposal, if it changes.
+	Disposal *string `json:"disposal,omitempty"`
+	// Follow-up, if it changes.
+	FollowUp *FollowUpInput `json:"followUp,omitempty"`
+	// Inspection date, if it changes.
+	InspectedOn *time.Time `json:"inspectedOn,omitempty"`
+}
+
 // A new draft draw led by the acting bureau.
 type CreateDrawInput struct {
 	// The plan year.
@@ -111,6 +147,18 @@ type CreateDrawInput struct {
 	RedrawOf *string `json:"redrawOf,omitempty"`
 	// Why it is re-drawn (required with redrawOf).
 	RedrawReason *string `json:"redrawReason,omitempty"`
+}
+
+// Confirm or reject a proposed consequence (经营异常名录).
+type DecideConsequenceInput struct {
+	// The published record.
+	RecordID string `json:"recordId"`
+	// ABNORMAL_OPERATIONS.
+	Kind string `json:"kind"`
+	// True confirms (a new roster entry version), false rejects.
+	Confirm bool `json:"confirm"`
+	// The admin's note.
+	Note *string `json:"note,omitempty"`
 }
 
 // An inspector declaring their own conflict of interest (本人申报回避).
@@ -191,6 +239,12 @@ type EntityFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
+// An evidence file after a change.
+type EvidencePayload struct {
+	// The file.
+	Evidence *record.Evidence `json:"evidence"`
+}
+
 // Holds a frozen draw's ceremony.
 type ExecuteDrawInput struct {
 	// The draw.
@@ -209,6 +263,18 @@ type FocusRulesInput struct {
 	ComplaintThreshold *int `json:"complaintThreshold,omitempty"`
 	// A penalty within this many months, 0 to 120 (default 12; 0: penalties do not count).
 	PenaltyMonths *int `json:"penaltyMonths,omitempty"`
+}
+
+// What the team enters on a record. An absent field keeps its stored value.
+type FollowUpInput struct {
+	// NONE, OPEN or CLOSED.
+	Status FollowUpStatus `json:"status"`
+	// When an open follow-up is due.
+	Due *time.Time `json:"due,omitempty"`
+	// When it was closed (required for CLOSED).
+	ClosedOn *time.Time `json:"closedOn,omitempty"`
+	// What was done or remains.
+	Note *string `json:"note,omitempty"`
 }
 
 // Freezes a draft draw.
@@ -316,9 +382,29 @@ type PublicResultFilter struct {
 	To *time.Time `json:"to,omitempty"`
 }
 
+// Publish approved records.
+type PublishRecordsInput struct {
+	// The records (at most 10,000); published ones are passed over.
+	Ids []string `json:"ids"`
+}
+
+// The records after a publication.
+type PublishRecordsPayload struct {
+	// The records asked for, as they are now.
+	Records []record.Record `json:"records"`
+}
+
 // Read operations. Everything but `me` acts in one bureau (租户): the `X-Bureau` header names it,
 // or the user's only membership is used. Objects of other bureaus answer `NOT_FOUND`.
 type Query struct {
+}
+
+// A record and the revision seen.
+type RecordActionInput struct {
+	// The record.
+	ID string `json:"id"`
+	// The revision you saw; CONFLICT when the record changed meanwhile.
+	Revision *int `json:"revision,omitempty"`
 }
 
 // An admin recording a conflict of interest (回避) of one of the bureau's inspectors.
@@ -337,6 +423,22 @@ type RecordConflictPayload struct {
 	Conflict *roster.Conflict `json:"conflict"`
 }
 
+// Narrows the bureau's records.
+type RecordFilter struct {
+	// Only records in these states (e.g. SUBMITTED: awaiting review).
+	States []RecordState `json:"states,omitempty"`
+	// Only records of this draw (its global id).
+	DrawID *string `json:"drawId,omitempty"`
+	// Only records of this entity.
+	EntityCode *string `json:"entityCode,omitempty"`
+}
+
+// A record after a change.
+type RecordPayload struct {
+	// The record.
+	Record *record.Record `json:"record"`
+}
+
 // Gives a member a new temporary password.
 type ResetMemberPasswordInput struct {
 	// The member's username.
@@ -347,6 +449,16 @@ type ResetMemberPasswordInput struct {
 type ResetMemberPasswordPayload struct {
 	// Hand it to the member in person; they must change it when they sign in with it, after which nobody else knows their password.
 	TemporaryPassword string `json:"temporaryPassword"`
+}
+
+// Send a record back to the team.
+type ReturnRecordInput struct {
+	// The record.
+	ID string `json:"id"`
+	// Why (required).
+	Reason string `json:"reason"`
+	// The revision you saw.
+	Revision *int `json:"revision,omitempty"`
 }
 
 // How many entities are in a risk class.
@@ -485,6 +597,30 @@ type SavePlanInput struct {
 	Focus *FocusRulesInput `json:"focus,omitempty"`
 }
 
+// Enter or change the bureau's record of a task item (谁检查、谁录入). Absent fields keep their value.
+type SaveRecordInput struct {
+	// The draw's global id.
+	DrawID string `json:"drawId"`
+	// The task's sequence number.
+	Seq int `json:"seq"`
+	// The item, one of the bureau's items of the task.
+	ItemCode string `json:"itemCode"`
+	// Result codes from the code table (required for a new record).
+	ResultCodes []string `json:"resultCodes,omitempty"`
+	// Methods (检查方式).
+	Methods []string `json:"methods,omitempty"`
+	// What was found.
+	Findings *string `json:"findings,omitempty"`
+	// The disposal (后续处置).
+	Disposal *string `json:"disposal,omitempty"`
+	// Its follow-up.
+	FollowUp *FollowUpInput `json:"followUp,omitempty"`
+	// The inspection date, within the task's window (required for a new record).
+	InspectedOn *time.Time `json:"inspectedOn,omitempty"`
+	// The revision you saw; CONFLICT when the record changed meanwhile.
+	Revision *int `json:"revision,omitempty"`
+}
+
 // The acting bureau's part in a draft draw it takes part in.
 type SetDrawParticipationInput struct {
 	// The draw.
@@ -507,6 +643,26 @@ type SetMemberRolesInput struct {
 type SetMemberRolesPayload struct {
 	// The member; `roles` is empty when they were removed.
 	Member *bureau.Member `json:"member"`
+}
+
+// Override a day of the working-day calendar.
+type SetWorkdayInput struct {
+	// The day.
+	Day time.Time `json:"day"`
+	// True: a working day; false: a rest day.
+	Working bool `json:"working"`
+	// The holiday or make-up day it belongs to.
+	Name *string `json:"name,omitempty"`
+}
+
+// Declare whether a year's calendar is complete.
+type SetWorkdayYearInput struct {
+	// The year.
+	Year int `json:"year"`
+	// True: the overrides make the year complete; false withdraws it.
+	Complete bool `json:"complete"`
+	// A note, e.g. the State Council notice.
+	Note *string `json:"note,omitempty"`
 }
 
 // What a user types to sign in.
@@ -581,6 +737,24 @@ type SubstituteInspectorInput struct {
 	Reason string `json:"reason"`
 }
 
+// Narrows a list of tasks.
+type TaskFilter struct {
+	// Only tasks in these states.
+	States []TaskState `json:"states,omitempty"`
+	// Only tasks of this draw (its global id).
+	DrawID *string `json:"drawId,omitempty"`
+	// Only tasks whose window ends on or after this day.
+	WindowFrom *time.Time `json:"windowFrom,omitempty"`
+	// Only tasks whose window starts on or before this day.
+	WindowTo *time.Time `json:"windowTo,omitempty"`
+	// True: only unpublished tasks past their deadline; false: only unpublished tasks not past it.
+	Overdue *bool `json:"overdue,omitempty"`
+	// Only unpublished tasks due within this many working days from today (not overdue, unless `overdue` says so).
+	DueWithin *int `json:"dueWithin,omitempty"`
+	// An entity's code, or part of its name.
+	Entity *string `json:"entity,omitempty"`
+}
+
 // Withdraws an open conflict of interest; it stays on record.
 type WithdrawConflictInput struct {
 	// The conflict.
@@ -591,6 +765,12 @@ type WithdrawConflictInput struct {
 type WithdrawConflictPayload struct {
 	// The conflict, withdrawn.
 	Conflict *roster.Conflict `json:"conflict"`
+}
+
+// A year of the calendar after a change.
+type WorkdayPayload struct {
+	// The year.
+	Year *workday.Year `json:"year"`
 }
 
 // What a bureau does.
@@ -1016,6 +1196,67 @@ func (e EntityStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Whether a disposal needs follow-up.
+type FollowUpStatus string
+
+const (
+	// No follow-up needed.
+	FollowUpStatusNone FollowUpStatus = "NONE"
+	// Follow-up under way.
+	FollowUpStatusOpen FollowUpStatus = "OPEN"
+	// Follow-up done.
+	FollowUpStatusClosed FollowUpStatus = "CLOSED"
+)
+
+var AllFollowUpStatus = []FollowUpStatus{
+	FollowUpStatusNone,
+	FollowUpStatusOpen,
+	FollowUpStatusClosed,
+}
+
+func (e FollowUpStatus) IsValid() bool {
+	switch e {
+	case FollowUpStatusNone, FollowUpStatusOpen, FollowUpStatusClosed:
+		return true
+	}
+	return false
+}
+
+func (e FollowUpStatus) String() string {
+	return string(e)
+}
+
+func (e *FollowUpStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FollowUpStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FollowUpStatus", str)
+	}
+	return nil
+}
+
+func (e FollowUpStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FollowUpStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FollowUpStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Whether an inspector may be drawn (在岗状态).
 type InspectorStatus string
 
@@ -1254,6 +1495,74 @@ func (e PublicDrawStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where an inspection record (检查记录) is: DRAFT (未录入, being entered) → SUBMITTED (待审核) →
+// RETURNED (退回, back to the team with a reason) or APPROVED (已审核) → PUBLISHED (已公示).
+type RecordState string
+
+const (
+	// Being entered by the team (未录入).
+	RecordStateDraft RecordState = "DRAFT"
+	// Submitted by the team, awaiting review (待审核).
+	RecordStateSubmitted RecordState = "SUBMITTED"
+	// Sent back to the team with a reason (退回).
+	RecordStateReturned RecordState = "RETURNED"
+	// Approved by a reviewer, not yet published (已审核).
+	RecordStateApproved RecordState = "APPROVED"
+	// Published (已公示); never changes again, only a correction follows it.
+	RecordStatePublished RecordState = "PUBLISHED"
+)
+
+var AllRecordState = []RecordState{
+	RecordStateDraft,
+	RecordStateSubmitted,
+	RecordStateReturned,
+	RecordStateApproved,
+	RecordStatePublished,
+}
+
+func (e RecordState) IsValid() bool {
+	switch e {
+	case RecordStateDraft, RecordStateSubmitted, RecordStateReturned, RecordStateApproved, RecordStatePublished:
+		return true
+	}
+	return false
+}
+
+func (e RecordState) String() string {
+	return string(e)
+}
+
+func (e *RecordState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RecordState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RecordState", str)
+	}
+	return nil
+}
+
+func (e RecordState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RecordState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RecordState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Credit-risk class (信用风险分类, 国市监信发〔2022〕6号). Never published.
 type RiskClass string
 
@@ -1444,6 +1753,73 @@ func (e *RosterKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e RosterKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a task is for the acting bureau: the least advanced of its items' records.
+type TaskState string
+
+const (
+	// A record of the task was returned (退回).
+	TaskStateReturned TaskState = "RETURNED"
+	// An item has no submitted record yet (未录入).
+	TaskStateNotEntered TaskState = "NOT_ENTERED"
+	// Every item submitted, some awaiting review (待审核).
+	TaskStateSubmitted TaskState = "SUBMITTED"
+	// Every item approved, some not yet published (已审核).
+	TaskStateApproved TaskState = "APPROVED"
+	// Every item published (已公示).
+	TaskStatePublished TaskState = "PUBLISHED"
+)
+
+var AllTaskState = []TaskState{
+	TaskStateReturned,
+	TaskStateNotEntered,
+	TaskStateSubmitted,
+	TaskStateApproved,
+	TaskStatePublished,
+}
+
+func (e TaskState) IsValid() bool {
+	switch e {
+	case TaskStateReturned, TaskStateNotEntered, TaskStateSubmitted, TaskStateApproved, TaskStatePublished:
+		return true
+	}
+	return false
+}
+
+func (e TaskState) String() string {
+	return string(e)
+}
+
+func (e *TaskState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TaskState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TaskState", str)
+	}
+	return nil
+}
+
+func (e TaskState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TaskState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TaskState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"shuangsuiji/internal/authz"
@@ -102,7 +103,7 @@ func (s *Service) today() time.Time {
 
 // Tasks lists the bureau's tasks (record:read), or with f.Mine the signed-in
 // inspector's own (record:enter), each with its deadline.
-func (s *Service) Tasks(ctx context.Context, f TaskFilter, p page.Request) ([]Task, error) {
+func (s *Service) Tasks(ctx context.Context, f TaskFilter, p page.Request) (*page.Connection[Task], error) {
 	perm := "record:read"
 	if f.Mine {
 		perm = "record:enter"
@@ -126,7 +127,7 @@ func (s *Service) Tasks(ctx context.Context, f TaskFilter, p page.Request) ([]Ta
 		return nil, err
 	}
 	s.fillDeadlines(cal, tasks)
-	return tasks, nil
+	return page.New(tasks, p, func(t Task) string { return fmt.Sprintf("%d/%d", t.DrawID, t.Seq) }), nil
 }
 
 // Task returns one task of the bureau (record:read), NOT_FOUND otherwise.
@@ -276,7 +277,7 @@ func (s *Service) Record(ctx context.Context, id int64) (Record, error) {
 
 // Records lists the bureau's own records (record:read), e.g. those awaiting
 // review.
-func (s *Service) Records(ctx context.Context, f RecordFilter, p page.Request) ([]Record, error) {
+func (s *Service) Records(ctx context.Context, f RecordFilter, p page.Request) (*page.Connection[Record], error) {
 	actor, err := s.Authz.Require(ctx, "record:read")
 	if err != nil {
 		return nil, err
@@ -284,7 +285,11 @@ func (s *Service) Records(ctx context.Context, f RecordFilter, p page.Request) (
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return s.Store.Records(ctx, actor, f, p)
+	recs, err := s.Store.Records(ctx, actor, f, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(recs, p, func(r Record) string { return fmt.Sprint(r.ID) }), nil
 }
 
 // CodeTable returns a version of the result code table (0: the newest).
@@ -364,4 +369,33 @@ func (s *Service) ProposedConsequences(ctx context.Context) ([]Consequence, erro
 		return nil, err
 	}
 	return s.Store.ProposedConsequences(ctx, actor)
+}
+
+// EvidenceOf lists the evidence files of the records (record:read); only
+// the bureau's own records have files it may see.
+func (s *Service) EvidenceOf(ctx context.Context, recordIDs []int64) ([]Evidence, error) {
+	actor, err := s.Authz.Require(ctx, "record:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.EvidenceOf(ctx, actor, recordIDs)
+}
+
+// ConsequencesOf lists what publishing the records did (record:read).
+func (s *Service) ConsequencesOf(ctx context.Context, recordIDs []int64) ([]Consequence, error) {
+	actor, err := s.Authz.Require(ctx, "record:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.ConsequencesOf(ctx, actor, recordIDs)
+}
+
+// RecordsOfTasks lists the records of tasks the bureau may read, its
+// partners' in a joint visit included, corrections too (record:read).
+func (s *Service) RecordsOfTasks(ctx context.Context, tasks []Key) ([]Record, error) {
+	actor, err := s.Authz.Require(ctx, "record:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.RecordsOfTasks(ctx, actor, tasks)
 }

@@ -42,6 +42,8 @@ type Task struct {
 
 // TaskItem is an item the bureau checks at the visit, with its record.
 type TaskItem struct {
+	DrawID   int64  `db:"draw_id"`
+	Seq      int    `db:"seq"`
 	Code     string `db:"item_code"`
 	Version  int    `db:"item_version"`
 	Name     string `db:"item_name"`

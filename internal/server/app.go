@@ -17,10 +17,13 @@ import (
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/pdf"
 	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/postgres"
 	"shuangsuiji/internal/public"
+	"shuangsuiji/internal/record"
 	"shuangsuiji/internal/roster"
+	"shuangsuiji/internal/workday"
 )
 
 // App wires the domain services over db and returns the HTTP handler. The
@@ -37,6 +40,7 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 	bureauStore := postgres.BureauStore{DB: db}
 	accounts := &account.Service{Store: postgres.AccountStore{DB: db}}
 	bureaus := &bureau.Service{Store: bureauStore, Authz: enforcer}
+	calendar := &workday.Service{Store: postgres.CalendarStore{DB: db}, Authz: enforcer}
 	resolver := &graph.Resolver{
 		Accounts: accounts,
 		Bureaus:  bureaus,
@@ -46,15 +50,19 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 		Draws:    &draw.Service{Store: postgres.DrawStore{DB: db}, JointVisits: postgres.JointVisitStore{DB: db}, Authz: enforcer},
 		Planning: &plan.Service{Store: postgres.PlanStore{DB: db}, Authz: enforcer},
 		Public:   &public.Service{Store: postgres.PublicStore{DB: db}},
+		Calendar: calendar,
+		Records:  &record.Service{Store: postgres.RecordStore{DB: db}, Calendar: calendar, Authz: enforcer},
 	}
 	origins, err := ParseOrigins(os.Getenv("CORS_ORIGINS"))
 	if err != nil {
 		return nil, err
 	}
+	printer := &pdf.Renderer{}
+	context.AfterFunc(ctx, printer.Close)
 	return New(Deps{
 		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
 		Store: bureauStore, Ready: db.PingContext, Public: public.NewHandler(resolver.Public, log),
-		Limits: LimitsFromEnv(), CORSOrigins: origins,
+		Limits: LimitsFromEnv(), CORSOrigins: origins, PDF: printer,
 	}), nil
 }
 

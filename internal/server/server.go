@@ -21,6 +21,7 @@ import (
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/pdf"
 	"shuangsuiji/internal/server/graphiql"
 )
 
@@ -38,6 +39,7 @@ type Deps struct {
 	Ready    func(ctx context.Context) error // nil when the database answers
 	Public   http.Handler                    // the public pages under /public/
 	Limits   graph.Limits                    // zero: graph.DefaultLimits
+	PDF      *pdf.Renderer                   // prints forms; one is made when nil
 
 	MaxInFlight int           // API requests at once; zero: DefaultMaxInFlight
 	QueueWait   time.Duration // how long a request waits for a slot; zero: DefaultQueueWait
@@ -89,6 +91,11 @@ func New(d Deps) http.Handler {
 	mux.Handle("GET /roster/export/{file}", shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(exportHandler(d.Resolver.Roster))))
 	mux.HandleFunc("GET /public/draws/{id}/{document}", publicDraw(d.Resolver.Draws))
 	mux.Handle("/public/", d.Public)
+	if d.PDF == nil {
+		d.PDF = &pdf.Renderer{}
+	}
+	mux.Handle("GET /records/tasks/{draw}/{seq}/{file}", shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(recordForms{records: d.Resolver.Records, pdf: d.PDF})))
+	mux.Handle("GET /records/evidence/{id}", shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(evidenceDownload(d.Resolver.Records))))
 	mux.Handle("/", graphiql.Handler("/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", readyz(d.Ready))
