@@ -99,7 +99,11 @@ func TestRecordLifecycle(t *testing.T) {
 		t.Fatalf("new record = %+v, want DRAFT revision 1", rec)
 	}
 	t.Run("AbsentKeepsValue", func(t *testing.T) {
-		var d struct{ SaveRecord struct{ Record struct{ Findings, Disposal string } } }
+		var d struct {
+			SaveRecord struct {
+				Record struct{ Findings, Disposal string }
+			}
+		}
 		e.Do(e.As("wl-inspector1"), `mutation($in: SaveRecordInput!) { saveRecord(input: $in) { record { findings disposal } } }`,
 			map[string]any{"in": map[string]any{"drawId": rt.DrawID, "seq": rt.Seq, "itemCode": rt.Item, "inspectedOn": "2026-03-11"}}).mustData(t, &d)
 		if d.SaveRecord.Record.Findings != "消防通道堵塞" || d.SaveRecord.Record.Disposal != "责令限期整改" {
@@ -123,7 +127,9 @@ func TestRecordLifecycle(t *testing.T) {
 		wantCode(t, move(t, e, "wl-reviewer", "returnRecord", rec.ID, `, reason: " "`), "BAD_USER_INPUT")
 	})
 	var ret struct {
-		ReturnRecord struct{ Record struct{ State, ReturnReason string } }
+		ReturnRecord struct {
+			Record struct{ State, ReturnReason string }
+		}
 	}
 	move(t, e, "wl-reviewer", "returnRecord", rec.ID, `, reason: "请补充整改期限"`).mustData(t, &ret)
 	if ret.ReturnRecord.Record.State != "RETURNED" || ret.ReturnRecord.Record.ReturnReason != "请补充整改期限" {
@@ -170,7 +176,9 @@ func TestRecordLifecycle(t *testing.T) {
 	})
 	t.Run("CorrectionLinks", func(t *testing.T) {
 		var c struct {
-			CorrectRecord struct{ Record struct{ ID, State, Corrects, CorrectionReason string } }
+			CorrectRecord struct {
+				Record struct{ ID, State, Corrects, CorrectionReason string }
+			}
 		}
 		e.Do(e.As("wl-inspector1"), `mutation($id: ID!) { correctRecord(input: {id: $id, reason: "整改期限填错", findings: "消防通道堵塞，已整改"}) { record { id state corrects correctionReason } } }`,
 			map[string]any{"id": rec.ID}).mustData(t, &c)
@@ -227,7 +235,9 @@ func TestEvidence(t *testing.T) {
 	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 	t.Run("PDF", func(t *testing.T) {
 		var d struct {
-			AddEvidence struct{ Evidence struct{ ID, ContentType, Sha256, URL string } }
+			AddEvidence struct {
+				Evidence struct{ ID, ContentType, Sha256, URL string }
+			}
 		}
 		r := e.Upload(e.As("wl-inspector1"), add, vars, "in.file", "现场.pdf", pdf)
 		r.mustData(t, &d)
@@ -338,21 +348,34 @@ func TestMyTasks(t *testing.T) {
 	if !found {
 		t.Fatalf("task %s/%d not among wl-inspector1's tasks: %+v", rt.DrawID, rt.Seq, d.MyTasks.Nodes)
 	}
-	var other struct{ MyTasks struct{ Nodes []struct{ DrawID string; Seq int } } }
+	var other struct {
+		MyTasks struct {
+			Nodes []struct {
+				DrawID string
+				Seq    int
+			}
+		}
+	}
 	e.Do(e.As("wl-inspector2"), q, nil).mustData(t, &other)
 	for _, n := range other.MyTasks.Nodes {
 		if n.DrawID == rt.DrawID && n.Seq == rt.Seq {
 			t.Error("task listed for an inspector not on its team")
 		}
 	}
-	var overdue struct{ InspectionTasks struct{ Nodes []struct{ Seq int } } }
+	var overdue struct {
+		InspectionTasks struct{ Nodes []struct{ Seq int } }
+	}
 	e.Do(e.As("wl-reviewer"), `query { inspectionTasks(filter: {overdue: true}) { nodes { seq } } }`, nil).mustData(t, &overdue)
-	var all struct{ InspectionTasks struct{ Nodes []struct{ Seq int } } }
+	var all struct {
+		InspectionTasks struct{ Nodes []struct{ Seq int } }
+	}
 	e.Do(e.As("wl-reviewer"), `query { inspectionTasks { nodes { seq } } }`, nil).mustData(t, &all)
 	if len(overdue.InspectionTasks.Nodes) == 0 || len(overdue.InspectionTasks.Nodes) != len(all.InspectionTasks.Nodes) {
 		t.Errorf("overdue %d of %d tasks; every task of March 2026 is overdue now", len(overdue.InspectionTasks.Nodes), len(all.InspectionTasks.Nodes))
 	}
-	var soon struct{ InspectionTasks struct{ Nodes []struct{ Seq int } } }
+	var soon struct {
+		InspectionTasks struct{ Nodes []struct{ Seq int } }
+	}
 	e.Do(e.As("wl-reviewer"), `query { inspectionTasks(filter: {dueWithin: 10}) { nodes { seq } } }`, nil).mustData(t, &soon)
 	if len(soon.InspectionTasks.Nodes) != 0 {
 		t.Errorf("%d tasks due within 10 working days; all are overdue", len(soon.InspectionTasks.Nodes))
