@@ -35,6 +35,9 @@ var publicFields = []string{
 	"PublicTask.bureaus", "PublicTask.drawNumber", "PublicTask.drawTitle", "PublicTask.entity", "PublicTask.inspectors",
 	"PublicTask.items", "PublicTask.manifestUrl", "PublicTask.opening", "PublicTask.windowEnd", "PublicTask.windowStart",
 	"PublicInspector.bureau", "PublicInspector.certificate", "PublicInspector.name",
+	// the working-day calendar (records): national reference data, the State Council's and the admins' days
+	"WorkdayOverride.day", "WorkdayOverride.name", "WorkdayOverride.working",
+	"WorkdayYear.known", "WorkdayYear.overrides", "WorkdayYear.year",
 }
 
 // neverPublic matches names that must never be reachable without a token.
