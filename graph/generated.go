@@ -442,6 +442,8 @@ type ComplexityRoot struct {
 		UpdatedAt         func(childComplexity int) int
 		UpdatedBy         func(childComplexity int) int
 		User              func(childComplexity int) int
+		ValidTo           func(childComplexity int) int
+		Version           func(childComplexity int) int
 	}
 
 	InspectorConnection struct {
@@ -682,48 +684,50 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		ActingBureau         func(childComplexity int) int
-		AuditLog             func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
-		Conflicts            func(childComplexity int, filter *model.ConflictFilter, first *int, after *string) int
-		Draw                 func(childComplexity int, id string) int
-		DrawCommitment       func(childComplexity int, id string) int
-		DrawManifest         func(childComplexity int, id string, form *model.ManifestForm) int
-		DrawOpening          func(childComplexity int, id string, entityCode string) int
-		DrawOverlaps         func(childComplexity int, year int, quarter int) int
-		Draws                func(childComplexity int, filter *model.DrawFilter, first *int, after *string) int
-		Entity               func(childComplexity int, code string, asOf *time.Time) int
-		EntityHistory        func(childComplexity int, code string) int
-		ExpiringCertificates func(childComplexity int, within *int, first *int, after *string) int
-		InspectionItem       func(childComplexity int, code string, version *int) int
-		InspectionItems      func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string) int
-		InspectionMethods    func(childComplexity int) int
-		InspectionRecord     func(childComplexity int, id string) int
-		InspectionRecords    func(childComplexity int, filter *model.RecordFilter, first *int, after *string) int
-		InspectionTask       func(childComplexity int, drawID string, seq int) int
-		InspectionTasks      func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
-		Inspector            func(childComplexity int, id string) int
-		Inspectors           func(childComplexity int, filter *model.InspectorFilter, first *int, after *string) int
-		JointVisits          func(childComplexity int, year int, quarter int) int
-		Me                   func(childComplexity int) int
-		Members              func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string) int
-		MyTasks              func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
-		Node                 func(childComplexity int, id string) int
-		Nodes                func(childComplexity int, ids []string) int
-		Plan                 func(childComplexity int, year int) int
-		PlanProgress         func(childComplexity int, year int) int
-		Plans                func(childComplexity int) int
-		ProposedConsequences func(childComplexity int) int
-		PublicBureaus        func(childComplexity int, region *string) int
-		PublicDraw           func(childComplexity int, number int) int
-		PublicDraws          func(childComplexity int, filter *model.PublicDrawFilter, first *int, after *string) int
-		PublicPlans          func(childComplexity int, bureau *string, year *int) int
-		PublicResults        func(childComplexity int, filter *model.PublicResultFilter, first *int, after *string) int
-		ResultCodes          func(childComplexity int, version *int) int
-		RosterCounts         func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
-		RosterEntities       func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) int
-		RosterEntryHistory   func(childComplexity int, code string) int
-		WorkdayYear          func(childComplexity int, year int) int
-		WorkingDaysAfter     func(childComplexity int, date time.Time, days int) int
+		ActingBureau          func(childComplexity int) int
+		AuditLog              func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
+		Conflicts             func(childComplexity int, filter *model.ConflictFilter, first *int, after *string) int
+		Draw                  func(childComplexity int, id string) int
+		DrawCommitment        func(childComplexity int, id string) int
+		DrawInspectorVersions func(childComplexity int, drawID string) int
+		DrawManifest          func(childComplexity int, id string, form *model.ManifestForm) int
+		DrawOpening           func(childComplexity int, id string, entityCode string) int
+		DrawOverlaps          func(childComplexity int, year int, quarter int) int
+		Draws                 func(childComplexity int, filter *model.DrawFilter, first *int, after *string) int
+		Entity                func(childComplexity int, code string, asOf *time.Time) int
+		EntityHistory         func(childComplexity int, code string) int
+		ExpiringCertificates  func(childComplexity int, within *int, first *int, after *string) int
+		InspectionItem        func(childComplexity int, code string, version *int) int
+		InspectionItems       func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string) int
+		InspectionMethods     func(childComplexity int) int
+		InspectionRecord      func(childComplexity int, id string) int
+		InspectionRecords     func(childComplexity int, filter *model.RecordFilter, first *int, after *string) int
+		InspectionTask        func(childComplexity int, drawID string, seq int) int
+		InspectionTasks       func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		Inspector             func(childComplexity int, id string) int
+		InspectorHistory      func(childComplexity int, id string) int
+		Inspectors            func(childComplexity int, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string) int
+		JointVisits           func(childComplexity int, year int, quarter int) int
+		Me                    func(childComplexity int) int
+		Members               func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string) int
+		MyTasks               func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		Node                  func(childComplexity int, id string) int
+		Nodes                 func(childComplexity int, ids []string) int
+		Plan                  func(childComplexity int, year int) int
+		PlanProgress          func(childComplexity int, year int) int
+		Plans                 func(childComplexity int) int
+		ProposedConsequences  func(childComplexity int) int
+		PublicBureaus         func(childComplexity int, region *string) int
+		PublicDraw            func(childComplexity int, number int) int
+		PublicDraws           func(childComplexity int, filter *model.PublicDrawFilter, first *int, after *string) int
+		PublicPlans           func(childComplexity int, bureau *string, year *int) int
+		PublicResults         func(childComplexity int, filter *model.PublicResultFilter, first *int, after *string) int
+		ResultCodes           func(childComplexity int, version *int) int
+		RosterCounts          func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
+		RosterEntities        func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) int
+		RosterEntryHistory    func(childComplexity int, code string) int
+		WorkdayYear           func(childComplexity int, year int) int
+		WorkingDaysAfter      func(childComplexity int, date time.Time, days int) int
 	}
 
 	RecordConflictPayload struct {
@@ -1126,7 +1130,9 @@ type QueryResolver interface {
 	DrawCommitment(ctx context.Context, id string) (json.RawMessage, error)
 	JointVisits(ctx context.Context, year int, quarter int) ([]draw.JointVisit, error)
 	DrawOpening(ctx context.Context, id string, entityCode string) (json.RawMessage, error)
-	Inspectors(ctx context.Context, filter *model.InspectorFilter, first *int, after *string) (*page.Connection[roster.Inspector], error)
+	Inspectors(ctx context.Context, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.Inspector], error)
+	InspectorHistory(ctx context.Context, id string) ([]roster.Inspector, error)
+	DrawInspectorVersions(ctx context.Context, drawID string) ([]roster.Inspector, error)
 	ExpiringCertificates(ctx context.Context, within *int, first *int, after *string) (*page.Connection[roster.Inspector], error)
 	Inspector(ctx context.Context, id string) (*roster.Inspector, error)
 	Conflicts(ctx context.Context, filter *model.ConflictFilter, first *int, after *string) (*page.Connection[roster.Conflict], error)
@@ -2686,6 +2692,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Inspector.User(childComplexity), true
+	case "Inspector.validTo":
+		if e.ComplexityRoot.Inspector.ValidTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.ValidTo(childComplexity), true
+	case "Inspector.version":
+		if e.ComplexityRoot.Inspector.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspector.Version(childComplexity), true
 
 	case "InspectorConnection.edges":
 		if e.ComplexityRoot.InspectorConnection.Edges == nil {
@@ -3860,6 +3878,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DrawCommitment(childComplexity, args["id"].(string)), true
+	case "Query.drawInspectorVersions":
+		if e.ComplexityRoot.Query.DrawInspectorVersions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_drawInspectorVersions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DrawInspectorVersions(childComplexity, args["drawId"].(string)), true
 	case "Query.drawManifest":
 		if e.ComplexityRoot.Query.DrawManifest == nil {
 			break
@@ -4020,6 +4049,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Inspector(childComplexity, args["id"].(string)), true
+	case "Query.inspectorHistory":
+		if e.ComplexityRoot.Query.InspectorHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectorHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectorHistory(childComplexity, args["id"].(string)), true
 	case "Query.inspectors":
 		if e.ComplexityRoot.Query.Inspectors == nil {
 			break
@@ -4030,7 +4070,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Inspectors(childComplexity, args["filter"].(*model.InspectorFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Inspectors(childComplexity, args["filter"].(*model.InspectorFilter), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.jointVisits":
 		if e.ComplexityRoot.Query.JointVisits == nil {
@@ -5953,8 +5993,9 @@ enum InspectorStatus {
 
 """
 An inspector (执法检查人员) of the acting bureau's inspector roster (执法检查人员名录库), with the
-law-enforcement certificate (执法证) that entitles them to inspect. Not versioned: every change's
-before and after is in the audit trail.
+law-enforcement certificate (执法证) that entitles them to inspect, as one version of the record:
+every change adds the next version and keeps the old (` + "`" + `inspectorHistory` + "`" + `, ` + "`" + `inspectors(asOf:)` + "`" + `), and a
+frozen draw names the versions it drew from (` + "`" + `drawInspectorVersions` + "`" + `).
 """
 type Inspector implements Node {
   "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
@@ -5977,10 +6018,14 @@ type Inspector implements Node {
   user: User
   "When the inspector was added to the roster."
   createdAt: Time!
-  "When the record last changed."
+  "When the record last changed: when this version took effect."
   updatedAt: Time!
-  "Who last changed the record."
+  "Who last changed the record: who made this version."
   updatedBy: User
+  "The version of the record, from 1."
+  version: Int!
+  "When a later version replaced this one (null: the current version)."
+  validTo: Time
 }
 
 """
@@ -6022,29 +6067,44 @@ input InspectorFilter {
 }
 
 """
+A field of an inspector that a form may clear.
+"""
+enum InspectorField {
+  "所属单位."
+  UNIT
+  "发证日期."
+  CERTIFICATE_ISSUED_ON
+  "资格."
+  QUALIFICATIONS
+}
+
+"""
 Adds an inspector to the acting bureau's roster, or changes one: the one with ` + "`" + `id` + "`" + `, or else the one
-holding ` + "`" + `certificateNumber` + "`" + ` (执法证号). Every field is replaced, as an imported row replaces it, except
-the login: ` + "`" + `username` + "`" + ` null keeps the link as it is.
+holding ` + "`" + `certificateNumber` + "`" + ` (执法证号). A field left out (or null) keeps what the roster has; ` + "`" + `clear` + "`" + `
+empties fields on purpose. A new inspector needs ` + "`" + `name` + "`" + `, ` + "`" + `certificateNumber` + "`" + ` and
+` + "`" + `certificateExpiresOn` + "`" + `. The login: ` + "`" + `username` + "`" + ` null keeps the link as it is.
 """
 input SaveInspectorInput {
   "The inspector to change (to change the certificate number, give the id). Null: add, or change the holder of the certificate number."
   id: ID
   "姓名."
-  name: String!
-  "执法证号."
-  certificateNumber: String!
+  name: String
+  "执法证号 (required without an id)."
+  certificateNumber: String
   "所属单位."
   unit: String
   "发证日期."
   certificateIssuedOn: Date
   "有效期至: the certificate's last valid day."
-  certificateExpiresOn: Date!
+  certificateExpiresOn: Date
   "资格: qualification codes (or inspection item codes)."
   qualifications: [String!]
-  "在岗状态 (default ACTIVE)."
+  "在岗状态 (ACTIVE for a new inspector)."
   status: InspectorStatus
   "The username of the inspector's login, a member of the acting bureau, to link; \"\" removes the link; null keeps it."
   username: String
+  "Fields to empty; a field may not be both given and cleared."
+  clear: [InspectorField!]
 }
 
 """
@@ -6183,8 +6243,12 @@ type WithdrawConflictPayload {
 }
 
 extend type Query {
-  "The acting bureau's inspector roster (执法检查人员名录库), by id. Every member."
-  inspectors(filter: InspectorFilter, first: Int, after: String): InspectorConnection!
+  "The acting bureau's inspector roster (执法检查人员名录库), by id; ` + "`" + `asOf` + "`" + ` reads it as it was then. Every member."
+  inspectors(filter: InspectorFilter, asOf: Time, first: Int, after: String): InspectorConnection!
+  "Every version of one of the acting bureau's inspectors, oldest first: who changed what, and when. NOT_FOUND otherwise. Every member."
+  inspectorHistory(id: ID!): [Inspector!]!
+  "The acting bureau's inspectors that a frozen draw drew from, each as the version the draw used; empty for a draft or another bureau's draw. Every member."
+  drawInspectorVersions(drawId: ID!): [Inspector!]!
   """
   The acting bureau's active inspectors whose certificate (执法证) expires within ` + "`" + `within` + "`" + ` days from
   today (China Standard Time; today is day 0), or has expired already, soonest first: the
@@ -8560,6 +8624,10 @@ func (ec *executionContext) childFields_Inspector(ctx context.Context, field gra
 		return ec.fieldContext_Inspector_updatedAt(ctx, field)
 	case "updatedBy":
 		return ec.fieldContext_Inspector_updatedBy(ctx, field)
+	case "version":
+		return ec.fieldContext_Inspector_version(ctx, field)
+	case "validTo":
+		return ec.fieldContext_Inspector_validTo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Inspector", field.Name)
 }
@@ -10064,6 +10132,20 @@ func (ec *executionContext) field_Query_drawCommitment_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_drawInspectorVersions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "drawId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["drawId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_drawManifest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10388,6 +10470,20 @@ func (ec *executionContext) field_Query_inspectionTasks_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_inspectorHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_inspector_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10413,22 +10509,30 @@ func (ec *executionContext) field_Query_inspectors_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["filter"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -16972,6 +17076,52 @@ func (ec *executionContext) fieldContext_Inspector_updatedBy(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Inspector_version(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Inspector_validTo(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Inspector_validTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Inspector_validTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Inspector", field, false, false, "Time")
+}
+
 func (ec *executionContext) _InspectorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Inspector]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22044,7 +22194,7 @@ func (ec *executionContext) _Query_inspectors(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Inspectors(ctx, fc.Args["filter"].(*model.InspectorFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Inspectors(ctx, fc.Args["filter"].(*model.InspectorFilter), fc.Args["asOf"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Inspector]) graphql.Marshaler {
@@ -22072,6 +22222,94 @@ func (ec *executionContext) fieldContext_Query_inspectors(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_inspectors_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectorHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectorHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectorHistory(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Inspector) graphql.Marshaler {
+			return ec.marshalNInspector2ᚕshuangsuijiᚋinternalᚋrosterᚐInspectorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectorHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspector(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectorHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_drawInspectorVersions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_drawInspectorVersions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DrawInspectorVersions(ctx, fc.Args["drawId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Inspector) graphql.Marshaler {
+			return ec.marshalNInspector2ᚕshuangsuijiᚋinternalᚋrosterᚐInspectorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_drawInspectorVersions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Inspector(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_drawInspectorVersions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29437,7 +29675,7 @@ func (ec *executionContext) unmarshalInputSaveInspectorInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "certificateNumber", "unit", "certificateIssuedOn", "certificateExpiresOn", "qualifications", "status", "username"}
+	fieldsInOrder := [...]string{"id", "name", "certificateNumber", "unit", "certificateIssuedOn", "certificateExpiresOn", "qualifications", "status", "username", "clear"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29453,14 +29691,14 @@ func (ec *executionContext) unmarshalInputSaveInspectorInput(ctx context.Context
 			it.ID = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Name = data
 		case "certificateNumber":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificateNumber"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -29481,7 +29719,7 @@ func (ec *executionContext) unmarshalInputSaveInspectorInput(ctx context.Context
 			it.CertificateIssuedOn = data
 		case "certificateExpiresOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("certificateExpiresOn"))
-			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -29507,6 +29745,13 @@ func (ec *executionContext) unmarshalInputSaveInspectorInput(ctx context.Context
 				return it, err
 			}
 			it.Username = data
+		case "clear":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clear"))
+			data, err := ec.unmarshalOInspectorField2ᚕshuangsuijiᚋgraphᚋmodelᚐInspectorFieldᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Clear = data
 		}
 	}
 	return it, nil
@@ -32839,6 +33084,16 @@ func (ec *executionContext) _Inspector(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Inspector_updatedBy(ctx, field, obj)
 				})
+		case "version":
+			out.Values[i] = ec._Inspector_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "validTo":
+			out.Values[i] = ec._Inspector_validTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -34571,6 +34826,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_inspectors(ctx, field)
+				})
+		case "inspectorHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectorHistory(ctx, field)
+				})
+		case "drawInspectorVersions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_drawInspectorVersions(ctx, field)
 				})
 		case "expiringCertificates":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -37577,6 +37844,16 @@ func (ec *executionContext) marshalNInspectorEdge2ᚕshuangsuijiᚋinternalᚋpa
 	return ret
 }
 
+func (ec *executionContext) unmarshalNInspectorField2shuangsuijiᚋgraphᚋmodelᚐInspectorField(ctx context.Context, v any) (model.InspectorField, error) {
+	var res model.InspectorField
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInspectorField2shuangsuijiᚋgraphᚋmodelᚐInspectorField(ctx context.Context, sel ast.SelectionSet, v model.InspectorField) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNInspectorStatus2shuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx context.Context, v any) (model.InspectorStatus, error) {
 	var res model.InspectorStatus
 	err := res.UnmarshalGQL(v)
@@ -39192,6 +39469,42 @@ func (ec *executionContext) marshalOInspectionRecord2ᚖshuangsuijiᚋinternal�
 		return graphql.Null
 	}
 	return ec._InspectionRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInspectorField2ᚕshuangsuijiᚋgraphᚋmodelᚐInspectorFieldᚄ(ctx context.Context, v any) ([]model.InspectorField, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.InspectorField, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInspectorField2shuangsuijiᚋgraphᚋmodelᚐInspectorField(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInspectorField2ᚕshuangsuijiᚋgraphᚋmodelᚐInspectorFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []model.InspectorField) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectorField2shuangsuijiᚋgraphᚋmodelᚐInspectorField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOInspectorFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐInspectorFilter(ctx context.Context, v any) (*model.InspectorFilter, error) {

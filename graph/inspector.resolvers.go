@@ -11,6 +11,7 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/roster"
+	"time"
 )
 
 // ID is the resolver for the id field.
@@ -61,7 +62,11 @@ func (r *inspectorResolver) UpdatedBy(ctx context.Context, obj *roster.Inspector
 
 // SaveInspector is the resolver for the saveInspector field.
 func (r *mutationResolver) SaveInspector(ctx context.Context, input model.SaveInspectorInput) (*model.SaveInspectorPayload, error) {
-	i, changed, err := r.Roster.SaveInspector(ctx, inspectorInput(input))
+	in, err := inspectorInput(input)
+	if err != nil {
+		return nil, err
+	}
+	i, changed, err := r.Roster.SaveInspector(ctx, in)
 	return &model.SaveInspectorPayload{Inspector: &i, Changed: changed}, err
 }
 
@@ -85,8 +90,20 @@ func (r *mutationResolver) WithdrawConflict(ctx context.Context, input model.Wit
 }
 
 // Inspectors is the resolver for the inspectors field.
-func (r *queryResolver) Inspectors(ctx context.Context, filter *model.InspectorFilter, first *int, after *string) (*page.Connection[roster.Inspector], error) {
-	return r.Roster.Inspectors(ctx, inspectorFilter(filter), pageRequest(first, after))
+func (r *queryResolver) Inspectors(ctx context.Context, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.Inspector], error) {
+	f := inspectorFilter(filter)
+	f.AsOf = asOf
+	return r.Roster.Inspectors(ctx, f, pageRequest(first, after))
+}
+
+// InspectorHistory is the resolver for the inspectorHistory field.
+func (r *queryResolver) InspectorHistory(ctx context.Context, id string) ([]roster.Inspector, error) {
+	return r.Roster.InspectorHistory(ctx, numberOf(id, nodeInspector))
+}
+
+// DrawInspectorVersions is the resolver for the drawInspectorVersions field.
+func (r *queryResolver) DrawInspectorVersions(ctx context.Context, drawID string) ([]roster.Inspector, error) {
+	return r.Roster.DrawInspectorVersions(ctx, numberOf(drawID, nodeDraw))
 }
 
 // ExpiringCertificates is the resolver for the expiringCertificates field.

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"shuangsuiji/internal/errs"
 	"strings"
 
 	"shuangsuiji/graph/model"
@@ -29,18 +30,45 @@ func inspectorFilter(f *model.InspectorFilter) roster.InspectorFilter {
 	return out
 }
 
-func inspectorInput(in model.SaveInspectorInput) roster.InspectorInput {
-	out := roster.InspectorInput{CertificateNumber: in.CertificateNumber, Name: in.Name, Unit: deref(in.Unit),
-		IssuedOn: in.CertificateIssuedOn, ExpiresOn: in.CertificateExpiresOn, Qualifications: in.Qualifications,
-		Username: in.Username}
+// inspectorInput is the form as a patch: each field given sets its bit of
+// Given, each field cleared sets it with the empty value.
+func inspectorInput(in model.SaveInspectorInput) (roster.InspectorInput, error) {
+	out := roster.InspectorInput{Username: in.Username}
+	give := func(f roster.InspectorField, given bool) {
+		if given {
+			out.Given |= f.Bit()
+		}
+	}
+	out.CertificateNumber, out.Name, out.Unit = deref(in.CertificateNumber), deref(in.Name), deref(in.Unit)
+	give(roster.InspectorCertificate, in.CertificateNumber != nil)
+	give(roster.InspectorName, in.Name != nil)
+	give(roster.InspectorUnit, in.Unit != nil)
+	out.IssuedOn = in.CertificateIssuedOn
+	give(roster.InspectorIssuedOn, in.CertificateIssuedOn != nil)
+	if in.CertificateExpiresOn != nil {
+		out.ExpiresOn = *in.CertificateExpiresOn
+		give(roster.InspectorExpiresOn, true)
+	}
+	out.Qualifications = in.Qualifications
+	give(roster.InspectorQualifications, in.Qualifications != nil)
 	if in.Status != nil {
 		out.Status = inspectorStatusIn(*in.Status)
+		give(roster.InspectorStatusField, true)
+	}
+	cleared := map[model.InspectorField]roster.InspectorField{model.InspectorFieldUnit: roster.InspectorUnit,
+		model.InspectorFieldCertificateIssuedOn: roster.InspectorIssuedOn, model.InspectorFieldQualifications: roster.InspectorQualifications}
+	for _, c := range in.Clear {
+		f := cleared[c]
+		if out.Given.Has(f) {
+			return out, errs.InvalidField("input.clear", "%s is both given and cleared", c)
+		}
+		give(f, true)
 	}
 	if in.ID != nil {
 		id := numberOf(*in.ID, nodeInspector)
 		out.ID = &id
 	}
-	return out
+	return out, nil
 }
 
 func conflictFilter(f *model.ConflictFilter) roster.ConflictFilter {

@@ -549,27 +549,30 @@ type SaveInspectionItemPayload struct {
 }
 
 // Adds an inspector to the acting bureau's roster, or changes one: the one with `id`, or else the one
-// holding `certificateNumber` (执法证号). Every field is replaced, as an imported row replaces it, except
-// the login: `username` null keeps the link as it is.
+// holding `certificateNumber` (执法证号). A field left out (or null) keeps what the roster has; `clear`
+// empties fields on purpose. A new inspector needs `name`, `certificateNumber` and
+// `certificateExpiresOn`. The login: `username` null keeps the link as it is.
 type SaveInspectorInput struct {
 	// The inspector to change (to change the certificate number, give the id). Null: add, or change the holder of the certificate number.
 	ID *string `json:"id,omitempty"`
 	// 姓名.
-	Name string `json:"name"`
-	// 执法证号.
-	CertificateNumber string `json:"certificateNumber"`
+	Name *string `json:"name,omitempty"`
+	// 执法证号 (required without an id).
+	CertificateNumber *string `json:"certificateNumber,omitempty"`
 	// 所属单位.
 	Unit *string `json:"unit,omitempty"`
 	// 发证日期.
 	CertificateIssuedOn *time.Time `json:"certificateIssuedOn,omitempty"`
 	// 有效期至: the certificate's last valid day.
-	CertificateExpiresOn time.Time `json:"certificateExpiresOn"`
+	CertificateExpiresOn *time.Time `json:"certificateExpiresOn,omitempty"`
 	// 资格: qualification codes (or inspection item codes).
 	Qualifications []string `json:"qualifications,omitempty"`
-	// 在岗状态 (default ACTIVE).
+	// 在岗状态 (ACTIVE for a new inspector).
 	Status *InspectorStatus `json:"status,omitempty"`
 	// The username of the inspector's login, a member of the acting bureau, to link; "" removes the link; null keeps it.
 	Username *string `json:"username,omitempty"`
+	// Fields to empty; a field may not be both given and cleared.
+	Clear []InspectorField `json:"clear,omitempty"`
 }
 
 // What saveInspector did.
@@ -1252,6 +1255,67 @@ func (e *FollowUpStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e FollowUpStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A field of an inspector that a form may clear.
+type InspectorField string
+
+const (
+	// 所属单位.
+	InspectorFieldUnit InspectorField = "UNIT"
+	// 发证日期.
+	InspectorFieldCertificateIssuedOn InspectorField = "CERTIFICATE_ISSUED_ON"
+	// 资格.
+	InspectorFieldQualifications InspectorField = "QUALIFICATIONS"
+)
+
+var AllInspectorField = []InspectorField{
+	InspectorFieldUnit,
+	InspectorFieldCertificateIssuedOn,
+	InspectorFieldQualifications,
+}
+
+func (e InspectorField) IsValid() bool {
+	switch e {
+	case InspectorFieldUnit, InspectorFieldCertificateIssuedOn, InspectorFieldQualifications:
+		return true
+	}
+	return false
+}
+
+func (e InspectorField) String() string {
+	return string(e)
+}
+
+func (e *InspectorField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InspectorField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InspectorField", str)
+	}
+	return nil
+}
+
+func (e InspectorField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InspectorField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InspectorField) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -217,7 +217,13 @@ func gatherInspectors(ctx context.Context, tx *sqlx.Tx, drawID int64) ([]draw.In
 		Unit           string         `db:"unit"`
 		Qualifications pq.StringArray `db:"qualifications"`
 	}
-	if err := tx.SelectContext(ctx, &rows, `SELECT certificate, bureau_code, unit, qualifications FROM draw_inspectors($1)`, drawID); err != nil {
+	// One statement reads the inspectors and records the versions read,
+	// so that the draw names exactly the inspector versions it used.
+	const q = `WITH used AS (SELECT * FROM draw_inspectors($1)),
+kept AS (INSERT INTO draw_inspector_versions (bureau_id, draw_id, inspector_bureau_id, inspector_id, version)
+         SELECT (SELECT app_bureau()), $1, u.bureau_id, u.inspector_id, u.version FROM used u)
+SELECT certificate, bureau_code, unit, qualifications FROM used ORDER BY certificate`
+	if err := tx.SelectContext(ctx, &rows, q, drawID); err != nil {
 		return nil, fmt.Errorf("inspectors: %w", err)
 	}
 	out := make([]draw.Inspector, len(rows))

@@ -39,16 +39,28 @@ type inspectorRow struct {
 	CreatedAt         time.Time      `db:"created_at"`
 	UpdatedAt         time.Time      `db:"updated_at"`
 	UpdatedBy         *int64         `db:"updated_by"`
+	Version           int            `db:"version"`
+	ValidTo           *time.Time     `db:"valid_to"` // of a version read from inspector_versions
 }
 
 const inspectorColumns = `i.bureau_id, i.id, i.certificate_number, i.name, i.unit, i.issued_on, i.expires_on,
-	i.qualifications, i.status, i.user_id, i.created_at, i.updated_at, i.updated_by`
+	i.qualifications, i.status, i.user_id, i.created_at, i.updated_at, i.updated_by, i.version`
+
+// inspectorVersions reads inspector_versions with the columns of
+// inspectors (and valid_to), so that a query of the current roster reads
+// it as of an instant by putting this in the place of "inspectors i".
+// updated_at and updated_by are when the version took effect and who
+// made it.
+const inspectorVersions = `(SELECT v.bureau_id, v.inspector_id AS id, v.certificate_number, v.name, v.unit, v.issued_on,
+    v.expires_on, v.qualifications, v.status, v.user_id, c.created_at, v.valid_from AS updated_at,
+    v.changed_by AS updated_by, v.version, v.valid_from, v.valid_to
+FROM inspector_versions v JOIN inspectors c ON c.bureau_id = v.bureau_id AND c.id = v.inspector_id) i`
 
 func (r inspectorRow) inspector() roster.Inspector {
 	return roster.Inspector{BureauID: r.BureauID, ID: r.ID, CertificateNumber: r.CertificateNumber, Name: r.Name,
 		Unit: r.Unit, IssuedOn: r.IssuedOn, ExpiresOn: r.ExpiresOn, Qualifications: []string(r.Qualifications),
 		Status: roster.InspectorStatus(r.Status), UserID: r.UserID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		UpdatedBy: r.UpdatedBy}
+		UpdatedBy: r.UpdatedBy, Version: r.Version, ValidTo: r.ValidTo}
 }
 
 func inspectors(rows []inspectorRow) []roster.Inspector {
@@ -100,7 +112,12 @@ func (s InspectorStore) ListInspectors(ctx context.Context, actor *authz.Actor, 
 	if after, _ := roster.IDCursor(p); after > 0 {
 		w.add("i.id > %s", after)
 	}
-	q := `SELECT ` + inspectorColumns + ` FROM inspectors i WHERE ` + w.String() + fmt.Sprintf(` ORDER BY i.id LIMIT %d`, p.Limit())
+	from := "inspectors i"
+	if f.AsOf != nil {
+		from = inspectorVersions
+		w.add("i.valid_from <= %s AND (i.valid_to IS NULL OR i.valid_to > %s)", *f.AsOf, *f.AsOf)
+	}
+	q := `SELECT ` + inspectorColumns + ` FROM ` + from + ` WHERE ` + w.String() + fmt.Sprintf(` ORDER BY i.id LIMIT %d`, p.Limit())
 	var out []roster.Inspector
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
 		out, err = selectInspectors(ctx, tx, q, w.args...)
@@ -141,6 +158,36 @@ WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = ANY($1) ORDER BY i.id`
 	return out, err
 }
 
+// InspectorHistory lists every version of the acting bureau's inspector,
+// oldest first.
+func (s InspectorStore) InspectorHistory(ctx context.Context, actor *authz.Actor, id int64) ([]roster.Inspector, error) {
+	q := `SELECT ` + inspectorColumns + `, i.valid_to FROM ` + inspectorVersions + `
+WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = $1 ORDER BY i.version`
+	var out []roster.Inspector
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		out, err = selectInspectors(ctx, tx, q, id)
+		return err
+	})
+	if err == nil && len(out) == 0 {
+		err = errs.NotFoundf("no inspector %d", id)
+	}
+	return out, err
+}
+
+// DrawInspectorVersions returns the acting bureau's inspectors that a
+// frozen draw drew from, each at the version the draw used, by id.
+func (s InspectorStore) DrawInspectorVersions(ctx context.Context, actor *authz.Actor, drawID int64) ([]roster.Inspector, error) {
+	q := `SELECT ` + inspectorColumns + `, i.valid_to FROM ` + inspectorVersions + `
+JOIN draw_inspector_versions d ON d.inspector_bureau_id = i.bureau_id AND d.inspector_id = i.id AND d.version = i.version
+WHERE d.draw_id = $1 AND i.bureau_id = (SELECT app_bureau()) ORDER BY i.id`
+	var out []roster.Inspector
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		out, err = selectInspectors(ctx, tx, q, drawID)
+		return err
+	})
+	return out, err
+}
+
 // lockInspectors serialises the writes of one bureau's inspector roster, so
 // that a save and an import never both add one certificate number, and
 // returns the time its versions take effect, read after the lock (see
@@ -163,6 +210,9 @@ func (s InspectorStore) SaveInspector(ctx context.Context, actor *authz.Actor, i
 		}
 		before, err := inspectorToSave(ctx, tx, in)
 		if err != nil {
+			return err
+		}
+		if in, err = in.Over(before); err != nil {
 			return err
 		}
 		var userID *int64

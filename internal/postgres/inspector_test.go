@@ -142,7 +142,7 @@ func TestSaveInspector(t *testing.T) {
 	store := postgres.InspectorStore{DB: s.DB}
 	planner := actingAs(t, s, "wl-planner")
 	in := roster.InspectorInput{CertificateNumber: "14052219001", Name: "李强", Unit: "凤城执法中队",
-		ExpiresOn: civil(2029, 2, 28), Qualifications: []string{"WH01"}, Status: roster.InspectorActive}
+		ExpiresOn: civil(2029, 2, 28), Qualifications: []string{"WH01"}, Status: roster.InspectorActive, Given: roster.AllFields}
 
 	created, changed, err := store.SaveInspector(ctx, planner, in)
 	if err != nil || !changed || created.ID == 0 {
@@ -289,7 +289,7 @@ func conflictFixture(t *testing.T, s seededDB, entityCode string) []roster.Inspe
 	}
 	link := roster.InspectorInput{ID: &list[0].ID, CertificateNumber: list[0].CertificateNumber, Name: list[0].Name,
 		Unit: list[0].Unit, IssuedOn: list[0].IssuedOn, ExpiresOn: list[0].ExpiresOn,
-		Qualifications: list[0].Qualifications, Status: list[0].Status, Username: refTo("wl-inspector1")}
+		Qualifications: list[0].Qualifications, Status: list[0].Status, Username: refTo("wl-inspector1"), Given: roster.AllFields}
 	if _, _, err := store.SaveInspector(ctx, planner, link); err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,9 @@ import (
 
 // Inspector is one person of a bureau's inspector roster (执法检查人员名录库):
 // who may be drawn to inspect, with the law-enforcement certificate (执法证)
-// that entitles them to. Inspectors are not versioned; each change's before
-// and after is in the audit trail.
+// that entitles them to, as one version of the record: every change adds
+// the next version and keeps the old, so the roster reads as of any
+// instant and a draw names the versions it drew from.
 type Inspector struct {
 	BureauID          int64           `json:"bureau_id"`
 	ID                int64           `json:"id"`
@@ -32,6 +33,8 @@ type Inspector struct {
 	CreatedAt         time.Time       `json:"created_at"`
 	UpdatedAt         time.Time       `json:"updated_at"`
 	UpdatedBy         *int64          `json:"updated_by"`
+	Version           int             `json:"version"`  // from 1
+	ValidTo           *time.Time      `json:"valid_to"` // when a later version replaced this one; nil: current
 }
 
 // InspectorFilter narrows the inspector roster; empty fields match
@@ -42,11 +45,14 @@ type InspectorFilter struct {
 	Search        string     // part of the name, or the start of the certificate number
 	Qualification string     // holds this qualification code
 	ExpiresBefore *time.Time // the certificate expires before this day (expires_on < it)
+	AsOf          *time.Time // read the roster as it was then
 }
 
-// InspectorInput is a form save of one inspector. A save replaces every
-// field as an imported row does, except the login link: Username nil
-// keeps it, "" removes it.
+// InspectorInput is a form save of one inspector, with patch semantics:
+// a field the form leaves out (not in Given) keeps what the roster has,
+// and a field in Clear is emptied. A new inspector needs a name, a
+// certificate number and its expiry. The login link: Username nil keeps
+// it, "" removes it.
 type InspectorInput struct {
 	ID                *int64 // change this inspector; nil: add, or change the one holding CertificateNumber
 	CertificateNumber string
@@ -55,8 +61,67 @@ type InspectorInput struct {
 	IssuedOn          *time.Time
 	ExpiresOn         time.Time
 	Qualifications    []string
-	Status            InspectorStatus // "" is active
+	Status            InspectorStatus
+	Given             Fields // the fields the form gives, as InspectorField bits
 	Username          *string
+}
+
+// More inspector fields, for InspectorInput.Given.
+const (
+	InspectorName        InspectorField = insName
+	InspectorCertificate InspectorField = insCert
+	InspectorExpiresOn   InspectorField = insExpires
+)
+
+// Over is the input applied to the inspector as it is (before; nil for a
+// new one): the whole record the save leaves, checked as a whole.
+func (in InspectorInput) Over(before *Inspector) (InspectorInput, error) {
+	out := in
+	out.Given = AllFields
+	if before == nil {
+		for _, f := range []struct {
+			field InspectorField
+			name  string
+		}{{InspectorName, "input.name"}, {InspectorCertificate, "input.certificateNumber"}, {InspectorExpiresOn, "input.certificateExpiresOn"}} {
+			if !in.Given.Has(f.field) {
+				return in, errs.InvalidField(f.name, "is required for a new inspector")
+			}
+		}
+		if !in.Given.Has(InspectorStatusField) {
+			out.Status = InspectorActive
+		}
+		return out, checkDates(out)
+	}
+	keep := func(f InspectorField) bool { return !in.Given.Has(f) }
+	if keep(InspectorCertificate) {
+		out.CertificateNumber = before.CertificateNumber
+	}
+	if keep(InspectorName) {
+		out.Name = before.Name
+	}
+	if keep(InspectorUnit) {
+		out.Unit = before.Unit
+	}
+	if keep(InspectorIssuedOn) {
+		out.IssuedOn = before.IssuedOn
+	}
+	if keep(InspectorExpiresOn) {
+		out.ExpiresOn = before.ExpiresOn
+	}
+	if keep(InspectorQualifications) {
+		out.Qualifications = before.Qualifications
+	}
+	if keep(InspectorStatusField) {
+		out.Status = before.Status
+	}
+	return out, checkDates(out)
+}
+
+func checkDates(in InspectorInput) error {
+	if in.IssuedOn != nil && in.ExpiresOn.Before(*in.IssuedOn) {
+		return errs.InvalidField("input.certificateExpiresOn", "is before the certificate was issued (%s)", in.IssuedOn.Format(time.DateOnly))
+	}
+	return nil
 }
 
 // InspectorStore keeps the inspector roster (执法检查人员名录库) and conflicts
@@ -79,6 +144,12 @@ type InspectorStore interface {
 	// InspectorsByID returns the bureau's inspectors with the ids, by id;
 	// ids of other bureaus are left out.
 	InspectorsByID(ctx context.Context, actor *authz.Actor, ids []int64) ([]Inspector, error)
+	// InspectorHistory lists every version of the bureau's inspector,
+	// oldest first (NOT_FOUND when the id is not the bureau's).
+	InspectorHistory(ctx context.Context, actor *authz.Actor, id int64) ([]Inspector, error)
+	// DrawInspectorVersions returns the bureau's inspectors a frozen draw
+	// drew from, at the versions it used, by id.
+	DrawInspectorVersions(ctx context.Context, actor *authz.Actor, drawID int64) ([]Inspector, error)
 	// SaveInspector adds or changes one inspector and reports whether
 	// anything changed. NOT_FOUND for an ID not in the bureau; CONFLICT
 	// when the certificate number or the login belongs to another
@@ -195,6 +266,29 @@ func (s *Service) Inspector(ctx context.Context, id int64) (Inspector, error) {
 	return list[0], nil
 }
 
+// InspectorHistory lists every version of one of the acting bureau's
+// inspectors, oldest first: who changed what, and when. Needs
+// roster:read; NOT_FOUND when the id is not the acting bureau's.
+func (s *Service) InspectorHistory(ctx context.Context, id int64) ([]Inspector, error) {
+	actor, err := s.Authz.Require(ctx, "roster:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.InspectorStore.InspectorHistory(ctx, actor, id)
+}
+
+// DrawInspectorVersions returns the acting bureau's inspectors that a
+// frozen draw drew from, each as the version the draw used (empty for a
+// draft, or a draw the bureau neither leads nor takes part in). Needs
+// roster:read.
+func (s *Service) DrawInspectorVersions(ctx context.Context, drawID int64) ([]Inspector, error) {
+	actor, err := s.Authz.Require(ctx, "roster:read")
+	if err != nil {
+		return nil, err
+	}
+	return s.InspectorStore.DrawInspectorVersions(ctx, actor, drawID)
+}
+
 // InspectorsByID returns the acting bureau's inspectors with the ids
 // (those of other bureaus are left out), for batch loading. Needs
 // roster:read.
@@ -207,9 +301,10 @@ func (s *Service) InspectorsByID(ctx context.Context, ids []int64) ([]Inspector,
 }
 
 // SaveInspector adds an inspector, or changes one (by ID, or else the one
-// holding the certificate number), and reports whether anything changed;
-// an unchanged save writes nothing. Fields are checked as an imported row
-// is; a problem names the field ("input.certificateExpiresOn"). Needs
+// holding the certificate number), and returns it as saved, with whether
+// anything changed; an unchanged save writes nothing. What the input
+// leaves out is kept (see InspectorInput). Fields are checked as an
+// imported row is; a problem names the field ("input.certificateExpiresOn"). Needs
 // roster:write; NOT_FOUND for an ID not in the acting bureau; CONFLICT
 // when the certificate number or login is another inspector's.
 func (s *Service) SaveInspector(ctx context.Context, in InspectorInput) (Inspector, bool, error) {
@@ -227,31 +322,41 @@ func (s *Service) SaveInspector(ctx context.Context, in InspectorInput) (Inspect
 // usernamePattern is the users table's check.
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}$`)
 
+// checkInspectorInput checks the fields a form gives as an imported row's
+// cells are checked.
 func checkInspectorInput(in InspectorInput) (InspectorInput, error) {
 	in.CertificateNumber = NormalizeEntityCode(in.CertificateNumber)
 	in.Name, in.Unit = strings.TrimSpace(in.Name), strings.TrimSpace(in.Unit)
 	cols := schemas[KindInspectors].cols
+	given := in.Given.Has
 	checks := []error{
-		checkText("input.name", in.Name, cols[insName]),
-		checkText("input.certificateNumber", in.CertificateNumber, cols[insCert]),
-		checkText("input.unit", in.Unit, cols[insUnit]),
+		checkGivenText(given(InspectorName), "input.name", in.Name, cols[insName]),
+		checkGivenText(given(InspectorCertificate), "input.certificateNumber", in.CertificateNumber, cols[insCert]),
+		checkGivenText(given(InspectorUnit), "input.unit", in.Unit, cols[insUnit]),
 	}
 	for _, err := range checks {
 		if err != nil {
 			return in, err
 		}
 	}
-	if in.ExpiresOn.IsZero() {
-		return in, errs.InvalidField("input.certificateExpiresOn", "is required")
+	if in.ID == nil && !given(InspectorCertificate) {
+		return in, errs.InvalidField("input.certificateNumber", "is required without an id")
 	}
-	if in.IssuedOn != nil && in.ExpiresOn.Before(*in.IssuedOn) {
-		return in, errs.InvalidField("input.certificateExpiresOn", "is before the certificate was issued (%s)", in.IssuedOn.Format(time.DateOnly))
+	if given(InspectorExpiresOn) {
+		if in.ExpiresOn.IsZero() {
+			return in, errs.InvalidField("input.certificateExpiresOn", "cannot be cleared: a certificate has an expiry")
+		}
+		if err := checkDay("input.certificateExpiresOn", in.ExpiresOn); err != nil {
+			return in, err
+		}
 	}
-	if err := checkDay("input.certificateExpiresOn", in.ExpiresOn); err != nil {
-		return in, err
-	}
-	if in.IssuedOn != nil {
+	if given(InspectorIssuedOn) && in.IssuedOn != nil {
 		if err := checkDay("input.certificateIssuedOn", *in.IssuedOn); err != nil {
+			return in, err
+		}
+	}
+	if given(InspectorIssuedOn) && given(InspectorExpiresOn) {
+		if err := checkDates(in); err != nil {
 			return in, err
 		}
 	}
@@ -259,16 +364,21 @@ func checkInspectorInput(in InspectorInput) (InspectorInput, error) {
 	if in.Qualifications, err = checkList("input.qualifications", in.Qualifications, cols[insQualifications], codeSeparators); err != nil {
 		return in, err
 	}
-	if in.Status == "" {
-		in.Status = InspectorActive
-	}
-	if !in.Status.valid() {
+	if given(InspectorStatusField) && !in.Status.valid() {
 		return in, errs.InvalidField("input.status", "unknown status %q", in.Status)
 	}
 	if in.Username != nil && *in.Username != "" && !usernamePattern.MatchString(*in.Username) {
 		return in, errs.InvalidField("input.username", "%q is not a username", *in.Username)
 	}
 	return in, nil
+}
+
+// checkGivenText checks a field the form gives.
+func checkGivenText(given bool, field, s string, col column) error {
+	if !given {
+		return nil
+	}
+	return checkText(field, s, col)
 }
 
 // checkDay refuses a day out of the range files accept.

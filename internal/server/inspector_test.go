@@ -467,3 +467,47 @@ func TestRosterListsCostFixedStatements(t *testing.T) {
 		})
 	}
 }
+
+// TestDrawNamesInspectorVersions: a frozen draw names the inspector
+// versions it drew from, which stay readable after the inspector changes.
+func TestDrawNamesInspectorVersions(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	fillRoster(t, e, planner, "wl", usccs(40), 6)
+	e.importFile(t, planner, "INSPECTORS", "i.csv", "姓名,执法证号,所属单位,有效期至\n执法员wl0,wl-000,改后中队,2030-12-31\n", false)
+	id := makeDraw(t, e, planner, newDrawInput("版本", nil))
+	e.importFile(t, planner, "INSPECTORS", "i.csv", "姓名,执法证号,所属单位,有效期至\n执法员wl0,wl-000,再改中队,2030-12-31\n", false)
+
+	const q = `query($d: ID!) { drawInspectorVersions(drawId: $d) { id certificateNumber unit version validTo } }`
+	var got struct {
+		DrawInspectorVersions []struct {
+			ID, CertificateNumber, Unit string
+			Version                     int
+			ValidTo                     *string
+		}
+	}
+	e.Do(planner, q, map[string]any{"d": id}).mustData(t, &got)
+	if len(got.DrawInspectorVersions) != 6 {
+		t.Fatalf("draw inspector versions = %+v, want the 6 inspectors", got.DrawInspectorVersions)
+	}
+	v := got.DrawInspectorVersions[0]
+	if v.CertificateNumber != "WL-000" || v.Unit != "改后中队" || v.Version != 2 || v.ValidTo == nil {
+		t.Errorf("first inspector as drawn = %+v, want version 2 (改后中队), replaced since", v)
+	}
+	var history struct{ InspectorHistory []struct{ Unit string } }
+	e.Do(planner, `query($i: ID!) { inspectorHistory(id: $i) { unit } }`, map[string]any{"i": v.ID}).mustData(t, &history)
+	if len(history.InspectorHistory) != 3 || history.InspectorHistory[2].Unit != "再改中队" {
+		t.Errorf("history = %+v, want 3 versions ending with 再改中队", history.InspectorHistory)
+	}
+	t.Run("OtherBureauSeesNone", func(t *testing.T) {
+		var other struct{ DrawInspectorVersions []struct{ ID string } }
+		e.Do(e.As("sj-planner"), q, map[string]any{"d": id}).mustData(t, &other)
+		if len(other.DrawInspectorVersions) != 0 {
+			t.Errorf("sj reads %d of wl's inspector versions", len(other.DrawInspectorVersions))
+		}
+		wantCode(t, e.Do(e.As("sj-planner"), `query($i: ID!) { inspectorHistory(id: $i) { unit } }`, map[string]any{"i": v.ID}), "NOT_FOUND")
+	})
+	t.Run("Unauthenticated", func(t *testing.T) {
+		wantCode(t, e.Do(request{}, q, map[string]any{"d": id}), "UNAUTHENTICATED")
+	})
+}
