@@ -14,6 +14,7 @@ import (
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/notice"
 	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/public"
@@ -53,6 +54,7 @@ type ResolverRoot interface {
 	FollowUp() FollowUpResolver
 	ImportRosterPayload() ImportRosterPayloadResolver
 	InspectionItem() InspectionItemResolver
+	InspectionNotice() InspectionNoticeResolver
 	InspectionRecord() InspectionRecordResolver
 	InspectionTask() InspectionTaskResolver
 	Inspector() InspectorResolver
@@ -63,6 +65,7 @@ type ResolverRoot interface {
 	Plan() PlanResolver
 	PlanFeasibility() PlanFeasibilityResolver
 	PublicDraw() PublicDrawResolver
+	PublicTask() PublicTaskResolver
 	Query() QueryResolver
 	RecordConsequence() RecordConsequenceResolver
 	RosterCounts() RosterCountsResolver
@@ -353,6 +356,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InspectionNotice struct {
+		Code            func(childComplexity int) int
+		DrawNumber      func(childComplexity int) int
+		HTMLURL         func(childComplexity int) int
+		IssuedAt        func(childComplexity int) int
+		PDFURL          func(childComplexity int) int
+		Seq             func(childComplexity int) int
+		VerifyURL       func(childComplexity int) int
+		WithdrawnAt     func(childComplexity int) int
+		WithdrawnReason func(childComplexity int) int
+	}
+
 	InspectionRecord struct {
 		BureauCode       func(childComplexity int) int
 		CodeVersion      func(childComplexity int) int
@@ -457,6 +472,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	IssueInspectionNoticesPayload struct {
+		New   func(childComplexity int) int
+		Total func(childComplexity int) int
+	}
+
 	JointVisit struct {
 		Accepted   func(childComplexity int) int
 		Bureaus    func(childComplexity int) int
@@ -505,39 +525,41 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddEvidence          func(childComplexity int, input model.AddEvidenceInput) int
-		AddMember            func(childComplexity int, input model.AddMemberInput) int
-		AnswerJointVisit     func(childComplexity int, input model.AnswerJointVisitInput) int
-		ApproveRecord        func(childComplexity int, input model.RecordActionInput) int
-		ChangePassword       func(childComplexity int, input model.ChangePasswordInput) int
-		CorrectRecord        func(childComplexity int, input model.CorrectRecordInput) int
-		CreateDraw           func(childComplexity int, input model.CreateDrawInput) int
-		DecideConsequence    func(childComplexity int, input model.DecideConsequenceInput) int
-		DeclareConflict      func(childComplexity int, input model.DeclareConflictInput) int
-		ExecuteDraw          func(childComplexity int, input model.ExecuteDrawInput) int
-		FreezeDraw           func(childComplexity int, input model.FreezeDrawInput) int
-		ImportRoster         func(childComplexity int, input model.ImportRosterInput) int
-		ProposeJointVisit    func(childComplexity int, input model.ProposeJointVisitInput) int
-		PublishRecords       func(childComplexity int, input model.PublishRecordsInput) int
-		RecordConflict       func(childComplexity int, input model.RecordConflictInput) int
-		RemoveEvidence       func(childComplexity int, id string) int
-		RemoveWorkday        func(childComplexity int, day time.Time) int
-		ResetMemberPassword  func(childComplexity int, input model.ResetMemberPasswordInput) int
-		ReturnRecord         func(childComplexity int, input model.ReturnRecordInput) int
-		SaveEntity           func(childComplexity int, input model.SaveEntityInput) int
-		SaveInspectionItem   func(childComplexity int, input model.SaveInspectionItemInput) int
-		SaveInspector        func(childComplexity int, input model.SaveInspectorInput) int
-		SavePlan             func(childComplexity int, input model.SavePlanInput) int
-		SaveRecord           func(childComplexity int, input model.SaveRecordInput) int
-		SetDrawParticipation func(childComplexity int, input model.SetDrawParticipationInput) int
-		SetMemberRoles       func(childComplexity int, input model.SetMemberRolesInput) int
-		SetWorkday           func(childComplexity int, input model.SetWorkdayInput) int
-		SetWorkdayYear       func(childComplexity int, input model.SetWorkdayYearInput) int
-		SignIn               func(childComplexity int, input model.SignInInput) int
-		SignOut              func(childComplexity int) int
-		SubmitRecord         func(childComplexity int, input model.RecordActionInput) int
-		SubstituteInspector  func(childComplexity int, input model.SubstituteInspectorInput) int
-		WithdrawConflict     func(childComplexity int, input model.WithdrawConflictInput) int
+		AddEvidence              func(childComplexity int, input model.AddEvidenceInput) int
+		AddMember                func(childComplexity int, input model.AddMemberInput) int
+		AnswerJointVisit         func(childComplexity int, input model.AnswerJointVisitInput) int
+		ApproveRecord            func(childComplexity int, input model.RecordActionInput) int
+		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
+		CorrectRecord            func(childComplexity int, input model.CorrectRecordInput) int
+		CreateDraw               func(childComplexity int, input model.CreateDrawInput) int
+		DecideConsequence        func(childComplexity int, input model.DecideConsequenceInput) int
+		DeclareConflict          func(childComplexity int, input model.DeclareConflictInput) int
+		ExecuteDraw              func(childComplexity int, input model.ExecuteDrawInput) int
+		FreezeDraw               func(childComplexity int, input model.FreezeDrawInput) int
+		ImportRoster             func(childComplexity int, input model.ImportRosterInput) int
+		IssueInspectionNotices   func(childComplexity int, input model.IssueInspectionNoticesInput) int
+		ProposeJointVisit        func(childComplexity int, input model.ProposeJointVisitInput) int
+		PublishRecords           func(childComplexity int, input model.PublishRecordsInput) int
+		RecordConflict           func(childComplexity int, input model.RecordConflictInput) int
+		RemoveEvidence           func(childComplexity int, id string) int
+		RemoveWorkday            func(childComplexity int, day time.Time) int
+		ResetMemberPassword      func(childComplexity int, input model.ResetMemberPasswordInput) int
+		ReturnRecord             func(childComplexity int, input model.ReturnRecordInput) int
+		SaveEntity               func(childComplexity int, input model.SaveEntityInput) int
+		SaveInspectionItem       func(childComplexity int, input model.SaveInspectionItemInput) int
+		SaveInspector            func(childComplexity int, input model.SaveInspectorInput) int
+		SavePlan                 func(childComplexity int, input model.SavePlanInput) int
+		SaveRecord               func(childComplexity int, input model.SaveRecordInput) int
+		SetDrawParticipation     func(childComplexity int, input model.SetDrawParticipationInput) int
+		SetMemberRoles           func(childComplexity int, input model.SetMemberRolesInput) int
+		SetWorkday               func(childComplexity int, input model.SetWorkdayInput) int
+		SetWorkdayYear           func(childComplexity int, input model.SetWorkdayYearInput) int
+		SignIn                   func(childComplexity int, input model.SignInInput) int
+		SignOut                  func(childComplexity int) int
+		SubmitRecord             func(childComplexity int, input model.RecordActionInput) int
+		SubstituteInspector      func(childComplexity int, input model.SubstituteInspectorInput) int
+		WithdrawConflict         func(childComplexity int, input model.WithdrawConflictInput) int
+		WithdrawInspectionNotice func(childComplexity int, input model.WithdrawInspectionNoticeInput) int
 	}
 
 	PageInfo struct {
@@ -629,6 +651,12 @@ type ComplexityRoot struct {
 		Name func(childComplexity int) int
 	}
 
+	PublicInspector struct {
+		BureauName  func(childComplexity int) int
+		Certificate func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
 	PublicItem struct {
 		Code       func(childComplexity int) int
 		LegalBasis func(childComplexity int) int
@@ -672,6 +700,25 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PublicTask struct {
+		Bureaus     func(childComplexity int) int
+		DrawNumber  func(childComplexity int) int
+		DrawTitle   func(childComplexity int) int
+		Entity      func(childComplexity int) int
+		Inspectors  func(childComplexity int) int
+		Items       func(childComplexity int) int
+		ManifestURL func(childComplexity int) int
+		WindowEnd   func(childComplexity int) int
+		WindowStart func(childComplexity int) int
+	}
+
+	PublicTaskItem struct {
+		BureauName func(childComplexity int) int
+		Code       func(childComplexity int) int
+		LegalBasis func(childComplexity int) int
+		Name       func(childComplexity int) int
+	}
+
 	PublishRecordsPayload struct {
 		Records func(childComplexity int) int
 	}
@@ -700,6 +747,7 @@ type ComplexityRoot struct {
 		InspectionItem        func(childComplexity int, code string, version *int) int
 		InspectionItems       func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string) int
 		InspectionMethods     func(childComplexity int) int
+		InspectionNotice      func(childComplexity int, taskID string) int
 		InspectionRecord      func(childComplexity int, id string) int
 		InspectionRecords     func(childComplexity int, filter *model.RecordFilter, first *int, after *string) int
 		InspectionTask        func(childComplexity int, drawID string, seq int) int
@@ -722,6 +770,7 @@ type ComplexityRoot struct {
 		PublicDraws           func(childComplexity int, filter *model.PublicDrawFilter, first *int, after *string) int
 		PublicPlans           func(childComplexity int, bureau *string, year *int) int
 		PublicResults         func(childComplexity int, filter *model.PublicResultFilter, first *int, after *string) int
+		PublicTask            func(childComplexity int, code string) int
 		ResultCodes           func(childComplexity int, version *int) int
 		RosterCounts          func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
 		RosterEntities        func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) int
@@ -926,6 +975,10 @@ type ComplexityRoot struct {
 		Conflict func(childComplexity int) int
 	}
 
+	WithdrawInspectionNoticePayload struct {
+		Notice func(childComplexity int) int
+	}
+
 	WorkdayOverride struct {
 		Day     func(childComplexity int) int
 		Name    func(childComplexity int) int
@@ -1018,6 +1071,13 @@ type InspectionItemResolver interface {
 	ChangedBy(ctx context.Context, obj *roster.Item) (*account.User, error)
 	Versions(ctx context.Context, obj *roster.Item) ([]roster.Item, error)
 }
+type InspectionNoticeResolver interface {
+	Code(ctx context.Context, obj *notice.Notice) (string, error)
+
+	HTMLURL(ctx context.Context, obj *notice.Notice) (string, error)
+	PDFURL(ctx context.Context, obj *notice.Notice) (string, error)
+	VerifyURL(ctx context.Context, obj *notice.Notice) (string, error)
+}
 type InspectionRecordResolver interface {
 	ID(ctx context.Context, obj *record.Record) (string, error)
 
@@ -1085,6 +1145,8 @@ type MutationResolver interface {
 	RecordConflict(ctx context.Context, input model.RecordConflictInput) (*model.RecordConflictPayload, error)
 	WithdrawConflict(ctx context.Context, input model.WithdrawConflictInput) (*model.WithdrawConflictPayload, error)
 	SaveInspectionItem(ctx context.Context, input model.SaveInspectionItemInput) (*model.SaveInspectionItemPayload, error)
+	IssueInspectionNotices(ctx context.Context, input model.IssueInspectionNoticesInput) (*notice.Issued, error)
+	WithdrawInspectionNotice(ctx context.Context, input model.WithdrawInspectionNoticeInput) (*model.WithdrawInspectionNoticePayload, error)
 	SavePlan(ctx context.Context, input model.SavePlanInput) (*plan.Saved, error)
 	SaveRecord(ctx context.Context, input model.SaveRecordInput) (*model.RecordPayload, error)
 	SubmitRecord(ctx context.Context, input model.RecordActionInput) (*model.RecordPayload, error)
@@ -1118,6 +1180,11 @@ type PublicDrawResolver interface {
 	CommitmentURL(ctx context.Context, obj *public.Draw) (string, error)
 	ManifestURL(ctx context.Context, obj *public.Draw) (*string, error)
 }
+type PublicTaskResolver interface {
+	Entity(ctx context.Context, obj *notice.Task) (*public.Entity, error)
+
+	ManifestURL(ctx context.Context, obj *notice.Task) (string, error)
+}
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*page.Connection[audit.Entry], error)
@@ -1138,6 +1205,8 @@ type QueryResolver interface {
 	Conflicts(ctx context.Context, filter *model.ConflictFilter, first *int, after *string) (*page.Connection[roster.Conflict], error)
 	InspectionItems(ctx context.Context, filter *model.InspectionItemFilter, first *int, after *string) (*page.Connection[roster.Item], error)
 	InspectionItem(ctx context.Context, code string, version *int) (*roster.Item, error)
+	InspectionNotice(ctx context.Context, taskID string) (*notice.Notice, error)
+	PublicTask(ctx context.Context, code string) (*notice.Task, error)
 	Plan(ctx context.Context, year int) (*plan.Plan, error)
 	Plans(ctx context.Context) ([]plan.Plan, error)
 	PlanProgress(ctx context.Context, year int) (*plan.Progress, error)
@@ -2266,6 +2335,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InspectionItemEdge.Node(childComplexity), true
 
+	case "InspectionNotice.code":
+		if e.ComplexityRoot.InspectionNotice.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionNotice.Code(childComplexity), true
+	case "InspectionNotice.drawNumber":
+		if e.ComplexityRoot.InspectionNotice.DrawNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionNotice.DrawNumber(childComplexity), true
+	case "InspectionNotice.htmlUrl":
+		if e.ComplexityRoot.InspectionNotice.HTMLURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionNotice.HTMLURL(childComplexity), true
+	case "InspectionNotice.issuedAt":
+		if e.ComplexityRoot.InspectionNotice.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionNotice.IssuedAt(childComplexity), true
+	case "InspectionNotice.pdfUrl":
+		if e.ComplexityRoot.InspectionNotice.PDFURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionNotice.PDFURL(childComplexity), true
+	case "InspectionNotice.seq":
+		if e.ComplexityRoot.InspectionNotice.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionNotice.Seq(childComplexity), true
+	case "InspectionNotice.verifyUrl":
+		if e.ComplexityRoot.InspectionNotice.VerifyURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionNotice.VerifyURL(childComplexity), true
+	case "InspectionNotice.withdrawnAt":
+		if e.ComplexityRoot.InspectionNotice.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionNotice.WithdrawnAt(childComplexity), true
+	case "InspectionNotice.withdrawnReason":
+		if e.ComplexityRoot.InspectionNotice.WithdrawnReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionNotice.WithdrawnReason(childComplexity), true
+
 	case "InspectionRecord.bureauCode":
 		if e.ComplexityRoot.InspectionRecord.BureauCode == nil {
 			break
@@ -2737,6 +2861,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InspectorEdge.Node(childComplexity), true
 
+	case "IssueInspectionNoticesPayload.issued":
+		if e.ComplexityRoot.IssueInspectionNoticesPayload.New == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssueInspectionNoticesPayload.New(childComplexity), true
+	case "IssueInspectionNoticesPayload.total":
+		if e.ComplexityRoot.IssueInspectionNoticesPayload.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IssueInspectionNoticesPayload.Total(childComplexity), true
+
 	case "JointVisit.accepted":
 		if e.ComplexityRoot.JointVisit.Accepted == nil {
 			break
@@ -3032,6 +3169,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportRoster(childComplexity, args["input"].(model.ImportRosterInput)), true
+	case "Mutation.issueInspectionNotices":
+		if e.ComplexityRoot.Mutation.IssueInspectionNotices == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issueInspectionNotices_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssueInspectionNotices(childComplexity, args["input"].(model.IssueInspectionNoticesInput)), true
 	case "Mutation.proposeJointVisit":
 		if e.ComplexityRoot.Mutation.ProposeJointVisit == nil {
 			break
@@ -3258,6 +3406,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawConflict(childComplexity, args["input"].(model.WithdrawConflictInput)), true
+	case "Mutation.withdrawInspectionNotice":
+		if e.ComplexityRoot.Mutation.WithdrawInspectionNotice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawInspectionNotice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawInspectionNotice(childComplexity, args["input"].(model.WithdrawInspectionNoticeInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -3623,6 +3782,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PublicEntity.Name(childComplexity), true
 
+	case "PublicInspector.bureau":
+		if e.ComplexityRoot.PublicInspector.BureauName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicInspector.BureauName(childComplexity), true
+	case "PublicInspector.certificate":
+		if e.ComplexityRoot.PublicInspector.Certificate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicInspector.Certificate(childComplexity), true
+	case "PublicInspector.name":
+		if e.ComplexityRoot.PublicInspector.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicInspector.Name(childComplexity), true
+
 	case "PublicItem.code":
 		if e.ComplexityRoot.PublicItem.Code == nil {
 			break
@@ -3795,6 +3973,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicResultEdge.Node(childComplexity), true
+
+	case "PublicTask.bureaus":
+		if e.ComplexityRoot.PublicTask.Bureaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTask.Bureaus(childComplexity), true
+	case "PublicTask.drawNumber":
+		if e.ComplexityRoot.PublicTask.DrawNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTask.DrawNumber(childComplexity), true
+	case "PublicTask.drawTitle":
+		if e.ComplexityRoot.PublicTask.DrawTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTask.DrawTitle(childComplexity), true
+	case "PublicTask.entity":
+		if e.ComplexityRoot.PublicTask.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTask.Entity(childComplexity), true
+	case "PublicTask.inspectors":
+		if e.ComplexityRoot.PublicTask.Inspectors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTask.Inspectors(childComplexity), true
+	case "PublicTask.items":
+		if e.ComplexityRoot.PublicTask.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTask.Items(childComplexity), true
+	case "PublicTask.manifestUrl":
+		if e.ComplexityRoot.PublicTask.ManifestURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTask.ManifestURL(childComplexity), true
+	case "PublicTask.windowEnd":
+		if e.ComplexityRoot.PublicTask.WindowEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTask.WindowEnd(childComplexity), true
+	case "PublicTask.windowStart":
+		if e.ComplexityRoot.PublicTask.WindowStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTask.WindowStart(childComplexity), true
+
+	case "PublicTaskItem.bureau":
+		if e.ComplexityRoot.PublicTaskItem.BureauName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTaskItem.BureauName(childComplexity), true
+	case "PublicTaskItem.code":
+		if e.ComplexityRoot.PublicTaskItem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTaskItem.Code(childComplexity), true
+	case "PublicTaskItem.legalBasis":
+		if e.ComplexityRoot.PublicTaskItem.LegalBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTaskItem.LegalBasis(childComplexity), true
+	case "PublicTaskItem.name":
+		if e.ComplexityRoot.PublicTaskItem.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicTaskItem.Name(childComplexity), true
 
 	case "PublishRecordsPayload.records":
 		if e.ComplexityRoot.PublishRecordsPayload.Records == nil {
@@ -3994,6 +4252,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.InspectionMethods(childComplexity), true
+	case "Query.inspectionNotice":
+		if e.ComplexityRoot.Query.InspectionNotice == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionNotice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionNotice(childComplexity, args["taskId"].(string)), true
 	case "Query.inspectionRecord":
 		if e.ComplexityRoot.Query.InspectionRecord == nil {
 			break
@@ -4222,6 +4491,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PublicResults(childComplexity, args["filter"].(*model.PublicResultFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.publicTask":
+		if e.ComplexityRoot.Query.PublicTask == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicTask(childComplexity, args["code"].(string)), true
 	case "Query.resultCodes":
 		if e.ComplexityRoot.Query.ResultCodes == nil {
 			break
@@ -4955,6 +5235,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WithdrawConflictPayload.Conflict(childComplexity), true
 
+	case "WithdrawInspectionNoticePayload.notice":
+		if e.ComplexityRoot.WithdrawInspectionNoticePayload.Notice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WithdrawInspectionNoticePayload.Notice(childComplexity), true
+
 	case "WorkdayOverride.day":
 		if e.ComplexityRoot.WorkdayOverride.Day == nil {
 			break
@@ -5030,6 +5317,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ImportRosterInput", ec.unmarshalInputImportRosterInput),
 			graphql.NewInputUnmarshaler("InspectionItemFilter", ec.unmarshalInputInspectionItemFilter),
 			graphql.NewInputUnmarshaler("InspectorFilter", ec.unmarshalInputInspectorFilter),
+			graphql.NewInputUnmarshaler("IssueInspectionNoticesInput", ec.unmarshalInputIssueInspectionNoticesInput),
 			graphql.NewInputUnmarshaler("MemberFilter", ec.unmarshalInputMemberFilter),
 			graphql.NewInputUnmarshaler("ProposeJointVisitInput", ec.unmarshalInputProposeJointVisitInput),
 			graphql.NewInputUnmarshaler("PublicDrawFilter", ec.unmarshalInputPublicDrawFilter),
@@ -5055,6 +5343,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SubstituteInspectorInput", ec.unmarshalInputSubstituteInspectorInput),
 			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
 			graphql.NewInputUnmarshaler("WithdrawConflictInput", ec.unmarshalInputWithdrawConflictInput),
+			graphql.NewInputUnmarshaler("WithdrawInspectionNoticeInput", ec.unmarshalInputWithdrawInspectionNoticeInput),
 		)
 	}
 	first := true
@@ -6399,6 +6688,139 @@ extend type Query {
 extend type Mutation {
   "Add an inspection item or make a new version of it. Planners and admins."
   saveInspectionItem(input: SaveInspectionItemInput!): SaveInspectionItemPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/notice.graphqls", Input: `"""
+检查通知书: the notice of a drawn task for its entity, with its verification code. The printable notice is
+at ` + "`" + `htmlUrl` + "`" + ` and ` + "`" + `pdfUrl` + "`" + ` (sign-in, the same bureau); the code's public check at ` + "`" + `verifyUrl` + "`" + `.
+"""
+type InspectionNotice {
+  "The verification code (20 characters of 0-9 and A-Z without I, L, O, U), as printed in groups of five."
+  code: String!
+  "The draw's number."
+  drawNumber: Int!
+  "The task's position in the draw."
+  seq: Int!
+  "When the notice was issued."
+  issuedAt: Time!
+  "When it was withdrawn (null while it stands): its code then answers as a wrong one."
+  withdrawnAt: Time
+  "Why it was withdrawn (empty while it stands)."
+  withdrawnReason: String!
+  "The notice as a printable page (sign-in)."
+  htmlUrl: String!
+  "The notice as PDF (sign-in)."
+  pdfUrl: String!
+  "Where anyone checks the code without signing in."
+  verifyUrl: String!
+}
+
+"""
+Issue the notices of an executed draw's tasks.
+"""
+input IssueInspectionNoticesInput {
+  "The draw (its global id)."
+  drawId: ID!
+}
+
+"""
+What issuing did.
+"""
+type IssueInspectionNoticesPayload {
+  "Notices issued now (0 when every task had one)."
+  issued: Int!
+  "Notices of the draw, withdrawn ones included."
+  total: Int!
+}
+
+"""
+Withdraw a task's notice.
+"""
+input WithdrawInspectionNoticeInput {
+  "The task: a DrawTask's or an InspectionTask's global id."
+  taskId: ID!
+  "Why, at most 500 characters; kept in the audit trail."
+  reason: String!
+}
+
+"""
+What withdrawing did.
+"""
+type WithdrawInspectionNoticePayload {
+  "The notice, now withdrawn."
+  notice: InspectionNotice!
+}
+
+"""
+An inspector who may come on a task (the team as it is now, substitutions applied).
+"""
+type PublicInspector {
+  "The inspector's bureau."
+  bureau: String!
+  "The inspector's name."
+  name: String!
+  "执法证号: the law-enforcement certificate number."
+  certificate: String!
+}
+
+"""
+What one bureau checks at a visit.
+"""
+type PublicTaskItem {
+  "The bureau's name."
+  bureau: String!
+  "The item code."
+  code: String!
+  "The item's name."
+  name: String!
+  "抽查依据."
+  legalBasis: String!
+}
+
+"""
+扫码入企: the drawn task a notice's verification code names, for anyone holding the code: the inspectors
+who may come and when.
+"""
+type PublicTask {
+  "The draw's number."
+  drawNumber: Int!
+  "The draw's title."
+  drawTitle: String!
+  "The inspection window's first day."
+  windowStart: Date!
+  "The inspection window's last day."
+  windowEnd: Date!
+  "The entity inspected."
+  entity: PublicEntity!
+  "The bureaus that come, the lead first."
+  bureaus: [String!]!
+  "The inspectors who may come."
+  inspectors: [PublicInspector!]!
+  "What each bureau checks."
+  items: [PublicTaskItem!]!
+  "The draw's public manifest, to check the selection."
+  manifestUrl: String!
+}
+
+extend type Query {
+  "A task's notice (a DrawTask's or an InspectionTask's global id). Members who may read the draw; NOT_FOUND when none was issued or the draw is another bureau's."
+  inspectionNotice(taskId: ID!): InspectionNotice!
+  "The task a notice's verification code names; null for a wrong or withdrawn code alike. No sign-in."
+  publicTask(code: String!): PublicTask
+}
+
+extend type Mutation {
+  """
+  Issue a notice with a verification code for every task of an executed draw the acting bureau leads;
+  tasks that have one keep it. Planners, admins, coordinators; CONFLICT before the ceremony, FORBIDDEN for a
+  participant that does not lead, NOT_FOUND for another bureau's draw.
+  """
+  issueInspectionNotices(input: IssueInspectionNoticesInput!): IssueInspectionNoticesPayload!
+  """
+  Withdraw a task's notice: its code then answers as a wrong one. The lead's planners, admins,
+  coordinators; CONFLICT when withdrawn already.
+  """
+  withdrawInspectionNotice(input: WithdrawInspectionNoticeInput!): WithdrawInspectionNoticePayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/plan.graphqls", Input: `"""
@@ -8446,6 +8868,30 @@ func (ec *executionContext) childFields_InspectionItemEdge(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type InspectionItemEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InspectionNotice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_InspectionNotice_code(ctx, field)
+	case "drawNumber":
+		return ec.fieldContext_InspectionNotice_drawNumber(ctx, field)
+	case "seq":
+		return ec.fieldContext_InspectionNotice_seq(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_InspectionNotice_issuedAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_InspectionNotice_withdrawnAt(ctx, field)
+	case "withdrawnReason":
+		return ec.fieldContext_InspectionNotice_withdrawnReason(ctx, field)
+	case "htmlUrl":
+		return ec.fieldContext_InspectionNotice_htmlUrl(ctx, field)
+	case "pdfUrl":
+		return ec.fieldContext_InspectionNotice_pdfUrl(ctx, field)
+	case "verifyUrl":
+		return ec.fieldContext_InspectionNotice_verifyUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionNotice", field.Name)
+}
+
 func (ec *executionContext) childFields_InspectionRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8652,6 +9098,16 @@ func (ec *executionContext) childFields_InspectorEdge(ctx context.Context, field
 		return ec.fieldContext_InspectorEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectorEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_IssueInspectionNoticesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "issued":
+		return ec.fieldContext_IssueInspectionNoticesPayload_issued(ctx, field)
+	case "total":
+		return ec.fieldContext_IssueInspectionNoticesPayload_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IssueInspectionNoticesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_JointVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8926,6 +9382,18 @@ func (ec *executionContext) childFields_PublicEntity(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type PublicEntity", field.Name)
 }
 
+func (ec *executionContext) childFields_PublicInspector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_PublicInspector_bureau(ctx, field)
+	case "name":
+		return ec.fieldContext_PublicInspector_name(ctx, field)
+	case "certificate":
+		return ec.fieldContext_PublicInspector_certificate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicInspector", field.Name)
+}
+
 func (ec *executionContext) childFields_PublicItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -9010,6 +9478,44 @@ func (ec *executionContext) childFields_PublicResultEdge(ctx context.Context, fi
 		return ec.fieldContext_PublicResultEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PublicResultEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "drawNumber":
+		return ec.fieldContext_PublicTask_drawNumber(ctx, field)
+	case "drawTitle":
+		return ec.fieldContext_PublicTask_drawTitle(ctx, field)
+	case "windowStart":
+		return ec.fieldContext_PublicTask_windowStart(ctx, field)
+	case "windowEnd":
+		return ec.fieldContext_PublicTask_windowEnd(ctx, field)
+	case "entity":
+		return ec.fieldContext_PublicTask_entity(ctx, field)
+	case "bureaus":
+		return ec.fieldContext_PublicTask_bureaus(ctx, field)
+	case "inspectors":
+		return ec.fieldContext_PublicTask_inspectors(ctx, field)
+	case "items":
+		return ec.fieldContext_PublicTask_items(ctx, field)
+	case "manifestUrl":
+		return ec.fieldContext_PublicTask_manifestUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicTask", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicTaskItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_PublicTaskItem_bureau(ctx, field)
+	case "code":
+		return ec.fieldContext_PublicTaskItem_code(ctx, field)
+	case "name":
+		return ec.fieldContext_PublicTaskItem_name(ctx, field)
+	case "legalBasis":
+		return ec.fieldContext_PublicTaskItem_legalBasis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicTaskItem", field.Name)
 }
 
 func (ec *executionContext) childFields_PublishRecordsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9426,6 +9932,14 @@ func (ec *executionContext) childFields_WithdrawConflictPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type WithdrawConflictPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_WithdrawInspectionNoticePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "notice":
+		return ec.fieldContext_WithdrawInspectionNoticePayload_notice(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WithdrawInspectionNoticePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_WorkdayOverride(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "day":
@@ -9764,6 +10278,20 @@ func (ec *executionContext) field_Mutation_importRoster_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_issueInspectionNotices_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.IssueInspectionNoticesInput, error) {
+			return ec.unmarshalNIssueInspectionNoticesInput2shuangsuijiᚋgraphᚋmodelᚐIssueInspectionNoticesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_proposeJointVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10036,6 +10564,20 @@ func (ec *executionContext) field_Mutation_withdrawConflict_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.WithdrawConflictInput, error) {
 			return ec.unmarshalNWithdrawConflictInput2shuangsuijiᚋgraphᚋmodelᚐWithdrawConflictInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawInspectionNotice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawInspectionNoticeInput, error) {
+			return ec.unmarshalNWithdrawInspectionNoticeInput2shuangsuijiᚋgraphᚋmodelᚐWithdrawInspectionNoticeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10371,6 +10913,20 @@ func (ec *executionContext) field_Query_inspectionItems_args(ctx context.Context
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspectionNotice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "taskId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["taskId"] = arg0
 	return args, nil
 }
 
@@ -10781,6 +11337,20 @@ func (ec *executionContext) field_Query_publicResults_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_publicTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -15304,6 +15874,213 @@ func (ec *executionContext) fieldContext_InspectionItemEdge_cursor(_ context.Con
 	return graphql.NewScalarFieldContext("InspectionItemEdge", field, false, false, "String")
 }
 
+func (ec *executionContext) _InspectionNotice_code(ctx context.Context, field graphql.CollectedField, obj *notice.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionNotice_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionNotice().Code(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionNotice_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionNotice", field, true, true, "String")
+}
+
+func (ec *executionContext) _InspectionNotice_drawNumber(ctx context.Context, field graphql.CollectedField, obj *notice.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionNotice_drawNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionNotice_drawNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionNotice", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionNotice_seq(ctx context.Context, field graphql.CollectedField, obj *notice.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionNotice_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionNotice_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionNotice", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionNotice_issuedAt(ctx context.Context, field graphql.CollectedField, obj *notice.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionNotice_issuedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionNotice_issuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionNotice", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionNotice_withdrawnAt(ctx context.Context, field graphql.CollectedField, obj *notice.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionNotice_withdrawnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionNotice_withdrawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionNotice", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionNotice_withdrawnReason(ctx context.Context, field graphql.CollectedField, obj *notice.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionNotice_withdrawnReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawnReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionNotice_withdrawnReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionNotice", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionNotice_htmlUrl(ctx context.Context, field graphql.CollectedField, obj *notice.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionNotice_htmlUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionNotice().HTMLURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionNotice_htmlUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionNotice", field, true, true, "String")
+}
+
+func (ec *executionContext) _InspectionNotice_pdfUrl(ctx context.Context, field graphql.CollectedField, obj *notice.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionNotice_pdfUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionNotice().PDFURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionNotice_pdfUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionNotice", field, true, true, "String")
+}
+
+func (ec *executionContext) _InspectionNotice_verifyUrl(ctx context.Context, field graphql.CollectedField, obj *notice.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionNotice_verifyUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionNotice().VerifyURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionNotice_verifyUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionNotice", field, true, true, "String")
+}
+
 func (ec *executionContext) _InspectionRecord_id(ctx context.Context, field graphql.CollectedField, obj *record.Record) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17273,6 +18050,52 @@ func (ec *executionContext) fieldContext_InspectorEdge_cursor(_ context.Context,
 	return graphql.NewScalarFieldContext("InspectorEdge", field, false, false, "String")
 }
 
+func (ec *executionContext) _IssueInspectionNoticesPayload_issued(ctx context.Context, field graphql.CollectedField, obj *notice.Issued) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssueInspectionNoticesPayload_issued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.New, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssueInspectionNoticesPayload_issued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IssueInspectionNoticesPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IssueInspectionNoticesPayload_total(ctx context.Context, field graphql.CollectedField, obj *notice.Issued) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IssueInspectionNoticesPayload_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IssueInspectionNoticesPayload_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IssueInspectionNoticesPayload", field, false, false, "Int")
+}
+
 func (ec *executionContext) _JointVisit_id(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18735,6 +19558,94 @@ func (ec *executionContext) fieldContext_Mutation_saveInspectionItem(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_saveInspectionItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_issueInspectionNotices(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_issueInspectionNotices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().IssueInspectionNotices(ctx, fc.Args["input"].(model.IssueInspectionNoticesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notice.Issued) graphql.Marshaler {
+			return ec.marshalNIssueInspectionNoticesPayload2ᚖshuangsuijiᚋinternalᚋnoticeᚐIssued(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_issueInspectionNotices(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IssueInspectionNoticesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_issueInspectionNotices_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawInspectionNotice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawInspectionNotice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawInspectionNotice(ctx, fc.Args["input"].(model.WithdrawInspectionNoticeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WithdrawInspectionNoticePayload) graphql.Marshaler {
+			return ec.marshalNWithdrawInspectionNoticePayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWithdrawInspectionNoticePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawInspectionNotice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WithdrawInspectionNoticePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawInspectionNotice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20893,6 +21804,75 @@ func (ec *executionContext) fieldContext_PublicEntity_name(_ context.Context, fi
 	return graphql.NewScalarFieldContext("PublicEntity", field, false, false, "String")
 }
 
+func (ec *executionContext) _PublicInspector_bureau(ctx context.Context, field graphql.CollectedField, obj *notice.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicInspector_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BureauName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicInspector_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicInspector", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicInspector_name(ctx context.Context, field graphql.CollectedField, obj *notice.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicInspector_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicInspector_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicInspector", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicInspector_certificate(ctx context.Context, field graphql.CollectedField, obj *notice.Inspector) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicInspector_certificate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Certificate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicInspector_certificate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicInspector", field, false, false, "String")
+}
+
 func (ec *executionContext) _PublicItem_code(ctx context.Context, field graphql.CollectedField, obj *public.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21598,6 +22578,332 @@ func (ec *executionContext) _PublicResultEdge_cursor(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_PublicResultEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PublicResultEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicTask_drawNumber(ctx context.Context, field graphql.CollectedField, obj *notice.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTask_drawNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTask_drawNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTask", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicTask_drawTitle(ctx context.Context, field graphql.CollectedField, obj *notice.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTask_drawTitle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawTitle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTask_drawTitle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicTask_windowStart(ctx context.Context, field graphql.CollectedField, obj *notice.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTask_windowStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTask_windowStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTask", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicTask_windowEnd(ctx context.Context, field graphql.CollectedField, obj *notice.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTask_windowEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTask_windowEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTask", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicTask_entity(ctx context.Context, field graphql.CollectedField, obj *notice.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTask_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PublicTask().Entity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *public.Entity) graphql.Marshaler {
+			return ec.marshalNPublicEntity2ᚖshuangsuijiᚋinternalᚋpublicᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTask_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicTask",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicTask_bureaus(ctx context.Context, field graphql.CollectedField, obj *notice.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTask_bureaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureaus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTask_bureaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicTask_inspectors(ctx context.Context, field graphql.CollectedField, obj *notice.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTask_inspectors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inspectors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []notice.Inspector) graphql.Marshaler {
+			return ec.marshalNPublicInspector2ᚕshuangsuijiᚋinternalᚋnoticeᚐInspectorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTask_inspectors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicTask",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicInspector(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicTask_items(ctx context.Context, field graphql.CollectedField, obj *notice.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTask_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []notice.Item) graphql.Marshaler {
+			return ec.marshalNPublicTaskItem2ᚕshuangsuijiᚋinternalᚋnoticeᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTask_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicTask",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicTaskItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicTask_manifestUrl(ctx context.Context, field graphql.CollectedField, obj *notice.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTask_manifestUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PublicTask().ManifestURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTask_manifestUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTask", field, true, true, "String")
+}
+
+func (ec *executionContext) _PublicTaskItem_bureau(ctx context.Context, field graphql.CollectedField, obj *notice.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTaskItem_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BureauName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTaskItem_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTaskItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicTaskItem_code(ctx context.Context, field graphql.CollectedField, obj *notice.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTaskItem_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTaskItem_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTaskItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicTaskItem_name(ctx context.Context, field graphql.CollectedField, obj *notice.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTaskItem_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTaskItem_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTaskItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicTaskItem_legalBasis(ctx context.Context, field graphql.CollectedField, obj *notice.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicTaskItem_legalBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LegalBasis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicTaskItem_legalBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicTaskItem", field, false, false, "String")
 }
 
 func (ec *executionContext) _PublishRecordsPayload_records(ctx context.Context, field graphql.CollectedField, obj *model.PublishRecordsPayload) (ret graphql.Marshaler) {
@@ -22530,6 +23836,94 @@ func (ec *executionContext) fieldContext_Query_inspectionItem(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_inspectionItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionNotice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionNotice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectionNotice(ctx, fc.Args["taskId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notice.Notice) graphql.Marshaler {
+			return ec.marshalNInspectionNotice2ᚖshuangsuijiᚋinternalᚋnoticeᚐNotice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionNotice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionNotice(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectionNotice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_publicTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_publicTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PublicTask(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notice.Task) graphql.Marshaler {
+			return ec.marshalOPublicTask2ᚖshuangsuijiᚋinternalᚋnoticeᚐTask(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_publicTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicTask(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_publicTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26303,6 +27697,38 @@ func (ec *executionContext) fieldContext_WithdrawConflictPayload_conflict(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _WithdrawInspectionNoticePayload_notice(ctx context.Context, field graphql.CollectedField, obj *model.WithdrawInspectionNoticePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WithdrawInspectionNoticePayload_notice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notice.Notice) graphql.Marshaler {
+			return ec.marshalNInspectionNotice2ᚖshuangsuijiᚋinternalᚋnoticeᚐNotice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WithdrawInspectionNoticePayload_notice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WithdrawInspectionNoticePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionNotice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WorkdayOverride_day(ctx context.Context, field graphql.CollectedField, obj *workday.Override) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28871,6 +30297,48 @@ func UnmarshalInspectorFilter(ctx context.Context, raw any) (model.InspectorFilt
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputIssueInspectionNoticesInput(ctx context.Context, obj any) (model.IssueInspectionNoticesInput, error) {
+	var it model.IssueInspectionNoticesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"drawId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIssueInspectionNoticesInput unmarshals raw into the IssueInspectionNoticesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIssueInspectionNoticesInput(ctx context.Context, raw any) (model.IssueInspectionNoticesInput, error) {
+	var out model.IssueInspectionNoticesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IssueInspectionNoticesInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputMemberFilter(ctx context.Context, obj any) (bureau.MemberFilter, error) {
 	var it bureau.MemberFilter
 	if obj == nil {
@@ -30536,6 +32004,55 @@ func (ec *executionContext) unmarshalInputWithdrawConflictInput(ctx context.Cont
 func UnmarshalWithdrawConflictInput(ctx context.Context, raw any) (model.WithdrawConflictInput, error) {
 	var out model.WithdrawConflictInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawConflictInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWithdrawInspectionNoticeInput(ctx context.Context, obj any) (model.WithdrawInspectionNoticeInput, error) {
+	var it model.WithdrawInspectionNoticeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"taskId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "taskId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taskId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TaskID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawInspectionNoticeInput unmarshals raw into the WithdrawInspectionNoticeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawInspectionNoticeInput(ctx context.Context, raw any) (model.WithdrawInspectionNoticeInput, error) {
+	var out model.WithdrawInspectionNoticeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawInspectionNoticeInput", raw, &out)
 	return out, err
 }
 
@@ -32538,6 +34055,83 @@ func (ec *executionContext) _InspectionItemEdge(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var inspectionNoticeImplementors = []string{"InspectionNotice"}
+
+func (ec *executionContext) _InspectionNotice(ctx context.Context, sel ast.SelectionSet, obj *notice.Notice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionNoticeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionNotice")
+		case "code":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionNotice_code(ctx, field, obj)
+				})
+		case "drawNumber":
+			out.Values[i] = ec._InspectionNotice_drawNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seq":
+			out.Values[i] = ec._InspectionNotice_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "issuedAt":
+			out.Values[i] = ec._InspectionNotice_issuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawnAt":
+			out.Values[i] = ec._InspectionNotice_withdrawnAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawnReason":
+			out.Values[i] = ec._InspectionNotice_withdrawnReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "htmlUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionNotice_htmlUrl(ctx, field, obj)
+				})
+		case "pdfUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionNotice_pdfUrl(ctx, field, obj)
+				})
+		case "verifyUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionNotice_verifyUrl(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var inspectionRecordImplementors = []string{"InspectionRecord", "Node"}
 
 func (ec *executionContext) _InspectionRecord(ctx context.Context, sel ast.SelectionSet, obj *record.Record) graphql.Marshaler {
@@ -33192,6 +34786,44 @@ func (ec *executionContext) _InspectorEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var issueInspectionNoticesPayloadImplementors = []string{"IssueInspectionNoticesPayload"}
+
+func (ec *executionContext) _IssueInspectionNoticesPayload(ctx context.Context, sel ast.SelectionSet, obj *notice.Issued) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, issueInspectionNoticesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IssueInspectionNoticesPayload")
+		case "issued":
+			out.Values[i] = ec._IssueInspectionNoticesPayload_issued(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._IssueInspectionNoticesPayload_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var jointVisitImplementors = []string{"JointVisit", "Node"}
 
 func (ec *executionContext) _JointVisit(ctx context.Context, sel ast.SelectionSet, obj *draw.JointVisit) graphql.Marshaler {
@@ -33666,6 +35298,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "saveInspectionItem":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_saveInspectionItem(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "issueInspectionNotices":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_issueInspectionNotices(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawInspectionNotice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawInspectionNotice(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34375,6 +36021,49 @@ func (ec *executionContext) _PublicEntity(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var publicInspectorImplementors = []string{"PublicInspector"}
+
+func (ec *executionContext) _PublicInspector(ctx context.Context, sel ast.SelectionSet, obj *notice.Inspector) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicInspectorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicInspector")
+		case "bureau":
+			out.Values[i] = ec._PublicInspector_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PublicInspector_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "certificate":
+			out.Values[i] = ec._PublicInspector_certificate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var publicItemImplementors = []string{"PublicItem"}
 
 func (ec *executionContext) _PublicItem(ctx context.Context, sel ast.SelectionSet, obj *public.Item) graphql.Marshaler {
@@ -34655,6 +36344,129 @@ func (ec *executionContext) _PublicResultEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var publicTaskImplementors = []string{"PublicTask"}
+
+func (ec *executionContext) _PublicTask(ctx context.Context, sel ast.SelectionSet, obj *notice.Task) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicTaskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicTask")
+		case "drawNumber":
+			out.Values[i] = ec._PublicTask_drawNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "drawTitle":
+			out.Values[i] = ec._PublicTask_drawTitle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowStart":
+			out.Values[i] = ec._PublicTask_windowStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windowEnd":
+			out.Values[i] = ec._PublicTask_windowEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicTask_entity(ctx, field, obj)
+				})
+		case "bureaus":
+			out.Values[i] = ec._PublicTask_bureaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inspectors":
+			out.Values[i] = ec._PublicTask_inspectors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "items":
+			out.Values[i] = ec._PublicTask_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "manifestUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicTask_manifestUrl(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicTaskItemImplementors = []string{"PublicTaskItem"}
+
+func (ec *executionContext) _PublicTaskItem(ctx context.Context, sel ast.SelectionSet, obj *notice.Item) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicTaskItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicTaskItem")
+		case "bureau":
+			out.Values[i] = ec._PublicTaskItem_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._PublicTaskItem_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._PublicTaskItem_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "legalBasis":
+			out.Values[i] = ec._PublicTaskItem_legalBasis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var publishRecordsPayloadImplementors = []string{"PublishRecordsPayload"}
 
 func (ec *executionContext) _PublishRecordsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PublishRecordsPayload) graphql.Marshaler {
@@ -34868,6 +36680,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_inspectionItem(ctx, field)
+				})
+		case "inspectionNotice":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionNotice(ctx, field)
+				})
+		case "publicTask":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_publicTask(ctx, field)
 				})
 		case "plan":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -36430,6 +38254,39 @@ func (ec *executionContext) _WithdrawConflictPayload(ctx context.Context, sel as
 	return out
 }
 
+var withdrawInspectionNoticePayloadImplementors = []string{"WithdrawInspectionNoticePayload"}
+
+func (ec *executionContext) _WithdrawInspectionNoticePayload(ctx context.Context, sel ast.SelectionSet, obj *model.WithdrawInspectionNoticePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, withdrawInspectionNoticePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WithdrawInspectionNoticePayload")
+		case "notice":
+			out.Values[i] = ec._WithdrawInspectionNoticePayload_notice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var workdayOverrideImplementors = []string{"WorkdayOverride"}
 
 func (ec *executionContext) _WorkdayOverride(ctx context.Context, sel ast.SelectionSet, obj *workday.Override) graphql.Marshaler {
@@ -37676,6 +39533,14 @@ func (ec *executionContext) marshalNInspectionItemEdge2ᚕshuangsuijiᚋinternal
 	return ret
 }
 
+func (ec *executionContext) marshalNInspectionNotice2ᚖshuangsuijiᚋinternalᚋnoticeᚐNotice(ctx context.Context, sel ast.SelectionSet, v *notice.Notice) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionNotice!")
+		return graphql.Null
+	}
+	return ec._InspectionNotice(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInspectionRecord2shuangsuijiᚋinternalᚋrecordᚐRecord(ctx context.Context, sel ast.SelectionSet, v record.Record) graphql.Marshaler {
 	return ec._InspectionRecord(ctx, sel, &v)
 }
@@ -37890,6 +39755,19 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNIssueInspectionNoticesInput2shuangsuijiᚋgraphᚋmodelᚐIssueInspectionNoticesInput(ctx context.Context, v any) (model.IssueInspectionNoticesInput, error) {
+	res, err := ec.unmarshalInputIssueInspectionNoticesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIssueInspectionNoticesPayload2ᚖshuangsuijiᚋinternalᚋnoticeᚐIssued(ctx context.Context, sel ast.SelectionSet, v *notice.Issued) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IssueInspectionNoticesPayload!")
+		return graphql.Null
+	}
+	return ec._IssueInspectionNoticesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNJSON2encodingᚋjsonᚐRawMessage(ctx context.Context, v any) (json.RawMessage, error) {
@@ -38217,6 +40095,34 @@ func (ec *executionContext) marshalNPublicEntity2ᚕshuangsuijiᚋinternalᚋpub
 	return ret
 }
 
+func (ec *executionContext) marshalNPublicEntity2ᚖshuangsuijiᚋinternalᚋpublicᚐEntity(ctx context.Context, sel ast.SelectionSet, v *public.Entity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PublicEntity!")
+		return graphql.Null
+	}
+	return ec._PublicEntity(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPublicInspector2shuangsuijiᚋinternalᚋnoticeᚐInspector(ctx context.Context, sel ast.SelectionSet, v notice.Inspector) graphql.Marshaler {
+	return ec._PublicInspector(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicInspector2ᚕshuangsuijiᚋinternalᚋnoticeᚐInspectorᚄ(ctx context.Context, sel ast.SelectionSet, v []notice.Inspector) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicInspector2shuangsuijiᚋinternalᚋnoticeᚐInspector(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPublicItem2shuangsuijiᚋinternalᚋpublicᚐItem(ctx context.Context, sel ast.SelectionSet, v public.Item) graphql.Marshaler {
 	return ec._PublicItem(ctx, sel, &v)
 }
@@ -38294,6 +40200,26 @@ func (ec *executionContext) marshalNPublicResultEdge2ᚕshuangsuijiᚋinternal�
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicResultEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicTaskItem2shuangsuijiᚋinternalᚋnoticeᚐItem(ctx context.Context, sel ast.SelectionSet, v notice.Item) graphql.Marshaler {
+	return ec._PublicTaskItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicTaskItem2ᚕshuangsuijiᚋinternalᚋnoticeᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []notice.Item) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicTaskItem2shuangsuijiᚋinternalᚋnoticeᚐItem(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -39021,6 +40947,19 @@ func (ec *executionContext) marshalNWithdrawConflictPayload2ᚖshuangsuijiᚋgra
 	return ec._WithdrawConflictPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNWithdrawInspectionNoticeInput2shuangsuijiᚋgraphᚋmodelᚐWithdrawInspectionNoticeInput(ctx context.Context, v any) (model.WithdrawInspectionNoticeInput, error) {
+	res, err := ec.unmarshalInputWithdrawInspectionNoticeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWithdrawInspectionNoticePayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWithdrawInspectionNoticePayload(ctx context.Context, sel ast.SelectionSet, v *model.WithdrawInspectionNoticePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WithdrawInspectionNoticePayload!")
+		return graphql.Null
+	}
+	return ec._WithdrawInspectionNoticePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNWorkdayOverride2shuangsuijiᚋinternalᚋworkdayᚐOverride(ctx context.Context, sel ast.SelectionSet, v workday.Override) graphql.Marshaler {
 	return ec._WorkdayOverride(ctx, sel, &v)
 }
@@ -39673,6 +41612,13 @@ func (ec *executionContext) unmarshalOPublicResultFilter2ᚖshuangsuijiᚋgraph�
 	}
 	res, err := ec.unmarshalInputPublicResultFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPublicTask2ᚖshuangsuijiᚋinternalᚋnoticeᚐTask(ctx context.Context, sel ast.SelectionSet, v *notice.Task) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PublicTask(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORecordFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordFilter(ctx context.Context, v any) (*model.RecordFilter, error) {

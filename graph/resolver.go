@@ -9,6 +9,7 @@ import (
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/notice"
 	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/public"
 	"shuangsuiji/internal/record"
@@ -27,4 +28,5 @@ type Resolver struct {
 	Public   *public.Service
 	Records  *record.Service
 	Calendar *workday.Service
+	Notices  *notice.Service
 }

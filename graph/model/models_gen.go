@@ -9,6 +9,7 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/notice"
 	"shuangsuiji/internal/record"
 	"shuangsuiji/internal/roster"
 	"shuangsuiji/internal/workday"
@@ -318,6 +319,12 @@ type InspectorFilter struct {
 	Qualification *string `json:"qualification,omitempty"`
 	// The certificate's last valid day (有效期至) is before this day.
 	CertificateExpiresBefore *time.Time `json:"certificateExpiresBefore,omitempty"`
+}
+
+// Issue the notices of an executed draw's tasks.
+type IssueInspectionNoticesInput struct {
+	// The draw (its global id).
+	DrawID string `json:"drawId"`
 }
 
 // The proposal after the change.
@@ -768,6 +775,20 @@ type WithdrawConflictInput struct {
 type WithdrawConflictPayload struct {
 	// The conflict, withdrawn.
 	Conflict *roster.Conflict `json:"conflict"`
+}
+
+// Withdraw a task's notice.
+type WithdrawInspectionNoticeInput struct {
+	// The task: a DrawTask's or an InspectionTask's global id.
+	TaskID string `json:"taskId"`
+	// Why, at most 500 characters; kept in the audit trail.
+	Reason string `json:"reason"`
+}
+
+// What withdrawing did.
+type WithdrawInspectionNoticePayload struct {
+	// The notice, now withdrawn.
+	Notice *notice.Notice `json:"notice"`
 }
 
 // A year of the calendar after a change.

@@ -225,7 +225,7 @@ func (b *Browser) FitsWidth() {
 
 // NoErrors fails the test when a page so far logged a script error or a
 // failed load, or asked for anything outside the hosts it was opened on
-// (loopback, data: and blob: URLs are fine).
+// (loopback, data:, blob: and file: URLs are fine).
 func (b *Browser) NoErrors() {
 	b.t.Helper()
 	b.mu.Lock()
@@ -253,7 +253,7 @@ func local(raw string) bool {
 		return false
 	}
 	switch u.Scheme {
-	case "data", "blob", "about":
+	case "data", "blob", "about", "file":
 		return true
 	case "http", "https":
 		h := u.Hostname()

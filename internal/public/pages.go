@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/notice"
 	"shuangsuiji/internal/page"
 )
 
@@ -28,15 +29,21 @@ var staticFS embed.FS
 // loads is the embedded stylesheet.
 type Handler struct {
 	Service *Service
+	Notices *notice.Service
 	Log     *slog.Logger
+	// BaseURL is the service's public address (https://host), printed in
+	// notices' QR codes; empty: the address of the request.
+	BaseURL string
+	// Printer prints notices to PDF; nil: notices are HTML only.
+	Printer Printer
 
 	mux   *http.ServeMux
 	pages map[string]*template.Template
 }
 
 // NewHandler parses the templates and routes the public pages.
-func NewHandler(s *Service, log *slog.Logger) *Handler {
-	h := &Handler{Service: s, Log: log, mux: http.NewServeMux(), pages: parsePages()}
+func NewHandler(s *Service, notices *notice.Service, log *slog.Logger) *Handler {
+	h := &Handler{Service: s, Notices: notices, Log: log, mux: http.NewServeMux(), pages: parsePages()}
 	h.routes()
 	return h
 }
@@ -52,6 +59,7 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /public/results", h.results)
 	h.mux.HandleFunc("GET /public/results.csv", h.resultsCSV)
 	h.mux.HandleFunc("GET /public/results.xlsx", h.resultsXLSX)
+	h.mux.HandleFunc("GET /public/tasks/{code}", h.task)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }

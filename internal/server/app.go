@@ -17,6 +17,7 @@ import (
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/notice"
 	"shuangsuiji/internal/pdf"
 	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/postgres"
@@ -53,15 +54,18 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 		Calendar: calendar,
 		Records:  &record.Service{Store: postgres.RecordStore{DB: db}, Calendar: calendar, Authz: enforcer},
 	}
+	resolver.Notices = &notice.Service{Store: postgres.NoticeStore{DB: db}, Authz: enforcer, Opener: resolver.Draws}
 	origins, err := ParseOrigins(os.Getenv("CORS_ORIGINS"))
 	if err != nil {
 		return nil, err
 	}
 	printer := &pdf.Renderer{}
 	context.AfterFunc(ctx, printer.Close)
+	pages := public.NewHandler(resolver.Public, resolver.Notices, log)
+	pages.Printer = printer
 	return New(Deps{
 		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
-		Store: bureauStore, Ready: db.PingContext, Public: public.NewHandler(resolver.Public, log),
+		Store: bureauStore, Ready: db.PingContext, Public: pages,
 		Limits: LimitsFromEnv(), CORSOrigins: origins, PDF: printer,
 	}), nil
 }

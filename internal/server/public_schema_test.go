@@ -33,7 +33,8 @@ var publicFields = []string{
 	"PublicResultConnection.edges", "PublicResultConnection.nodes", "PublicResultConnection.pageInfo",
 	"PublicResultEdge.cursor", "PublicResultEdge.node",
 	"PublicTask.bureaus", "PublicTask.drawNumber", "PublicTask.drawTitle", "PublicTask.entity", "PublicTask.inspectors",
-	"PublicTask.items", "PublicTask.manifestUrl", "PublicTask.opening", "PublicTask.windowEnd", "PublicTask.windowStart",
+	"PublicTask.items", "PublicTask.manifestUrl", "PublicTask.windowEnd", "PublicTask.windowStart",
+	"PublicTaskItem.bureau", "PublicTaskItem.code", "PublicTaskItem.legalBasis", "PublicTaskItem.name",
 	"PublicInspector.bureau", "PublicInspector.certificate", "PublicInspector.name",
 	// the working-day calendar (records): national reference data, the State Council's and the admins' days
 	"WorkdayOverride.day", "WorkdayOverride.name", "WorkdayOverride.working",
@@ -113,7 +114,7 @@ func TestPublicFieldsWithoutToken(t *testing.T) {
 	for _, f := range open {
 		openNames = append(openNames, f.Name)
 	}
-	for _, want := range []string{"publicBureaus", "publicPlans", "publicDraws", "publicDraw", "publicResults"} {
+	for _, want := range []string{"publicBureaus", "publicPlans", "publicDraws", "publicDraw", "publicResults", "publicTask"} {
 		if !slices.Contains(openNames, want) {
 			t.Errorf("%s is not reachable without a token (open: %v)", want, openNames)
 		}

@@ -22,6 +22,7 @@ import (
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/pdf"
+	"shuangsuiji/internal/public"
 	"shuangsuiji/internal/server/graphiql"
 )
 
@@ -37,7 +38,7 @@ type Deps struct {
 	Authz    *authz.Enforcer
 	Store    bureau.Store
 	Ready    func(ctx context.Context) error // nil when the database answers
-	Public   http.Handler                    // the public pages under /public/
+	Public   *public.Handler                 // the public pages under /public/, and notices
 	Limits   graph.Limits                    // zero: graph.DefaultLimits
 	PDF      *pdf.Renderer                   // prints forms; one is made when nil
 
@@ -96,6 +97,7 @@ func New(d Deps) http.Handler {
 	}
 	mux.Handle("GET /records/tasks/{draw}/{seq}/{file}", shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(recordForms{records: d.Resolver.Records, pdf: d.PDF})))
 	mux.Handle("GET /records/evidence/{id}", shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(evidenceDownload(d.Resolver.Records))))
+	mux.Handle("GET /notices/{draw}/{file}", shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(http.HandlerFunc(d.Public.Notice))))
 	mux.Handle("/", graphiql.Handler("/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", readyz(d.Ready))
