@@ -195,6 +195,9 @@ func TestInspectionNotices(t *testing.T) {
 				t.Errorf("the notice lacks %q", want)
 			}
 		}
+		if pdf := e.getNotice(t, e.As("wl-leader"), n.PDFURL, http.StatusOK); !strings.HasPrefix(pdf, "%PDF-") {
+			t.Errorf("the PDF notice starts %q", pdf[:min(len(pdf), 16)])
+		}
 		e.getNotice(t, request{}, n.HTMLURL, http.StatusUnauthorized)
 		e.getNotice(t, e.As("sj-planner"), n.HTMLURL, http.StatusNotFound)
 		e.getNotice(t, e.As("wl-inspector1"), "/notices/1/999.html", http.StatusNotFound)
