@@ -161,10 +161,11 @@ func verifyOpening(openingPath, publicPath string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := draw.CheckOpening(opening, &public); err != nil {
+	fate, err := draw.CheckOpening(opening, &public)
+	if err != nil {
 		return "", fmt.Errorf("%s: %w", openingPath, err)
 	}
-	return fmt.Sprintf("%s: the opening of entity %s checks out against %s", openingPath, opening.Entity, publicPath), nil
+	return fmt.Sprintf("%s: entity %s was rightly %s: its opening checks out against %s", openingPath, opening.Entity, fate, publicPath), nil
 }
 
 func readOpening(path string) (draw.Opening, error) {

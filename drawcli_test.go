@@ -25,10 +25,15 @@ type drawVector struct {
 func loadDrawVectors(t *testing.T) []drawVector {
 	t.Helper()
 	dir := filepath.Join("internal", "draw", "testdata", "vectors")
-	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("draw test vectors not found in %s (%v)", dir, err)
+	v1, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(v1) == 0 {
+		t.Fatalf("v1 draw test vectors not found in %s (%v)", dir, err)
 	}
+	v2, err := filepath.Glob(filepath.Join(dir, "v2", "*.json"))
+	if err != nil || len(v2) == 0 {
+		t.Fatalf("v2 draw test vectors not found in %s/v2 (%v)", dir, err)
+	}
+	paths := append(v1, v2...)
 	var vectors []drawVector
 	for _, path := range paths {
 		raw, err := os.ReadFile(path)
@@ -39,6 +44,8 @@ func loadDrawVectors(t *testing.T) []drawVector {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
+		rel, _ := filepath.Rel(dir, path)
+		v.Name = strings.TrimSuffix(filepath.ToSlash(rel), ".json") // v1 and v2 share names
 		vectors = append(vectors, v)
 	}
 	return vectors
@@ -127,19 +134,64 @@ func TestVerifyDrawCommandAcceptsVectors(t *testing.T) {
 			public := writeTemp(t, "public.json", v.PublicManifest)
 			for _, opening := range v.Openings {
 				file := writeTemp(t, "opening.json", opening)
-				if r := runCommand(verifyDrawCommand, "--opening", file, public); r.status != 0 || !strings.HasPrefix(r.stdout, "ok: ") {
+				r := runCommand(verifyDrawCommand, "--opening", file, public)
+				if r.status != 0 || !strings.HasPrefix(r.stdout, "ok: ") {
 					t.Errorf("verify-draw --opening %s = %d, %q %q", opening, r.status, r.stdout, r.stderr)
+				}
+				if want := "was rightly " + fateOf(t, v, opening) + ":"; !strings.Contains(r.stdout, want) {
+					t.Errorf("verify-draw --opening said %q, want %q", r.stdout, want)
 				}
 			}
 		})
 	}
 }
 
-// tamperedPublic returns the first drawn vector's public manifest with its first task's second
-// team member replaced by another inspector.
-func tamperedPublic(t *testing.T) (drawVector, []byte) {
+// fateOf says what the vector's manifest shows of the opened entity, as verify-draw words it.
+func fateOf(t *testing.T, v drawVector, opening json.RawMessage) string {
+	var o struct {
+		Entity       string          `json:"entity"`
+		ExclusionRow json.RawMessage `json:"exclusion_row"`
+	}
+	var m struct {
+		Tasks []struct {
+			Entity string `json:"entity"`
+		} `json:"tasks"`
+	}
+	if err := json.Unmarshal(opening, &o); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(v.Manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	if o.ExclusionRow != nil {
+		return "excluded"
+	}
+	for _, task := range m.Tasks {
+		if task.Entity == o.Entity {
+			return "selected"
+		}
+	}
+	return "not selected"
+}
+
+// Every fate is shown by some opening of the vectors.
+func TestVerifyDrawOpeningFates(t *testing.T) {
+	seen := map[string]bool{}
 	for _, v := range loadDrawVectors(t) {
-		if v.Error != "" {
+		for _, o := range v.Openings {
+			seen[fateOf(t, v, o)] = true
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("the vectors' openings show only %v", seen)
+	}
+}
+
+// tamperedPublic returns the first drawn vector's public manifest (of v2 or v1) with its first
+// task's second team member replaced by another inspector.
+func tamperedPublic(t *testing.T, v2 bool) (drawVector, []byte) {
+	for _, v := range loadDrawVectors(t) {
+		if v.Error != "" || strings.HasPrefix(v.Name, "v2/") != v2 {
 			continue
 		}
 		var doc map[string]any
@@ -159,7 +211,13 @@ func tamperedPublic(t *testing.T) (drawVector, []byte) {
 }
 
 func TestVerifyDrawCommandRejectsTampering(t *testing.T) {
-	v, tampered := tamperedPublic(t)
+	for _, v2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "v1", true: "v2"}[v2], func(t *testing.T) { verifyDrawRejectsTampering(t, v2) })
+	}
+}
+
+func verifyDrawRejectsTampering(t *testing.T, v2 bool) {
+	v, tampered := tamperedPublic(t, v2)
 	file := writeTemp(t, "public.json", tampered)
 	r := runCommand(verifyDrawCommand, file)
 	if r.status != 1 || r.stdout != "" || !strings.Contains(r.stderr, "tasks[0].team[1].inspector") {

@@ -42,7 +42,15 @@ var (
 	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	numberType        = reflect.TypeFor[json.Number]()
+
+	canonicalAppenderType = reflect.TypeFor[canonicalAppender]()
 )
+
+// canonicalAppender is a type of this package that writes its own canonical form: rows that come
+// by the million, and forms that depend on the algorithm's version. Its strings are validated.
+type canonicalAppender interface {
+	appendCanonical([]byte) []byte
+}
 
 func (e *encoder) value(v reflect.Value) error {
 	if !v.IsValid() {
@@ -51,6 +59,10 @@ func (e *encoder) value(v reflect.Value) error {
 	}
 	if v.Type() == numberType {
 		return e.number(v.String())
+	}
+	if a, ok := asMarshaler[canonicalAppender](v, canonicalAppenderType); ok {
+		e.buf = a.appendCanonical(e.buf)
+		return nil
 	}
 	if m, ok := asMarshaler[json.Marshaler](v, jsonMarshalerType); ok {
 		return e.marshaled(m)
@@ -335,10 +347,41 @@ func appendQuotedDigest(b []byte, d Digest) []byte {
 // The canonical forms of the rows that are hashed by the million. CanonicalJSON gives the same
 // bytes (a test holds them to it); these skip reflection and take strings already validated.
 
+// appendFrameRow writes a v2 row (Units not nil) as {"id","stratum","units"} and a v1 row as
+// {"id","stratum","unit"}.
 func appendFrameRow(b []byte, r FrameRow) []byte {
 	b = appendQuoted(append(b, `{"id":`...), r.ID)
 	b = appendQuoted(append(b, `,"stratum":`...), r.Stratum)
-	b = appendQuoted(append(b, `,"unit":`...), r.Unit)
+	if r.Units != nil {
+		b = appendUnits(append(b, `,"units":`...), r.Units)
+	} else {
+		b = appendQuoted(append(b, `,"unit":`...), r.Unit)
+	}
+	return append(b, '}')
+}
+
+// appendUnits writes a row's units as an object; u is sorted by bureau.
+func appendUnits(b []byte, u Units) []byte {
+	b = append(b, '{')
+	for i, x := range u {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendQuoted(b, x.Bureau)
+		b = appendQuoted(append(b, ':'), x.Unit)
+	}
+	return append(b, '}')
+}
+
+// appendStratumRow writes the v2 row {"stratum","threshold"} whose commitment seals a threshold.
+func appendStratumRow(b []byte, r StratumRow) []byte {
+	b = appendQuoted(append(b, `{"stratum":`...), r.Stratum)
+	b = append(b, `,"threshold":`...)
+	if r.Threshold == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendQuotedDigest(b, *r.Threshold)
+	}
 	return append(b, '}')
 }
 

@@ -82,14 +82,14 @@ func (c *Commitment) Matches(p *PublicManifest) error {
 func (d *draft) commit() *Commitment {
 	lists := PublicLists{
 		Frame:      d.sealFrame(),
-		Exclusions: sealRows(d.in.RowKey, d.in.Exclusions, (*sealer).exclusion),
+		Exclusions: sealRows(d.alg, d.in.RowKey, d.in.Exclusions, (*sealer).exclusion),
 		Inspectors: d.in.Inspectors,
-		Conflicts:  sealRows(d.in.RowKey, d.in.Conflicts, (*sealer).conflict),
+		Conflicts:  sealRows(d.alg, d.in.RowKey, d.in.Conflicts, (*sealer).conflict),
 		Params:     d.in.Params,
 	}
 	hashes := hashLists(&lists)
-	hashes.NonceCommitment = nonceCommitment(d.in.Nonce)
-	return &Commitment{Algorithm: Algorithm, Form: FormCommitment, Inputs: lists, Hashes: hashes}
+	hashes.NonceCommitment = nonceCommitment(d.alg, d.in.Nonce)
+	return &Commitment{Algorithm: d.alg, Form: FormCommitment, Inputs: lists, Hashes: hashes}
 }
 
 // sealFrame computes every frame row's commitment, in parallel: at a million rows this is five
@@ -98,7 +98,7 @@ func (d *draft) sealFrame() []FrameCommitment {
 	frame := d.in.Frame
 	out := make([]FrameCommitment, len(frame))
 	inParallel(len(frame), 4096, func(lo, hi int) {
-		s := newSealer(d.in.RowKey)
+		s := newSealer(d.alg, d.in.RowKey)
 		for i := lo; i < hi; i++ {
 			_, c := s.frame(frame[i])
 			out[i] = FrameCommitment{ID: frame[i].ID, Commitment: c}
@@ -108,8 +108,8 @@ func (d *draft) sealFrame() []FrameCommitment {
 }
 
 // sealRows returns the public form of confidential rows: their commitments, sorted.
-func sealRows[T any](rowKey string, rows []T, seal func(*sealer, T) (salt, commitment Digest)) []RowCommitment {
-	s := newSealer(rowKey)
+func sealRows[T any](alg, rowKey string, rows []T, seal func(*sealer, T) (salt, commitment Digest)) []RowCommitment {
+	s := newSealer(alg, rowKey)
 	out := make([]RowCommitment, len(rows))
 	for i, r := range rows {
 		_, out[i].Commitment = seal(s, r)
@@ -134,16 +134,16 @@ func hashLists(l *PublicLists) Hashes {
 	}
 }
 
-func nonceCommitment(nonce string) Digest {
-	h := newFramedHash(Algorithm + " nonce")
+func nonceCommitment(alg, nonce string) Digest {
+	h := newFramedHash(alg + " nonce")
 	h.field(nonce)
 	return h.sum()
 }
 
 // seedOf is the spec's seed: it mixes the secret nonce, the ceremony string and the hashes that
 // fixed the inputs, so that no one alone controls it and it came after the inputs.
-func seedOf(nonce, ceremony string, h Hashes) Digest {
-	f := newFramedHash(Algorithm+" seed", nonce, ceremony)
+func seedOf(alg, nonce, ceremony string, h Hashes) Digest {
+	f := newFramedHash(alg+" seed", nonce, ceremony)
 	for _, d := range []Digest{h.FrameSHA256, h.ExclusionsSHA256, h.InspectorsSHA256, h.ConflictsSHA256, h.ParamsSHA256} {
 		f.hexField(d)
 	}
@@ -169,23 +169,31 @@ func (h Hashes) named() []namedDigest {
 
 // sealer derives the salts and commitments of confidential rows:
 //
-//	salt(row)       = H(ALG+" salt", row_key, list, key fields of row)
+//	salt(row)       = H(ALG+" salt", row_key, list, key fields of row)   (list "strata" in v2: a threshold)
 //	commitment(row) = H(ALG+" row", hex(salt), canonical(row))
 //
 // One salt per row lets one row be opened without revealing any other.
 type sealer struct {
-	frameSalt, exclusionSalt, conflictSalt *framedHash
-	row                                    *framedHash
+	frameSalt, exclusionSalt, conflictSalt, stratumSalt *framedHash
+	row                                                 *framedHash
 }
 
-func newSealer(rowKey string) *sealer {
-	salt := Algorithm + " salt"
+func newSealer(alg, rowKey string) *sealer {
+	salt := alg + " salt"
 	return &sealer{
 		frameSalt:     newFramedHash(salt, rowKey, "frame"),
 		exclusionSalt: newFramedHash(salt, rowKey, "exclusions"),
 		conflictSalt:  newFramedHash(salt, rowKey, "conflicts"),
-		row:           newFramedHash(Algorithm + " row"),
+		stratumSalt:   newFramedHash(salt, rowKey, "strata"),
+		row:           newFramedHash(alg + " row"),
 	}
+}
+
+// stratum seals a v2 stratum's threshold row.
+func (s *sealer) stratum(r StratumRow) (salt, commitment Digest) {
+	s.stratumSalt.field(r.Stratum)
+	salt = s.stratumSalt.sum()
+	return salt, commitRow(s.row, salt, r, appendStratumRow)
 }
 
 func (s *sealer) frame(r FrameRow) (salt, commitment Digest) {

@@ -6,8 +6,14 @@ import (
 	"sync"
 )
 
-// Algorithm is the name of the algorithm this package implements, the spec's ALG.
-const Algorithm = "dual-random-draw/v1"
+// The versions of the algorithm, the spec's ALG. Every new draw uses v2; a draw made under v1
+// stays verifiable forever.
+const (
+	AlgorithmV1 = "dual-random-draw/v1"
+	AlgorithmV2 = "dual-random-draw/v2"
+	// Algorithm is the version of every new draw.
+	Algorithm = AlgorithmV2
+)
 
 // Run performs the draw at the ceremony: it validates in, commits to its inputs, derives the seed,
 // selects the entities stratum by stratum and staffs every task. It returns the full manifest, or
@@ -29,11 +35,15 @@ func run(in Input) (*Manifest, error) {
 		return nil, err
 	}
 	c := d.commit()
-	m := &Manifest{Algorithm: Algorithm, Form: FormFull, Inputs: d.in, Hashes: c.Hashes, commitment: c}
-	m.Seed = seedOf(d.in.Nonce, d.in.Ceremony, c.Hashes)
+	m := &Manifest{Algorithm: d.alg, Form: FormFull, Inputs: d.in, Hashes: c.Hashes, commitment: c}
+	m.Seed = seedOf(d.alg, d.in.Nonce, d.in.Ceremony, c.Hashes)
 	var picks []pick
 	picks, m.Strata = d.selectEntities(m.Seed)
-	m.Tasks, err = d.staff(m.Seed, picks)
+	if d.alg == AlgorithmV1 {
+		m.Tasks, err = d.staff(m.Seed, picks)
+	} else {
+		m.Tasks, err = d.staffByShuffle(m.Seed, picks)
+	}
 	return m, err
 }
 
@@ -57,6 +67,7 @@ func (d *draft) selectEntities(seed Digest) ([]pick, map[string]StratumResult) {
 	}
 	perChunk := d.lowestTickets(seed, quotas)
 	results := make(map[string]StratumResult, len(d.strata))
+	seal := newSealer(d.alg, d.in.RowKey)
 	var tasks []pick
 	for h, label := range d.strata {
 		var taken []pick
@@ -69,6 +80,10 @@ func (d *draft) selectEntities(seed Digest) ([]pick, map[string]StratumResult) {
 		if len(taken) > 0 {
 			threshold := taken[len(taken)-1].ticket
 			r.Threshold = &threshold
+		}
+		if d.alg != AlgorithmV1 {
+			_, c := seal.stratum(StratumRow{Stratum: label, Threshold: r.Threshold})
+			r.ThresholdCommitment = &c
 		}
 		results[label] = r
 		tasks = append(tasks, taken...)

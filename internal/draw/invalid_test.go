@@ -51,7 +51,8 @@ func TestInvalidInput(t *testing.T) {
 		{"row_key too long", func(in *Input) { in.RowKey += "0" }, "row_key: must be 64 lowercase hex"},
 		{"row_key upper case", func(in *Input) { in.RowKey = "A" + in.RowKey[1:] }, "row_key: must be 64 lowercase hex"},
 		{"empty ceremony", func(in *Input) { in.Ceremony = "" }, "ceremony: must not be empty"},
-		{"wrong algorithm", func(in *Input) { in.Params.Algorithm = "dual-random-draw/v2" }, "params.algorithm"},
+		{"wrong algorithm", func(in *Input) { in.Params.Algorithm = "dual-random-draw/v3" }, "params.algorithm"},
+		{"units in a v1 row", func(in *Input) { in.Frame[1].Units = Units{{"140522-wl", ""}} }, "frame[1].units: a dual-random-draw/v1 row has one unit"},
 		{"negative team", func(in *Input) { in.Params.Team["140522-wl"] = -1 }, "params.team.140522-wl: team size -1 is negative"},
 		{"negative cap", func(in *Input) { in.Params.MaxTasksPerInspector = -1 }, "params.max_tasks_per_inspector"},
 		{"not UTF-8", func(in *Input) { in.Exclusions[0].Reason = "\xff" }, "exclusions[0].reason: not valid UTF-8"},
@@ -152,4 +153,42 @@ func TestCommitIgnoresCeremony(t *testing.T) {
 	}
 	_, err := Run(in)
 	assertInvalid(t, err, "ceremony")
+}
+
+// v2 rows name their bureaus: never none, only bureaus of params.team, no v1 unit, no forbidden
+// character in a bureau or a unit.
+func TestInvalidUnitsV2(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(in *Input)
+		reason string
+	}{
+		{"no units", func(in *Input) { in.Frame[2].Units = nil }, "frame[2].units: must name at least one bureau"},
+		{"empty units", func(in *Input) { in.Frame[2].Units = Units{} }, "frame[2].units: must name at least one bureau"},
+		{"bureau not in team", func(in *Input) { in.Frame[2].Units = Units{{"140522-zz", ""}} }, `frame[2].units: bureau "140522-zz" is not in params.team`},
+		{"a v1 unit", func(in *Input) { in.Frame[2].Unit = "城关所" }, "frame[2].unit: a dual-random-draw/v2 row gives its unit per bureau"},
+		{"control in a unit", func(in *Input) { in.Frame[2].Units = Units{{"140522-wl", "城\x00关"}} }, "frame[2].units.140522-wl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := inputOf(t, "v2/01-single-bureau")
+			tt.modify(&in)
+			_, err := Run(in)
+			assertInvalid(t, err, tt.reason)
+		})
+	}
+	if _, err := ParseInput([]byte(`{"frame":[{"id":"x","stratum":"A","units":{"b":"1","b":"2"}}]}`)); err == nil {
+		t.Error("ParseInput accepted a bureau named twice in units")
+	}
+}
+
+func inputOf(t *testing.T, name string) Input {
+	t.Helper()
+	for _, v := range loadVectors(t) {
+		if v.Name == name {
+			return v.input(t)
+		}
+	}
+	t.Fatalf("vector %s is missing", name)
+	return Input{}
 }

@@ -10,6 +10,7 @@ import (
 // draft is a validated input in its sorted private form (the full manifest's inputs) with the
 // indexes a draw looks things up in.
 type draft struct {
+	alg       string // params.algorithm: AlgorithmV1 or AlgorithmV2
 	in        Input
 	strata    []string // labels of params.strata, in byte order
 	stratumOf []int32  // per frame row, the index of its stratum in strata
@@ -22,7 +23,7 @@ func prepare(in Input, needCeremony bool) (*draft, error) {
 	if err := validate(&in, needCeremony); err != nil {
 		return nil, err
 	}
-	d := &draft{in: sortedForm(in)}
+	d := &draft{alg: in.Params.Algorithm, in: sortedForm(in)}
 	if err := checkRepeats(in, d.in); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -16,14 +17,19 @@ import (
 // must agree with it on every input.
 func referenceRun(in Input) (*Manifest, error) {
 	in = referenceSorted(in)
+	alg := in.Params.Algorithm
 	hashes := referenceHashes(in)
-	seed := refH(Algorithm+" seed", in.Nonce, in.Ceremony, hashes.FrameSHA256.String(), hashes.ExclusionsSHA256.String(),
+	seed := refH(alg+" seed", in.Nonce, in.Ceremony, hashes.FrameSHA256.String(), hashes.ExclusionsSHA256.String(),
 		hashes.InspectorsSHA256.String(), hashes.ConflictsSHA256.String(), hashes.ParamsSHA256.String())
 	strata, tasks := referenceEntities(in, seed.String())
-	if err := referenceTeams(in, seed.String(), tasks); err != nil {
+	teams := referenceTeams
+	if alg == AlgorithmV2 {
+		teams = referenceShuffledTeams
+	}
+	if err := teams(in, seed.String(), tasks); err != nil {
 		return nil, err
 	}
-	return &Manifest{Algorithm: Algorithm, Form: FormFull, Inputs: in, Hashes: hashes, Seed: seed, Strata: strata, Tasks: tasks}, nil
+	return &Manifest{Algorithm: alg, Form: FormFull, Inputs: in, Hashes: hashes, Seed: seed, Strata: strata, Tasks: tasks}, nil
 }
 
 func refH(fields ...string) Digest {
@@ -69,14 +75,19 @@ func referenceSorted(in Input) Input {
 	return in
 }
 
+// refCommitment is H(ALG+" row", hex(H(ALG+" salt", row_key, list, keys…)), canonical(row)).
+func refCommitment(alg, rowKey, list string, row any, keys ...string) Digest {
+	salt := refH(append([]string{alg + " salt", rowKey, list}, keys...)...).String()
+	return refH(alg+" row", salt, refCanonical(row))
+}
+
 func referenceHashes(in Input) Hashes {
 	salted := func(list string, row any, keys ...string) RowCommitment {
-		salt := refH(append([]string{Algorithm + " salt", in.RowKey, list}, keys...)...).String()
-		return RowCommitment{refH(Algorithm+" row", salt, refCanonical(row))}
+		return RowCommitment{refCommitment(in.Params.Algorithm, in.RowKey, list, row, keys...)}
 	}
 	var frame []FrameCommitment
 	for _, r := range in.Frame {
-		frame = append(frame, FrameCommitment{ID: r.ID, Commitment: salted("frame", r, r.ID).Commitment})
+		frame = append(frame, FrameCommitment{ID: r.ID, Commitment: salted("frame", genericFrameRow(r), r.ID).Commitment})
 	}
 	var exclusions, conflicts []RowCommitment
 	for _, x := range in.Exclusions {
@@ -89,7 +100,7 @@ func referenceHashes(in Input) Hashes {
 	slices.SortFunc(exclusions, byHex)
 	slices.SortFunc(conflicts, byHex)
 	return Hashes{
-		NonceCommitment:  refH(Algorithm+" nonce", in.Nonce),
+		NonceCommitment:  refH(in.Params.Algorithm+" nonce", in.Nonce),
 		FrameSHA256:      refLines(frame),
 		ExclusionsSHA256: refLines(exclusions),
 		InspectorsSHA256: refLines(in.Inspectors),
@@ -144,6 +155,14 @@ func referenceEntities(in Input, seed string) (map[string]StratumResult, []Task)
 			threshold := eligible[n-1].Ticket
 			result.Threshold = &threshold
 		}
+		if in.Params.Algorithm == AlgorithmV2 {
+			row := map[string]any{"stratum": label, "threshold": nil}
+			if result.Threshold != nil {
+				row["threshold"] = result.Threshold.String()
+			}
+			c := refCommitment(AlgorithmV2, in.RowKey, "strata", row, label)
+			result.ThresholdCommitment = &c
+		}
 		strata[label] = result
 		tasks = append(tasks, eligible[:n]...)
 	}
@@ -180,7 +199,8 @@ func referenceTeams(in Input, seed string, tasks []Task) error {
 					eligible = eligible && slices.Contains(i.Qualifications, q)
 				}
 				if eligible {
-					ranked = append(ranked, TeamMember{Bureau: bureau, Inspector: i.ID, Ticket: refH("inspector", seed, e, i.ID)})
+					ticket := refH("inspector", seed, e, i.ID)
+					ranked = append(ranked, TeamMember{Bureau: bureau, Inspector: i.ID, Ticket: &ticket})
 				}
 			}
 			slices.SortFunc(ranked, func(a, b TeamMember) int {
@@ -192,6 +212,71 @@ func referenceTeams(in Input, seed string, tasks []Task) error {
 			for _, m := range ranked[:p.Team[bureau]] {
 				loads[m.Inspector]++
 				tasks[t].Team = append(tasks[t].Team, m)
+			}
+		}
+	}
+	return nil
+}
+
+// referenceShuffledTeams is v2's "keyed shuffle of the pool, walked until the team is full", as
+// written: the whole array A, r as a big integer, eligibility checked from scratch.
+func referenceShuffledTeams(in Input, seed string, tasks []Task) error {
+	conflicted := map[Conflict]bool{}
+	for _, c := range in.Conflicts {
+		conflicted[c] = true
+	}
+	rows := map[string]FrameRow{}
+	for _, r := range in.Frame {
+		rows[r.ID] = r
+	}
+	loads := map[string]int{}
+	p := in.Params
+	bureaus := slices.Sorted(func(yield func(string) bool) {
+		for k := range p.Team {
+			yield(k)
+		}
+	})
+	for t := range tasks {
+		e := rows[tasks[t].Entity]
+		for _, bureau := range bureaus {
+			unit, supervises := e.Units.Of(bureau)
+			if !supervises {
+				continue
+			}
+			var pool []Inspector
+			for _, i := range in.Inspectors {
+				qualified := i.Bureau == bureau
+				for _, q := range p.RequiredQualifications[bureau] {
+					qualified = qualified && slices.Contains(i.Qualifications, q)
+				}
+				if qualified {
+					pool = append(pool, i)
+				}
+			}
+			m := len(pool)
+			a := make([]int, m)
+			for j := range a {
+				a[j] = j
+			}
+			taken := 0
+			for j := 0; j < m && taken < p.Team[bureau]; j++ {
+				h := refH("inspector", seed, e.ID, bureau, strconv.Itoa(j))
+				r := new(big.Int).SetBytes(h[:8])
+				x := j + int(new(big.Int).Mod(r, big.NewInt(int64(m-j))).Int64())
+				a[j], a[x] = a[x], a[j]
+				c := pool[a[j]]
+				eligible := !conflicted[Conflict{c.ID, e.ID}] &&
+					!(p.CrossUnit && c.Unit != "" && unit != "" && c.Unit == unit) &&
+					(p.MaxTasksPerInspector == 0 || loads[c.ID] < p.MaxTasksPerInspector)
+				if eligible {
+					step := j
+					tasks[t].Team = append(tasks[t].Team, TeamMember{Bureau: bureau, Inspector: c.ID, Step: &step})
+					loads[c.ID]++
+					taken++
+				}
+			}
+			if taken < p.Team[bureau] {
+				return &Error{Code: CodeInsufficientInspectors, Entity: e.ID, Bureau: bureau}
 			}
 		}
 	}

@@ -12,6 +12,7 @@ type shape struct {
 	conflicts  int
 	bureaus    int // inspectors are spread over them; each sends 2
 	cap        int
+	v1         bool // a dual-random-draw/v1 input; else v2, each row supervised by one or more bureaus
 }
 
 // bigCounty is the service's largest expected draw, but for the frame size: five risk strata whose
@@ -36,7 +37,7 @@ func syntheticInput(rng *rand.Rand, s shape) Input {
 		RowKey:   randomHex(rng),
 		Ceremony: fmt.Sprintf("dice %d", rng.Uint32()),
 	}
-	in.Frame = syntheticFrame(rng, s.rows)
+	in.Frame = syntheticFrame(rng, s)
 	for i := 0; i < s.rows/100; i++ {
 		in.Exclusions = append(in.Exclusions, Exclusion{ID: in.Frame[i*100+rng.IntN(100)].ID, Reason: "annual_cap"})
 	}
@@ -54,12 +55,16 @@ func syntheticInput(rng *rand.Rand, s shape) Input {
 
 func syntheticParams(s shape) Params {
 	p := Params{
-		Algorithm:              Algorithm,
+		Algorithm: Algorithm,
+
 		Strata:                 map[string]Stratum{},
 		Team:                   map[string]int{},
 		RequiredQualifications: map[string][]string{},
 		CrossUnit:              true,
 		MaxTasksPerInspector:   s.cap,
+	}
+	if s.v1 {
+		p.Algorithm = AlgorithmV1
 	}
 	for _, m := range strataMix {
 		p.Strata[m.label] = Stratum{Ratio: m.ratio, Min: 1}
@@ -71,14 +76,19 @@ func syntheticParams(s shape) Params {
 	return p
 }
 
-func syntheticFrame(rng *rand.Rand, rows int) []FrameRow {
-	frame := make([]FrameRow, rows)
+func syntheticFrame(rng *rand.Rand, s shape) []FrameRow {
+	frame := make([]FrameRow, s.rows)
 	offset := rng.Uint64()
 	for i := range frame {
 		// Multiplying by an odd number is a bijection modulo 2^40: the ids are unique but come
 		// in no order, as if the frame were not read in id order.
 		scrambled := (uint64(i)*0x9E3779B97F4A7C15 + offset) & (1<<40 - 1)
-		frame[i] = FrameRow{ID: fmt.Sprintf("91140522%010X", scrambled), Unit: unitName(rng.IntN(10))}
+		frame[i] = FrameRow{ID: fmt.Sprintf("91140522%010X", scrambled)}
+		if s.v1 {
+			frame[i].Unit = unitName(rng.IntN(10))
+		} else {
+			frame[i].Units = syntheticUnits(rng, s.bureaus)
+		}
 		share := rng.IntN(1000)
 		for _, m := range strataMix {
 			if share -= m.perMille; share < 0 {
@@ -112,4 +122,15 @@ func unitName(u int) string   { return fmt.Sprintf("第%d所", u) }
 
 func randomHex(rng *rand.Rand) string {
 	return fmt.Sprintf("%016x%016x%016x%016x", rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64())
+}
+
+// syntheticUnits: the first bureau supervises every entity, each other one a third of them.
+func syntheticUnits(rng *rand.Rand, bureaus int) Units {
+	units := Units{{Bureau: bureauName(0), Unit: unitName(rng.IntN(10))}}
+	for b := 1; b < bureaus; b++ {
+		if rng.IntN(3) == 0 {
+			units = append(units, UnitOf{Bureau: bureauName(b), Unit: unitName(rng.IntN(10))})
+		}
+	}
+	return units
 }

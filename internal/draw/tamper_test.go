@@ -2,7 +2,9 @@ package draw
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -56,17 +58,17 @@ func otherInspector(d map[string]any) string {
 func firstStratum(doc map[string]any) string {
 	strata := object(doc, "strata")
 	for _, label := range sortedKeys(strata) {
-		if object(strata, label)["threshold"] != nil {
+		if object(strata, label)["selected"] != json.Number("0") {
 			return label
 		}
 	}
 	panic("no stratum selects anything")
 }
 
-// tampersOfBoth apply to full and public manifests alike.
-func tampersOfBoth() []tamper {
+// tampersOfBoth apply to full and public manifests alike, of either version.
+func tampersOfBoth(v2, public bool) []tamper {
 	tampers := []tamper{
-		{"algorithm", func(d map[string]any) { d["algorithm"] = "dual-random-draw/v2" }, "algorithm"},
+		{"algorithm", func(d map[string]any) { d["algorithm"] = "dual-random-draw/v9" }, "algorithm"},
 		{"seed", func(d map[string]any) { d["seed"] = otherHex(d["seed"]) }, "seed does not match"},
 		{"nonce", func(d map[string]any) { object(d, "inputs")["nonce"] = otherHex(field(d, "inputs", "nonce")) }, "nonce_commitment does not match inputs.nonce"},
 		{"ceremony", func(d map[string]any) { object(d, "inputs")["ceremony"] = "dice 6" }, "seed does not match inputs.nonce, inputs.ceremony"},
@@ -78,16 +80,11 @@ func tampersOfBoth() []tamper {
 			s := object(d, "strata", firstStratum(d))
 			s["selected"] = json.Number("99")
 		}, ".selected"},
-		{"a threshold", func(d map[string]any) {
-			s := object(d, "strata", firstStratum(d))
-			s["threshold"] = otherHex(s["threshold"])
-		}, ".threshold"},
+
 		{"a task's entity", func(d map[string]any) { object(d, "tasks", 0)["entity"] = field(d, "tasks", 1, "entity") }, "tasks[0]"},
 		{"a task's ticket", func(d map[string]any) { object(d, "tasks", 0)["ticket"] = otherHex(field(d, "tasks", 0, "ticket")) }, "tasks[0].ticket"},
 		{"a team member", func(d map[string]any) { object(d, "tasks", 0, "team", 1)["inspector"] = otherInspector(d) }, "tasks[0].team[1]"},
-		{"a team member's ticket", func(d map[string]any) {
-			object(d, "tasks", 0, "team", 0)["ticket"] = otherHex(field(d, "tasks", 0, "team", 0, "ticket"))
-		}, "tasks[0].team[0].ticket"},
+
 		{"a team member's bureau", func(d map[string]any) { object(d, "tasks", 0, "team", 0)["bureau"] = "140522-zz" }, "tasks[0].team[0].bureau"},
 		{"team without a member", func(d map[string]any) { t := object(d, "tasks", 0); t["team"] = list(t, "team")[:1] }, "tasks[0].team"},
 		{"task order", func(d map[string]any) {
@@ -99,10 +96,49 @@ func tampersOfBoth() []tamper {
 		{"a field removed", func(d map[string]any) { delete(d, "strata") }, "strata"},
 		{"a field added", func(d map[string]any) { d["comment"] = "fine" }, "comment"},
 	}
+	if !v2 || !public {
+		tampers = append(tampers, tamper{"a threshold", func(d map[string]any) {
+			s := object(d, "strata", firstStratum(d))
+			s["threshold"] = otherHex(s["threshold"])
+		}, ".threshold"})
+	}
+	if v2 && !public {
+		// A public manifest's threshold commitment can only be checked with an opening (see
+		// TestVerifyRejectsTamperedOpenings); the full manifest recomputes it.
+		tampers = append(tampers, tamper{"a threshold commitment", func(d map[string]any) {
+			s := object(d, "strata", firstStratum(d))
+			s["threshold_commitment"] = otherHex(s["threshold_commitment"])
+		}, ".threshold_commitment"})
+	}
+	if v2 {
+		tampers = append(tampers,
+			tamper{"a team member's step", func(d map[string]any) {
+				m := object(d, "tasks", 0, "team", 1)
+				m["step"] = json.Number(fmt.Sprint(mustInt(m["step"]) + 1))
+			}, "tasks[0].team[1]"},
+			tamper{"a step turned ticket", func(d map[string]any) {
+				m := object(d, "tasks", 0, "team", 0)
+				delete(m, "step")
+				m["ticket"] = field(d, "tasks", 0, "ticket")
+			}, "tasks[0].team[0]"},
+		)
+	} else {
+		tampers = append(tampers, tamper{"a team member's ticket", func(d map[string]any) {
+			object(d, "tasks", 0, "team", 0)["ticket"] = otherHex(field(d, "tasks", 0, "team", 0, "ticket"))
+		}, "tasks[0].team[0].ticket"})
+	}
 	for _, h := range (Hashes{}).named() {
 		tampers = append(tampers, tamper{h.name, func(d map[string]any) { d[h.name] = otherHex(d[h.name]) }, h.name + " does not match"})
 	}
 	return tampers
+}
+
+func mustInt(v any) int {
+	n, err := strconv.Atoi(string(v.(json.Number)))
+	if err != nil {
+		panic(err)
+	}
+	return n
 }
 
 func tampersOfFull() []tamper {
@@ -110,7 +146,13 @@ func tampersOfFull() []tamper {
 		{"row_key", func(d map[string]any) { object(d, "inputs")["row_key"] = otherHex(field(d, "inputs", "row_key")) }, "frame_sha256 does not match inputs.frame and inputs.row_key"},
 		{"a frame row", func(d map[string]any) {
 			row := object(d, "inputs", "frame", 0)
-			row["unit"] = row["unit"].(string) + "所"
+			if units, v2 := row["units"].(map[string]any); v2 {
+				for b := range units {
+					units[b] = units[b].(string) + "所"
+				}
+			} else {
+				row["unit"] = row["unit"].(string) + "所"
+			}
 		}, "frame_sha256 does not match inputs.frame"},
 		{"frame order", func(d map[string]any) {
 			frame := list(d, "inputs", "frame")
@@ -155,8 +197,8 @@ func TestVerifyRejectsTamperedManifests(t *testing.T) {
 			raw     json.RawMessage
 			tampers []tamper
 		}{
-			{"full", v.Manifest, append(tampersOfBoth(), tampersOfFull()...)},
-			{"public", v.PublicManifest, append(tampersOfBoth(), tampersOfPublic()...)},
+			{"full", v.Manifest, append(tampersOfBoth(v.v2(), false), tampersOfFull()...)},
+			{"public", v.PublicManifest, append(tampersOfBoth(v.v2(), true), tampersOfPublic()...)},
 		}
 		for _, f := range forms {
 			for _, tt := range f.tampers {
@@ -213,10 +255,18 @@ func TestVerifyRejectsTamperedOpenings(t *testing.T) {
 			if o.ExclusionRow != nil {
 				tampers["exclusion reason"] = func(o *Opening) { o.ExclusionRow = &Exclusion{ID: o.Entity, Reason: "other"} }
 			}
+			if o.StratumRow != nil {
+				delete(tampers, "unit")
+				tampers["units"] = func(o *Opening) { o.FrameRow.Units = append(Units{{"140522-aa", ""}}, o.FrameRow.Units...) }
+				tampers["stratum salt"] = func(o *Opening) { o.StratumSalt = &Digest{1} }
+				tampers["stratum row's stratum"] = func(o *Opening) { o.StratumRow = &StratumRow{Stratum: "Z", Threshold: o.StratumRow.Threshold} }
+				tampers["stratum row's threshold"] = func(o *Opening) { o.StratumRow = &StratumRow{Stratum: o.StratumRow.Stratum, Threshold: &Digest{0xff}} }
+				tampers["stratum row left out"] = func(o *Opening) { o.StratumRow, o.StratumSalt = nil, nil }
+			}
 			for name, change := range tampers {
 				changed := o
 				change(&changed)
-				if err := CheckOpening(changed, &p); err == nil {
+				if _, err := CheckOpening(changed, &p); err == nil {
 					t.Errorf("%s openings[%d]: CheckOpening accepted a changed %s", v.Name, i, name)
 				}
 			}
@@ -237,7 +287,7 @@ func TestCheckOpeningDetectsWrongOutcome(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Tasks = p.Tasks[1:]
-	if err := CheckOpening(*o, p); err == nil || !strings.Contains(err.Error(), "is not among the tasks") {
+	if _, err := CheckOpening(*o, p); err == nil || !strings.Contains(err.Error(), "is not among the tasks") {
 		t.Errorf("CheckOpening = %v, want the missing selection named", err)
 	}
 }

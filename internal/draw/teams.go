@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// Staffing follows the spec's "Teams": walk the tasks in order; for each bureau, rank its
+// Staffing under v1 follows the spec's "Teams": walk the tasks in order; for each bureau, rank its
 // candidates by (H("inspector", seed, entity, inspector), id) and take the first team[b], adding
 // one to each one's load. A candidate is qualified, not in conflict with the entity, not of its
 // unit under cross_unit, and under the cap.
@@ -181,6 +181,7 @@ func (p *teamPlan) assign(entities []FrameRow, picks []pick, rk *rankings) ([]Ta
 		membersPerTask += min(size, len(p.pools[b]))
 	}
 	members := make([]TeamMember, 0, len(picks)*membersPerTask)
+	tickets := make([]Digest, 0, cap(members))
 	tasks := make([]Task, len(picks))
 	for t, e := range entities {
 		start := len(members)
@@ -190,7 +191,8 @@ func (p *teamPlan) assign(entities []FrameRow, picks []pick, rk *rankings) ([]Ta
 				return nil, err
 			}
 			for _, c := range chosen {
-				members = append(members, TeamMember{Bureau: bureau, Inspector: p.inspectors[c.inspector].ID, Ticket: c.ticket})
+				tickets = append(tickets, c.ticket)
+				members = append(members, TeamMember{Bureau: bureau, Inspector: p.inspectors[c.inspector].ID, Ticket: &tickets[len(tickets)-1]})
 				if a.loads != nil {
 					a.loads[c.inspector]++
 				}

@@ -27,7 +27,7 @@ func validate(in *Input, needCeremony bool) error {
 	if err := validateParams(&in.Params); err != nil {
 		return err
 	}
-	if err := validateFrame(in.Frame, in.Params.Strata); err != nil {
+	if err := validateFrame(in.Frame, &in.Params); err != nil {
 		return err
 	}
 	if err := validateExclusions(in.Exclusions); err != nil {
@@ -49,8 +49,8 @@ func validateCeremony(ceremony string) error {
 // validateParams also refuses what the spec gives no meaning: another algorithm, a negative team
 // size or cap.
 func validateParams(p *Params) error {
-	if p.Algorithm != Algorithm {
-		return invalid("params.algorithm: must be %q, got %q", Algorithm, p.Algorithm)
+	if p.Algorithm != AlgorithmV2 && p.Algorithm != AlgorithmV1 {
+		return invalid("params.algorithm: must be %q (or %q for a draw made under v1), got %q", AlgorithmV2, AlgorithmV1, p.Algorithm)
 	}
 	if err := validateStrata(p.Strata); err != nil {
 		return err
@@ -97,7 +97,7 @@ func validateTeams(team map[string]int, required map[string][]string) error {
 	return nil
 }
 
-func validateFrame(frame []FrameRow, strata map[string]Stratum) error {
+func validateFrame(frame []FrameRow, p *Params) error {
 	for i, r := range frame {
 		if err := checkRowText("frame", i, "id", r.ID); err != nil {
 			return err
@@ -108,8 +108,40 @@ func validateFrame(frame []FrameRow, strata map[string]Stratum) error {
 		if err := checkRowText("frame", i, "unit", r.Unit); err != nil {
 			return err
 		}
-		if _, ok := strata[r.Stratum]; !ok {
+		if _, ok := p.Strata[r.Stratum]; !ok {
 			return invalid("frame[%d].stratum: %q is not in params.strata", i, r.Stratum)
+		}
+		if err := validateUnits(i, r, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateUnits checks a row against its version: a v2 row names at least one bureau, each of
+// params.team, and no v1 unit; a v1 row has no units.
+func validateUnits(i int, r FrameRow, p *Params) error {
+	if p.Algorithm == AlgorithmV1 {
+		if r.Units != nil {
+			return invalid("frame[%d].units: a %s row has one unit, not units", i, AlgorithmV1)
+		}
+		return nil
+	}
+	if len(r.Units) == 0 {
+		return invalid("frame[%d].units: must name at least one bureau that supervises the entity", i)
+	}
+	if r.Unit != "" {
+		return invalid("frame[%d].unit: a %s row gives its unit per bureau, in units", i, AlgorithmV2)
+	}
+	for _, u := range r.Units {
+		if err := checkRowText("frame", i, "units", u.Bureau); err != nil {
+			return err
+		}
+		if err := checkRowText("frame", i, "units."+u.Bureau, u.Unit); err != nil {
+			return err
+		}
+		if _, ok := p.Team[u.Bureau]; !ok {
+			return invalid("frame[%d].units: bureau %q is not in params.team", i, u.Bureau)
 		}
 	}
 	return nil

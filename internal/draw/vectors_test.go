@@ -36,23 +36,32 @@ type vector struct {
 
 func loadVectors(t testing.TB) []vector {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(vectorsDir(t), "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no draw test vectors in %s (%v)", vectorsDir(t), err)
+	v1, err := filepath.Glob(filepath.Join(vectorsDir(t), "*.json"))
+	if err != nil || len(v1) == 0 {
+		t.Fatalf("no v1 draw test vectors in %s (%v)", vectorsDir(t), err)
+	}
+	v2, err := filepath.Glob(filepath.Join(vectorsDir(t), "v2", "*.json"))
+	if err != nil || len(v2) == 0 {
+		t.Fatalf("no v2 draw test vectors in %s/v2 (%v)", vectorsDir(t), err)
 	}
 	var vectors []vector
-	for _, file := range files {
-		v := vector{file: filepath.Base(file)}
+	for _, file := range append(v1, v2...) {
+		rel, _ := filepath.Rel(vectorsDir(t), file)
+		v := vector{file: filepath.ToSlash(rel)}
 		if v.raw, err = os.ReadFile(file); err != nil {
 			t.Fatal(err)
 		}
 		if err := json.Unmarshal(v.raw, &v); err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
+		v.Name = strings.TrimSuffix(v.file, ".json") // v1 and v2 vectors share names
 		vectors = append(vectors, v)
 	}
 	return vectors
 }
+
+// v2 reports whether the vector is of dual-random-draw/v2.
+func (v vector) v2() bool { return strings.HasPrefix(v.file, "v2/") }
 
 func (v vector) input(t testing.TB) Input {
 	t.Helper()
@@ -112,7 +121,7 @@ func TestVectorsReproduced(t *testing.T) {
 			assertSameJSON(t, "manifest", m, v.Manifest)
 			assertSameJSON(t, "public_manifest", p, v.PublicManifest)
 			for i, o := range v.Openings {
-				if err := CheckOpening(o, p); err != nil {
+				if _, err := CheckOpening(o, p); err != nil {
 					t.Errorf("openings[%d]: %v", i, err)
 				}
 				if got, err := OpeningFor(in, o.Entity); err != nil || !reflect.DeepEqual(*got, o) {

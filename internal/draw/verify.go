@@ -124,7 +124,10 @@ func verifyFull(doc map[string]json.RawMessage) error {
 // form; given has passed validation, so a difference is a row out of order.
 func sortedFormDifference(given, sorted Input) error {
 	same := func(a, b Inspector) bool { return a.ID == b.ID && a.Bureau == b.Bureau && a.Unit == b.Unit }
-	if i := firstUnequal(given.Frame, sorted.Frame, func(a, b FrameRow) bool { return a == b }); i >= 0 {
+	sameRow := func(a, b FrameRow) bool {
+		return a.ID == b.ID && a.Stratum == b.Stratum && a.Unit == b.Unit && slices.Equal(a.Units, b.Units)
+	}
+	if i := firstUnequal(given.Frame, sorted.Frame, sameRow); i >= 0 {
 		return fmt.Errorf("inputs.frame[%d]: rows are not sorted by id", i)
 	}
 	if i := firstUnequal(given.Exclusions, sorted.Exclusions, func(a, b Exclusion) bool { return a == b }); i >= 0 {
@@ -189,7 +192,7 @@ func checkOpenings(raw json.RawMessage, p *PublicManifest) error {
 		return fmt.Errorf("openings: %v", err)
 	}
 	for i, o := range openings {
-		if err := CheckOpening(o, p); err != nil {
+		if _, err := CheckOpening(o, p); err != nil {
 			return fmt.Errorf("openings[%d]: %w", i, err)
 		}
 	}

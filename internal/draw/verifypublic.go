@@ -39,7 +39,7 @@ func verifyCommitment(c *Commitment) error {
 }
 
 func checkHeader(algorithm, form, wantForm string) error {
-	if algorithm != Algorithm {
+	if algorithm != AlgorithmV2 && algorithm != AlgorithmV1 {
 		return mismatch("algorithm", algorithm, Algorithm)
 	}
 	if form != wantForm {
@@ -51,6 +51,9 @@ func checkHeader(algorithm, form, wantForm string) error {
 func checkPublicInputs(p *PublicManifest) error {
 	if err := checkLists(&p.Inputs.PublicLists); err != nil {
 		return err
+	}
+	if p.Inputs.Params.Algorithm != p.Algorithm {
+		return mismatch("inputs.params.algorithm", p.Inputs.Params.Algorithm, p.Algorithm)
 	}
 	if !isLowerHex64(p.Inputs.Nonce) {
 		return fmt.Errorf("inputs.nonce: must be 64 lowercase hex characters")
@@ -114,10 +117,10 @@ func checkHashes(l *PublicLists, published Hashes) error {
 }
 
 func checkNonceAndSeed(p *PublicManifest) error {
-	if want := nonceCommitment(p.Inputs.Nonce); p.NonceCommitment != want {
+	if want := nonceCommitment(p.Algorithm, p.Inputs.Nonce); p.NonceCommitment != want {
 		return fmt.Errorf("nonce_commitment does not match inputs.nonce: published %s, recomputed %s", p.NonceCommitment, want)
 	}
-	if want := seedOf(p.Inputs.Nonce, p.Inputs.Ceremony, p.Hashes); p.Seed != want {
+	if want := seedOf(p.Algorithm, p.Inputs.Nonce, p.Inputs.Ceremony, p.Hashes); p.Seed != want {
 		return fmt.Errorf("seed does not match inputs.nonce, inputs.ceremony and the input hashes: published %s, recomputed %s", p.Seed, want)
 	}
 	return nil
@@ -138,7 +141,7 @@ func checkStrata(p *PublicManifest) error {
 		if !ok {
 			return fmt.Errorf("strata.%s: missing", label)
 		}
-		if err := checkStratum(label, p.Inputs.Params.Strata[label], s); err != nil {
+		if err := checkStratum(p.Algorithm, label, p.Inputs.Params.Strata[label], s); err != nil {
 			return err
 		}
 		frame += s.Frame
@@ -153,8 +156,18 @@ func checkStrata(p *PublicManifest) error {
 	return nil
 }
 
-func checkStratum(label string, rule Stratum, s StratumResult) error {
+func checkStratum(alg, label string, rule Stratum, s PublicStratum) error {
 	path := "strata." + label
+	if alg != AlgorithmV1 {
+		if s.Threshold != nil {
+			return fmt.Errorf("%s.threshold: a %s public manifest publishes only the threshold's commitment", path, alg)
+		}
+		if s.ThresholdCommitment == nil {
+			return fmt.Errorf("%s.threshold_commitment: missing", path)
+		}
+	} else if s.ThresholdCommitment != nil {
+		return fmt.Errorf("%s.threshold_commitment: not a field of %s", path, alg)
+	}
 	if s.Eligible < 0 || s.Eligible > s.Frame {
 		return fmt.Errorf("%s.eligible: %d is not between 0 and frame %d", path, s.Eligible, s.Frame)
 	}
@@ -162,7 +175,7 @@ func checkStratum(label string, rule Stratum, s StratumResult) error {
 		return fmt.Errorf("%s.selected: got %d, want %d (frame %d, eligible %d, ratio %s, min %d)",
 			path, s.Selected, want, s.Frame, s.Eligible, rule.Ratio, rule.Min)
 	}
-	if (s.Threshold == nil) != (s.Selected == 0) {
+	if alg == AlgorithmV1 && (s.Threshold == nil) != (s.Selected == 0) {
 		return fmt.Errorf("%s.threshold: must be null exactly when nothing is selected", path)
 	}
 	return nil
@@ -190,6 +203,9 @@ func checkTasks(p *PublicManifest) error {
 		if i > 0 && compareTasks(p.Tasks[i-1], t) >= 0 {
 			return fmt.Errorf("tasks[%d]: not after tasks[%d] in (ticket, entity) order", i, i-1)
 		}
+	}
+	if p.Algorithm != AlgorithmV1 {
+		return nil // v2 thresholds are sealed: each entity checks its own with its opening
 	}
 	return checkThresholds(p)
 }
@@ -237,6 +253,9 @@ func checkThresholds(p *PublicManifest) error {
 // holding its required qualifications, with the right tickets, in ranking order, within the cap.
 // Whether a better-ranked inspector was passed over for a conflict or a unit is confidential.
 func checkTeams(p *PublicManifest) error {
+	if p.Algorithm != AlgorithmV1 {
+		return checkShuffledTeams(p)
+	}
 	c := &teamChecker{
 		p:       p,
 		bureaus: sortedKeys(p.Inputs.Params.Team),
@@ -292,8 +311,11 @@ func (c *teamChecker) checkMember(path string, m TeamMember, bureau string) erro
 	if err != nil {
 		return err
 	}
+	if m.Ticket == nil || m.Step != nil {
+		return fmt.Errorf("%s: a %s member carries a ticket and no step", path, AlgorithmV1)
+	}
 	c.tickets.field(m.Inspector)
-	if want := c.tickets.sum(); m.Ticket != want {
+	if want := c.tickets.sum(); *m.Ticket != want {
 		return mismatch(path+".ticket", m.Ticket.String(), want.String())
 	}
 	limit := c.p.Inputs.Params.MaxTasksPerInspector
@@ -322,7 +344,7 @@ func findInspector(path string, m TeamMember, inspectors []Inspector, required [
 }
 
 func compareMembers(a, b TeamMember) int {
-	if c := a.Ticket.compare(b.Ticket); c != 0 {
+	if c := a.Ticket.compare(*b.Ticket); c != 0 {
 		return c
 	}
 	return strings.Compare(a.Inspector, b.Inspector)

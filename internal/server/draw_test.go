@@ -156,7 +156,7 @@ func TestDrawLifecycle(t *testing.T) {
 			if err := json.Unmarshal(o.DrawOpening, &opening); err != nil {
 				t.Fatal(err)
 			}
-			if err := draw.CheckOpening(opening, &pm); err != nil {
+			if _, err := draw.CheckOpening(opening, &pm); err != nil {
 				t.Fatalf("the entity's opening does not check out: %v", err)
 			}
 			wantCode(t, e.Do(e.As("sj-planner"), `query($id: ID!, $c: String!) { drawOpening(id: $id, entityCode: $c) }`,

@@ -1,0 +1,282 @@
+package draw
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+)
+
+// Staffing under v2 (the spec's "keyed shuffle of the pool, walked until the team is full"): for
+// each task in order and each bureau that supervises its entity, a Fisher–Yates shuffle of the
+// bureau's pool keyed by H("inspector", seed, entity, bureau, j) is walked step by step, and the
+// first team[b] eligible candidates are taken. A task costs about team[b] × |pool| / |eligible|
+// hashes, so the walk is cheap enough to run in task order, with the cap, on one CPU.
+
+// shufflePlan holds what the walk looks up, computed once per draw.
+type shufflePlan struct {
+	inspectors []Inspector
+	bureaus    []string  // of params.team with a team size above 0, in byte order
+	sizes      []int     // team size per bureau
+	pools      [][]int32 // per bureau, its inspectors holding every required qualification
+	conflicts  map[string][]int32
+	crossUnit  bool
+	cap        int32 // 0: no cap
+}
+
+// newShufflePlan indexes sorted inspectors and conflicts (none when only the public lists are
+// known) under params.
+func newShufflePlan(inspectors []Inspector, conflicts []Conflict, params Params) *shufflePlan {
+	p := &shufflePlan{
+		inspectors: inspectors,
+		crossUnit:  params.CrossUnit,
+		cap:        int32(min(params.MaxTasksPerInspector, 1<<31-1)),
+		conflicts:  conflictsByEntity(inspectors, conflicts),
+	}
+	for _, bureau := range sortedKeys(params.Team) {
+		size := params.Team[bureau]
+		if size == 0 {
+			continue
+		}
+		var pool []int32
+		for i, in := range p.inspectors {
+			if in.Bureau == bureau && holdsAll(in.Qualifications, params.RequiredQualifications[bureau]) {
+				pool = append(pool, int32(i))
+			}
+		}
+		p.bureaus = append(p.bureaus, bureau)
+		p.sizes = append(p.sizes, size)
+		p.pools = append(p.pools, pool)
+	}
+	return p
+}
+
+// staffByShuffle assigns the teams of the picked entities, in task order.
+func (d *draft) staffByShuffle(seed Digest, picks []pick) ([]Task, error) {
+	p := newShufflePlan(d.in.Inspectors, d.in.Conflicts, d.in.Params)
+	w := newWalker(p, seed)
+	if p.cap > 0 {
+		w.loads = make([]int32, len(p.inspectors))
+	}
+	var members []TeamMember
+	var steps []int
+	tasks := make([]Task, len(picks))
+	for t, pk := range picks {
+		e := d.in.Frame[pk.row]
+		w.startTask(e)
+		start := len(members)
+		for b, bureau := range p.bureaus {
+			unit, supervises := e.Units.Of(bureau)
+			if !supervises {
+				continue
+			}
+			taken, err := w.walk(b, unit)
+			if err != nil {
+				return nil, insufficient(t, e.ID, bureau, err.available, p.sizes[b])
+			}
+			for _, c := range taken {
+				if len(steps) == cap(steps) {
+					// Members point into steps: grow it by a new array, never by moving.
+					steps = make([]int, 0, max(1024, len(picks)*2))
+				}
+				steps = append(steps, c.step)
+				members = append(members, TeamMember{Bureau: bureau, Inspector: p.inspectors[c.inspector].ID, Step: &steps[len(steps)-1]})
+			}
+		}
+		tasks[t] = Task{Entity: e.ID, Stratum: e.Stratum, Ticket: pk.ticket, Team: members[start:len(members):len(members)]}
+	}
+	return tasks, nil
+}
+
+// taken is a candidate taken onto a team at a step of the shuffle.
+type taken struct {
+	step      int
+	inspector int32
+}
+
+// shortage says how many eligible candidates a pool had when it ran out.
+type shortage struct{ available int }
+
+// walker walks the shuffles of one task after another.
+type walker struct {
+	plan  *shufflePlan
+	h     *framedHash // shares ("inspector", seed)
+	loads []int32     // tasks per inspector so far; nil without a cap
+	// conflicted[i] == stamp marks inspector i as in conflict with the current task's entity.
+	conflicted []uint32
+	stamp      uint32
+	entity     FrameRow
+	// The shuffled array A is kept sparse: moved[j] holds A[j] when movedAt[j] == walkStamp,
+	// else A[j] == j. A walk touches a few places of a pool of thousands, and a fresh array per
+	// task and bureau would cost the pool's size each time.
+	moved     []int32
+	movedAt   []uint32
+	walkStamp uint32
+	taken     []taken
+	decimal   []byte
+}
+
+func newWalker(p *shufflePlan, seed Digest) *walker {
+	largest := 0
+	for _, pool := range p.pools {
+		largest = max(largest, len(pool))
+	}
+	return &walker{
+		plan:       p,
+		h:          newFramedHash("inspector", seed.String()),
+		conflicted: make([]uint32, len(p.inspectors)),
+		moved:      make([]int32, largest),
+		movedAt:    make([]uint32, largest),
+	}
+}
+
+func (w *walker) startTask(e FrameRow) {
+	w.entity = e
+	w.stamp++
+	for _, i := range w.plan.conflicts[e.ID] {
+		w.conflicted[i] = w.stamp
+	}
+}
+
+// walk shuffles bureau b's pool for the current task until team[b] eligible candidates are taken;
+// unit is the entity's unit in that bureau. It adds each one taken to its load at once, before
+// the next candidate is looked at, as the spec says.
+func (w *walker) walk(b int, unit string) ([]taken, *shortage) {
+	size := w.plan.sizes[b]
+	w.walkStamp++
+	w.taken = w.taken[:0]
+	m := len(w.plan.pools[b])
+	for j := 0; j < m && len(w.taken) < size; j++ {
+		candidate := w.next(b, j)
+		if w.eligible(candidate, unit) {
+			w.taken = append(w.taken, taken{step: j, inspector: candidate})
+			if w.loads != nil {
+				w.loads[candidate]++
+			}
+		}
+	}
+	if len(w.taken) < size {
+		return nil, &shortage{available: len(w.taken)}
+	}
+	return w.taken, nil
+}
+
+// draw is the first 8 bytes of H("inspector", seed, entity, bureau, decimal(j)).
+func (w *walker) draw(b, j int) uint64 {
+	w.h.field(w.entity.ID)
+	w.h.field(w.plan.bureaus[b])
+	w.decimal = strconv.AppendInt(w.decimal[:0], int64(j), 10)
+	start := w.h.openField()
+	w.h.buf = append(w.h.buf, w.decimal...)
+	w.h.closeField(start)
+	d := w.h.sum()
+	return binary.BigEndian.Uint64(d[:8])
+}
+
+func (w *walker) at(j int) int32 {
+	if w.movedAt[j] == w.walkStamp {
+		return w.moved[j]
+	}
+	return int32(j)
+}
+
+func (w *walker) set(j int, v int32) {
+	w.moved[j], w.movedAt[j] = v, w.walkStamp
+}
+
+func (w *walker) eligible(i int32, unit string) bool {
+	if w.conflicted[i] == w.stamp {
+		return false
+	}
+	if w.plan.crossUnit && unit != "" && w.plan.inspectors[i].Unit == unit {
+		return false
+	}
+	return w.loads == nil || w.loads[i] < w.plan.cap
+}
+
+// next takes one more step of bureau b's shuffle for the current task (step j follows step j-1)
+// and returns the candidate it reaches. walk and the public check share it.
+func (w *walker) next(b, j int) int32 {
+	pool := w.plan.pools[b]
+	x := j + int(w.draw(b, j)%uint64(len(pool)-j))
+	aj, ax := w.at(j), w.at(x)
+	w.set(j, ax)
+	w.set(x, aj)
+	return pool[ax]
+}
+
+// checkShuffledTeams checks every v2 team against the public lists: members come bureau by
+// bureau in byte order, team[b] of each bureau that sends one, each the candidate its step of the
+// task's shuffle reaches, steps rising, everyone within the cap. Which bureaus supervise the
+// entity, and whether a skipped candidate was in conflict or of the entity's unit, are
+// confidential: the entity's opening checks the first, auditors the rest.
+func checkShuffledTeams(p *PublicManifest) error {
+	plan := newShufflePlan(p.Inputs.Inspectors, nil, p.Inputs.Params)
+	w := newWalker(plan, p.Seed)
+	loads := make([]int, len(plan.inspectors))
+	for i, t := range p.Tasks {
+		w.startTask(FrameRow{ID: t.Entity})
+		b := -1
+		for k := 0; k < len(t.Team); {
+			path := fmt.Sprintf("tasks[%d].team[%d]", i, k)
+			next, err := bureauAfter(plan, b, t.Team[k].Bureau)
+			if err != nil {
+				return fmt.Errorf("%s.bureau: %w", path, err)
+			}
+			b = next
+			size := plan.sizes[b]
+			if k+size > len(t.Team) {
+				return fmt.Errorf("tasks[%d].team: %d members of bureau %q, params.team asks for %d", i, len(t.Team)-k, plan.bureaus[b], size)
+			}
+			if err := w.replay(fmt.Sprintf("tasks[%d].team", i), k, b, t.Team[k:k+size], loads); err != nil {
+				return err
+			}
+			k += size
+		}
+	}
+	return nil
+}
+
+// bureauAfter finds bureau among those sending teams, after the previous one (index prev).
+func bureauAfter(plan *shufflePlan, prev int, bureau string) (int, error) {
+	b, found := slices.BinarySearch(plan.bureaus, bureau)
+	switch {
+	case !found:
+		return 0, fmt.Errorf("%q sends no team under params.team", bureau)
+	case b <= prev:
+		return 0, fmt.Errorf("%q comes after %q: bureaus must be in byte order, each once", bureau, plan.bureaus[prev])
+	}
+	return b, nil
+}
+
+// replay walks bureau b's shuffle of the current task and checks that each member is the
+// candidate reached at its step, with steps rising and loads within the cap.
+func (w *walker) replay(path string, first, b int, members []TeamMember, loads []int) error {
+	w.walkStamp++
+	j := 0
+	limit := w.plan.cap
+	for k, m := range members {
+		at := fmt.Sprintf("%s[%d]", path, first+k)
+		if m.Bureau != w.plan.bureaus[b] {
+			return mismatch(at+".bureau", m.Bureau, w.plan.bureaus[b])
+		}
+		if m.Step == nil || m.Ticket != nil {
+			return fmt.Errorf("%s: a %s member carries a step and no ticket", at, AlgorithmV2)
+		}
+		step := *m.Step
+		if step < j || step >= len(w.plan.pools[b]) {
+			return fmt.Errorf("%s.step: %d is not after the previous step and within the pool of %d", at, step, len(w.plan.pools[b]))
+		}
+		var candidate int32
+		for ; j <= step; j++ {
+			candidate = w.next(b, j)
+		}
+		if want := w.plan.inspectors[candidate].ID; m.Inspector != want {
+			return fmt.Errorf("%s.inspector: got %q, want %q, whom step %d of the shuffle reaches", at, m.Inspector, want, step)
+		}
+		if loads[candidate]++; limit > 0 && loads[candidate] > int(limit) {
+			return fmt.Errorf("%s.inspector: %q is sent on more than %d tasks", at, m.Inspector, limit)
+		}
+	}
+	return nil
+}
