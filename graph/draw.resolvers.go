@@ -41,6 +41,20 @@ func (r *drawResolver) RedrawOf(ctx context.Context, obj *draw.Draw) (*string, e
 	return &id, nil
 }
 
+// RedrawApproved is the resolver for the redrawApproved field.
+func (r *drawResolver) RedrawApproved(ctx context.Context, obj *draw.Draw) (bool, error) {
+	return obj.RedrawApprovedBy != nil, nil
+}
+
+// SupersededBy is the resolver for the supersededBy field.
+func (r *drawResolver) SupersededBy(ctx context.Context, obj *draw.Draw) (*string, error) {
+	if obj.SupersededBy == nil {
+		return nil, nil
+	}
+	id := globalID(nodeDraw, *obj.SupersededBy)
+	return &id, nil
+}
+
 // Participants is the resolver for the participants field.
 func (r *drawResolver) Participants(ctx context.Context, obj *draw.Draw) ([]draw.Participant, error) {
 	return loaders(ctx).Participants.Load(ctx, obj.ID)
@@ -65,6 +79,11 @@ func (r *drawOverlapResolver) DrawIds(ctx context.Context, obj *draw.Overlap) ([
 func (r *drawParticipantResolver) Bureau(ctx context.Context, obj *draw.Participant) (*bureau.Bureau, error) {
 	b, err := loaders(ctx).Bureaus.Load(ctx, obj.BureauID)
 	return &b, err
+}
+
+// Answer is the resolver for the answer field.
+func (r *drawParticipantResolver) Answer(ctx context.Context, obj *draw.Participant) (model.DrawInvitationAnswer, error) {
+	return model.DrawInvitationAnswer(strings.ToUpper(obj.Answer)), nil
 }
 
 // RiskClasses is the resolver for the riskClasses field.
@@ -110,6 +129,28 @@ func (r *mutationResolver) CreateDraw(ctx context.Context, input model.CreateDra
 func (r *mutationResolver) SetDrawParticipation(ctx context.Context, input model.SetDrawParticipationInput) (*model.DrawParticipantPayload, error) {
 	id := numberOf(input.DrawID, nodeDraw)
 	p, err := r.Draws.Participate(ctx, id, input.TeamSize, itemRefs(input.Items))
+	if err != nil {
+		return nil, err
+	}
+	return &model.DrawParticipantPayload{Participant: &p}, nil
+}
+
+// ApproveRedraw is the resolver for the approveRedraw field.
+func (r *mutationResolver) ApproveRedraw(ctx context.Context, input model.ApproveRedrawInput) (*model.DrawPayload, error) {
+	id := numberOf(input.DrawID, nodeDraw)
+	return drawPayload(r.Draws.ApproveRedraw(ctx, id))
+}
+
+// CancelDraw is the resolver for the cancelDraw field.
+func (r *mutationResolver) CancelDraw(ctx context.Context, input model.CancelDrawInput) (*model.DrawPayload, error) {
+	id := numberOf(input.DrawID, nodeDraw)
+	return drawPayload(r.Draws.Cancel(ctx, id, input.Reason))
+}
+
+// AnswerDrawInvitation is the resolver for the answerDrawInvitation field.
+func (r *mutationResolver) AnswerDrawInvitation(ctx context.Context, input model.AnswerDrawInvitationInput) (*model.DrawParticipantPayload, error) {
+	id := numberOf(input.DrawID, nodeDraw)
+	p, err := r.Draws.Answer(ctx, id, input.Accept)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +232,11 @@ func (r *queryResolver) JointVisits(ctx context.Context, year int, quarter int) 
 func (r *queryResolver) DrawOpening(ctx context.Context, id string, entityCode string) (json.RawMessage, error) {
 	n := numberOf(id, nodeDraw)
 	return r.Resolver.Draws.Opening(ctx, n, entityCode)
+}
+
+// DrawOpenings is the resolver for the drawOpenings field.
+func (r *queryResolver) DrawOpenings(ctx context.Context, id string) (json.RawMessage, error) {
+	return r.Resolver.Draws.Openings(ctx, numberOf(id, nodeDraw))
 }
 
 // Draw returns DrawResolver implementation.

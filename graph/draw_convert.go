@@ -29,7 +29,7 @@ func newDraw(in model.CreateDrawInput) (draw.NewDraw, error) {
 		WindowStart: in.WindowStart, WindowEnd: in.WindowEnd, Participants: in.Participants,
 		RedrawReason: deref(in.RedrawReason)}
 	if in.Scope != nil {
-		nd.Scope = draw.Scope{EntityTypes: in.Scope.EntityTypes, Units: in.Scope.Units, FocusOnly: deref(in.Scope.FocusOnly)}
+		nd.Scope = draw.Scope{Undirected: deref(in.Scope.Undirected), EntityTypes: in.Scope.EntityTypes, Units: in.Scope.Units, FocusOnly: deref(in.Scope.FocusOnly)}
 		for _, c := range in.Scope.RiskClasses {
 			nd.Scope.RiskClasses = append(nd.Scope.RiskClasses, string(c))
 		}

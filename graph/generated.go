@@ -153,6 +153,7 @@ type ComplexityRoot struct {
 	}
 
 	Draw struct {
+		CancelReason         func(childComplexity int) int
 		Ceremony             func(childComplexity int) int
 		CrossUnit            func(childComplexity int) int
 		ExecutedAt           func(childComplexity int) int
@@ -166,11 +167,13 @@ type ComplexityRoot struct {
 		Participants         func(childComplexity int) int
 		PublicURL            func(childComplexity int) int
 		Quarter              func(childComplexity int) int
+		RedrawApproved       func(childComplexity int) int
 		RedrawOf             func(childComplexity int) int
 		RedrawReason         func(childComplexity int) int
 		Scope                func(childComplexity int) int
 		Seed                 func(childComplexity int) int
 		Status               func(childComplexity int) int
+		SupersededBy         func(childComplexity int) int
 		Tasks                func(childComplexity int, first *int, after *string) int
 		Title                func(childComplexity int) int
 		WindowEnd            func(childComplexity int) int
@@ -210,6 +213,7 @@ type ComplexityRoot struct {
 	}
 
 	DrawParticipant struct {
+		Answer   func(childComplexity int) int
 		Bureau   func(childComplexity int) int
 		Items    func(childComplexity int) int
 		TeamSize func(childComplexity int) int
@@ -227,6 +231,7 @@ type ComplexityRoot struct {
 		EntityTypes func(childComplexity int) int
 		FocusOnly   func(childComplexity int) int
 		RiskClasses func(childComplexity int) int
+		Undirected  func(childComplexity int) int
 		Units       func(childComplexity int) int
 	}
 
@@ -268,6 +273,7 @@ type ComplexityRoot struct {
 		Certificate func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Position    func(childComplexity int) int
+		Step        func(childComplexity int) int
 		Ticket      func(childComplexity int) int
 	}
 
@@ -527,8 +533,11 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddEvidence              func(childComplexity int, input model.AddEvidenceInput) int
 		AddMember                func(childComplexity int, input model.AddMemberInput) int
+		AnswerDrawInvitation     func(childComplexity int, input model.AnswerDrawInvitationInput) int
 		AnswerJointVisit         func(childComplexity int, input model.AnswerJointVisitInput) int
 		ApproveRecord            func(childComplexity int, input model.RecordActionInput) int
+		ApproveRedraw            func(childComplexity int, input model.ApproveRedrawInput) int
+		CancelDraw               func(childComplexity int, input model.CancelDrawInput) int
 		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
 		CorrectRecord            func(childComplexity int, input model.CorrectRecordInput) int
 		CreateDraw               func(childComplexity int, input model.CreateDrawInput) int
@@ -739,6 +748,7 @@ type ComplexityRoot struct {
 		DrawInspectorVersions func(childComplexity int, drawID string) int
 		DrawManifest          func(childComplexity int, id string, form *model.ManifestForm) int
 		DrawOpening           func(childComplexity int, id string, entityCode string) int
+		DrawOpenings          func(childComplexity int, id string) int
 		DrawOverlaps          func(childComplexity int, year int, quarter int) int
 		Draws                 func(childComplexity int, filter *model.DrawFilter, first *int, after *string) int
 		Entity                func(childComplexity int, code string, asOf *time.Time) int
@@ -1026,6 +1036,9 @@ type DrawResolver interface {
 
 	RedrawOf(ctx context.Context, obj *draw.Draw) (*string, error)
 
+	RedrawApproved(ctx context.Context, obj *draw.Draw) (bool, error)
+	SupersededBy(ctx context.Context, obj *draw.Draw) (*string, error)
+
 	Participants(ctx context.Context, obj *draw.Draw) ([]draw.Participant, error)
 	Tasks(ctx context.Context, obj *draw.Draw, first *int, after *string) (*page.Connection[draw.TaskRow], error)
 	PublicURL(ctx context.Context, obj *draw.Draw) (string, error)
@@ -1035,6 +1048,8 @@ type DrawOverlapResolver interface {
 }
 type DrawParticipantResolver interface {
 	Bureau(ctx context.Context, obj *draw.Participant) (*bureau.Bureau, error)
+
+	Answer(ctx context.Context, obj *draw.Participant) (model.DrawInvitationAnswer, error)
 }
 type DrawScopeResolver interface {
 	RiskClasses(ctx context.Context, obj *draw.Scope) ([]model.RiskClass, error)
@@ -1135,6 +1150,9 @@ type MutationResolver interface {
 	SetMemberRoles(ctx context.Context, input model.SetMemberRolesInput) (*model.SetMemberRolesPayload, error)
 	CreateDraw(ctx context.Context, input model.CreateDrawInput) (*model.DrawPayload, error)
 	SetDrawParticipation(ctx context.Context, input model.SetDrawParticipationInput) (*model.DrawParticipantPayload, error)
+	ApproveRedraw(ctx context.Context, input model.ApproveRedrawInput) (*model.DrawPayload, error)
+	CancelDraw(ctx context.Context, input model.CancelDrawInput) (*model.DrawPayload, error)
+	AnswerDrawInvitation(ctx context.Context, input model.AnswerDrawInvitationInput) (*model.DrawParticipantPayload, error)
 	FreezeDraw(ctx context.Context, input model.FreezeDrawInput) (*model.DrawPayload, error)
 	ExecuteDraw(ctx context.Context, input model.ExecuteDrawInput) (*model.DrawPayload, error)
 	SubstituteInspector(ctx context.Context, input model.SubstituteInspectorInput) (*model.DrawTaskPayload, error)
@@ -1197,6 +1215,7 @@ type QueryResolver interface {
 	DrawCommitment(ctx context.Context, id string) (json.RawMessage, error)
 	JointVisits(ctx context.Context, year int, quarter int) ([]draw.JointVisit, error)
 	DrawOpening(ctx context.Context, id string, entityCode string) (json.RawMessage, error)
+	DrawOpenings(ctx context.Context, id string) (json.RawMessage, error)
 	Inspectors(ctx context.Context, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.Inspector], error)
 	InspectorHistory(ctx context.Context, id string) ([]roster.Inspector, error)
 	DrawInspectorVersions(ctx context.Context, drawID string) ([]roster.Inspector, error)
@@ -1531,6 +1550,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeclareConflictPayload.Conflict(childComplexity), true
 
+	case "Draw.cancelReason":
+		if e.ComplexityRoot.Draw.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.CancelReason(childComplexity), true
 	case "Draw.ceremony":
 		if e.ComplexityRoot.Draw.Ceremony == nil {
 			break
@@ -1609,6 +1634,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Draw.Quarter(childComplexity), true
+	case "Draw.redrawApproved":
+		if e.ComplexityRoot.Draw.RedrawApproved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.RedrawApproved(childComplexity), true
 	case "Draw.redrawOf":
 		if e.ComplexityRoot.Draw.RedrawOf == nil {
 			break
@@ -1639,6 +1670,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Draw.Status(childComplexity), true
+	case "Draw.supersededBy":
+		if e.ComplexityRoot.Draw.SupersededBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draw.SupersededBy(childComplexity), true
 	case "Draw.tasks":
 		if e.ComplexityRoot.Draw.Tasks == nil {
 			break
@@ -1776,6 +1813,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DrawOverlap.EntityName(childComplexity), true
 
+	case "DrawParticipant.answer":
+		if e.ComplexityRoot.DrawParticipant.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawParticipant.Answer(childComplexity), true
 	case "DrawParticipant.bureau":
 		if e.ComplexityRoot.DrawParticipant.Bureau == nil {
 			break
@@ -1827,6 +1870,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DrawScope.RiskClasses(childComplexity), true
+	case "DrawScope.undirected":
+		if e.ComplexityRoot.DrawScope.Undirected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawScope.Undirected(childComplexity), true
 	case "DrawScope.units":
 		if e.ComplexityRoot.DrawScope.Units == nil {
 			break
@@ -1971,6 +2020,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DrawTeamMember.Position(childComplexity), true
+	case "DrawTeamMember.step":
+		if e.ComplexityRoot.DrawTeamMember.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTeamMember.Step(childComplexity), true
 	case "DrawTeamMember.ticket":
 		if e.ComplexityRoot.DrawTeamMember.Ticket == nil {
 			break
@@ -3059,6 +3114,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(model.AddMemberInput)), true
+	case "Mutation.answerDrawInvitation":
+		if e.ComplexityRoot.Mutation.AnswerDrawInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerDrawInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerDrawInvitation(childComplexity, args["input"].(model.AnswerDrawInvitationInput)), true
 	case "Mutation.answerJointVisit":
 		if e.ComplexityRoot.Mutation.AnswerJointVisit == nil {
 			break
@@ -3081,6 +3147,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveRecord(childComplexity, args["input"].(model.RecordActionInput)), true
+	case "Mutation.approveRedraw":
+		if e.ComplexityRoot.Mutation.ApproveRedraw == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveRedraw_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveRedraw(childComplexity, args["input"].(model.ApproveRedrawInput)), true
+	case "Mutation.cancelDraw":
+		if e.ComplexityRoot.Mutation.CancelDraw == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelDraw_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelDraw(childComplexity, args["input"].(model.CancelDrawInput)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -4169,6 +4257,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DrawOpening(childComplexity, args["id"].(string), args["entityCode"].(string)), true
+	case "Query.drawOpenings":
+		if e.ComplexityRoot.Query.DrawOpenings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_drawOpenings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DrawOpenings(childComplexity, args["id"].(string)), true
 	case "Query.drawOverlaps":
 		if e.ComplexityRoot.Query.DrawOverlaps == nil {
 			break
@@ -5298,8 +5397,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddEvidenceInput", ec.unmarshalInputAddEvidenceInput),
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
+			graphql.NewInputUnmarshaler("AnswerDrawInvitationInput", ec.unmarshalInputAnswerDrawInvitationInput),
 			graphql.NewInputUnmarshaler("AnswerJointVisitInput", ec.unmarshalInputAnswerJointVisitInput),
+			graphql.NewInputUnmarshaler("ApproveRedrawInput", ec.unmarshalInputApproveRedrawInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
+			graphql.NewInputUnmarshaler("CancelDrawInput", ec.unmarshalInputCancelDrawInput),
 			graphql.NewInputUnmarshaler("ChangePasswordInput", ec.unmarshalInputChangePasswordInput),
 			graphql.NewInputUnmarshaler("ConflictFilter", ec.unmarshalInputConflictFilter),
 			graphql.NewInputUnmarshaler("CorrectRecordInput", ec.unmarshalInputCorrectRecordInput),
@@ -5794,12 +5896,16 @@ enum DrawStatus {
   EXECUTED
   "失败: a task could not be staffed; nothing was kept. Re-draw with a new draw."
   FAILED
+  "已取消: a draft given up, with its reason; it does not count against the plan's draws per year."
+  CANCELLED
 }
 
 """
 What part of the roster a draw draws from: empty is the whole roster (不定向), any field narrows it (定向).
 """
 type DrawScope {
+  "不定向: the whole roster by choice. Otherwise (定向) the frame holds the entity types the participants' items apply to."
+  undirected: Boolean!
   "Only entities of these types (类型)."
   entityTypes: [String!]!
   "Only entities of these jurisdiction units (属地单位)."
@@ -5814,6 +5920,8 @@ type DrawScope {
 What part of the roster to draw from (定向 filters); leave it out for the whole roster (不定向).
 """
 input DrawScopeInput {
+  "不定向: draw from the whole roster, whatever the items apply to (default false: 定向, the items' entity types)."
+  undirected: Boolean
   "Only entities of these types (类型)."
   entityTypes: [String!]
   "Only entities of these jurisdiction units (属地单位)."
@@ -5856,6 +5964,48 @@ type DrawParticipant {
   teamSize: Int!
   "The items it checks."
   items: [DrawItem!]!
+  "Whether it has joined: the lead has; an invited bureau joins only by accepting, before the draw is frozen."
+  answer: DrawInvitationAnswer!
+}
+
+"""
+A bureau's answer to its invitation to a joint draw.
+"""
+enum DrawInvitationAnswer {
+  "邀请中: not answered yet; the draw cannot be frozen."
+  INVITED
+  "已接受: takes part."
+  ACCEPTED
+  "已拒绝: takes no part."
+  DECLINED
+}
+
+"""
+A leader's approval of a re-draw.
+"""
+input ApproveRedrawInput {
+  "The draft re-draw."
+  drawId: ID!
+}
+
+"""
+A draft to cancel.
+"""
+input CancelDrawInput {
+  "The draft draw."
+  drawId: ID!
+  "Why it is cancelled."
+  reason: String!
+}
+
+"""
+The acting bureau's answer to its invitation to a draft joint draw.
+"""
+input AnswerDrawInvitationInput {
+  "The draw."
+  drawId: ID!
+  "true to take part, false to decline."
+  accept: Boolean!
 }
 
 """
@@ -5904,6 +6054,12 @@ type Draw implements Node {
   redrawOf: ID
   "Why it was re-drawn."
   redrawReason: String!
+  "Whether a leader approved this re-draw (a re-draw is frozen only once approved)."
+  redrawApproved: Boolean!
+  "The re-draw that replaced this draw, if any (已被重抽取代)."
+  supersededBy: ID
+  "Why the draft was cancelled, if it was."
+  cancelReason: String!
   "Entities in the frozen frame."
   frameSize: Int
   "When the inputs were frozen."
@@ -5934,8 +6090,10 @@ type DrawTeamMember {
   certificate: String!
   "The inspector's name (for the bureaus that may see it)."
   name: String!
-  "The inspector's ticket (hex)."
-  ticket: String!
+  "The inspector's ticket (hex), in a dual-random-draw/v1 draw; null in v2."
+  ticket: String
+  "The step of the task's shuffle where the inspector was taken, in a dual-random-draw/v2 draw; null in v1."
+  step: Int
   "Rank within the bureau's part of the team, from 1."
   position: Int!
 }
@@ -6176,6 +6334,12 @@ extend type Mutation {
   createDraw(input: CreateDrawInput!): DrawPayload!
   "Set the acting bureau's team size and items in a draft draw it takes part in."
   setDrawParticipation(input: SetDrawParticipationInput!): DrawParticipantPayload!
+  "A leader approves a draft re-draw: a draw beyond the plan's draws per year is only made as a re-draw, frozen once approved; freezing it marks the original superseded."
+  approveRedraw(input: ApproveRedrawInput!): DrawPayload!
+  "Cancel a draft draw led by the acting bureau, with its reason."
+  cancelDraw(input: CancelDrawInput!): DrawPayload!
+  "Accept or decline the acting bureau's invitation to a draft joint draw (planners, admins); written in both bureaus' audit trails."
+  answerDrawInvitation(input: AnswerDrawInvitationInput!): DrawParticipantPayload!
   "Freeze a draft draw: frame, exclusions, inspectors, conflicts and params committed; the commitment public. The lead only."
   freezeDraw(input: FreezeDrawInput!): DrawPayload!
   "Hold the ceremony of a frozen draw: seed, selection and teams by the spec, once. The lead only."
@@ -6268,6 +6432,8 @@ extend type Mutation {
 extend type Query {
   "An entity's opening of a draw (its own frame row and salts), for the bureau to hand to the entity so it can check its fate against the public manifest with ` + "`" + `verify-draw --opening` + "`" + `."
   drawOpening(id: ID!, entityCode: String!): JSON!
+  "The openings of every entity of an executed draw that the acting bureau supervises (the lead and the joint office: every entity), in id order: what a participant of a joint draw gets instead of the full manifest."
+  drawOpenings(id: ID!): JSON!
 }
 `, BuiltIn: false},
 	{Name: "../schema/inspector.graphqls", Input: `"""
@@ -8490,6 +8656,12 @@ func (ec *executionContext) childFields_Draw(ctx context.Context, field graphql.
 		return ec.fieldContext_Draw_redrawOf(ctx, field)
 	case "redrawReason":
 		return ec.fieldContext_Draw_redrawReason(ctx, field)
+	case "redrawApproved":
+		return ec.fieldContext_Draw_redrawApproved(ctx, field)
+	case "supersededBy":
+		return ec.fieldContext_Draw_supersededBy(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_Draw_cancelReason(ctx, field)
 	case "frameSize":
 		return ec.fieldContext_Draw_frameSize(ctx, field)
 	case "frozenAt":
@@ -8582,6 +8754,8 @@ func (ec *executionContext) childFields_DrawParticipant(ctx context.Context, fie
 		return ec.fieldContext_DrawParticipant_teamSize(ctx, field)
 	case "items":
 		return ec.fieldContext_DrawParticipant_items(ctx, field)
+	case "answer":
+		return ec.fieldContext_DrawParticipant_answer(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DrawParticipant", field.Name)
 }
@@ -8604,6 +8778,8 @@ func (ec *executionContext) childFields_DrawPayload(ctx context.Context, field g
 
 func (ec *executionContext) childFields_DrawScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "undirected":
+		return ec.fieldContext_DrawScope_undirected(ctx, field)
 	case "entityTypes":
 		return ec.fieldContext_DrawScope_entityTypes(ctx, field)
 	case "units":
@@ -8692,6 +8868,8 @@ func (ec *executionContext) childFields_DrawTeamMember(ctx context.Context, fiel
 		return ec.fieldContext_DrawTeamMember_name(ctx, field)
 	case "ticket":
 		return ec.fieldContext_DrawTeamMember_ticket(ctx, field)
+	case "step":
+		return ec.fieldContext_DrawTeamMember_step(ctx, field)
 	case "position":
 		return ec.fieldContext_DrawTeamMember_position(ctx, field)
 	}
@@ -10138,6 +10316,20 @@ func (ec *executionContext) field_Mutation_addMember_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_answerDrawInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AnswerDrawInvitationInput, error) {
+			return ec.unmarshalNAnswerDrawInvitationInput2shuangsuijiᚋgraphᚋmodelᚐAnswerDrawInvitationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_answerJointVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10158,6 +10350,34 @@ func (ec *executionContext) field_Mutation_approveRecord_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RecordActionInput, error) {
 			return ec.unmarshalNRecordActionInput2shuangsuijiᚋgraphᚋmodelᚐRecordActionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveRedraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ApproveRedrawInput, error) {
+			return ec.unmarshalNApproveRedrawInput2shuangsuijiᚋgraphᚋmodelᚐApproveRedrawInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelDraw_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CancelDrawInput, error) {
+			return ec.unmarshalNCancelDrawInput2shuangsuijiᚋgraphᚋmodelᚐCancelDrawInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10729,6 +10949,20 @@ func (ec *executionContext) field_Query_drawOpening_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["entityCode"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_drawOpenings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -12956,6 +13190,75 @@ func (ec *executionContext) fieldContext_Draw_redrawReason(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Draw", field, false, false, "String")
 }
 
+func (ec *executionContext) _Draw_redrawApproved(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_redrawApproved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draw().RedrawApproved(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_redrawApproved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Draw_supersededBy(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_supersededBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draw().SupersededBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_supersededBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Draw_cancelReason(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draw_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draw_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draw", field, false, false, "String")
+}
+
 func (ec *executionContext) _Draw_frameSize(ctx context.Context, field graphql.CollectedField, obj *draw.Draw) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13693,6 +13996,29 @@ func (ec *executionContext) fieldContext_DrawParticipant_items(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _DrawParticipant_answer(ctx context.Context, field graphql.CollectedField, obj *draw.Participant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawParticipant_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DrawParticipant().Answer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DrawInvitationAnswer) graphql.Marshaler {
+			return ec.marshalNDrawInvitationAnswer2shuangsuijiᚋgraphᚋmodelᚐDrawInvitationAnswer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawParticipant_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawParticipant", field, true, true, "DrawInvitationAnswer")
+}
+
 func (ec *executionContext) _DrawParticipantPayload_participant(ctx context.Context, field graphql.CollectedField, obj *model.DrawParticipantPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13755,6 +14081,29 @@ func (ec *executionContext) fieldContext_DrawPayload_draw(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DrawScope_undirected(ctx context.Context, field graphql.CollectedField, obj *draw.Scope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawScope_undirected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Undirected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawScope_undirected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawScope", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _DrawScope_entityTypes(ctx context.Context, field graphql.CollectedField, obj *draw.Scope) (ret graphql.Marshaler) {
@@ -14407,15 +14756,38 @@ func (ec *executionContext) _DrawTeamMember_ticket(ctx context.Context, field gr
 			return obj.Ticket, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_DrawTeamMember_ticket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DrawTeamMember", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawTeamMember_step(ctx context.Context, field graphql.CollectedField, obj *draw.Member) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTeamMember_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTeamMember_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTeamMember", field, false, false, "Int")
 }
 
 func (ec *executionContext) _DrawTeamMember_position(ctx context.Context, field graphql.CollectedField, obj *draw.Member) (ret graphql.Marshaler) {
@@ -19124,6 +19496,138 @@ func (ec *executionContext) fieldContext_Mutation_setDrawParticipation(ctx conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_approveRedraw(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveRedraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveRedraw(ctx, fc.Args["input"].(model.ApproveRedrawInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DrawPayload) graphql.Marshaler {
+			return ec.marshalNDrawPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveRedraw(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveRedraw_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelDraw(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelDraw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelDraw(ctx, fc.Args["input"].(model.CancelDrawInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DrawPayload) graphql.Marshaler {
+			return ec.marshalNDrawPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelDraw(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelDraw_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_answerDrawInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_answerDrawInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnswerDrawInvitation(ctx, fc.Args["input"].(model.AnswerDrawInvitationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DrawParticipantPayload) graphql.Marshaler {
+			return ec.marshalNDrawParticipantPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐDrawParticipantPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_answerDrawInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawParticipantPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_answerDrawInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_freezeDraw(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23484,6 +23988,50 @@ func (ec *executionContext) fieldContext_Query_drawOpening(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_drawOpening_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_drawOpenings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_drawOpenings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DrawOpenings(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v json.RawMessage) graphql.Marshaler {
+			return ec.marshalNJSON2encodingᚋjsonᚐRawMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_drawOpenings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_drawOpenings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29093,6 +29641,55 @@ func UnmarshalAddMemberInput(ctx context.Context, raw any) (model.AddMemberInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAnswerDrawInvitationInput(ctx context.Context, obj any) (model.AnswerDrawInvitationInput, error) {
+	var it model.AnswerDrawInvitationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"drawId", "accept"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		case "accept":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accept"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Accept = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerDrawInvitationInput unmarshals raw into the AnswerDrawInvitationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerDrawInvitationInput(ctx context.Context, raw any) (model.AnswerDrawInvitationInput, error) {
+	var out model.AnswerDrawInvitationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerDrawInvitationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAnswerJointVisitInput(ctx context.Context, obj any) (model.AnswerJointVisitInput, error) {
 	var it model.AnswerJointVisitInput
 	if obj == nil {
@@ -29139,6 +29736,48 @@ func (ec *executionContext) unmarshalInputAnswerJointVisitInput(ctx context.Cont
 func UnmarshalAnswerJointVisitInput(ctx context.Context, raw any) (model.AnswerJointVisitInput, error) {
 	var out model.AnswerJointVisitInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerJointVisitInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApproveRedrawInput(ctx context.Context, obj any) (model.ApproveRedrawInput, error) {
+	var it model.ApproveRedrawInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"drawId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApproveRedrawInput unmarshals raw into the ApproveRedrawInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApproveRedrawInput(ctx context.Context, raw any) (model.ApproveRedrawInput, error) {
+	var out model.ApproveRedrawInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApproveRedrawInput", raw, &out)
 	return out, err
 }
 
@@ -29216,6 +29855,55 @@ func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj a
 func UnmarshalAuditFilter(ctx context.Context, raw any) (model.AuditFilter, error) {
 	var out model.AuditFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCancelDrawInput(ctx context.Context, obj any) (model.CancelDrawInput, error) {
+	var it model.CancelDrawInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"drawId", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "drawId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCancelDrawInput unmarshals raw into the CancelDrawInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCancelDrawInput(ctx context.Context, raw any) (model.CancelDrawInput, error) {
+	var out model.CancelDrawInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CancelDrawInput", raw, &out)
 	return out, err
 }
 
@@ -29769,13 +30457,20 @@ func (ec *executionContext) unmarshalInputDrawScopeInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"entityTypes", "units", "riskClasses", "focusOnly"}
+	fieldsInOrder := [...]string{"undirected", "entityTypes", "units", "riskClasses", "focusOnly"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "undirected":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("undirected"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Undirected = data
 		case "entityTypes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityTypes"))
 			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
@@ -32770,6 +33465,23 @@ func (ec *executionContext) _Draw(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "redrawApproved":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Draw_redrawApproved(ctx, field, obj)
+				})
+		case "supersededBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Draw_supersededBy(ctx, field, obj)
+				})
+		case "cancelReason":
+			out.Values[i] = ec._Draw_cancelReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "frameSize":
 			out.Values[i] = ec._Draw_frameSize(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -33083,6 +33795,12 @@ func (ec *executionContext) _DrawParticipant(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "answer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DrawParticipant_answer(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33177,6 +33895,11 @@ func (ec *executionContext) _DrawScope(ctx context.Context, sel ast.SelectionSet
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("DrawScope")
+		case "undirected":
+			out.Values[i] = ec._DrawScope_undirected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "entityTypes":
 			out.Values[i] = ec._DrawScope_entityTypes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -33474,7 +34197,12 @@ func (ec *executionContext) _DrawTeamMember(ctx context.Context, sel ast.Selecti
 			}
 		case "ticket":
 			out.Values[i] = ec._DrawTeamMember_ticket(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "step":
+			out.Values[i] = ec._DrawTeamMember_step(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "position":
@@ -35232,6 +35960,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "approveRedraw":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveRedraw(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelDraw":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelDraw(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answerDrawInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_answerDrawInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "freezeDraw":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_freezeDraw(ctx, field)
@@ -36632,6 +37381,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_drawOpening(ctx, field)
+				})
+		case "drawOpenings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_drawOpenings(ctx, field)
 				})
 		case "inspectors":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -38786,8 +39541,18 @@ func (ec *executionContext) marshalNAddMemberPayload2ᚖshuangsuijiᚋgraphᚋmo
 	return ec._AddMemberPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAnswerDrawInvitationInput2shuangsuijiᚋgraphᚋmodelᚐAnswerDrawInvitationInput(ctx context.Context, v any) (model.AnswerDrawInvitationInput, error) {
+	res, err := ec.unmarshalInputAnswerDrawInvitationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAnswerJointVisitInput2shuangsuijiᚋgraphᚋmodelᚐAnswerJointVisitInput(ctx context.Context, v any) (model.AnswerJointVisitInput, error) {
 	res, err := ec.unmarshalInputAnswerJointVisitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNApproveRedrawInput2shuangsuijiᚋgraphᚋmodelᚐApproveRedrawInput(ctx context.Context, v any) (model.ApproveRedrawInput, error) {
+	res, err := ec.unmarshalInputApproveRedrawInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -38873,6 +39638,11 @@ func (ec *executionContext) unmarshalNBureauKind2shuangsuijiᚋgraphᚋmodelᚐB
 
 func (ec *executionContext) marshalNBureauKind2shuangsuijiᚋgraphᚋmodelᚐBureauKind(ctx context.Context, sel ast.SelectionSet, v model.BureauKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNCancelDrawInput2shuangsuijiᚋgraphᚋmodelᚐCancelDrawInput(ctx context.Context, v any) (model.CancelDrawInput, error) {
+	res, err := ec.unmarshalInputCancelDrawInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNChangePasswordInput2shuangsuijiᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {
@@ -39076,6 +39846,16 @@ func (ec *executionContext) marshalNDrawEdge2ᚕshuangsuijiᚋinternalᚋpageᚐ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNDrawInvitationAnswer2shuangsuijiᚋgraphᚋmodelᚐDrawInvitationAnswer(ctx context.Context, v any) (model.DrawInvitationAnswer, error) {
+	var res model.DrawInvitationAnswer
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDrawInvitationAnswer2shuangsuijiᚋgraphᚋmodelᚐDrawInvitationAnswer(ctx context.Context, sel ast.SelectionSet, v model.DrawInvitationAnswer) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNDrawItem2shuangsuijiᚋinternalᚋdrawᚐItemRef(ctx context.Context, sel ast.SelectionSet, v draw.ItemRef) graphql.Marshaler {

@@ -46,12 +46,26 @@ type AddMemberPayload struct {
 	Member *bureau.Member `json:"member"`
 }
 
+// The acting bureau's answer to its invitation to a draft joint draw.
+type AnswerDrawInvitationInput struct {
+	// The draw.
+	DrawID string `json:"drawId"`
+	// true to take part, false to decline.
+	Accept bool `json:"accept"`
+}
+
 // The acting bureau's answer to a proposal.
 type AnswerJointVisitInput struct {
 	// The proposal.
 	JointVisitID string `json:"jointVisitId"`
 	// True to accept, false to decline.
 	Accept bool `json:"accept"`
+}
+
+// A leader's approval of a re-draw.
+type ApproveRedrawInput struct {
+	// The draft re-draw.
+	DrawID string `json:"drawId"`
 }
 
 // Narrows the audit trail; every field given must match.
@@ -68,6 +82,14 @@ type AuditFilter struct {
 	From *time.Time `json:"from,omitempty"`
 	// Entries before this time.
 	To *time.Time `json:"to,omitempty"`
+}
+
+// A draft to cancel.
+type CancelDrawInput struct {
+	// The draft draw.
+	DrawID string `json:"drawId"`
+	// Why it is cancelled.
+	Reason string `json:"reason"`
 }
 
 // Replaces the signed-in user's password.
@@ -208,6 +230,8 @@ type DrawPayload struct {
 
 // What part of the roster to draw from (定向 filters); leave it out for the whole roster (不定向).
 type DrawScopeInput struct {
+	// 不定向: draw from the whole roster, whatever the items apply to (default false: 定向, the items' entity types).
+	Undirected *bool `json:"undirected,omitempty"`
 	// Only entities of these types (类型).
 	EntityTypes []string `json:"entityTypes,omitempty"`
 	// Only entities of these jurisdiction units (属地单位).
@@ -946,6 +970,67 @@ func (e ConflictSource) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A bureau's answer to its invitation to a joint draw.
+type DrawInvitationAnswer string
+
+const (
+	// 邀请中: not answered yet; the draw cannot be frozen.
+	DrawInvitationAnswerInvited DrawInvitationAnswer = "INVITED"
+	// 已接受: takes part.
+	DrawInvitationAnswerAccepted DrawInvitationAnswer = "ACCEPTED"
+	// 已拒绝: takes no part.
+	DrawInvitationAnswerDeclined DrawInvitationAnswer = "DECLINED"
+)
+
+var AllDrawInvitationAnswer = []DrawInvitationAnswer{
+	DrawInvitationAnswerInvited,
+	DrawInvitationAnswerAccepted,
+	DrawInvitationAnswerDeclined,
+}
+
+func (e DrawInvitationAnswer) IsValid() bool {
+	switch e {
+	case DrawInvitationAnswerInvited, DrawInvitationAnswerAccepted, DrawInvitationAnswerDeclined:
+		return true
+	}
+	return false
+}
+
+func (e DrawInvitationAnswer) String() string {
+	return string(e)
+}
+
+func (e *DrawInvitationAnswer) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DrawInvitationAnswer(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DrawInvitationAnswer", str)
+	}
+	return nil
+}
+
+func (e DrawInvitationAnswer) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DrawInvitationAnswer) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DrawInvitationAnswer) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Where a draw is in its life, which only moves forward (never undone).
 type DrawStatus string
 
@@ -958,6 +1043,8 @@ const (
 	DrawStatusExecuted DrawStatus = "EXECUTED"
 	// 失败: a task could not be staffed; nothing was kept. Re-draw with a new draw.
 	DrawStatusFailed DrawStatus = "FAILED"
+	// 已取消: a draft given up, with its reason; it does not count against the plan's draws per year.
+	DrawStatusCancelled DrawStatus = "CANCELLED"
 )
 
 var AllDrawStatus = []DrawStatus{
@@ -965,11 +1052,12 @@ var AllDrawStatus = []DrawStatus{
 	DrawStatusFrozen,
 	DrawStatusExecuted,
 	DrawStatusFailed,
+	DrawStatusCancelled,
 }
 
 func (e DrawStatus) IsValid() bool {
 	switch e {
-	case DrawStatusDraft, DrawStatusFrozen, DrawStatusExecuted, DrawStatusFailed:
+	case DrawStatusDraft, DrawStatusFrozen, DrawStatusExecuted, DrawStatusFailed, DrawStatusCancelled:
 		return true
 	}
 	return false

@@ -94,14 +94,22 @@ func (s *Service) PublicManifest(ctx context.Context, drawID int64) ([]byte, err
 }
 
 // FullManifest returns the canonical JSON of an executed draw's full
-// manifest, row key included, to auditors (draw:audit) who may see the
-// draw: the lead's or a participant's leaders, the region's joint office.
+// manifest, row key included, to auditors (draw:audit) of the lead and of
+// the region's joint office. Another participant of a joint draw is
+// FORBIDDEN: the full manifest holds every bureau's conflicts (回避) and
+// strata; it gets the public manifest and the openings of its own rows.
 func (s *Service) FullManifest(ctx context.Context, drawID int64) ([]byte, error) {
-	if _, err := s.Authz.Require(ctx, "draw:audit"); err != nil {
+	actor, err := s.Authz.Require(ctx, "draw:audit")
+	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Get(ctx, drawID); err != nil {
+	d, err := s.Get(ctx, drawID)
+	if err != nil {
 		return nil, err
+	}
+	if d.BureauID != actor.BureauID && actor.BureauKind != "joint_office" {
+		return nil, errs.E(errs.Forbidden, "the full manifest of draw %d is for the lead's and the joint office's auditors: "+
+			"a participant gets the public manifest and the openings of its own rows (drawOpenings)", drawID)
 	}
 	m, err := s.publisher().Manifest(ctx, drawID)
 	if err != nil {
@@ -115,21 +123,71 @@ func (s *Service) publisher() *Publisher {
 	return s.pub
 }
 
-// Opening returns an entity's opening of an executed or frozen draw: its
-// own frame row and salts, so that it can check its fate against the public
-// manifest without learning anything of any other entity. For the bureau
-// to hand to the entity: needs draw:read and a draw the bureau may see.
+// Opening returns an entity's opening of an executed draw: its own frame
+// row and salts (and its stratum's sealed threshold), so that it can check
+// its fate against the public manifest without learning anything of any
+// other entity. For the bureau to hand to the entity: needs draw:read and a
+// draw the bureau may see; another participant than the lead (or the
+// region's joint office) gets only entities it supervises.
 func (s *Service) Opening(ctx context.Context, drawID int64, entity string) ([]byte, error) {
-	if _, err := s.Get(ctx, drawID); err != nil {
-		return nil, err
-	}
-	in, _, err := s.Store.FrozenInput(ctx, drawID)
+	m, own, err := s.openable(ctx, drawID)
 	if err != nil {
 		return nil, err
 	}
-	o, err := OpeningFor(in, strings.ToUpper(strings.TrimSpace(entity)))
-	if err != nil {
+	code := strings.ToUpper(strings.TrimSpace(entity))
+	openings, err := m.Openings([]string{code})
+	if err != nil || !own(openings[0].FrameRow) {
 		return nil, errs.NotFoundf("entity %s is not in the frame of draw %d", entity, drawID)
 	}
-	return CanonicalJSON(o)
+	return CanonicalJSON(openings[0])
+}
+
+// Openings returns the openings of every frame row of an executed draw
+// that the acting bureau supervises (for the lead and the joint office:
+// every row), as a JSON list in id order: what a participant of a joint
+// draw gets instead of the full manifest.
+func (s *Service) Openings(ctx context.Context, drawID int64) ([]byte, error) {
+	m, own, err := s.openable(ctx, drawID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range m.Inputs.Frame {
+		if own(r) {
+			ids = append(ids, r.ID)
+		}
+	}
+	openings, err := m.Openings(ids)
+	if err != nil {
+		return nil, err
+	}
+	return CanonicalJSON(openings)
+}
+
+// openable returns an executed draw's manifest and which frame rows the
+// acting bureau may open.
+func (s *Service) openable(ctx context.Context, drawID int64) (*Manifest, func(FrameRow) bool, error) {
+	actor, err := s.Authz.Require(ctx, "draw:read")
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := s.Get(ctx, drawID)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.publisher().Manifest(ctx, drawID)
+	if err != nil {
+		return nil, nil, err
+	}
+	own := func(FrameRow) bool { return true }
+	if d.BureauID != actor.BureauID && actor.BureauKind != "joint_office" {
+		own = func(r FrameRow) bool {
+			if r.Units == nil { // a v1 row names no bureau: the lead's to hand out
+				return false
+			}
+			_, supervises := r.Units.Of(actor.BureauCode)
+			return supervises
+		}
+	}
+	return m, own, nil
 }

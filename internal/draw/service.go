@@ -29,10 +29,16 @@ const (
 	StatusFrozen   Status = "frozen"
 	StatusExecuted Status = "executed"
 	StatusFailed   Status = "failed"
+	// StatusCancelled: a draft given up, with its reason; it never counts.
+	StatusCancelled Status = "cancelled"
 )
 
-// Scope narrows the frame (定向); an empty scope is the whole roster (不定向).
+// Scope narrows the frame. A draw is 定向 by default: its frame holds the
+// entity types its participants' items apply to. Undirected (不定向) draws
+// from the whole roster by choice. EntityTypes, Units and RiskClasses
+// narrow either further.
 type Scope struct {
+	Undirected  bool     `json:"undirected,omitempty"`
 	EntityTypes []string `json:"entity_types,omitempty"`
 	Units       []string `json:"units,omitempty"`
 	RiskClasses []string `json:"risk_classes,omitempty"`
@@ -46,7 +52,16 @@ type ItemRef struct {
 	// Qualifications the item version asks of inspectors, recorded when
 	// the item is added (other bureaus cannot read the item itself).
 	Qualifications []string `json:"qualifications,omitempty"`
+	// EntityTypes the item applies to (none: every type), recorded likewise.
+	EntityTypes []string `json:"entity_types,omitempty"`
 }
+
+// The answers of a bureau invited to a joint draw.
+const (
+	AnswerInvited  = "invited"
+	AnswerAccepted = "accepted"
+	AnswerDeclined = "declined"
+)
 
 // Participant is a bureau taking part in a draw: it sends TeamSize of its
 // inspectors to every visit and checks its Items there.
@@ -56,6 +71,9 @@ type Participant struct {
 	DrawID     int64     `db:"draw_id"`
 	TeamSize   int       `db:"team_size"`
 	Items      []ItemRef `db:"-"`
+	// Answer is AnswerAccepted for the lead; an invited bureau joins only
+	// by accepting, and the draw cannot be frozen while one has not.
+	Answer string `db:"answer"`
 }
 
 // Draw is one draw (抽查任务).
@@ -74,6 +92,9 @@ type Draw struct {
 	WindowEnd            time.Time  `db:"window_end"`
 	RedrawOf             *int64     `db:"redraw_of"`
 	RedrawReason         string     `db:"redraw_reason"`
+	RedrawApprovedBy     *int64     `db:"redraw_approved_by"`
+	SupersededBy         *int64     `db:"superseded_by"`
+	CancelReason         string     `db:"cancel_reason"`
 	Status               Status     `db:"status"`
 	FrameSize            *int       `db:"frame_size"`
 	FrozenAt             *time.Time `db:"frozen_at"`
@@ -122,11 +143,12 @@ type TaskRow struct {
 
 // Member is an inspector of a task's team, as drawn.
 type Member struct {
-	BureauCode  string `db:"bureau_code"`
-	Certificate string `db:"certificate"`
-	Name        string `db:"name"`
-	Ticket      string `db:"ticket"`
-	Position    int    `db:"position"`
+	BureauCode  string  `db:"bureau_code"`
+	Certificate string  `db:"certificate"`
+	Name        string  `db:"name"`
+	Ticket      *string `db:"ticket"` // v1: the inspector's ticket
+	Step        *int    `db:"step"`   // v2: the step of the task's shuffle
+	Position    int     `db:"position"`
 }
 
 // Substitution is an audited change of a team after the draw.
@@ -165,6 +187,11 @@ type Runner func(in Input, ceremony string) (*Manifest, error)
 type Store interface {
 	CreateDraw(ctx context.Context, actor *authz.Actor, nd NewDraw) (Draw, error)
 	SetParticipation(ctx context.Context, actor *authz.Actor, drawID int64, teamSize int, items []ItemRef) (Participant, error)
+	// AnswerInvitation records the acting bureau's answer to its invitation
+	// to a draft joint draw, in its audit trail and in the lead's.
+	AnswerInvitation(ctx context.Context, actor *authz.Actor, drawID int64, accept bool) (Participant, error)
+	ApproveRedraw(ctx context.Context, actor *authz.Actor, drawID int64) (Draw, error)
+	Cancel(ctx context.Context, actor *authz.Actor, drawID int64, reason string) (Draw, error)
 	// Freeze gathers the inputs, seals them and stores them, in one
 	// transaction: the roster cannot change in between.
 	Freeze(ctx context.Context, actor *authz.Actor, drawID int64, seal Sealer) (Draw, error)
@@ -186,9 +213,42 @@ type Service struct {
 	Store       Store
 	JointVisits JointVisitStore
 	Authz       *authz.Enforcer
+	// Now is the clock a new draw's window is checked against; time.Now
+	// when nil.
+	Now func() time.Time
 
 	once sync.Once
 	pub  *Publisher
+}
+
+// chinaTime is the time zone of every bureau's calendar (UTC+8, no DST).
+var chinaTime = time.FixedZone("CST", 8*60*60)
+
+func (s *Service) today() string {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return now().In(chinaTime).Format(time.DateOnly)
+}
+
+// checkWindow: the planned window lies in the draw's quarter and does not
+// start before today (a draw for the past could be made after the fact).
+func checkWindow(nd *NewDraw, today string) error {
+	first := time.Date(nd.Year, time.Month(3*nd.Quarter-2), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 3, -1)
+	start, end := nd.WindowStart.Format(time.DateOnly), nd.WindowEnd.Format(time.DateOnly)
+	switch {
+	case start < first.Format(time.DateOnly):
+		return errs.InvalidField("input.windowStart", "%s is before %d Q%d, which runs from %s to %s",
+			start, nd.Year, nd.Quarter, first.Format(time.DateOnly), last.Format(time.DateOnly))
+	case end > last.Format(time.DateOnly):
+		return errs.InvalidField("input.windowEnd", "%s is after %d Q%d, which runs from %s to %s",
+			end, nd.Year, nd.Quarter, first.Format(time.DateOnly), last.Format(time.DateOnly))
+	case start < today:
+		return errs.InvalidField("input.windowStart", "%s is in the past: the window starts today (%s) or later", start, today)
+	}
+	return nil
 }
 
 // Create makes a draft draw led by the acting bureau. A joint draw names
@@ -201,7 +261,38 @@ func (s *Service) Create(ctx context.Context, nd NewDraw) (Draw, error) {
 	if err := validateNewDraw(actor, &nd); err != nil {
 		return Draw{}, err
 	}
+	if err := checkWindow(&nd, s.today()); err != nil {
+		return Draw{}, err
+	}
 	return s.Store.CreateDraw(ctx, actor, nd)
+}
+
+// ApproveRedraw records a leader's approval of a draft re-draw: a draw
+// beyond the plan's draws per year is made only as a re-draw, and a re-draw
+// is frozen only once approved; freezing it marks the original superseded.
+// NOT_FOUND for another bureau's draw; CONFLICT unless it is a draft
+// re-draw not yet approved. Needs draw:approve (leaders of the lead).
+func (s *Service) ApproveRedraw(ctx context.Context, drawID int64) (Draw, error) {
+	actor, err := s.Authz.Require(ctx, "draw:approve")
+	if err != nil {
+		return Draw{}, err
+	}
+	return s.Store.ApproveRedraw(ctx, actor, drawID)
+}
+
+// Cancel cancels a draft draw led by the acting bureau, with a reason: it
+// no longer counts against the plan's draws per year. CONFLICT once frozen.
+// Needs draw:create.
+func (s *Service) Cancel(ctx context.Context, drawID int64, reason string) (Draw, error) {
+	actor, err := s.Authz.Require(ctx, "draw:create")
+	if err != nil {
+		return Draw{}, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return Draw{}, errs.InvalidField("input.reason", "say why the draft is cancelled, in at most 500 characters")
+	}
+	return s.Store.Cancel(ctx, actor, drawID, reason)
 }
 
 func validateNewDraw(actor *authz.Actor, nd *NewDraw) error {
@@ -241,6 +332,19 @@ func (s *Service) Participate(ctx context.Context, drawID int64, teamSize int, i
 		return Participant{}, errs.InvalidField("input.teamSize", "at least 2 inspectors go on every visit (行政处罚法 Art. 42)")
 	}
 	return s.Store.SetParticipation(ctx, actor, drawID, teamSize, items)
+}
+
+// Answer accepts or declines the acting bureau's invitation to a draft
+// joint draw: a bureau takes part only by accepting, and the draw cannot
+// be frozen before every invited bureau has answered. NOT_FOUND if the
+// bureau is not invited; CONFLICT for the lead or once frozen. Needs
+// draw:participate (planners and admins of the invited bureau).
+func (s *Service) Answer(ctx context.Context, drawID int64, accept bool) (Participant, error) {
+	actor, err := s.Authz.Require(ctx, "draw:participate")
+	if err != nil {
+		return Participant{}, err
+	}
+	return s.Store.AnswerInvitation(ctx, actor, drawID, accept)
 }
 
 // Freeze fixes the inputs of a draft draw led by the acting bureau: the

@@ -25,7 +25,8 @@ import (
 type DrawStore struct{ DB *DB }
 
 const drawColumns = `d.id, d.bureau_id, d.region_code, d.year, d.quarter, d.title, d.joint, d.scope, d.cross_unit,
-	d.max_tasks_per_inspector, d.window_start, d.window_end, d.redraw_of, d.redraw_reason, d.status, d.frame_size,
+	d.max_tasks_per_inspector, d.window_start, d.window_end, d.redraw_of, d.redraw_reason, d.redraw_approved_by,
+	d.superseded_by, d.cancel_reason, d.status, d.frame_size,
 	d.frozen_at, d.executed_at, d.ceremony, d.seed, d.failure, d.created_at`
 
 // drawRow reads the JSON columns of a draw.
@@ -84,10 +85,8 @@ func (s DrawStore) CreateDraw(ctx context.Context, actor *authz.Actor, nd draw.N
 		if err != nil {
 			return err
 		}
-		if nd.RedrawOf != nil {
-			if _, err := getDraw(ctx, tx, *nd.RedrawOf, ""); err != nil {
-				return errs.InvalidField("input.redrawOf", "no draw %d to re-draw", *nd.RedrawOf)
-			}
+		if err := checkDrawsPerYear(ctx, tx, actor, nd); err != nil {
+			return err
 		}
 		id, err := insertDraw(ctx, tx, actor, nd, len(others) > 0)
 		if err != nil {
@@ -103,6 +102,100 @@ func (s DrawStore) CreateDraw(ctx context.Context, actor *authz.Actor, nd draw.N
 			ObjectID: fmt.Sprint(id), After: created})
 	})
 	return created, err
+}
+
+// checkDrawsPerYear holds the plan's draws per year as a cap: an ordinary
+// draw beyond it is refused, and a re-draw replaces an executed or failed
+// draw of the acting bureau that no other re-draw has replaced.
+func checkDrawsPerYear(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, nd draw.NewDraw) error {
+	if nd.RedrawOf != nil {
+		original, err := getDraw(ctx, tx, *nd.RedrawOf, "")
+		switch {
+		case err != nil || original.BureauID != actor.BureauID:
+			return errs.InvalidField("input.redrawOf", "no draw %d of your bureau to re-draw", *nd.RedrawOf)
+		case original.Status != draw.StatusExecuted && original.Status != draw.StatusFailed:
+			return errs.InvalidField("input.redrawOf", "draw %d is %s: only an executed or failed draw is re-drawn", original.ID, original.Status)
+		case original.SupersededBy != nil:
+			return errs.InvalidField("input.redrawOf", "draw %d was already re-drawn by draw %d", original.ID, *original.SupersededBy)
+		}
+		return nil
+	}
+	p, err := planIn(ctx, tx, actor.BureauID, nd.Year)
+	if err != nil {
+		return err
+	}
+	limit := p.DrawsPerYear
+	var made int64
+	const q = `SELECT count(*) FROM draws WHERE bureau_id = $1 AND year = $2 AND redraw_of IS NULL AND status <> 'cancelled'`
+	if err := tx.GetContext(ctx, &made, q, actor.BureauID, nd.Year); err != nil {
+		return err
+	}
+	if made >= int64(limit) {
+		return errs.E(errs.Conflict, "the plan of %d allows %d draws a year and %d are made: a further draw is a re-draw "+
+			"of one of them (redrawOf, with its reason), approved by a leader", nd.Year, limit, made)
+	}
+	return nil
+}
+
+// ApproveRedraw records a leader's approval of a draft re-draw.
+func (s DrawStore) ApproveRedraw(ctx context.Context, actor *authz.Actor, drawID int64) (draw.Draw, error) {
+	var approved draw.Draw
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		d, err := ownDraft(ctx, tx, actor, drawID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.RedrawOf == nil:
+			return errs.E(errs.Conflict, "draw %d is not a re-draw: it needs no approval", drawID)
+		case d.RedrawApprovedBy != nil:
+			return errs.E(errs.Conflict, "the re-draw %d is already approved", drawID)
+		}
+		const q = `UPDATE draws SET redraw_approved_by = $2, redraw_approved_at = now() WHERE id = $1`
+		if _, err := tx.ExecContext(ctx, q, drawID, actor.UserID); err != nil {
+			return err
+		}
+		if approved, err = getDraw(ctx, tx, drawID, ""); err != nil {
+			return err
+		}
+		return auditAs(ctx, tx, actor, audit.Change{Action: "draw.approve_redraw", ObjectType: "draw", ObjectID: fmt.Sprint(drawID),
+			Before: d, After: map[string]any{"redraw_of": *d.RedrawOf, "reason": d.RedrawReason, "approved_by": actor.Username}})
+	})
+	return approved, err
+}
+
+// Cancel gives up a draft of the acting bureau, with its reason.
+func (s DrawStore) Cancel(ctx context.Context, actor *authz.Actor, drawID int64, reason string) (draw.Draw, error) {
+	var cancelled draw.Draw
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		d, err := ownDraft(ctx, tx, actor, drawID)
+		if err != nil {
+			return err
+		}
+		const q = `UPDATE draws SET status = 'cancelled', cancelled_at = now(), cancel_reason = $2 WHERE id = $1`
+		if _, err := tx.ExecContext(ctx, q, drawID, reason); err != nil {
+			return err
+		}
+		if cancelled, err = getDraw(ctx, tx, drawID, ""); err != nil {
+			return err
+		}
+		return auditAs(ctx, tx, actor, audit.Change{Action: "draw.cancel", ObjectType: "draw", ObjectID: fmt.Sprint(drawID),
+			Before: d, After: cancelled})
+	})
+	return cancelled, err
+}
+
+// ownDraft locks a draft led by the acting bureau: NOT_FOUND for a draw it
+// may not see, FORBIDDEN for one it does not lead, CONFLICT once frozen.
+func ownDraft(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, drawID int64) (draw.Draw, error) {
+	d, err := leadDraw(ctx, tx, actor, drawID)
+	if err != nil {
+		return d, err
+	}
+	if d.Status != draw.StatusDraft {
+		return d, errs.E(errs.Conflict, "draw %d is %s: only a draft", drawID, d.Status)
+	}
+	return d, nil
 }
 
 // participantBureaus resolves the other bureaus of a joint draw, which
@@ -131,11 +224,12 @@ func participantBureaus(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, co
 func resolveItems(ctx context.Context, tx *sqlx.Tx, items []draw.ItemRef) ([]draw.ItemRef, error) {
 	out := make([]draw.ItemRef, len(items))
 	for i, it := range items {
-		const q = `SELECT version, qualifications FROM inspection_items
+		const q = `SELECT version, qualifications, entity_types FROM inspection_items
 WHERE bureau_id = (SELECT app_bureau()) AND code = $1 AND (version = $2 OR ($2 = 0 AND valid_to IS NULL))`
 		var v struct {
 			Version        int            `db:"version"`
 			Qualifications pq.StringArray `db:"qualifications"`
+			EntityTypes    pq.StringArray `db:"entity_types"`
 		}
 		if err := tx.GetContext(ctx, &v, q, it.Code, it.Version); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -143,7 +237,7 @@ WHERE bureau_id = (SELECT app_bureau()) AND code = $1 AND (version = $2 OR ($2 =
 			}
 			return nil, err
 		}
-		out[i] = draw.ItemRef{Code: it.Code, Version: v.Version, Qualifications: v.Qualifications}
+		out[i] = draw.ItemRef{Code: it.Code, Version: v.Version, Qualifications: v.Qualifications, EntityTypes: v.EntityTypes}
 	}
 	return out, nil
 }
@@ -165,21 +259,74 @@ RETURNING id`
 }
 
 // insertParticipants adds the lead (unless it is a joint office, which
-// sends no inspectors) and the other bureaus, who add their items later.
+// sends no inspectors), who has accepted, and invites the other bureaus,
+// who join only by accepting and add their items then. Each invitation is
+// written in the lead's audit trail and in the invited bureau's.
 func insertParticipants(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, drawID int64, teamSize int, items []draw.ItemRef, others []int64) error {
-	const q = `INSERT INTO draw_participants (bureau_id, draw_id, team_size, items, added_by) VALUES ($1, $2, $3, $4, $5)`
+	const q = `INSERT INTO draw_participants (bureau_id, draw_id, team_size, items, added_by, answer) VALUES ($1, $2, $3, $4, $5, $6)`
 	if actor.BureauKind != "joint_office" {
 		itemsJSON, _ := json.Marshal(items)
-		if _, err := tx.ExecContext(ctx, q, actor.BureauID, drawID, teamSize, itemsJSON, actor.UserID); err != nil {
+		if _, err := tx.ExecContext(ctx, q, actor.BureauID, drawID, teamSize, itemsJSON, actor.UserID, draw.AnswerAccepted); err != nil {
 			return err
 		}
 	}
 	for _, b := range others {
-		if _, err := tx.ExecContext(ctx, q, b, drawID, 2, []byte("[]"), actor.UserID); err != nil {
+		if _, err := tx.ExecContext(ctx, q, b, drawID, 2, []byte("[]"), actor.UserID, draw.AnswerInvited); err != nil {
+			return err
+		}
+		invitation := audit.Change{Action: "draw.invite", ObjectType: "draw", ObjectID: fmt.Sprint(drawID),
+			After: map[string]any{"lead": actor.BureauCode, "invited_bureau_id": b, "answer": draw.AnswerInvited}}
+		if err := auditBoth(ctx, tx, actor, b, invitation); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// auditBoth writes a change of a joint draw in the acting bureau's trail
+// and in the other bureau's: an invitation and its answer concern both.
+func auditBoth(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, other int64, c audit.Change) error {
+	if err := auditAs(ctx, tx, actor, c); err != nil {
+		return err
+	}
+	return writeAudit(ctx, tx, other, actor.UserID, actor.Username, c)
+}
+
+// AnswerInvitation records the acting bureau's answer to its invitation
+// to a draft joint draw, in its audit trail and in the lead's.
+func (s DrawStore) AnswerInvitation(ctx context.Context, actor *authz.Actor, drawID int64, accept bool) (draw.Participant, error) {
+	var p draw.Participant
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		d, err := getDraw(ctx, tx, drawID, "")
+		if err != nil {
+			return err
+		}
+		before, err := participantOf(ctx, tx, drawID)
+		if err != nil {
+			return err
+		}
+		if d.BureauID == actor.BureauID {
+			return errs.E(errs.Conflict, "your bureau leads draw %d: it has no invitation to answer", drawID)
+		}
+		if d.Status != draw.StatusDraft {
+			return errs.E(errs.Conflict, "draw %d is %s: its participants are fixed", drawID, d.Status)
+		}
+		answer := draw.AnswerDeclined
+		if accept {
+			answer = draw.AnswerAccepted
+		}
+		const q = `UPDATE draw_participants SET answer = $1, answered_at = now(), answered_by = $2
+WHERE bureau_id = (SELECT app_bureau()) AND draw_id = $3`
+		if _, err := tx.ExecContext(ctx, q, answer, actor.UserID, drawID); err != nil {
+			return err
+		}
+		if p, err = participantOf(ctx, tx, drawID); err != nil {
+			return err
+		}
+		return auditBoth(ctx, tx, actor, d.BureauID, audit.Change{Action: "draw.answer", ObjectType: "draw",
+			ObjectID: fmt.Sprint(drawID), Before: before, After: p})
+	})
+	return p, err
 }
 
 // SetParticipation updates the acting bureau's part in a draft draw.
@@ -220,7 +367,7 @@ type participantRow struct {
 	ItemsJSON []byte `db:"items"`
 }
 
-const participantSelect = `SELECT p.bureau_id, b.code AS bureau_code, p.draw_id, p.team_size, p.items
+const participantSelect = `SELECT p.bureau_id, b.code AS bureau_code, p.draw_id, p.team_size, p.items, p.answer
 FROM draw_participants p JOIN bureaus b ON b.id = p.bureau_id`
 
 func participantOf(ctx context.Context, tx *sqlx.Tx, drawID int64) (draw.Participant, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -28,6 +29,9 @@ func (s DrawStore) Freeze(ctx context.Context, actor *authz.Actor, drawID int64,
 		if d.Status != draw.StatusDraft {
 			return errs.E(errs.Conflict, "draw %d is %s: only a draft can be frozen", drawID, d.Status)
 		}
+		if err := supersede(ctx, tx, d); err != nil {
+			return err
+		}
 		in, err := gatherInput(ctx, tx, actor, d)
 		if err != nil {
 			return err
@@ -50,6 +54,26 @@ func (s DrawStore) Freeze(ctx context.Context, actor *authz.Actor, drawID int64,
 	return frozen, err
 }
 
+// supersede marks the draw a re-draw replaces, when the re-draw is frozen;
+// a re-draw needs a leader's approval first.
+func supersede(ctx context.Context, tx *sqlx.Tx, d draw.Draw) error {
+	if d.RedrawOf == nil {
+		return nil
+	}
+	if d.RedrawApprovedBy == nil {
+		return errs.E(errs.Conflict, "draw %d re-draws draw %d: a leader approves a re-draw before it is frozen", d.ID, *d.RedrawOf)
+	}
+	const q = `UPDATE draws SET superseded_by = $1 WHERE id = $2 AND superseded_by IS NULL`
+	res, err := tx.ExecContext(ctx, q, d.ID, *d.RedrawOf)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errs.E(errs.Conflict, "draw %d was already re-drawn", *d.RedrawOf)
+	}
+	return nil
+}
+
 // gatherInput reads the frame, exclusions, inspectors, conflicts and
 // params of a draw from the database as they are now.
 func gatherInput(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw) (draw.Input, error) {
@@ -57,14 +81,15 @@ func gatherInput(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 	if err != nil {
 		return draw.Input{}, err
 	}
-	participants, err := participantsOf(ctx, tx, d.ID)
+	all, err := participantsOf(ctx, tx, d.ID)
 	if err != nil {
 		return draw.Input{}, err
 	}
-	if len(participants) == 0 {
-		return draw.Input{}, errs.E(errs.Conflict, "draw %d has no participating bureau to send inspectors", d.ID)
+	participants, err := acceptedParticipants(d.ID, all)
+	if err != nil {
+		return draw.Input{}, err
 	}
-	frame, active, err := gatherFrame(ctx, tx, actor, d, p, participants)
+	frame, active, err := gatherFrame(ctx, tx, d, p, participants)
 	if err != nil {
 		return draw.Input{}, err
 	}
@@ -75,52 +100,40 @@ func gatherInput(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 	if err := checkDrawRatio(p, frame, exclusions); err != nil {
 		return draw.Input{}, err
 	}
-	inspectors, err := gatherInspectors(ctx, tx, d.ID)
-	if err != nil {
-		return draw.Input{}, err
-	}
-	conflicts, err := gatherConflicts(ctx, tx, d.ID, frame)
-	if err != nil {
-		return draw.Input{}, err
-	}
 	params, err := drawParams(ctx, tx, d, p, participants)
+	if err != nil {
+		return draw.Input{}, err
+	}
+	inspectors, err := gatherInspectors(ctx, tx, d.ID, params.Team)
+	if err != nil {
+		return draw.Input{}, err
+	}
+	if err := checkPools(inspectors, params); err != nil {
+		return draw.Input{}, err
+	}
+	conflicts, err := gatherConflicts(ctx, tx, d.ID, frame, inspectors)
 	if err != nil {
 		return draw.Input{}, err
 	}
 	return draw.Input{Frame: frame, Exclusions: exclusions, Inspectors: inspectors, Conflicts: conflicts, Params: params}, nil
 }
 
-// gatherFrame reads the frame: the lead's roster within the draw's scope
-// (for a joint office, the participants' rosters of its region, an entity
-// once, in the highest stratum any of them gives it). active tells which
-// frame rows are active entities.
-func gatherFrame(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, p plan.Plan, participants []draw.Participant) ([]draw.FrameRow, map[string]bool, error) {
+// gatherFrame reads the frame (dual-random-draw/v2): every entity that at
+// least one accepted participant supervises, each bureau's entry from its
+// own roster with the entity's unit there, in the highest stratum any of
+// them gives it. A 定向 draw keeps the entity types its participants' items
+// apply to; a 不定向 draw the whole roster. active tells which frame rows
+// are active entities in at least one roster.
+func gatherFrame(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan, participants []draw.Participant) ([]draw.FrameRow, map[string]bool, error) {
 	w := &where{}
 	stratum := stratumSQL(w, p, time.Now())
-	joint := actor.BureauKind == "joint_office"
-	bureaus := []int64{actor.BureauID}
-	if joint {
-		bureaus = bureaus[:0]
-		for _, pt := range participants {
-			bureaus = append(bureaus, pt.BureauID)
-		}
+	source := w.param(d.ID)
+	if types := itemEntityTypes(d.Scope, participants); types != nil {
+		w.add("r.entity_type = ANY(%s)", pq.Array(types))
 	}
-	w.add("r.bureau_id = ANY(%s)", pq.Array(bureaus))
-	w.add("r.valid_to IS NULL")
 	scopeConditions(w, d.Scope, stratum)
-	// A bureau's own roster has one entry per entity; only a joint
-	// office's frame merges several bureaus' entries of an entity.
-	q := `SELECT r.entity_code, ` + stratum + `, r.unit, r.status = 'active' FROM roster_entries r
-WHERE ` + w.String() + ` ORDER BY r.entity_code COLLATE "C"`
-	if joint {
-		q = `
-SELECT entity_code,
-       CASE WHEN bool_or(stratum = 'F') THEN 'F' ELSE max(stratum) END,
-       CASE WHEN count(DISTINCT unit) = 1 THEN min(unit) ELSE '' END,
-       bool_or(status = 'active')
-FROM (SELECT r.entity_code, ` + stratum + ` AS stratum, r.unit, r.status FROM roster_entries r WHERE ` + w.String() + `) f
-GROUP BY entity_code ORDER BY entity_code COLLATE "C"`
-	}
+	q := `SELECT r.entity_code, ` + stratum + `, r.bureau_code, r.unit, r.status = 'active'
+FROM draw_frame(` + source + `) r WHERE ` + w.String() + ` ORDER BY r.entity_code COLLATE "C", r.bureau_code COLLATE "C"`
 	rows, err := tx.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("frame: %w", err)
@@ -129,17 +142,59 @@ GROUP BY entity_code ORDER BY entity_code COLLATE "C"`
 	var frame []draw.FrameRow
 	active := map[string]bool{}
 	for rows.Next() {
-		var r draw.FrameRow
+		var id, stratum string
+		var unit draw.UnitOf
 		var isActive bool
-		if err := rows.Scan(&r.ID, &r.Stratum, &r.Unit, &isActive); err != nil {
+		if err := rows.Scan(&id, &stratum, &unit.Bureau, &unit.Unit, &isActive); err != nil {
 			return nil, nil, err
 		}
-		frame = append(frame, r)
+		if n := len(frame); n > 0 && frame[n-1].ID == id {
+			r := &frame[n-1]
+			r.Units = append(r.Units, unit)
+			r.Stratum = higherStratum(r.Stratum, stratum)
+		} else {
+			frame = append(frame, draw.FrameRow{ID: id, Stratum: stratum, Units: draw.Units{unit}})
+		}
 		if isActive {
-			active[r.ID] = true
+			active[id] = true
 		}
 	}
 	return frame, active, rows.Err()
+}
+
+// higherStratum is the stratum that weighs more when two bureaus rate an
+// entity differently: F (重点) above all, then D above C above B above A.
+func higherStratum(a, b string) string {
+	switch {
+	case a == "F" || b == "F":
+		return "F"
+	case b > a:
+		return b
+	}
+	return a
+}
+
+// itemEntityTypes are the entity types a 定向 draw's frame is limited to:
+// those its participants' items apply to. nil means no limit: a 不定向
+// draw, or an item that applies to every type.
+func itemEntityTypes(s draw.Scope, participants []draw.Participant) []string {
+	if s.Undirected {
+		return nil
+	}
+	types := []string{}
+	for _, pt := range participants {
+		for _, it := range pt.Items {
+			if len(it.EntityTypes) == 0 {
+				return nil
+			}
+			types = append(types, it.EntityTypes...)
+		}
+	}
+	if len(types) == 0 {
+		return nil
+	}
+	slices.Sort(types)
+	return slices.Compact(types)
 }
 
 // scopeConditions narrows the frame to the draw's scope (定向).
@@ -210,7 +265,69 @@ func checkDrawRatio(p plan.Plan, frame []draw.FrameRow, exclusions []draw.Exclus
 	return nil
 }
 
-func gatherInspectors(ctx context.Context, tx *sqlx.Tx, drawID int64) ([]draw.Inspector, error) {
+// acceptedParticipants refuses a draw that an invited bureau has not yet
+// answered, and leaves out the bureaus that declined.
+func acceptedParticipants(drawID int64, all []draw.Participant) ([]draw.Participant, error) {
+	var accepted, waiting []string
+	var out []draw.Participant
+	for _, pt := range all {
+		switch pt.Answer {
+		case draw.AnswerAccepted:
+			accepted = append(accepted, pt.BureauCode)
+			out = append(out, pt)
+		case draw.AnswerInvited:
+			waiting = append(waiting, pt.BureauCode)
+		}
+	}
+	if len(waiting) > 0 {
+		return nil, errs.E(errs.Conflict, "draw %d cannot be frozen before every invited bureau has answered: %v have not", drawID, waiting)
+	}
+	if len(out) == 0 {
+		return nil, errs.E(errs.Conflict, "draw %d has no participating bureau to send inspectors", drawID)
+	}
+	return out, nil
+}
+
+// checkPools refuses a draw in which a bureau has fewer qualified
+// inspectors than it sends on every visit: no task could be staffed.
+func checkPools(inspectors []draw.Inspector, params draw.Params) error {
+	for _, bureau := range sortedKeys(params.Team) {
+		required := params.RequiredQualifications[bureau]
+		pool := 0
+		for _, in := range inspectors {
+			if in.Bureau == bureau && holdsAll(in.Qualifications, required) {
+				pool++
+			}
+		}
+		if pool < params.Team[bureau] {
+			return errs.E(errs.Conflict, "bureau %s has %d active inspectors holding %v, fewer than its team size %d: add inspectors or lower the team size",
+				bureau, pool, required, params.Team[bureau])
+		}
+	}
+	return nil
+}
+
+func holdsAll(held, required []string) bool {
+	for _, q := range required {
+		if !slices.Contains(held, q) {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// gatherInspectors reads the inspectors who may be sent, of the bureaus
+// that send a team (team holds them; a bureau that declined is not there).
+func gatherInspectors(ctx context.Context, tx *sqlx.Tx, drawID int64, team map[string]int) ([]draw.Inspector, error) {
 	var rows []struct {
 		Certificate    string         `db:"certificate"`
 		Bureau         string         `db:"bureau_code"`
@@ -226,18 +343,25 @@ SELECT certificate, bureau_code, unit, qualifications FROM used ORDER BY certifi
 	if err := tx.SelectContext(ctx, &rows, q, drawID); err != nil {
 		return nil, fmt.Errorf("inspectors: %w", err)
 	}
-	out := make([]draw.Inspector, len(rows))
-	for i, r := range rows {
-		out[i] = draw.Inspector{ID: r.Certificate, Bureau: r.Bureau, Unit: r.Unit, Qualifications: sortedCopy(r.Qualifications)}
+	out := make([]draw.Inspector, 0, len(rows))
+	for _, r := range rows {
+		if _, sends := team[r.Bureau]; sends {
+			out = append(out, draw.Inspector{ID: r.Certificate, Bureau: r.Bureau, Unit: r.Unit, Qualifications: sortedCopy(r.Qualifications)})
+		}
 	}
 	return out, nil
 }
 
-// gatherConflicts keeps the conflicts that concern the frame.
-func gatherConflicts(ctx context.Context, tx *sqlx.Tx, drawID int64, frame []draw.FrameRow) ([]draw.Conflict, error) {
+// gatherConflicts keeps the conflicts between the draw's inspectors and
+// its frame.
+func gatherConflicts(ctx context.Context, tx *sqlx.Tx, drawID int64, frame []draw.FrameRow, inspectors []draw.Inspector) ([]draw.Conflict, error) {
 	inFrame := make(map[string]bool, len(frame))
 	for _, r := range frame {
 		inFrame[r.ID] = true
+	}
+	sent := make(map[string]bool, len(inspectors))
+	for _, in := range inspectors {
+		sent[in.ID] = true
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT certificate, entity_code FROM draw_conflicts($1)`, drawID)
 	if err != nil {
@@ -250,7 +374,7 @@ func gatherConflicts(ctx context.Context, tx *sqlx.Tx, drawID int64, frame []dra
 		if err := rows.Scan(&c.Inspector, &c.Entity); err != nil {
 			return nil, err
 		}
-		if inFrame[c.Entity] {
+		if inFrame[c.Entity] && sent[c.Inspector] {
 			out = append(out, c)
 		}
 	}
@@ -378,11 +502,18 @@ func storeTasks(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dra
 		pos := map[string]int{}
 		for _, mb := range t.Team {
 			pos[mb.Bureau]++
-			members = append(members, []any{i + 1, mb.Bureau, pos[mb.Bureau], mb.Inspector, mb.Ticket.String()})
+			var ticket, step any // v1 members carry a ticket, v2 members a step
+			if mb.Ticket != nil {
+				ticket = mb.Ticket.String()
+			}
+			if mb.Step != nil {
+				step = *mb.Step
+			}
+			members = append(members, []any{i + 1, mb.Bureau, pos[mb.Bureau], mb.Inspector, ticket, step})
 		}
 	}
-	const memberStage = `CREATE TEMP TABLE member_stage (seq int, bureau_code text, position int, certificate text, ticket text) ON COMMIT DROP`
-	err = stage(ctx, tx, memberStage, "member_stage", []string{"seq", "bureau_code", "position", "certificate", "ticket"}, len(members), func(i int) []any {
+	const memberStage = `CREATE TEMP TABLE member_stage (seq int, bureau_code text, position int, certificate text, ticket text, step int) ON COMMIT DROP`
+	err = stage(ctx, tx, memberStage, "member_stage", []string{"seq", "bureau_code", "position", "certificate", "ticket", "step"}, len(members), func(i int) []any {
 		return members[i]
 	})
 	if err != nil {
@@ -395,8 +526,8 @@ SELECT $1, seq, $2, $3, $4, $5, entity_code, stratum, ticket FROM task_stage`
 		return fmt.Errorf("tasks: %w", err)
 	}
 	const teams = `
-INSERT INTO draw_task_members (draw_id, seq, bureau_id, position, certificate, ticket)
-SELECT $1, s.seq, b.id, s.position, s.certificate, s.ticket FROM member_stage s JOIN bureaus b ON b.code = s.bureau_code`
+INSERT INTO draw_task_members (draw_id, seq, bureau_id, position, certificate, ticket, step)
+SELECT $1, s.seq, b.id, s.position, s.certificate, s.ticket, s.step FROM member_stage s JOIN bureaus b ON b.code = s.bureau_code`
 	if _, err := tx.ExecContext(ctx, teams, d.ID); err != nil {
 		return fmt.Errorf("teams: %w", err)
 	}

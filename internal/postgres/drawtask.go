@@ -52,7 +52,7 @@ func attachTeams(ctx context.Context, tx *sqlx.Tx, drawID int64, tasks []draw.Ta
 		draw.Member
 	}
 	const mq = `
-SELECT m.seq, b.code AS bureau_code, m.certificate, coalesce(i.name, '') AS name, m.ticket, m.position
+SELECT m.seq, b.code AS bureau_code, m.certificate, coalesce(i.name, '') AS name, m.ticket, m.step, m.position
 FROM draw_task_members m JOIN bureaus b ON b.id = m.bureau_id
 LEFT JOIN inspectors i ON i.bureau_id = m.bureau_id AND i.certificate_number = m.certificate
 WHERE m.draw_id = $1 AND m.seq = ANY($2) ORDER BY m.seq, b.code, m.position`

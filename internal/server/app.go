@@ -27,10 +27,24 @@ import (
 	"shuangsuiji/internal/workday"
 )
 
+// Option changes how App wires the services.
+type Option func(*options)
+
+type options struct{ now func() time.Time }
+
+// WithClock sets the clock the draws' schedule is checked against (a new
+// draw's window may not lie in the past): tests fix it, so that their
+// draws of a given quarter stay valid whatever the day.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
 // App wires the domain services over db and returns the HTTP handler. The
 // role assignments are reloaded whenever any instance announces a change
 // on listenURL's database, until ctx ends.
-func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL string) (http.Handler, error) {
+func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL string, opts ...Option) (http.Handler, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	enforcer, err := authz.NewEnforcer(ctx, postgres.LoadAssignments(db))
 	if err != nil {
 		return nil, err
@@ -48,7 +62,7 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 		Audit:    &audit.Service{Store: postgres.AuditStore{DB: db}, Authz: enforcer},
 		Roster: &roster.Service{EntityStore: postgres.EntityStore{DB: db}, InspectorStore: postgres.InspectorStore{DB: db},
 			ItemStore: postgres.ItemStore{DB: db}, Authz: enforcer},
-		Draws:    &draw.Service{Store: postgres.DrawStore{DB: db}, JointVisits: postgres.JointVisitStore{DB: db}, Authz: enforcer},
+		Draws:    &draw.Service{Store: postgres.DrawStore{DB: db}, JointVisits: postgres.JointVisitStore{DB: db}, Authz: enforcer, Now: o.now},
 		Planning: &plan.Service{Store: postgres.PlanStore{DB: db}, Authz: enforcer},
 		Public:   &public.Service{Store: postgres.PublicStore{DB: db}},
 		Calendar: calendar,

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -231,11 +233,26 @@ func TestExecuteConcurrently(t *testing.T) {
 	}
 }
 
-func TestDrawThatCannotBeStaffedKeepsNothing(t *testing.T) {
+// A bureau with fewer qualified inspectors than its team size cannot freeze
+// a draw at all, and is told the figures.
+func TestFreezeRefusedWhenPoolSmallerThanTeam(t *testing.T) {
 	e := newEnv(t)
 	planner := e.As("wl-planner")
 	fillRoster(t, e, planner, "wl", usccs(8), 1) // one inspector; teams need two
-	id := makeDraw(t, e, planner, newDrawInput("人手不足", nil))
+	var c struct{ CreateDraw struct{ Draw drawData } }
+	e.Do(planner, createDraw, map[string]any{"in": newDrawInput("人手不足", nil)}).mustData(t, &c)
+	r := e.Do(planner, freezeDraw, map[string]any{"id": c.CreateDraw.Draw.ID})
+	wantCode(t, r, "CONFLICT")
+	if msg := r.Errors[0].Message; !strings.Contains(msg, "140522-wl has 1 active inspectors") || !strings.Contains(msg, "team size 2") {
+		t.Errorf("message %q should give the bureau, its pool and its team size", msg)
+	}
+}
+
+func TestDrawThatCannotBeStaffedKeepsNothing(t *testing.T) {
+	e := newEnv(t)
+	planner := e.As("wl-planner")
+	fillRoster(t, e, planner, "wl", usccs(8), 2) // two inspectors, each on one task at most
+	id := makeDraw(t, e, planner, newDrawInput("人手不足", map[string]any{"maxTasksPerInspector": 1}))
 	r := e.Do(planner, executeDraw, map[string]any{"id": id, "c": "42"})
 	wantCode(t, r, "CONFLICT")
 	if !strings.Contains(r.Errors[0].Message, "insufficient_inspectors") || !strings.Contains(r.Errors[0].Message, "140522-wl") {
@@ -312,6 +329,13 @@ func TestJointDraw(t *testing.T) {
 	e.Do(wl, participate, map[string]any{"id": id}).mustData(t, nil)
 	e.Do(sj, participate, map[string]any{"id": id}).mustData(t, nil)
 	wantCode(t, e.Do(e.As("wl-inspector1"), participate, map[string]any{"id": id}), "FORBIDDEN")
+	r := e.Do(lh, freezeDraw, map[string]any{"id": id})
+	wantCode(t, r, "CONFLICT")
+	if !strings.Contains(r.Errors[0].Message, "140522-sj 140522-wl") {
+		t.Errorf("message %q should name the bureaus that have not answered", r.Errors[0].Message)
+	}
+	e.Do(wl, answerInvitation, map[string]any{"id": id, "a": true}).mustData(t, nil)
+	e.Do(e.As("sj-admin"), answerInvitation, map[string]any{"id": id, "a": true}).mustData(t, nil)
 
 	var f struct{ FreezeDraw struct{ Draw drawData } }
 	e.Do(lh, freezeDraw, map[string]any{"id": id}).mustData(t, &f)
@@ -321,13 +345,33 @@ func TestJointDraw(t *testing.T) {
 	wantCode(t, e.Do(wl, executeDraw, map[string]any{"id": id, "c": "7"}), "FORBIDDEN")
 	e.Do(lh, executeDraw, map[string]any{"id": id, "c": "7"}).mustData(t, nil)
 
-	const tasksQuery = `query($id: ID!) { draw(id: $id) { joint tasks(first: 50) { nodes { entityCode team { bureau } } } } }`
+	// Each entity is visited by exactly the bureaus that supervise it:
+	// codes[:4] only wl, codes[4:8] both, codes[8:] only sj.
+	supervisors := func(code string) map[string]int {
+		i := slices.Index(codes, code)
+		want := map[string]int{}
+		if i < 8 {
+			want["140522-wl"] = 2
+		}
+		if i >= 4 {
+			want["140522-sj"] = 2
+		}
+		return want
+	}
+	const tasksQuery = `query($id: ID!) { draw(id: $id) { joint tasks(first: 50) { nodes { entityCode team { bureau step ticket } } } } }`
 	for _, rq := range []request{wl, sj, lh} {
 		var d struct {
 			Draw struct {
 				Joint bool
 				Tasks struct {
-					Nodes []struct{ Team []struct{ Bureau string } }
+					Nodes []struct {
+						EntityCode string
+						Team       []struct {
+							Bureau string
+							Step   *int
+							Ticket *string
+						}
+					}
 				}
 			}
 		}
@@ -339,12 +383,94 @@ func TestJointDraw(t *testing.T) {
 			per := map[string]int{}
 			for _, m := range task.Team {
 				per[m.Bureau]++
+				if m.Step == nil || m.Ticket != nil {
+					t.Fatalf("team member %+v of a v2 draw: want a step and no ticket", m)
+				}
 			}
-			if per["140522-wl"] != 2 || per["140522-sj"] != 2 {
-				t.Fatalf("team %+v, want two inspectors of each bureau (one visit, many checks)", task.Team)
+			if want := supervisors(task.EntityCode); !maps.Equal(per, want) {
+				t.Fatalf("entity %s: team %v, want two of each bureau that supervises it: %v", task.EntityCode, per, want)
 			}
 		}
 	}
+	t.Run("ParticipantGetsOwnOpeningsNotFullManifest", func(t *testing.T) { participantDocuments(t, e, id, codes) })
+	t.Run("InvitationAndAnswerInBothTrails", func(t *testing.T) {
+		for _, bureau := range []string{"140522-wl", "140522-sj", "140522-lh"} {
+			var invites, answers int
+			e.DB.Get(&invites, `SELECT count(*) FROM audit_log a JOIN bureaus b ON b.id = a.bureau_id
+WHERE b.code = $1 AND a.action = 'draw.invite' AND a.object_id = $2`, bureau, databaseID(t, id))
+			e.DB.Get(&answers, `SELECT count(*) FROM audit_log a JOIN bureaus b ON b.id = a.bureau_id
+WHERE b.code = $1 AND a.action = 'draw.answer' AND a.object_id = $2`, bureau, databaseID(t, id))
+			want := 1 // an invited bureau: its invitation and its answer
+			if bureau == "140522-lh" {
+				want = 2 // the lead: both invitations and both answers
+			}
+			if invites != want || answers != want {
+				t.Errorf("%s's trail holds %d invitations and %d answers of draw %s, want %d each", bureau, invites, answers, id, want)
+			}
+		}
+	})
+}
+
+const answerInvitation = `mutation($id: ID!, $a: Boolean!) { answerDrawInvitation(input: {drawId: $id, accept: $a}) { participant { bureau { code } answer } } }`
+
+// participantDocuments: a participant that does not lead gets the public
+// manifest and the openings of the entities it supervises, never the full
+// manifest; the lead's (here the joint office's) auditors get it.
+func participantDocuments(t *testing.T, e *env, id string, codes []string) {
+	const full = `query($id: ID!) { drawManifest(id: $id, form: FULL) }`
+	wantCode(t, e.Do(e.As("wl-leader"), full, map[string]any{"id": id}), "FORBIDDEN")
+	e.Do(e.As("lh-leader"), full, map[string]any{"id": id}).mustData(t, nil)
+	_, body := getPublic(t, e, "/public/draws/"+id+"/manifest.json")
+	var pm draw.PublicManifest
+	if err := json.Unmarshal(body, &pm); err != nil {
+		t.Fatal(err)
+	}
+	var o struct{ DrawOpenings json.RawMessage }
+	e.Do(e.As("wl-planner"), `query($id: ID!) { drawOpenings(id: $id) }`, map[string]any{"id": id}).mustData(t, &o)
+	var openings []draw.Opening
+	if err := json.Unmarshal(o.DrawOpenings, &openings); err != nil {
+		t.Fatal(err)
+	}
+	if len(openings) != 8 {
+		t.Fatalf("wl got %d openings, want the 8 entities it supervises", len(openings))
+	}
+	for _, op := range openings {
+		if _, wl := op.FrameRow.Units.Of("140522-wl"); !wl {
+			t.Fatalf("wl got the opening of %s, which it does not supervise", op.Entity)
+		}
+		if _, err := draw.CheckOpening(op, &pm); err != nil {
+			t.Fatalf("opening of %s: %v", op.Entity, err)
+		}
+	}
+	const one = `query($id: ID!, $c: String!) { drawOpening(id: $id, entityCode: $c) }`
+	wantCode(t, e.Do(e.As("wl-planner"), one, map[string]any{"id": id, "c": codes[11]}), "NOT_FOUND")
+	e.Do(e.As("sj-planner"), one, map[string]any{"id": id, "c": codes[11]}).mustData(t, nil)
+}
+
+func TestDrawInvitationAnswer(t *testing.T) {
+	e := newEnv(t)
+	wl := e.As("wl-planner")
+	var c struct{ CreateDraw struct{ Draw drawData } }
+	e.Do(wl, createDraw, map[string]any{"in": newDrawInput("邀请", map[string]any{"participants": []string{"140522-sj"}})}).mustData(t, &c)
+	id := c.CreateDraw.Draw.ID
+	vars := map[string]any{"id": id, "a": true}
+	t.Run("ErrUnauthenticated", func(t *testing.T) { wantCode(t, e.Do(request{}, answerInvitation, vars), "UNAUTHENTICATED") })
+	t.Run("ErrInspectorRole", func(t *testing.T) { wantCode(t, e.Do(e.As("sj-inspector1"), answerInvitation, vars), "FORBIDDEN") })
+	t.Run("ErrNotInvited", func(t *testing.T) { wantCode(t, e.Do(e.As("lh-admin"), answerInvitation, vars), "NOT_FOUND") })
+	t.Run("ErrLeadHasNothingToAnswer", func(t *testing.T) { wantCode(t, e.Do(wl, answerInvitation, vars), "CONFLICT") })
+	t.Run("DeclineThenAccept", func(t *testing.T) {
+		var a struct {
+			AnswerDrawInvitation struct{ Participant struct{ Answer string } }
+		}
+		e.Do(e.As("sj-planner"), answerInvitation, map[string]any{"id": id, "a": false}).mustData(t, &a)
+		if a.AnswerDrawInvitation.Participant.Answer != "DECLINED" {
+			t.Fatalf("answer = %s", a.AnswerDrawInvitation.Participant.Answer)
+		}
+		e.Do(e.As("sj-admin"), answerInvitation, vars).mustData(t, &a)
+		if a.AnswerDrawInvitation.Participant.Answer != "ACCEPTED" {
+			t.Fatalf("answer = %s", a.AnswerDrawInvitation.Participant.Answer)
+		}
+	})
 }
 
 func TestSubstituteInspector(t *testing.T) {
@@ -503,7 +629,15 @@ func TestItemsDecideQualifications(t *testing.T) {
 		return e.Do(planner, executeDraw, map[string]any{"id": id, "c": item})
 	}
 	t.Run("QualifiedInspectorsGo", func(t *testing.T) { run("WL-CHK-1").mustData(t, nil) })
-	t.Run("ErrNobodyQualified", func(t *testing.T) { wantCode(t, run("WL-CHK-9"), "CONFLICT") })
+	t.Run("ErrNobodyQualified", func(t *testing.T) {
+		var c struct{ CreateDraw struct{ Draw drawData } }
+		e.Do(planner, createDraw, map[string]any{"in": newDrawInput("事项", map[string]any{"items": []map[string]any{{"code": "WL-CHK-9"}}})}).mustData(t, &c)
+		r := e.Do(planner, freezeDraw, map[string]any{"id": c.CreateDraw.Draw.ID})
+		wantCode(t, r, "CONFLICT")
+		if !strings.Contains(r.Errors[0].Message, "0 active inspectors holding [WL-09]") {
+			t.Errorf("message %q should give the figures", r.Errors[0].Message)
+		}
+	})
 	t.Run("ErrUnknownItem", func(t *testing.T) {
 		r := e.Do(planner, createDraw, map[string]any{"in": newDrawInput("事项", map[string]any{"items": []map[string]any{{"code": "NOPE"}}})})
 		wantCode(t, r, "BAD_USER_INPUT")
