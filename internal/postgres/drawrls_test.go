@@ -46,4 +46,3 @@ SELECT ` + strconv.FormatInt(sj, 10) + `, id, 2, '[]', 'invited' FROM d`}
 		}
 	})
 }
-

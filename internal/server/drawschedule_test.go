@@ -75,7 +75,11 @@ func TestDrawsPerYearCapAndRedraw(t *testing.T) {
 		wantCode(t, e.Do(e.As("sj-planner"), cancelDraw, vars), "NOT_FOUND")
 		wantCode(t, e.Do(planner, cancelDraw, map[string]any{"id": draft, "r": " "}), "BAD_USER_INPUT")
 		wantCode(t, e.Do(planner, cancelDraw, map[string]any{"id": ids[1], "r": "已冻结"}), "CONFLICT")
-		var d struct{ CancelDraw struct{ Draw struct{ Status, CancelReason string } } }
+		var d struct {
+			CancelDraw struct {
+				Draw struct{ Status, CancelReason string }
+			}
+		}
 		e.Do(planner, cancelDraw, vars).mustData(t, &d)
 		if d.CancelDraw.Draw.Status != "CANCELLED" || d.CancelDraw.Draw.CancelReason != "计划调整" {
 			t.Fatalf("after cancelling: %+v", d.CancelDraw.Draw)
@@ -99,7 +103,9 @@ func TestDrawsPerYearCapAndRedraw(t *testing.T) {
 		e.Do(e.As("wl-leader"), approveRedraw, map[string]any{"id": redraw}).mustData(t, nil)
 		wantCode(t, e.Do(e.As("wl-leader"), approveRedraw, map[string]any{"id": redraw}), "CONFLICT")
 		e.Do(planner, freezeDraw, map[string]any{"id": redraw}).mustData(t, nil)
-		var d struct{ Draw struct{ SupersededBy *string } }
+		var d struct {
+			Draw struct{ SupersededBy *string }
+		}
 		e.Do(planner, `query($id: ID!) { draw(id: $id) { supersededBy } }`, map[string]any{"id": ids[0]}).mustData(t, &d)
 		if d.Draw.SupersededBy == nil || *d.Draw.SupersededBy != redraw {
 			t.Fatalf("original supersededBy = %v, want %s", d.Draw.SupersededBy, redraw)
