@@ -336,18 +336,16 @@ func gatherInspectors(ctx context.Context, tx *sqlx.Tx, drawID int64, team map[s
 	}
 	// One statement reads the inspectors and records the versions read,
 	// so that the draw names exactly the inspector versions it used.
-	const q = `WITH used AS (SELECT * FROM draw_inspectors($1)),
+	const q = `WITH used AS (SELECT * FROM draw_inspectors($1) WHERE bureau_code = ANY($2)),
 kept AS (INSERT INTO draw_inspector_versions (bureau_id, draw_id, inspector_bureau_id, inspector_id, version)
          SELECT (SELECT app_bureau()), $1, u.bureau_id, u.inspector_id, u.version FROM used u)
 SELECT certificate, bureau_code, unit, qualifications FROM used ORDER BY certificate`
-	if err := tx.SelectContext(ctx, &rows, q, drawID); err != nil {
+	if err := tx.SelectContext(ctx, &rows, q, drawID, pq.Array(sortedKeys(team))); err != nil {
 		return nil, fmt.Errorf("inspectors: %w", err)
 	}
-	out := make([]draw.Inspector, 0, len(rows))
-	for _, r := range rows {
-		if _, sends := team[r.Bureau]; sends {
-			out = append(out, draw.Inspector{ID: r.Certificate, Bureau: r.Bureau, Unit: r.Unit, Qualifications: sortedCopy(r.Qualifications)})
-		}
+	out := make([]draw.Inspector, len(rows))
+	for i, r := range rows {
+		out[i] = draw.Inspector{ID: r.Certificate, Bureau: r.Bureau, Unit: r.Unit, Qualifications: sortedCopy(r.Qualifications)}
 	}
 	return out, nil
 }

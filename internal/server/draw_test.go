@@ -420,7 +420,7 @@ func participantDocuments(t *testing.T, e *env, id string, codes []string) {
 	const full = `query($id: ID!) { drawManifest(id: $id, form: FULL) }`
 	wantCode(t, e.Do(e.As("wl-leader"), full, map[string]any{"id": id}), "FORBIDDEN")
 	e.Do(e.As("lh-leader"), full, map[string]any{"id": id}).mustData(t, nil)
-	_, body := getPublic(t, e, "/public/draws/"+id+"/manifest.json")
+	_, body := getPublic(t, e, "/public/draws/"+databaseID(t, id)+"/manifest.json")
 	var pm draw.PublicManifest
 	if err := json.Unmarshal(body, &pm); err != nil {
 		t.Fatal(err)
