@@ -50,6 +50,9 @@ func newDrawInput(title string, extra map[string]any) map[string]any {
 	for k, v := range extra {
 		in[k] = v
 	}
+	if q, ok := extra["quarter"].(int); ok && extra["windowStart"] == nil {
+		in["windowStart"], in["windowEnd"] = quarterDay(q, "06"), quarterDay(q, "28")
+	}
 	return in
 }
 

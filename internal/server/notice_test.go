@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -134,10 +135,13 @@ func TestInspectionNotices(t *testing.T) {
 	})
 	t.Run("SubstitutionShows", func(t *testing.T) {
 		out := task.Team[0].Certificate
-		in := "WL-003"
-		for _, m := range task.Team {
-			if m.Certificate == in {
-				in = "WL-002"
+		in := "" // the first inspector who is not on the team
+		for i := 0; in == ""; i++ {
+			in = fmt.Sprintf("WL-%03d", i)
+			for _, m := range task.Team {
+				if m.Certificate == in {
+					in = ""
+				}
 			}
 		}
 		e.Do(e.As("wl-planner"), `mutation($d: ID!, $seq: Int!, $out: String!, $in: String!) {
