@@ -32,6 +32,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	path := fs.Arg(0)
+	defer roster.RemoveTempFiles()
 	return withDatabase(stderr, func(ctx context.Context, db *database) error {
 		if err := postgres.Migrate(ctx, db.DB.DB.DB); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"shuangsuiji/internal/roster"
 	"syscall"
 	"time"
 
@@ -52,6 +53,15 @@ func serveFlags(fs *flag.FlagSet) (addr *string) {
 }
 
 func serve(ctx context.Context, log *slog.Logger, addr string) error {
+	// Imports still running at shutdown, and a killed process's, leave
+	// unpacked workbooks behind.
+	removeTemp := func() {
+		if err := roster.RemoveTempFiles(); err != nil {
+			log.Warn("temporary files", "err", err)
+		}
+	}
+	removeTemp()
+	defer removeTemp()
 	db, err := openDatabase(ctx, log)
 	if err != nil {
 		return err

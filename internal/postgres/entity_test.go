@@ -185,6 +185,11 @@ func TestInspectorImportKeepsWhatTheFileLeavesOut(t *testing.T) {
 	s := newSeeded(t)
 	planner := actingAs(t, s, "wl-planner")
 	importCSV(t, s, planner, roster.KindInspectors, "姓名,执法证号,所属单位,发证日期,有效期至,资格\n李强,14052219001,凤城执法中队,2024-03-01,2029-02-28,WH01、WH02\n", false, nil)
+	var sink recordingSink
+	importCSV(t, s, planner, roster.KindInspectors, "姓名,执法证号,有效期至,资格\n李强,14052219001,2029-02-28,（清空）\n", true, &sink)
+	if want := []roster.FieldChange{{Row: 2, Key: "14052219001", Field: "qualifications", From: "WH01、WH02"}}; sink.cleared != 1 || !slices.Equal(sink.changes, want) {
+		t.Errorf("dry run clearing qualifications: %d cleared, %+v; want %+v", sink.cleared, sink.changes, want)
+	}
 	importCSV(t, s, planner, roster.KindInspectors, "姓名,执法证号,有效期至\n李强,14052219001,2030-02-28\n", false, nil)
 	var unit, issued, expires string
 	var quals pq.StringArray

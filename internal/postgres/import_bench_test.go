@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -109,4 +110,46 @@ func reportCopyRatio(b *testing.B, s seededDB, file []byte, ours time.Duration) 
 	}
 	b.ReportMetric(copyTime.Seconds(), "psql-copy-s")
 	b.ReportMetric(ours.Seconds()/copyTime.Seconds(), "x-psql-copy")
+}
+
+// BenchmarkDryRunChanges lists the changes of a 100,000-row file over a
+// roster of the same entities, each row changing its unit and risk class:
+// 200,000 field changes, streamed to a sink that only counts them, with
+// the heap in use sampled as they arrive.
+func BenchmarkDryRunChanges(b *testing.B) {
+	const n = 100_000
+	s := newSeeded(b)
+	rosters, actor := rosterService(s.DB), actingAs(b, s, "wl-planner")
+	ctx := context.Background()
+	if _, err := rosters.ImportAs(ctx, actor, roster.KindEntities, bytes.NewReader(entityFile(b, 0, n, roster.FormatCSV)), "base.csv", false, nil); err != nil {
+		b.Fatal(err)
+	}
+	changed := bytes.ReplaceAll(entityFile(b, 0, n, roster.FormatCSV), []byte("执法中队"), []byte("执法所"))
+	changed = bytes.ReplaceAll(changed, []byte(",A,"), []byte(",B,"))
+	for i := 0; i < b.N; i++ {
+		sink := &countingSink{}
+		res, err := rosters.ImportAs(ctx, actor, roster.KindEntities, bytes.NewReader(changed), "changed.csv", true, sink)
+		if err != nil || sink.n < n || res.Updated != n {
+			b.Fatalf("dry run: %d changes, %+v, %v", sink.n, res, err)
+		}
+		b.ReportMetric(float64(sink.n), "changes")
+		b.ReportMetric(float64(sink.peak)/(1<<20), "peak-heap-MiB")
+	}
+}
+
+// countingSink counts changes and samples the heap in use every 10,000.
+type countingSink struct {
+	n    int
+	peak uint64
+}
+
+func (c *countingSink) Cleared(int) error { return nil }
+
+func (c *countingSink) Change(roster.FieldChange) error {
+	if c.n++; c.n%10_000 == 0 {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		c.peak = max(c.peak, m.HeapInuse)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -93,18 +94,30 @@ func FuzzOpenSheetCSV(f *testing.F) {
 		"\xFF\xFE名\x00称\x00", "统一社会信用代码,名称\n'=1,'-2\n"} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte("统一社会信用代码,名称\n" + strings.Repeat("x,", 5000) + "\n"))
+	f.Add([]byte("统一社会信用代码,名称\n91350100M000100Y43,\x00\n"))
 	lim := Limits{MaxBytes: 1 << 20, MaxRows: 1000, MaxCellBytes: 256}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSheetRows(t, lim, data)
-		s, err := lim.OpenSheet(bytes.NewReader(data), "fuzz.csv")
+		var s Sheet
+		var err error
+		var rows []EntityRow
+		var errs []FieldError
+		used := allocated(func() {
+			if s, err = lim.OpenSheet(bytes.NewReader(data), "fuzz.csv"); err == nil {
+				rows, errs = ReadEntities(s, 10)
+				s.Close()
+			}
+		})
+		if bound := csvMemoryBound(len(data)); used > bound {
+			t.Fatalf("reading %d bytes of CSV allocated %d bytes, more than %d", len(data), used, bound)
+		}
 		if err != nil {
 			if err.Error() == "" {
 				t.Error("OpenSheet: empty error")
 			}
 			return
 		}
-		defer s.Close()
-		rows, errs := ReadEntities(s, 10)
 		if rows != nil && errs != nil {
 			t.Fatalf("ReadEntities returned both %d rows and %d problems", len(rows), len(errs))
 		}
@@ -149,22 +162,56 @@ func checkSheetRows(t *testing.T, lim Limits, data []byte) {
 	}
 }
 
-// FuzzOpenSheetXLSX feeds broken workbooks to OpenSheet and ReadEntities.
+// FuzzOpenSheetXLSX feeds broken workbooks to OpenSheet and ReadEntities:
+// they never panic, and what they allocate stays bounded by the limits,
+// whatever the file claims to unpack to.
 func FuzzOpenSheetXLSX(f *testing.F) {
 	var tmpl bytes.Buffer
 	if err := WriteTemplate(&tmpl, KindEntities, FormatXLSX); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(tmpl.Bytes())
+	f.Add(xlsxWith(f, func(w io.Writer) error {
+		io.WriteString(w, sheetHead+inlineRow(1, "统一社会信用代码", "名称")+`<row r="2"><c r="A2" t="inlineStr"><is><t>`)
+		repeat(w, "A", 5<<20)
+		_, err := io.WriteString(w, `</t></is></c></row>`+sheetTail)
+		return err
+	}, nil))
+	f.Add(xlsxWith(f, oneSharedString, sst(`<si><t>x</t></si>`, 20_000)))
+	lim := Limits{MaxBytes: 1 << 20, MaxRows: 1000, MaxCellBytes: 256}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := OpenSheet(bytes.NewReader(data), "fuzz.xlsx")
-		if err != nil {
-			return
+		var rows []EntityRow
+		var errs []FieldError
+		used := allocated(func() {
+			s, err := lim.OpenSheet(bytes.NewReader(data), "fuzz.xlsx")
+			if err != nil {
+				return
+			}
+			rows, errs = ReadEntities(s, 10)
+			s.Close()
+		})
+		if used > xlsxMemoryBound {
+			t.Fatalf("reading %d bytes of XLSX allocated %d bytes, more than %d", len(data), used, xlsxMemoryBound)
 		}
-		defer s.Close()
-		rows, errs := ReadEntities(s, 10)
 		if rows != nil && errs != nil {
 			t.Fatalf("ReadEntities returned both %d rows and %d problems", len(rows), len(errs))
 		}
 	})
 }
+
+// allocated is how many bytes f allocates on the heap (in all, freed or
+// not: a bound on the most it holds at once).
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// The memory bounds of the fuzz targets' reads, with their limits of
+// 1 MiB a file: CSV in proportion to the file, XLSX to what the limits
+// let it unpack (8 MiB) and parse.
+func csvMemoryBound(n int) uint64 { return 4<<20 + 64*uint64(n) }
+
+const xlsxMemoryBound = 256 << 20

@@ -432,8 +432,8 @@ func openXLSX(r io.Reader, l Limits) (Sheet, error) {
 	}
 	// excelize unpacks large parts to temporary files, and leaves them
 	// behind when a broken workbook fails to open: a directory of our own
-	// is removed whatever happens.
-	dir, err := os.MkdirTemp("", "roster-xlsx-")
+	// is removed whatever happens (see RemoveTempFiles).
+	dir, err := newTempDir()
 	if err != nil {
 		return nil, err
 	}
