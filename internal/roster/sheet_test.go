@@ -334,7 +334,7 @@ func TestOpenSheetXLSXForgedSize(t *testing.T) {
 // Close removes, and which a workbook that fails to open leaves behind.
 func TestOpenSheetXLSXRemovesTemporaryFiles(t *testing.T) {
 	count := func() int {
-		m, _ := filepath.Glob(filepath.Join(os.TempDir(), "roster-xlsx-*"))
+		m, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*", "xlsx-*"))
 		return len(m)
 	}
 	before := count()

@@ -21,23 +21,19 @@ import (
 // tempPrefix starts the name of each process's folder in os.TempDir.
 const tempPrefix = "shuangsuiji-roster-"
 
-var temp struct {
-	sync.Mutex
-	root string // this process's folder; "" until the first workbook
-}
+// tempMu keeps RemoveTempFiles from removing this process's folder
+// between newTempDir's making it and making a workbook's folder in it.
+var tempMu sync.Mutex
 
 // newTempDir makes a folder for one workbook's temporary files.
 func newTempDir() (string, error) {
-	temp.Lock()
-	defer temp.Unlock()
-	if temp.root == "" {
-		root := filepath.Join(os.TempDir(), tempPrefix+strconv.Itoa(os.Getpid()))
-		if err := os.MkdirAll(root, 0o700); err != nil {
-			return "", err
-		}
-		temp.root = root
+	tempMu.Lock()
+	defer tempMu.Unlock()
+	root := filepath.Join(os.TempDir(), tempPrefix+strconv.Itoa(os.Getpid()))
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", err
 	}
-	return os.MkdirTemp(temp.root, "xlsx-")
+	return os.MkdirTemp(root, "xlsx-")
 }
 
 // RemoveTempFiles removes the temporary files of this process's imports,
@@ -45,8 +41,8 @@ func newTempDir() (string, error) {
 // behind by processes that no longer run. Call it at start and at
 // shutdown.
 func RemoveTempFiles() error {
-	temp.Lock()
-	defer temp.Unlock()
+	tempMu.Lock()
+	defer tempMu.Unlock()
 	dirs, err := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
 	if err != nil {
 		return err
@@ -61,7 +57,6 @@ func RemoveTempFiles() error {
 			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
 		}
 	}
-	temp.root = ""
 	return errors.Join(errs...)
 }
 
