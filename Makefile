@@ -18,9 +18,9 @@ test: lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # The fast path of test: lint, and the packages that need no PostgreSQL
-# (the draw algorithm and its vectors, rosters' files, the audit chain,
+# (the schema linter, the draw algorithm and its vectors, rosters' files, the audit chain,
 # pagination). A test clones the repository and runs this in the clone.
-FAST_PACKAGES = ./internal/draw/ ./internal/roster/ ./internal/audit/ ./internal/page/ ./internal/errs/
+FAST_PACKAGES = ./graph/ ./internal/draw/ ./internal/roster/ ./internal/audit/ ./internal/page/ ./internal/errs/
 test-short: lint
 	$(GO) test -short -count=1 -timeout 10m $(FAST_PACKAGES)
 

@@ -5588,7 +5588,10 @@ extend type Mutation {
   "Sign out: the session token of this request stops working."
   signOut: SignOutPayload!
   "Change your password (counted like a sign-in when the current one is wrong). Ends your other sessions; the session of this request goes on. At most once per request."
-  changePassword(input: ChangePasswordInput!): ChangePasswordPayload!
+  changePassword(
+    "What to change: see ` + "`" + `ChangePasswordInput` + "`" + `."
+    input: ChangePasswordInput!
+  ): ChangePasswordPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/audit.graphqls", Input: `"""
@@ -5662,7 +5665,14 @@ input AuditFilter {
 
 extend type Query {
   "The acting bureau's audit trail, newest first. Leaders and admins only."
-  auditLog(filter: AuditFilter, first: Int, after: String): AuditEntryConnection!
+  auditLog(
+    "Return only the rows matching every field given."
+    filter: AuditFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): AuditEntryConnection!
 }
 `, BuiltIn: false},
 	{Name: "../schema/bureau.graphqls", Input: `"""
@@ -5856,7 +5866,14 @@ extend type Query {
   "The bureau this request acts in."
   actingBureau: Bureau!
   "Members of the acting bureau, by username. Not for inspectors."
-  members(filter: MemberFilter, first: Int, after: String): MemberConnection!
+  members(
+    "Return only the rows matching every field given."
+    filter: MemberFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): MemberConnection!
 }
 
 """
@@ -5877,11 +5894,20 @@ type ResetMemberPasswordPayload {
 
 extend type Mutation {
   "Give a member of the acting bureau a temporary password and end all their sessions. Admins only; not for users other bureaus hold too (CONFLICT)."
-  resetMemberPassword(input: ResetMemberPasswordInput!): ResetMemberPasswordPayload!
+  resetMemberPassword(
+    "What to change: see ` + "`" + `ResetMemberPasswordInput` + "`" + `."
+    input: ResetMemberPasswordInput!
+  ): ResetMemberPasswordPayload!
   "Add a user to the acting bureau with roles. Admins only."
-  addMember(input: AddMemberInput!): AddMemberPayload!
+  addMember(
+    "What to change: see ` + "`" + `AddMemberInput` + "`" + `."
+    input: AddMemberInput!
+  ): AddMemberPayload!
   "Replace a member's roles in the acting bureau (none: remove them). Admins only; a bureau keeps at least one admin."
-  setMemberRoles(input: SetMemberRolesInput!): SetMemberRolesPayload!
+  setMemberRoles(
+    "What to change: see ` + "`" + `SetMemberRolesInput` + "`" + `."
+    input: SetMemberRolesInput!
+  ): SetMemberRolesPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/draw.graphqls", Input: `"""
@@ -6075,7 +6101,12 @@ type Draw implements Node {
   "The bureaus taking part."
   participants: [DrawParticipant!]!
   "The tasks (抽查对象 and teams), in task order."
-  tasks(first: Int, after: String): DrawTaskConnection!
+  tasks(
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): DrawTaskConnection!
   "Where anyone can fetch the commitment (from freezing) and the public manifest (after the ceremony), without signing in."
   publicUrl: String!
 }
@@ -6318,34 +6349,81 @@ type DrawTaskPayload {
 
 extend type Query {
   "Draws the acting bureau leads or takes part in (a joint office: all of its region's)."
-  draws(filter: DrawFilter, first: Int, after: String): DrawConnection!
+  draws(
+    "Return only the rows matching every field given."
+    filter: DrawFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): DrawConnection!
   "A draw, NOT_FOUND if the acting bureau may not see it."
-  draw(id: ID!): Draw!
+  draw(
+    "The draw's global id."
+    id: ID!
+  ): Draw!
   "Entities drawn by two or more bureaus' separate draws in a quarter. The joint office's coordinators."
-  drawOverlaps(year: Int!, quarter: Int!): [DrawOverlap!]!
+  drawOverlaps(
+    "The plan year."
+    year: Int!
+    "The quarter, 1 to 4."
+    quarter: Int!
+  ): [DrawOverlap!]!
   "A draw's manifest (spec format). PUBLIC needs no sign-in once the draw is executed; FULL is for auditors."
-  drawManifest(id: ID!, form: ManifestForm = PUBLIC): JSON!
+  drawManifest(
+    "The draw's global id."
+    id: ID!
+    "PUBLIC for everyone (no risk class, exclusion reason or conflict), or FULL for auditors: everything needed to recompute the draw."
+    form: ManifestForm = PUBLIC
+  ): JSON!
   "A draw's commitment (public lists, hashes, nonce commitment), public from the moment of freezing. No sign-in."
-  drawCommitment(id: ID!): JSON!
+  drawCommitment(
+    "The draw's global id."
+    id: ID!
+  ): JSON!
 }
 
 extend type Mutation {
   "Create a draft draw led by the acting bureau. Planners, admins, coordinators."
-  createDraw(input: CreateDrawInput!): DrawPayload!
+  createDraw(
+    "What to change: see ` + "`" + `CreateDrawInput` + "`" + `."
+    input: CreateDrawInput!
+  ): DrawPayload!
   "Set the acting bureau's team size and items in a draft draw it takes part in."
-  setDrawParticipation(input: SetDrawParticipationInput!): DrawParticipantPayload!
+  setDrawParticipation(
+    "What to change: see ` + "`" + `SetDrawParticipationInput` + "`" + `."
+    input: SetDrawParticipationInput!
+  ): DrawParticipantPayload!
   "A leader approves a draft re-draw: a draw beyond the plan's draws per year is only made as a re-draw, frozen once approved; freezing it marks the original superseded."
-  approveRedraw(input: ApproveRedrawInput!): DrawPayload!
+  approveRedraw(
+    "What to change: see ` + "`" + `ApproveRedrawInput` + "`" + `."
+    input: ApproveRedrawInput!
+  ): DrawPayload!
   "Cancel a draft draw led by the acting bureau, with its reason."
-  cancelDraw(input: CancelDrawInput!): DrawPayload!
+  cancelDraw(
+    "What to change: see ` + "`" + `CancelDrawInput` + "`" + `."
+    input: CancelDrawInput!
+  ): DrawPayload!
   "Accept or decline the acting bureau's invitation to a draft joint draw (planners, admins); written in both bureaus' audit trails."
-  answerDrawInvitation(input: AnswerDrawInvitationInput!): DrawParticipantPayload!
+  answerDrawInvitation(
+    "What to change: see ` + "`" + `AnswerDrawInvitationInput` + "`" + `."
+    input: AnswerDrawInvitationInput!
+  ): DrawParticipantPayload!
   "Freeze a draft draw: frame, exclusions, inspectors, conflicts and params committed; the commitment public. The lead only."
-  freezeDraw(input: FreezeDrawInput!): DrawPayload!
+  freezeDraw(
+    "What to change: see ` + "`" + `FreezeDrawInput` + "`" + `."
+    input: FreezeDrawInput!
+  ): DrawPayload!
   "Hold the ceremony of a frozen draw: seed, selection and teams by the spec, once. The lead only."
-  executeDraw(input: ExecuteDrawInput!): DrawPayload!
+  executeDraw(
+    "What to change: see ` + "`" + `ExecuteDrawInput` + "`" + `."
+    input: ExecuteDrawInput!
+  ): DrawPayload!
   "Replace an inspector of the acting bureau on a task after the draw, audited; the drawn team stays in the manifest."
-  substituteInspector(input: SubstituteInspectorInput!): DrawTaskPayload!
+  substituteInspector(
+    "What to change: see ` + "`" + `SubstituteInspectorInput` + "`" + `."
+    input: SubstituteInspectorInput!
+  ): DrawTaskPayload!
 }
 
 """
@@ -6419,21 +6497,40 @@ type JointVisitPayload {
 
 extend type Query {
   "Joint-visit proposals of a quarter: the joint office's, or those naming the acting bureau."
-  jointVisits(year: Int!, quarter: Int!): [JointVisit!]!
+  jointVisits(
+    "The plan year."
+    year: Int!
+    "The quarter, 1 to 4."
+    quarter: Int!
+  ): [JointVisit!]!
 }
 
 extend type Mutation {
   "Propose one joint visit for an overlap (the joint office's coordinators)."
-  proposeJointVisit(input: ProposeJointVisitInput!): JointVisitPayload!
+  proposeJointVisit(
+    "What to change: see ` + "`" + `ProposeJointVisitInput` + "`" + `."
+    input: ProposeJointVisitInput!
+  ): JointVisitPayload!
   "Accept or decline a joint-visit proposal naming the acting bureau (planners, admins)."
-  answerJointVisit(input: AnswerJointVisitInput!): JointVisitPayload!
+  answerJointVisit(
+    "What to change: see ` + "`" + `AnswerJointVisitInput` + "`" + `."
+    input: AnswerJointVisitInput!
+  ): JointVisitPayload!
 }
 
 extend type Query {
   "An entity's opening of a draw (its own frame row and salts), for the bureau to hand to the entity so it can check its fate against the public manifest with ` + "`" + `verify-draw --opening` + "`" + `."
-  drawOpening(id: ID!, entityCode: String!): JSON!
+  drawOpening(
+    "The draw's global id."
+    id: ID!
+    "The drawn entity's code (统一社会信用代码 or 注册号), as the manifest lists it."
+    entityCode: String!
+  ): JSON!
   "The openings of every entity of an executed draw that the acting bureau supervises (the lead and the joint office: every entity), in id order: what a participant of a joint draw gets instead of the full manifest."
-  drawOpenings(id: ID!): JSON!
+  drawOpenings(
+    "The draw's global id."
+    id: ID!
+  ): JSON!
 }
 `, BuiltIn: false},
 	{Name: "../schema/inspector.graphqls", Input: `"""
@@ -6699,36 +6796,80 @@ type WithdrawConflictPayload {
 
 extend type Query {
   "The acting bureau's inspector roster (执法检查人员名录库), by id; ` + "`" + `asOf` + "`" + ` reads it as it was then. Every member."
-  inspectors(filter: InspectorFilter, asOf: Time, first: Int, after: String): InspectorConnection!
+  inspectors(
+    "Return only the rows matching every field given."
+    filter: InspectorFilter
+    "Read as it was at this instant (default: now)."
+    asOf: Time
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): InspectorConnection!
   "Every version of one of the acting bureau's inspectors, oldest first: who changed what, and when. NOT_FOUND otherwise. Every member."
-  inspectorHistory(id: ID!): [Inspector!]!
+  inspectorHistory(
+    "The inspector's global id."
+    id: ID!
+  ): [Inspector!]!
   "The acting bureau's inspectors that a frozen draw drew from, each as the version the draw used; empty for a draft or another bureau's draw. Every member."
-  drawInspectorVersions(drawId: ID!): [Inspector!]!
+  drawInspectorVersions(
+    "The draw's global id."
+    drawId: ID!
+  ): [Inspector!]!
   """
   The acting bureau's active inspectors whose certificate (执法证) expires within ` + "`" + `within` + "`" + ` days from
   today (China Standard Time; today is day 0), or has expired already, soonest first: the
   certificates to renew before a draw. For any other window use ` + "`" + `inspectors(filter:
   {certificateExpiresBefore})` + "`" + `. Every member.
   """
-  expiringCertificates(within: Int = 30, first: Int, after: String): InspectorConnection!
+  expiringCertificates(
+    "Days from today: certificates expiring on or before today plus this many days (and those expired already)."
+    within: Int = 30
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): InspectorConnection!
   "An inspector of the acting bureau; NOT_FOUND otherwise. Every member."
-  inspector(id: ID!): Inspector!
+  inspector(
+    "The inspector's global id."
+    id: ID!
+  ): Inspector!
   "The acting bureau's conflicts of interest (回避), by id. Admins, leaders and planners."
-  conflicts(filter: ConflictFilter, first: Int, after: String): ConflictConnection!
+  conflicts(
+    "Return only the rows matching every field given."
+    filter: ConflictFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): ConflictConnection!
 }
 
 extend type Mutation {
   "Add or change one inspector. Planners and admins."
-  saveInspector(input: SaveInspectorInput!): SaveInspectorPayload!
+  saveInspector(
+    "What to change: see ` + "`" + `SaveInspectorInput` + "`" + `."
+    input: SaveInspectorInput!
+  ): SaveInspectorPayload!
   """
   Declare a conflict of interest of your own, as an inspector whose login is linked to an inspector of
   the acting bureau (BAD_USER_INPUT when none is).
   """
-  declareConflict(input: DeclareConflictInput!): DeclareConflictPayload!
+  declareConflict(
+    "What to change: see ` + "`" + `DeclareConflictInput` + "`" + `."
+    input: DeclareConflictInput!
+  ): DeclareConflictPayload!
   "Record a conflict of interest of one of the acting bureau's inspectors. Admins."
-  recordConflict(input: RecordConflictInput!): RecordConflictPayload!
+  recordConflict(
+    "What to change: see ` + "`" + `RecordConflictInput` + "`" + `."
+    input: RecordConflictInput!
+  ): RecordConflictPayload!
   "Withdraw an open conflict of interest; it stays on record, with who withdrew it and when. Admins."
-  withdrawConflict(input: WithdrawConflictInput!): WithdrawConflictPayload!
+  withdrawConflict(
+    "What to change: see ` + "`" + `WithdrawConflictInput` + "`" + `."
+    input: WithdrawConflictInput!
+  ): WithdrawConflictPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/item.graphqls", Input: `"""
@@ -6846,14 +6987,29 @@ type SaveInspectionItemPayload {
 
 extend type Query {
   "The current versions of the acting bureau's inspection items (抽查事项清单), by code. Every member."
-  inspectionItems(filter: InspectionItemFilter, first: Int, after: String): InspectionItemConnection!
+  inspectionItems(
+    "Return only the rows matching every field given."
+    filter: InspectionItemFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): InspectionItemConnection!
   "A version of one of the acting bureau's inspection items, the current one when ` + "`" + `version` + "`" + ` is null; NOT_FOUND otherwise. Every member."
-  inspectionItem(code: String!, version: Int): InspectionItem!
+  inspectionItem(
+    "事项编码: the item's code."
+    code: String!
+    "The version to read; null for the current one."
+    version: Int
+  ): InspectionItem!
 }
 
 extend type Mutation {
   "Add an inspection item or make a new version of it. Planners and admins."
-  saveInspectionItem(input: SaveInspectionItemInput!): SaveInspectionItemPayload!
+  saveInspectionItem(
+    "What to change: see ` + "`" + `SaveInspectionItemInput` + "`" + `."
+    input: SaveInspectionItemInput!
+  ): SaveInspectionItemPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/notice.graphqls", Input: `"""
@@ -6970,9 +7126,15 @@ type PublicTask {
 
 extend type Query {
   "A task's notice (a DrawTask's or an InspectionTask's global id). Members who may read the draw; NOT_FOUND when none was issued or the draw is another bureau's."
-  inspectionNotice(taskId: ID!): InspectionNotice!
+  inspectionNotice(
+    "The task's global id: a DrawTask's or an InspectionTask's."
+    taskId: ID!
+  ): InspectionNotice!
   "The task a notice's verification code names; null for a wrong or withdrawn code alike. No sign-in."
-  publicTask(code: String!): PublicTask
+  publicTask(
+    "The verification code printed on the notice (and in its QR image)."
+    code: String!
+  ): PublicTask
 }
 
 extend type Mutation {
@@ -6981,12 +7143,18 @@ extend type Mutation {
   tasks that have one keep it. Planners, admins, coordinators; CONFLICT before the ceremony, FORBIDDEN for a
   participant that does not lead, NOT_FOUND for another bureau's draw.
   """
-  issueInspectionNotices(input: IssueInspectionNoticesInput!): IssueInspectionNoticesPayload!
+  issueInspectionNotices(
+    "What to change: see ` + "`" + `IssueInspectionNoticesInput` + "`" + `."
+    input: IssueInspectionNoticesInput!
+  ): IssueInspectionNoticesPayload!
   """
   Withdraw a task's notice: its code then answers as a wrong one. The lead's planners, admins,
   coordinators; CONFLICT when withdrawn already.
   """
-  withdrawInspectionNotice(input: WithdrawInspectionNoticeInput!): WithdrawInspectionNoticePayload!
+  withdrawInspectionNotice(
+    "What to change: see ` + "`" + `WithdrawInspectionNoticeInput` + "`" + `."
+    input: WithdrawInspectionNoticeInput!
+  ): WithdrawInspectionNoticePayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/plan.graphqls", Input: `"""
@@ -7225,11 +7393,17 @@ type SavePlanPayload {
 
 extend type Query {
   "The acting bureau's plan of a year, or the defaults (isDefault) if it saved none. Every member."
-  plan(year: Int!): Plan!
+  plan(
+    "The year (年度)."
+    year: Int!
+  ): Plan!
   "The plans the acting bureau has saved, latest year first. Every member."
   plans: [Plan!]!
   "How far the year's executed draws have come toward the plan: overall, per stratum, per quarter. Every member."
-  planProgress(year: Int!): PlanProgress!
+  planProgress(
+    "The year (年度)."
+    year: Int!
+  ): PlanProgress!
 }
 
 extend type Mutation {
@@ -7239,7 +7413,10 @@ extend type Mutation {
   is now, is refused with BAD_USER_INPUT giving the figures (extensions.details holds them), and nothing
   changes.
   """
-  savePlan(input: SavePlanInput!): SavePlanPayload!
+  savePlan(
+    "What to change: see ` + "`" + `SavePlanInput` + "`" + `."
+    input: SavePlanInput!
+  ): SavePlanPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/platform.graphqls", Input: `"""
@@ -7281,7 +7458,10 @@ to that bureau's audit trail (审计日志) in the same transaction.
 """
 type Mutation {
   "Sign in with a username and password; returns a session token for ` + "`" + `Authorization: Bearer` + "`" + `."
-  signIn(input: SignInInput!): SignInPayload!
+  signIn(
+    "What to change: see ` + "`" + `SignInInput` + "`" + `."
+    input: SignInInput!
+  ): SignInPayload!
 }
 
 """
@@ -7539,15 +7719,40 @@ input PublicResultFilter {
 
 extend type Query {
   "The bureaus (of a region, when given) by code. No sign-in."
-  publicBureaus(region: String): [PublicBureau!]!
+  publicBureaus(
+    "A region's code (行政区划代码, e.g. 140522); null for every region."
+    region: String
+  ): [PublicBureau!]!
   "Published plans, of a bureau (code) and a year when given, latest year first. No sign-in."
-  publicPlans(bureau: String, year: Int): [PublicPlan!]!
+  publicPlans(
+    "A bureau's code (e.g. 140522-wl); null for every bureau."
+    bureau: String
+    "A year; null for every year."
+    year: Int
+  ): [PublicPlan!]!
   "Draws from their freezing on, newest first; drafts never. No sign-in."
-  publicDraws(filter: PublicDrawFilter, first: Int, after: String): PublicDrawConnection!
+  publicDraws(
+    "Return only the rows matching every field given."
+    filter: PublicDrawFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): PublicDrawConnection!
   "One public draw by number, with its selected entities; null for a draft or no such draw. No sign-in."
-  publicDraw(number: Int!): PublicDraw
+  publicDraw(
+    "The draw's public number, as its manifest and the public pages show it."
+    number: Int!
+  ): PublicDraw
   "Published inspection results, newest inspection first. No sign-in."
-  publicResults(filter: PublicResultFilter, first: Int, after: String): PublicResultConnection!
+  publicResults(
+    "Return only the rows matching every field given."
+    filter: PublicResultFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): PublicResultConnection!
 }
 `, BuiltIn: false},
 	{Name: "../schema/record.graphqls", Input: `"""
@@ -8047,52 +8252,128 @@ type WorkdayPayload {
 
 extend type Query {
   "The signed-in inspector's own tasks: those whose current team holds them (record:enter)."
-  myTasks(filter: TaskFilter, first: Int, after: String): InspectionTaskConnection!
+  myTasks(
+    "Return only the rows matching every field given."
+    filter: TaskFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): InspectionTaskConnection!
   "The acting bureau's tasks, e.g. overdue or due soon (record:read)."
-  inspectionTasks(filter: TaskFilter, first: Int, after: String): InspectionTaskConnection!
+  inspectionTasks(
+    "Return only the rows matching every field given."
+    filter: TaskFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): InspectionTaskConnection!
   "One task of the acting bureau: the draw's global id and the task's sequence number."
-  inspectionTask(drawId: ID!, seq: Int!): InspectionTask!
+  inspectionTask(
+    "The draw's global id."
+    drawId: ID!
+    "The task's sequence number in the draw, from 1."
+    seq: Int!
+  ): InspectionTask!
   "A record the acting bureau may read."
-  inspectionRecord(id: ID!): InspectionRecord!
+  inspectionRecord(
+    "The record's global id."
+    id: ID!
+  ): InspectionRecord!
   "The acting bureau's records, e.g. those awaiting review (states: [SUBMITTED])."
-  inspectionRecords(filter: RecordFilter, first: Int, after: String): InspectionRecordConnection!
+  inspectionRecords(
+    "Return only the rows matching every field given."
+    filter: RecordFilter
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): InspectionRecordConnection!
   "A version of the result code table (default: the newest)."
-  resultCodes(version: Int): ResultCodeTable!
+  resultCodes(
+    "The table's version; null for the newest."
+    version: Int
+  ): ResultCodeTable!
   "The inspection methods a record may name."
   inspectionMethods: [String!]!
   "Proposed consequences awaiting an admin (record:decide)."
   proposedConsequences: [RecordConsequence!]!
   "The working day ` + "`" + `days` + "`" + ` working days after ` + "`" + `date` + "`" + ` (State Council calendar with the admin's overrides). No sign-in needed."
-  workingDaysAfter(date: Date!, days: Int!): Date!
+  workingDaysAfter(
+    "The day to count from (not itself counted)."
+    date: Date!
+    "How many working days to count."
+    days: Int!
+  ): Date!
   "A year of the working-day calendar. No sign-in needed."
-  workdayYear(year: Int!): WorkdayYear!
+  workdayYear(
+    "The year."
+    year: Int!
+  ): WorkdayYear!
 }
 
 extend type Mutation {
   "Enter or change a record of a task item: the task's current team only, the bureau's own items only."
-  saveRecord(input: SaveRecordInput!): RecordPayload!
+  saveRecord(
+    "What to change: see ` + "`" + `SaveRecordInput` + "`" + `."
+    input: SaveRecordInput!
+  ): RecordPayload!
   "Submit a draft or returned record for review (the task's current team)."
-  submitRecord(input: RecordActionInput!): RecordPayload!
+  submitRecord(
+    "What to change: see ` + "`" + `RecordActionInput` + "`" + `."
+    input: RecordActionInput!
+  ): RecordPayload!
   "Approve a submitted record (a reviewer who did not enter it)."
-  approveRecord(input: RecordActionInput!): RecordPayload!
+  approveRecord(
+    "What to change: see ` + "`" + `RecordActionInput` + "`" + `."
+    input: RecordActionInput!
+  ): RecordPayload!
   "Return a submitted record to the team with a reason (a reviewer)."
-  returnRecord(input: ReturnRecordInput!): RecordPayload!
+  returnRecord(
+    "What to change: see ` + "`" + `ReturnRecordInput` + "`" + `."
+    input: ReturnRecordInput!
+  ): RecordPayload!
   "Publish approved records and apply their credit consequences (a reviewer)."
-  publishRecords(input: PublishRecordsInput!): PublishRecordsPayload!
+  publishRecords(
+    "What to change: see ` + "`" + `PublishRecordsInput` + "`" + `."
+    input: PublishRecordsInput!
+  ): PublishRecordsPayload!
   "Start the correction of a published record (the task's current team)."
-  correctRecord(input: CorrectRecordInput!): RecordPayload!
+  correctRecord(
+    "What to change: see ` + "`" + `CorrectRecordInput` + "`" + `."
+    input: CorrectRecordInput!
+  ): RecordPayload!
   "Attach an evidence file to a draft or returned record (the task's current team)."
-  addEvidence(input: AddEvidenceInput!): EvidencePayload!
+  addEvidence(
+    "What to change: see ` + "`" + `AddEvidenceInput` + "`" + `."
+    input: AddEvidenceInput!
+  ): EvidencePayload!
   "Remove an evidence file from a draft or returned record (the task's current team)."
-  removeEvidence(id: ID!): EvidencePayload!
+  removeEvidence(
+    "The evidence file's global id."
+    id: ID!
+  ): EvidencePayload!
   "Confirm or reject a proposed consequence (an admin)."
-  decideConsequence(input: DecideConsequenceInput!): ConsequencePayload!
+  decideConsequence(
+    "What to change: see ` + "`" + `DecideConsequenceInput` + "`" + `."
+    input: DecideConsequenceInput!
+  ): ConsequencePayload!
   "Override a day of the working-day calendar (an admin; shared by the deployment)."
-  setWorkday(input: SetWorkdayInput!): WorkdayPayload!
+  setWorkday(
+    "What to change: see ` + "`" + `SetWorkdayInput` + "`" + `."
+    input: SetWorkdayInput!
+  ): WorkdayPayload!
   "Give a day back to the State Council calendar (an admin)."
-  removeWorkday(day: Date!): WorkdayPayload!
+  removeWorkday(
+    "The day whose override to remove."
+    day: Date!
+  ): WorkdayPayload!
   "Declare whether a year's calendar is complete (an admin)."
-  setWorkdayYear(input: SetWorkdayYearInput!): WorkdayPayload!
+  setWorkdayYear(
+    "What to change: see ` + "`" + `SetWorkdayYearInput` + "`" + `."
+    input: SetWorkdayYearInput!
+  ): WorkdayPayload!
 }
 `, BuiltIn: false},
 	{Name: "../schema/roster.graphqls", Input: `"""
@@ -8455,22 +8736,53 @@ input ImportRosterInput {
 
 extend type Query {
   "The acting bureau's entity roster, by code. ` + "`" + `asOf` + "`" + ` reads it as it was then."
-  rosterEntities(filter: EntityFilter, asOf: Time, first: Int, after: String): RosterEntityConnection!
+  rosterEntities(
+    "Return only the rows matching every field given."
+    filter: EntityFilter
+    "Read as it was at this instant (default: now)."
+    asOf: Time
+    "How many rows to return (default 50, at most 500)."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+  ): RosterEntityConnection!
   "An entity of the acting bureau's region, by code; NOT_FOUND elsewhere."
-  entity(code: String!, asOf: Time): Entity!
+  entity(
+    "The entity's code: 统一社会信用代码 (18 characters) or 注册号."
+    code: String!
+    "Read as it was at this instant (default: now)."
+    asOf: Time
+  ): Entity!
   "Totals of the acting bureau's roster."
-  rosterCounts(filter: EntityFilter, asOf: Time): RosterCounts!
+  rosterCounts(
+    "Count only the entries matching every field given."
+    filter: EntityFilter
+    "Read as it was at this instant (default: now)."
+    asOf: Time
+  ): RosterCounts!
   "Every version of the acting bureau's entry for an entity, oldest first: who changed what, and when."
-  rosterEntryHistory(code: String!): [RosterEntry!]!
+  rosterEntryHistory(
+    "The entity's code: 统一社会信用代码 (18 characters) or 注册号."
+    code: String!
+  ): [RosterEntry!]!
   "Every version of the region's shared record of an entity, oldest first, each naming the bureau that made it; NOT_FOUND outside the region."
-  entityHistory(code: String!): [Entity!]!
+  entityHistory(
+    "The entity's code: 统一社会信用代码 (18 characters) or 注册号."
+    code: String!
+  ): [Entity!]!
 }
 
 extend type Mutation {
   "Add or change one entity and the acting bureau's entry; what the input leaves out is kept. Planners and admins."
-  saveEntity(input: SaveEntityInput!): SaveEntityPayload!
+  saveEntity(
+    "What to change: see ` + "`" + `SaveEntityInput` + "`" + `."
+    input: SaveEntityInput!
+  ): SaveEntityPayload!
   "Import a roster file, all or nothing. Planners and admins. Export: GET /roster/export/{kind}.{csv|xlsx}?asOf=…"
-  importRoster(input: ImportRosterInput!): ImportRosterPayload!
+  importRoster(
+    "What to change: see ` + "`" + `ImportRosterInput` + "`" + `."
+    input: ImportRosterInput!
+  ): ImportRosterPayload!
 }
 `, BuiltIn: false},
 }
