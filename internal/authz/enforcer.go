@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -38,6 +39,28 @@ type Enforcer struct {
 	reload sync.Mutex   // orders reloads, so an older snapshot never lands after a newer one
 	e      *casbin.Enforcer
 	load   LoadFunc
+	// stale is set while this instance cannot hear of role changes (its
+	// LISTEN connection is down): every check re-reads the assignments.
+	stale atomic.Bool
+}
+
+// SetStale says whether the instance may have missed role changes. While
+// stale, Refresh re-reads the assignments before each check.
+func (enf *Enforcer) SetStale(stale bool) { enf.stale.Store(stale) }
+
+// Stale reports whether the instance may have missed role changes.
+func (enf *Enforcer) Stale() bool { return enf.stale.Load() }
+
+// Refresh re-reads the assignments if the instance may have missed a
+// change; UNAVAILABLE when they cannot be read.
+func (enf *Enforcer) Refresh(ctx context.Context) error {
+	if !enf.stale.Load() {
+		return nil
+	}
+	if err := enf.Reload(ctx); err != nil {
+		return &errs.Error{Kind: errs.Unavailable, Message: "roles cannot be read right now: try again shortly", Cause: err}
+	}
+	return nil
 }
 
 // NewEnforcer builds an enforcer and loads the assignments once.
@@ -124,6 +147,9 @@ func (enf *Enforcer) Require(ctx context.Context, permission string) (*Actor, er
 			return nil, errs.E(errs.Forbidden, "choose a bureau to act in with the X-Bureau header")
 		}
 		return nil, errs.E(errs.Unauthenticated, "sign in first: send Authorization: Bearer <token>")
+	}
+	if err := enf.Refresh(ctx); err != nil {
+		return nil, err
 	}
 	if !enf.Allowed(a.UserID, a.BureauCode, permission) {
 		return nil, errs.E(errs.Forbidden, "your roles in %s do not allow %s", a.BureauCode, permission)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"shuangsuiji/graph"
 	"shuangsuiji/internal/account"
@@ -30,7 +30,14 @@ import (
 // Option changes how App wires the services.
 type Option func(*options)
 
-type options struct{ now func() time.Time }
+type options struct {
+	now  func() time.Time
+	deps []func(*Deps)
+}
+
+// WithDeps changes the server's Deps before it is built: tests tighten
+// its guards (requests at once, body timeout).
+func WithDeps(change func(*Deps)) Option { return func(o *options) { o.deps = append(o.deps, change) } }
 
 // WithClock sets the clock the draws' schedule is checked against (a new
 // draw's window may not lie in the past): tests fix it, so that their
@@ -49,9 +56,9 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 	if err != nil {
 		return nil, err
 	}
-	if err := listenForRoleChanges(ctx, log, listenURL, enforcer); err != nil {
-		return nil, err
-	}
+	listening := prometheus.NewGauge(prometheus.GaugeOpts{Name: "shuangsuiji_authz_listener_up",
+		Help: "1 while this instance hears of role changes; 0 while it re-reads roles before each check."})
+	listenForRoleChanges(ctx, log, listenURL, enforcer, listening)
 	bureauStore := postgres.BureauStore{DB: db}
 	accounts := &account.Service{Store: postgres.AccountStore{DB: db}}
 	bureaus := &bureau.Service{Store: bureauStore, Authz: enforcer}
@@ -77,11 +84,15 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 	context.AfterFunc(ctx, printer.Close)
 	pages := public.NewHandler(resolver.Public, resolver.Notices, log)
 	pages.Printer = printer
-	return New(Deps{
+	deps := Deps{
 		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
 		Store: bureauStore, Ready: db.PingContext, Public: pages,
-		Limits: LimitsFromEnv(), CORSOrigins: origins, PDF: printer,
-	}), nil
+		Limits: LimitsFromEnv(), CORSOrigins: origins, PDF: printer, Collectors: []prometheus.Collector{listening},
+	}
+	for _, change := range o.deps {
+		change(&deps)
+	}
+	return New(deps), nil
 }
 
 // LimitsFromEnv are graph.DefaultLimits with the deployment's choices:
@@ -96,33 +107,79 @@ func LimitsFromEnv() graph.Limits {
 	return l
 }
 
+// Reconnection of the role-change listener: quick, so an instance hears
+// of role changes again within about a second of the database's return.
+const (
+	listenMinReconnect = 100 * time.Millisecond
+	listenMaxReconnect = time.Second
+)
+
 // listenForRoleChanges reloads the enforcer on every NOTIFY on the authz
-// channel, and after a reconnect (notifications may have been missed).
-func listenForRoleChanges(ctx context.Context, log *slog.Logger, url string, enforcer *authz.Enforcer) error {
-	listener := pq.NewListener(url, time.Second, time.Minute, func(ev pq.ListenerEventType, err error) {
+// channel. While the LISTEN connection is down the enforcer is stale and
+// re-reads roles before each check; after a reconnect it reloads once
+// (notifications may have been missed) and trusts notifications again.
+func listenForRoleChanges(ctx context.Context, log *slog.Logger, url string, enforcer *authz.Enforcer, up prometheus.Gauge) {
+	events := make(chan pq.ListenerEventType, 8)
+	listener := pq.NewListener(url, listenMinReconnect, listenMaxReconnect, func(ev pq.ListenerEventType, err error) {
 		if err != nil {
 			log.Warn("authz listener", "event", ev, "err", err)
 		}
+		if ev == pq.ListenerEventDisconnected || ev == pq.ListenerEventConnectionAttemptFailed {
+			enforcer.SetStale(true) // at once: a dropped event must never leave it trusted
+			up.Set(0)
+			return
+		}
+		select {
+		case events <- ev: // a lost one leaves the enforcer stale, the safe side
+		default:
+		}
 	})
-	if err := listener.Listen(postgres.AuthzChannel); err != nil {
-		listener.Close()
-		return fmt.Errorf("listen %s: %w", postgres.AuthzChannel, err)
-	}
+	enforcer.SetStale(true)
 	go func() {
 		defer listener.Close()
+		// Listen adds the channel even while disconnected (it is listened
+		// to on connecting); when it answers on a live connection, the
+		// instance hears changes from now on.
+		for listener.Listen(postgres.AuthzChannel) != nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(listenMaxReconnect):
+			}
+		}
+		reloadFresh(ctx, log, listener, enforcer, up)
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case n := <-listener.Notify:
-				if n == nil {
-					log.Info("authz listener reconnected; reloading role assignments")
+			case ev := <-events:
+				if ev == pq.ListenerEventConnected || ev == pq.ListenerEventReconnected {
+					log.Info("authz listener connected; reloading role assignments")
+					reloadFresh(ctx, log, listener, enforcer, up)
 				}
-				if err := enforcer.Reload(ctx); err != nil && ctx.Err() == nil {
-					log.Error("reload role assignments", "err", err)
+			case n := <-listener.Notify:
+				if n != nil {
+					if err := enforcer.Reload(ctx); err != nil && ctx.Err() == nil {
+						log.Error("reload role assignments", "err", err)
+					}
 				}
 			}
 		}
 	}()
-	return nil
+}
+
+// reloadFresh reloads the assignments and, if the listener is connected
+// and that worked, lets the enforcer trust notifications again.
+func reloadFresh(ctx context.Context, log *slog.Logger, listener *pq.Listener, enforcer *authz.Enforcer, up prometheus.Gauge) {
+	if listener.Ping() != nil {
+		return
+	}
+	if err := enforcer.Reload(ctx); err != nil {
+		if ctx.Err() == nil {
+			log.Error("reload role assignments", "err", err)
+		}
+		return
+	}
+	enforcer.SetStale(false)
+	up.Set(1)
 }

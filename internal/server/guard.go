@@ -47,6 +47,7 @@ func shedLoad(max int, wait time.Duration, next http.Handler) http.Handler {
 			case slots <- struct{}{}:
 			case <-timer.C:
 				w.Header().Set("Retry-After", "1")
+				leaveBodyUnread(w, r)
 				writeErrorStatus(w, http.StatusServiceUnavailable, errs.E(errs.Unavailable, "the server is busy: try again in a second"))
 				return
 			case <-r.Context().Done():
@@ -65,13 +66,21 @@ func requireSessionForUploads(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isMultipart(r) {
 			if _, signed := authz.SignerFrom(r.Context()); !signed {
-				w.Header().Set("Connection", "close")
+				leaveBodyUnread(w, r)
 				writeError(w, errs.E(errs.Unauthenticated, "sign in before uploading a file: send Authorization: Bearer <token>"))
 				return
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// leaveBodyUnread closes the connection after a refusal, so the server
+// does not read (up to 256 kB of) a body nobody wants before answering.
+func leaveBodyUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 func isMultipart(r *http.Request) bool {
@@ -103,8 +112,10 @@ func readBodyInTime(timeout time.Duration, next http.Handler) http.Handler {
 				writeErrorStatus(w, http.StatusRequestEntityTooLarge, errs.E(errs.Invalid, "the request body is larger than %d bytes", tooLarge.Limit))
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				writeErrorStatus(w, http.StatusRequestTimeout, errs.E(errs.Invalid, "the request body took longer than %s to arrive", timeout))
+			default:
+				w.WriteHeader(statusClientClosed) // nobody reads it; the log does
 			}
-			return // otherwise the client is gone
+			return
 		}
 		var params struct {
 			Query         string         `json:"query"`
@@ -121,6 +132,10 @@ func readBodyInTime(timeout time.Duration, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// statusClientClosed marks a request whose client hung up before it was
+// answered (nginx's 499), so the log says so instead of an error.
+const statusClientClosed = 499
 
 // liftDeadlineOnEOF clears the connection's read deadline once the body
 // has been read to its end.

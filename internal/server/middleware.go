@@ -66,7 +66,7 @@ func withRequestLog(log *slog.Logger, m *metrics, next http.Handler) http.Handle
 		if op.Type != "" {
 			attrs = append(attrs, "operation_type", op.Type, "operation", operationName(op))
 		}
-		if r.Context().Err() != nil {
+		if r.Context().Err() != nil || sw.status == statusClientClosed {
 			log.InfoContext(r.Context(), "client hung up", append(attrs, "ms", elapsed.Milliseconds())...)
 			return
 		}
@@ -117,6 +117,7 @@ func (a authenticator) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, err := a.identify(r)
 		if err != nil {
+			leaveBodyUnread(w, r)
 			writeError(w, err)
 			return
 		}
@@ -145,6 +146,9 @@ func (a authenticator) identify(r *http.Request) (context.Context, error) {
 		MustChangePassword: user.MustChangePassword})
 	if user.MustChangePassword {
 		return ctx, nil // no bureau until the password is the user's own
+	}
+	if err := a.authz.Refresh(ctx); err != nil {
+		return nil, err
 	}
 	code := strings.TrimSpace(r.Header.Get("X-Bureau"))
 	if code == "" {

@@ -47,6 +47,8 @@ type Deps struct {
 	BodyTimeout time.Duration // how long a GraphQL body may take to arrive; zero: DefaultBodyTimeout
 
 	CORSOrigins []string // origins whose pages may call /graphql (cors.go); none by default
+
+	Collectors []prometheus.Collector // more metrics for /metrics
 }
 
 func (d *Deps) defaults() {
@@ -68,6 +70,7 @@ func (d *Deps) defaults() {
 func New(d Deps) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(d.Collectors...)
 	m := newMetrics(reg)
 
 	d.defaults()
@@ -126,6 +129,7 @@ func limitBody(next http.Handler) http.Handler {
 			limit = graph.MaxUploadBytes
 		}
 		if r.ContentLength > limit {
+			leaveBodyUnread(w, r)
 			writeErrorStatus(w, http.StatusRequestEntityTooLarge, errs.E(errs.Invalid, "the request body is larger than %d bytes", limit))
 			return
 		}
