@@ -408,13 +408,15 @@ n AS (
     SELECT s.code, l.version AS last_version, l.status AS last_status, l.status_since, l.risk_class AS last_risk_class,
         l.risk_class_since, l.abnormal_operations AS last_abnormal, l.abnormal_operations_since,
         l.serious_violation AS last_serious, l.serious_violation_since, l.complaints AS last_complaints, l.complaints_since,
+        l.focus_found_on,
         ` + entryValues + `
     FROM entity_stage s LEFT JOIN last l ON l.entity_code = s.code
     WHERE l.entity_code IS NULL OR l.valid_to IS NOT NULL),
 today AS (SELECT ($4::timestamptz AT TIME ZONE 'Asia/Shanghai')::date AS d)
 INSERT INTO roster_entries (bureau_id, region_code, entity_code, version, entity_type, licence_type, licence_number,
     unit, status, status_since, risk_class, risk_class_since, abnormal_operations, abnormal_operations_since,
-    serious_violation, serious_violation_since, complaints, complaints_since, last_penalty_date, valid_from, changed_by)
+    serious_violation, serious_violation_since, complaints, complaints_since, last_penalty_date, focus_found_on,
+    valid_from, changed_by)
 SELECT $1, $2, n.code, coalesce(n.last_version, 0) + 1, n.entity_type, n.licence_type, n.licence_number, n.unit,
     n.status, CASE WHEN n.last_status = n.status THEN n.status_since ELSE today.d END,
     n.risk_class, CASE WHEN n.risk_class = '' THEN NULL
@@ -425,7 +427,7 @@ SELECT $1, $2, n.code, coalesce(n.last_version, 0) + 1, n.entity_type, n.licence
                               WHEN n.last_serious THEN n.serious_violation_since ELSE today.d END,
     n.complaints, CASE WHEN n.complaints = 0 THEN NULL
                        WHEN n.last_complaints = n.complaints THEN n.complaints_since ELSE today.d END,
-    n.last_penalty_date, $4, $3
+    n.last_penalty_date, n.focus_found_on, $4, $3
 FROM n CROSS JOIN today
 RETURNING entity_code, version`
 	var added []struct {
