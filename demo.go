@@ -82,7 +82,10 @@ func seedDemoData(ctx context.Context, db *postgres.DB) error {
 			return fmt.Errorf("demo %v of %s: %w", s.kind, s.actor.BureauCode, err)
 		}
 	}
-	return demoDraw(ctx, db, wl)
+	if err := demoDraw(ctx, db, wl); err != nil {
+		return err
+	}
+	return demoRecords(ctx, db, wl)
 }
 
 func writeRows(buf *bytes.Buffer, rows any) error {

@@ -274,6 +274,69 @@ func TestEvidence(t *testing.T) {
 		r := e.Upload(e.As("wl-inspector2"), add, vars, "in.file", "x.pdf", pdf)
 		wantCode(t, r.response, "FORBIDDEN")
 	})
+	t.Run("ForbiddenRole", func(t *testing.T) {
+		wantCode(t, e.Upload(e.As("wl-reviewer"), add, vars, "in.file", "x.pdf", pdf).response, "FORBIDDEN")
+	})
+	t.Run("OtherBureauNotFound", func(t *testing.T) {
+		wantCode(t, e.Upload(e.As("sj-inspector1"), add, vars, "in.file", "x.pdf", pdf).response, "NOT_FOUND")
+	})
+	t.Run("Unauthenticated", func(t *testing.T) {
+		wantCode(t, e.Upload(request{}, add, vars, "in.file", "x.pdf", pdf).response, "UNAUTHENTICATED")
+	})
+}
+
+// TestCreditFeedback: publishing applies status changes at once, proposes
+// the abnormal-operations list for an admin, and lists both on the record.
+func TestCreditFeedback(t *testing.T) {
+	e := newEnv(t)
+	rt := prepareRecordTask(t, e)
+	rec := rt.enter(t, e, map[string]any{"resultCodes": []string{"UNREACHABLE", "DEREGISTERED"}})
+	move(t, e, "wl-inspector1", "submitRecord", rec.ID, "").mustData(t, nil)
+	move(t, e, "wl-reviewer", "approveRecord", rec.ID, "").mustData(t, nil)
+	type consequence struct {
+		Kind, State, Status string
+		EntryVersion        *int
+	}
+	var pub struct {
+		PublishRecords struct{ Records []struct{ Consequences []consequence } }
+	}
+	publish(e, "wl-reviewer", rec.ID).mustData(t, &pub)
+	got := map[string]consequence{}
+	for _, c := range pub.PublishRecords.Records[0].Consequences {
+		got[c.Kind] = c
+	}
+	if c := got["abnormal_operations"]; c.State != "proposed" || c.EntryVersion != nil {
+		t.Errorf("abnormal operations = %+v, want proposed, no version yet", c)
+	}
+	if c := got["status"]; c.State != "applied" || c.Status != "deregistered" || c.EntryVersion == nil || *c.EntryVersion != 2 {
+		t.Errorf("status = %+v, want applied deregistered as version 2", c)
+	}
+	entry := func() (status string, abnormal bool) {
+		t.Helper()
+		row := e.DB.QueryRow(`SELECT status, abnormal_operations FROM roster_entries WHERE entity_code = $1 AND valid_to IS NULL
+AND bureau_id = (SELECT id FROM bureaus WHERE code = '140522-wl')`, rt.Entity)
+		if err := row.Scan(&status, &abnormal); err != nil {
+			t.Fatal(err)
+		}
+		return status, abnormal
+	}
+	if status, abnormal := entry(); status != "deregistered" || abnormal {
+		t.Fatalf("entry: status %s, abnormal %v; want deregistered, not yet abnormal", status, abnormal)
+	}
+	const decide = `mutation($id: ID!, $ok: Boolean!) { decideConsequence(input: {recordId: $id, kind: "abnormal_operations", confirm: $ok, note: "核实无法联系"}) { consequence { state entryVersion } } }`
+	var d struct {
+		DecideConsequence struct{ Consequence consequence }
+	}
+	e.Do(e.As("wl-admin"), decide, map[string]any{"id": rec.ID, "ok": true}).mustData(t, &d)
+	if c := d.DecideConsequence.Consequence; c.State != "confirmed" || c.EntryVersion == nil || *c.EntryVersion != 3 {
+		t.Errorf("decided = %+v, want confirmed as version 3", c)
+	}
+	if status, abnormal := entry(); status != "deregistered" || !abnormal {
+		t.Errorf("entry after confirming: status %s, abnormal %v", status, abnormal)
+	}
+	t.Run("DecidedOnce", func(t *testing.T) {
+		wantCode(t, e.Do(e.As("wl-admin"), decide, map[string]any{"id": rec.ID, "ok": false}), "CONFLICT")
+	})
 }
 
 func TestTwoReviewersAtOnce(t *testing.T) {
