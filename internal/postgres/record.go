@@ -39,7 +39,7 @@ const recordColumns = `r.id, r.bureau_id, b.code AS bureau_code, r.region_code, 
     coalesce(e.name, '') AS entity_name, r.item_code, r.item_version, r.item_name, r.code_version, r.result_codes,
     r.methods, r.findings, r.disposal, r.follow_up, r.follow_up_due, r.follow_up_closed_on, r.follow_up_note,
     r.inspected_on, r.state, r.revision, r.return_reason, r.corrects, r.correction_reason,
-    (SELECT c.id FROM inspection_records c WHERE c.corrects = r.id) AS corrected_by,
+    (SELECT c.id FROM inspection_records c WHERE c.bureau_id = r.bureau_id AND c.corrects = r.id) AS corrected_by,
     r.created_by, r.created_at, r.updated_by, r.updated_at, r.submitted_by, r.submitted_at,
     r.reviewed_by, r.reviewed_at, r.published_by, r.published_at`
 
