@@ -43,7 +43,9 @@ func recordIn(state string, codes ...string) func(t *testing.T, e *env) map[stri
 func withEvidence(t *testing.T, e *env) map[string]any {
 	t.Helper()
 	vars := recordIn("DRAFT")(t, e)
-	var d struct{ AddEvidence struct{ Evidence struct{ ID string } } }
+	var d struct {
+		AddEvidence struct{ Evidence struct{ ID string } }
+	}
 	e.Upload(e.As("wl-inspector1"), `mutation($in: AddEvidenceInput!) { addEvidence(input: $in) { evidence { id } } }`,
 		map[string]any{"in": map[string]any{"recordId": vars["id"]}}, "in.file", "a.pdf", []byte("%PDF-1.4\n%%EOF\n")).mustData(t, &d)
 	return map[string]any{"id": d.AddEvidence.Evidence.ID}

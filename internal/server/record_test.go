@@ -298,7 +298,9 @@ func TestCreditFeedback(t *testing.T) {
 		EntryVersion        *int
 	}
 	var pub struct {
-		PublishRecords struct{ Records []struct{ Consequences []consequence } }
+		PublishRecords struct {
+			Records []struct{ Consequences []consequence }
+		}
 	}
 	publish(e, "wl-reviewer", rec.ID).mustData(t, &pub)
 	got := map[string]consequence{}
