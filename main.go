@@ -66,6 +66,7 @@ var environment = [][2]string{
 	{"CORS_ORIGINS", "comma-separated origins whose pages may call /graphql (default none)"},
 	{"LOG_FORMAT", "json: one JSON object per log line (default text)"},
 	{"ANONYMOUS_INTROSPECTION", "off: only signed-in callers may read the schema (default on, for GraphiQL)"},
+	{"CHROMIUM", "the Chromium program that prints record forms and notices to PDF (default: chromium on PATH)"},
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -47,6 +47,8 @@
 //
 // # Headers pane
 //
+// The editor opens with [DefaultQuery] (a sign-in and a first query) until
+// the user has typed their own, which GraphiQL keeps in localStorage.
 // The headers pane is enabled and opened on load, showing [DefaultHeaders].
 // Headers are kept in memory only (not in localStorage). A header whose value
 // still contains the placeholder "<token>" is not sent, so the schema can be
@@ -93,6 +95,35 @@ const DefaultHeaders = `{
   "Authorization": "Bearer <token>",
   "X-Bureau": "140522-wl"
 }`
+
+// DefaultQuery is what the editor opens with, instead of GraphiQL's
+// welcome text, until the user has typed their own: a working sign-in as
+// a demo user, and a first query to run once the token is in the headers.
+const DefaultQuery = `# Shuangsuiji 双随机 GraphQL. Demo users (see README) all have the password shuangsuiji-demo.
+#
+# 1. Run SignIn (the ▶ button, then choose SignIn) and copy the token it returns.
+# 2. In Headers below, put the token in place of <token>. X-Bureau names the
+#    bureau you act in: 140522-wl for wl-… users, 140522-sj for sj-…, 140522-lh for lh-….
+# 3. Run FirstQuery. Docs (the book icon) describes every type and field.
+
+mutation SignIn {
+  signIn(input: {username: "wl-planner", password: "shuangsuiji-demo"}) {
+    token
+    expiresAt
+    user { username displayName }
+  }
+}
+
+query FirstQuery {
+  me {
+    user { username }
+    memberships { bureau { code name } roles }
+  }
+  draws(first: 5) {
+    nodes { id title status publicUrl }
+  }
+}
+`
 
 // Title is the page title.
 const Title = "Shuangsuiji 双随机 GraphQL"
@@ -182,15 +213,15 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 </head>
 <body>
 <noscript>GraphiQL 需要启用 JavaScript。GraphiQL needs JavaScript enabled.</noscript>
-<div id="graphiql" data-endpoint="{{.Endpoint}}" data-default-headers="{{.DefaultHeaders}}" data-style-nonce="{{.Nonce}}">加载中… Loading…</div>
+<div id="graphiql" data-endpoint="{{.Endpoint}}" data-default-headers="{{.DefaultHeaders}}" data-default-query="{{.DefaultQuery}}" data-style-nonce="{{.Nonce}}">加载中… Loading…</div>
 </body>
 </html>
 `))
 
 type pageData struct {
-	Title, Endpoint, DefaultHeaders, Nonce string
-	Styles, Scripts                        []string
-	PageCSS                                string
+	Title, Endpoint, DefaultHeaders, DefaultQuery, Nonce string
+	Styles, Scripts                                      []string
+	PageCSS                                              string
 }
 
 type handler struct {
@@ -282,6 +313,7 @@ func (h *handler) servePage(w http.ResponseWriter, r *http.Request) {
 		Title:          Title,
 		Endpoint:       h.endpoint,
 		DefaultHeaders: DefaultHeaders,
+		DefaultQuery:   DefaultQuery,
 		Nonce:          nonce,
 		Styles:         h.styles,
 		Scripts:        h.scripts,

@@ -6,6 +6,7 @@
 // which the Go handler fills in:
 //   data-endpoint         URL the fetcher POSTs GraphQL requests to
 //   data-default-headers  JSON text shown in the headers pane
+//   data-default-query    what the editor opens with instead of the welcome text
 //   data-style-nonce      CSP nonce for <style> tags that UI libraries inject
 (function () {
   'use strict';
@@ -13,6 +14,7 @@
   var container = document.getElementById('graphiql');
   var endpoint = container.getAttribute('data-endpoint');
   var defaultHeaders = container.getAttribute('data-default-headers') || '';
+  var defaultQuery = container.getAttribute('data-default-query') || '';
   var styleNonce = container.getAttribute('data-style-nonce');
   if (styleNonce) {
     // get-nonce (used by react-remove-scroll in GraphiQL's dialogs) reads this
@@ -44,6 +46,8 @@
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultHeaders: defaultHeaders,
+      // Shown when the user has no query of their own stored yet.
+      defaultQuery: defaultQuery,
       isHeadersEditorEnabled: true,
       // Tokens typed into the headers pane stay in memory only.
       shouldPersistHeaders: false,
