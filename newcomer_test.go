@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"shuangsuiji/internal/draw"
 )
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -106,6 +108,17 @@ func TestNewcomer(t *testing.T) {
 		t.Errorf("me.user.username = %q, want %q", got, want)
 	}
 
+	// The README's first five minutes: the demo draw's public manifest
+	// verifies, and GraphiQL answers at /.
+	manifest := getOK(t, base+"/public/draws/1/manifest.json")
+	if _, err := draw.Verify(manifest); err != nil {
+		t.Errorf("the demo draw's public manifest does not verify: %v", err)
+	}
+	if page := getOK(t, base+"/public/draws"); !strings.Contains(string(page), "阳城县") {
+		t.Errorf("/public/draws does not list the demo county's draws")
+	}
+	getOK(t, base+"/")
+
 	if pid, alive := postmasterPID(pgdata); pid <= 0 || !alive {
 		t.Fatalf("while serving, %s/postmaster.pid names pid %d (running %v), want the private PostgreSQL's", pgdata, pid, alive)
 	}
@@ -172,6 +185,21 @@ func cloneHEAD(t *testing.T) string {
 		t.Fatalf("git clone: %v\n%s", err, out)
 	}
 	return clone
+}
+
+// getOK fetches url, failing unless it answers 200, and returns the body.
+func getOK(t *testing.T, url string) []byte {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, res.StatusCode, err)
+	}
+	return body
 }
 
 // newcomerEnv is this process's environment without the settings that
