@@ -10,7 +10,7 @@ run:
 
 # A binary that names its commit in `./shuangsuiji version`.
 build:
-	$(GO) build -o shuangsuiji .
+	$(GO) build -buildvcs=true -o shuangsuiji .
 
 # lint, then every test (with the race detector) against real PostgreSQL
 # servers that the tests start themselves.

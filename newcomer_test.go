@@ -170,6 +170,25 @@ func TestFreshCloneTestsItself(t *testing.T) {
 	if !strings.Contains(string(out), "ok  \tshuangsuiji/internal/draw") {
 		t.Errorf("make test-short did not test the draw package (its vectors):\n%s", out)
 	}
+
+	// make build's binary names the commit it was built from.
+	build := exec.CommandContext(ctx, "make", "build")
+	build.Dir = clone
+	build.Env = cmd.Env
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, out)
+	}
+	head, err := exec.Command("git", "-C", clone, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	version, err := exec.Command(filepath.Join(clone, "shuangsuiji"), "version").Output()
+	if err != nil {
+		t.Fatalf("shuangsuiji version: %v", err)
+	}
+	if !strings.Contains(string(version), "commit "+strings.TrimSpace(string(head))) {
+		t.Errorf("version = %q, want it to name commit %s", version, head)
+	}
 }
 
 // cloneHEAD clones the repository's committed HEAD into an empty temporary
