@@ -73,6 +73,12 @@ func (p *Publisher) PublicManifest(ctx context.Context, drawID int64) (*PublicMa
 	return m.Public()
 }
 
+// PublicManifestOf returns an executed draw's public manifest, for anyone
+// (the public draw page shows its counts).
+func (s *Service) PublicManifestOf(ctx context.Context, drawID int64) (*PublicManifest, error) {
+	return s.publisher().PublicManifest(ctx, drawID)
+}
+
 // Commitment returns the canonical JSON of a frozen draw's commitment, for
 // anyone. NOT_FOUND for drafts and unknown draws.
 func (s *Service) Commitment(ctx context.Context, drawID int64) ([]byte, error) {

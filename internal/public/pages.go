@@ -36,6 +36,8 @@ type Handler struct {
 	BaseURL string
 	// Printer prints notices to PDF; nil: notices are HTML only.
 	Printer Printer
+	// Manifests gives executed draws' public manifests to the draw page.
+	Manifests Manifests
 
 	mux   *http.ServeMux
 	pages map[string]*template.Template
@@ -56,6 +58,7 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("GET /public/{$}", h.index)
 	h.mux.HandleFunc("GET /public/plans", h.plans)
 	h.mux.HandleFunc("GET /public/draws", h.draws)
+	h.mux.HandleFunc("GET /public/draws/{number}", h.drawPage)
 	h.mux.HandleFunc("GET /public/results", h.results)
 	h.mux.HandleFunc("GET /public/results.csv", h.resultsCSV)
 	h.mux.HandleFunc("GET /public/results.xlsx", h.resultsXLSX)

@@ -84,6 +84,7 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 	context.AfterFunc(ctx, printer.Close)
 	pages := public.NewHandler(resolver.Public, resolver.Notices, log)
 	pages.Printer = printer
+	pages.Manifests = resolver.Draws
 	deps := Deps{
 		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
 		Store: bureauStore, Ready: db.PingContext, Public: pages,
