@@ -59,7 +59,7 @@ func benchmarkCommit(b *testing.B, in Input) {
 func sortedFrame(frame []FrameRow) []FrameRow {
 	sorted := slices.SortedFunc(slices.Values(frame), compareFrameRows)
 	for i, r := range sorted {
-		sorted[i] = FrameRow{ID: strings.Clone(r.ID), Stratum: strings.Clone(r.Stratum), Unit: strings.Clone(r.Unit)}
+		sorted[i] = FrameRow{ID: strings.Clone(r.ID), Stratum: strings.Clone(r.Stratum), Unit: strings.Clone(r.Unit), Units: slices.Clone(r.Units)}
 	}
 	return sorted
 }

@@ -137,8 +137,8 @@ func validateUnits(i int, r FrameRow, p *Params) error {
 		if err := checkRowText("frame", i, "units", u.Bureau); err != nil {
 			return err
 		}
-		if err := checkRowText("frame", i, "units."+u.Bureau, u.Unit); err != nil {
-			return err
+		if _, bad := forbiddenRune(u.Unit); bad { // the path is only built for the message
+			return checkRowText("frame", i, "units."+u.Bureau, u.Unit)
 		}
 		if _, ok := p.Team[u.Bureau]; !ok {
 			return invalid("frame[%d].units: bureau %q is not in params.team", i, u.Bureau)
