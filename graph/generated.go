@@ -579,16 +579,17 @@ type ComplexityRoot struct {
 	}
 
 	Plan struct {
-		CreatedAt      func(childComplexity int) int
-		DrawsPerYear   func(childComplexity int) int
-		Focus          func(childComplexity int) int
-		ID             func(childComplexity int) int
-		IsDefault      func(childComplexity int) int
-		MinCoverageBP  func(childComplexity int) int
-		MinDrawRatioBP func(childComplexity int) int
-		Rules          func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		Year           func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		DrawsPerYear      func(childComplexity int) int
+		Focus             func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IsDefault         func(childComplexity int) int
+		MinCoverageBP     func(childComplexity int) int
+		MinDrawRatioBP    func(childComplexity int) int
+		PublishWithinDays func(childComplexity int) int
+		Rules             func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		Year              func(childComplexity int) int
 	}
 
 	PlanFeasibility struct {
@@ -3573,6 +3574,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plan.MinDrawRatioBP(childComplexity), true
+	case "Plan.publishWithinDays":
+		if e.ComplexityRoot.Plan.PublishWithinDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.PublishWithinDays(childComplexity), true
 	case "Plan.strata":
 		if e.ComplexityRoot.Plan.Rules == nil {
 			break
@@ -7190,6 +7197,8 @@ type Plan implements Node {
   isDefault: Boolean!
   "抽查批次: draws a year (default 4, one a quarter)."
   drawsPerYear: Int!
+  "公示时限: working days after an inspection ends within which its results are published (default 20)."
+  publishWithinDays: Int!
   "每批次最低抽查比例: each draw covers at least this share of the roster in scope, basis points (default 300, 3%)."
   minDrawRatioBasisPoints: Int!
   "年度最低覆盖率: the year's draws cover at least this share of the roster, basis points (default 2000, 20%)."
@@ -7335,6 +7344,8 @@ input SavePlanInput {
   strata: StrataInput
   "Focus rules; fields left out take their defaults."
   focus: FocusRulesInput
+  "Working days after an inspection ends within which its results are published, 1 to 120 (default 20)."
+  publishWithinDays: Int
 }
 
 """
@@ -9718,6 +9729,8 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 		return ec.fieldContext_Plan_isDefault(ctx, field)
 	case "drawsPerYear":
 		return ec.fieldContext_Plan_drawsPerYear(ctx, field)
+	case "publishWithinDays":
+		return ec.fieldContext_Plan_publishWithinDays(ctx, field)
 	case "minDrawRatioBasisPoints":
 		return ec.fieldContext_Plan_minDrawRatioBasisPoints(ctx, field)
 	case "minCoverageBasisPoints":
@@ -21312,6 +21325,29 @@ func (ec *executionContext) fieldContext_Plan_drawsPerYear(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Plan", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Plan_publishWithinDays(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_publishWithinDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishWithinDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_publishWithinDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Plan_minDrawRatioBasisPoints(ctx context.Context, field graphql.CollectedField, obj *plan.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -32255,7 +32291,7 @@ func (ec *executionContext) unmarshalInputSavePlanInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"year", "drawsPerYear", "minDrawRatioBasisPoints", "minCoverageBasisPoints", "strata", "focus"}
+	fieldsInOrder := [...]string{"year", "drawsPerYear", "minDrawRatioBasisPoints", "minCoverageBasisPoints", "strata", "focus", "publishWithinDays"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32304,6 +32340,13 @@ func (ec *executionContext) unmarshalInputSavePlanInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Focus = data
+		case "publishWithinDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishWithinDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishWithinDays = data
 		}
 	}
 	return it, nil
@@ -36576,6 +36619,11 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "drawsPerYear":
 			out.Values[i] = ec._Plan_drawsPerYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishWithinDays":
+			out.Values[i] = ec._Plan_publishWithinDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -12,6 +12,7 @@ import (
 func planIn(in model.SavePlanInput) plan.Plan {
 	p := plan.Defaults(in.Year)
 	set(&p.DrawsPerYear, in.DrawsPerYear)
+	set(&p.PublishWithinDays, in.PublishWithinDays)
 	set(&p.MinDrawRatioBP, in.MinDrawRatioBasisPoints)
 	set(&p.MinCoverageBP, in.MinCoverageBasisPoints)
 	if s := in.Strata; s != nil {

@@ -629,6 +629,8 @@ type SavePlanInput struct {
 	Strata *StrataInput `json:"strata,omitempty"`
 	// Focus rules; fields left out take their defaults.
 	Focus *FocusRulesInput `json:"focus,omitempty"`
+	// Working days after an inspection ends within which its results are published, 1 to 120 (default 20).
+	PublishWithinDays *int `json:"publishWithinDays,omitempty"`
 }
 
 // Enter or change the bureau's record of a task item (谁检查、谁录入). Absent fields keep their value.

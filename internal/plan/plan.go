@@ -43,8 +43,11 @@ type Plan struct {
 	MinCoverageBP  int
 	Strata         map[string]StratumRule
 	Focus          FocusRules
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// PublishWithinDays is how many working days after an inspection ends
+	// its results must be published (公示时限, 20 by 企业信息公示暂行条例 Art. 6).
+	PublishWithinDays int
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Defaults is the plan a bureau gets unless it says otherwise: four
@@ -52,7 +55,7 @@ type Plan struct {
 // and B 1, C 2, D and F 4.
 func Defaults(year int) Plan {
 	return Plan{
-		Year: year, DrawsPerYear: 4, MinDrawRatioBP: 300, MinCoverageBP: 2000,
+		Year: year, DrawsPerYear: 4, MinDrawRatioBP: 300, MinCoverageBP: 2000, PublishWithinDays: 20,
 		Strata: map[string]StratumRule{
 			"A": {RatioBP: 300, Min: 1, Cap: 1},
 			"B": {RatioBP: 500, Min: 1, Cap: 1},

@@ -221,6 +221,9 @@ func Validate(p Plan) error {
 	if p.DrawsPerYear < 1 || p.DrawsPerYear > 12 {
 		return errs.InvalidField("input.drawsPerYear", "is %d; a plan has 1 to 12 draws a year", p.DrawsPerYear)
 	}
+	if p.PublishWithinDays < 1 || p.PublishWithinDays > 120 {
+		return errs.InvalidField("input.publishWithinDays", "is %d; results are published within 1 to 120 working days", p.PublishWithinDays)
+	}
 	if err := validBP("input.minDrawRatioBasisPoints", p.MinDrawRatioBP); err != nil {
 		return err
 	}

@@ -34,19 +34,20 @@ type planRow struct {
 	FocusSerious       bool      `db:"focus_serious"`
 	FocusComplaints    int       `db:"focus_complaints"`
 	FocusPenaltyMonths int       `db:"focus_penalty_months"`
+	PublishWithinDays  int       `db:"publish_within_days"`
 	CreatedAt          time.Time `db:"created_at"`
 	UpdatedAt          time.Time `db:"updated_at"`
 }
 
 const planColumns = `bureau_id, id, year, draws_per_year, min_draw_ratio_bp, min_coverage_bp, strata,
-	focus_abnormal, focus_serious, focus_complaints, focus_penalty_months, created_at, updated_at`
+	focus_abnormal, focus_serious, focus_complaints, focus_penalty_months, publish_within_days, created_at, updated_at`
 
 func (r planRow) plan() (plan.Plan, error) {
 	p := plan.Plan{ID: r.ID, BureauID: r.BureauID, Year: r.Year, DrawsPerYear: r.DrawsPerYear,
 		MinDrawRatioBP: r.MinDrawRatioBP, MinCoverageBP: r.MinCoverageBP,
 		Focus: plan.FocusRules{AbnormalOperations: r.FocusAbnormal, SeriousViolation: r.FocusSerious,
 			Complaints: r.FocusComplaints, PenaltyMonths: r.FocusPenaltyMonths},
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		PublishWithinDays: r.PublishWithinDays, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if err := json.Unmarshal(r.Strata, &p.Strata); err != nil {
 		return plan.Plan{}, fmt.Errorf("plan %d of bureau %d: strata: %w", r.Year, r.BureauID, err)
 	}
@@ -156,16 +157,17 @@ func writePlan(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, p plan.Plan
 	}
 	const insert = `
 INSERT INTO plans (bureau_id, year, draws_per_year, min_draw_ratio_bp, min_coverage_bp, strata,
-    focus_abnormal, focus_serious, focus_complaints, focus_penalty_months, created_by)
-VALUES ((SELECT app_bureau()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    focus_abnormal, focus_serious, focus_complaints, focus_penalty_months, publish_within_days, created_by)
+VALUES ((SELECT app_bureau()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING ` + planColumns
 	const update = `
 UPDATE plans SET draws_per_year = $2, min_draw_ratio_bp = $3, min_coverage_bp = $4, strata = $5,
-    focus_abnormal = $6, focus_serious = $7, focus_complaints = $8, focus_penalty_months = $9, updated_at = now()
+    focus_abnormal = $6, focus_serious = $7, focus_complaints = $8, focus_penalty_months = $9,
+    publish_within_days = $10, updated_at = now()
 WHERE bureau_id = (SELECT app_bureau()) AND year = $1
 RETURNING ` + planColumns
 	args := []any{p.Year, p.DrawsPerYear, p.MinDrawRatioBP, p.MinCoverageBP, string(strata),
-		p.Focus.AbnormalOperations, p.Focus.SeriousViolation, p.Focus.Complaints, p.Focus.PenaltyMonths}
+		p.Focus.AbnormalOperations, p.Focus.SeriousViolation, p.Focus.Complaints, p.Focus.PenaltyMonths, p.PublishWithinDays}
 	var r planRow
 	if replace {
 		err = tx.GetContext(ctx, &r, update, args...)

@@ -413,6 +413,18 @@ func TestMyTasks(t *testing.T) {
 	if !found {
 		t.Fatalf("task %s/%d not among wl-inspector1's tasks: %+v", rt.DrawID, rt.Seq, d.MyTasks.Nodes)
 	}
+	t.Run("PlanSetsWorkingDays", func(t *testing.T) {
+		e.Do(e.As("wl-planner"), `mutation { savePlan(input: {year: 2026, publishWithinDays: 5}) { plan { publishWithinDays } } }`, nil).mustData(t, nil)
+		var one struct {
+			InspectionTask struct{ Deadline struct{ Due string } }
+		}
+		e.Do(e.As("wl-inspector1"), `query($d: ID!) { inspectionTask(drawId: $d, seq: 1) { deadline { due } } }`,
+			map[string]any{"d": rt.DrawID}).mustData(t, &one)
+		// 2026-03-31 + 5 working days, over 清明 (04-04..04-06)
+		if got := one.InspectionTask.Deadline.Due; got != "2026-04-08" {
+			t.Errorf("deadline with a plan of 5 working days = %s, want 2026-04-08", got)
+		}
+	})
 	var other struct {
 		MyTasks struct {
 			Nodes []struct {
