@@ -186,7 +186,8 @@ RETURNING ` + planColumns
 // samePlan reports whether the stored plan already says what p says.
 func samePlan(stored, p plan.Plan) bool {
 	return stored.DrawsPerYear == p.DrawsPerYear && stored.MinDrawRatioBP == p.MinDrawRatioBP &&
-		stored.MinCoverageBP == p.MinCoverageBP && stored.Focus == p.Focus && maps.Equal(stored.Strata, p.Strata)
+		stored.MinCoverageBP == p.MinCoverageBP && stored.Focus == p.Focus && maps.Equal(stored.Strata, p.Strata) &&
+		stored.PublishWithinDays == p.PublishWithinDays
 }
 
 // rosterByStratum counts the acting bureau's active roster entries per

@@ -152,7 +152,11 @@ func TestRecordLifecycle(t *testing.T) {
 			}
 		}
 	}
+	focusBefore := focusEntities(t, e)
 	publish(e, "wl-reviewer", rec.ID).mustData(t, &pub)
+	if after := focusEntities(t, e); after != focusBefore+1 {
+		t.Errorf("stratum F holds %d entities after publishing problems found, %d before: want one more", after, focusBefore)
+	}
 	got := pub.PublishRecords.Records[0]
 	if got.State != "PUBLISHED" || len(got.Consequences) != 1 || got.Consequences[0].Kind != "focus" ||
 		got.Consequences[0].State != "applied" || got.Consequences[0].EntryVersion == nil {
@@ -193,6 +197,28 @@ func TestRecordLifecycle(t *testing.T) {
 		wantCode(t, e.Do(e.As("wl-inspector1"), `mutation($id: ID!) { correctRecord(input: {id: $id, reason: "again"}) { record { id } } }`,
 			map[string]any{"id": rec.ID}), "CONFLICT")
 	})
+}
+
+// focusEntities counts the wl roster's stratum F by the plan's figures.
+func focusEntities(t *testing.T, e *env) int {
+	t.Helper()
+	var d struct {
+		SavePlan struct {
+			Feasibility struct {
+				Strata []struct {
+					Stratum string
+					Roster  int
+				}
+			}
+		}
+	}
+	e.Do(e.As("wl-planner"), `mutation { savePlan(input: {year: 2027}) { feasibility { strata { stratum roster } } } }`, nil).mustData(t, &d)
+	for _, s := range d.SavePlan.Feasibility.Strata {
+		if s.Stratum == "F" {
+			return s.Roster
+		}
+	}
+	return 0
 }
 
 func TestRecordBadInput(t *testing.T) {
