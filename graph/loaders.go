@@ -17,12 +17,12 @@ import (
 // Loaders batch the lookups of one request: each field that names a user
 // or region adds a key, and one query answers them all.
 type Loaders struct {
-	Users   *dataloadgen.Loader[int64, account.User]
-	Regions *dataloadgen.Loader[string, bureau.Region]
-	Bureaus *dataloadgen.Loader[int64, bureau.Bureau]
-	Entries *dataloadgen.Loader[entriesKey, []roster.Entry]
+	Users   *batched[int64, account.User]
+	Regions *batched[string, bureau.Region]
+	Bureaus *batched[int64, bureau.Bureau]
+	Entries *batched[entriesKey, []roster.Entry]
 	// Participants of draws, by draw id.
-	Participants *dataloadgen.Loader[int64, []draw.Participant]
+	Participants *batched[int64, []draw.Participant]
 	Roster       *rosterLoaders // inspectors and inspection items, in roster_loaders.go
 	Records      *recordLoaders // tasks' records, evidence, consequences, in record_loaders.go
 }
@@ -42,30 +42,72 @@ const loaderWait = time.Millisecond
 // NewLoaders builds a request's loaders over the resolver's services.
 func NewLoaders(r *Resolver) *Loaders {
 	store := r.Bureaus.Store
-	wait := dataloadgen.WithWait(loaderWait)
 	return &Loaders{
 		Roster:  newRosterLoaders(r.Roster),
 		Records: newRecordLoaders(r.Records),
-		Bureaus: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]bureau.Bureau, []error) {
+		Bureaus: newBatched(func(ctx context.Context, ids []int64) ([]bureau.Bureau, []error) {
 			bureaus, err := store.BureausByID(ctx, ids)
 			return inKeyOrder(ids, bureaus, err, func(b bureau.Bureau) int64 { return b.ID })
-		}, wait),
-		Participants: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]draw.Participant, []error) {
+		}),
+		Participants: newBatched(func(ctx context.Context, ids []int64) ([][]draw.Participant, []error) {
 			ps, err := r.Draws.ParticipantsOfDraws(ctx, ids)
 			return groupByKey(ids, ps, err, func(p draw.Participant) int64 { return p.DrawID })
-		}, wait),
-		Entries: dataloadgen.NewLoader(func(ctx context.Context, keys []entriesKey) ([][]roster.Entry, []error) {
+		}),
+		Entries: newBatched(func(ctx context.Context, keys []entriesKey) ([][]roster.Entry, []error) {
 			return loadEntries(ctx, r.Roster, keys)
-		}, wait),
-		Users: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]account.User, []error) {
+		}),
+		Users: newBatched(func(ctx context.Context, ids []int64) ([]account.User, []error) {
 			users, err := store.UsersByID(ctx, ids)
 			return inKeyOrder(ids, users, err, func(u account.User) int64 { return u.ID })
-		}, wait),
-		Regions: dataloadgen.NewLoader(func(ctx context.Context, codes []string) ([]bureau.Region, []error) {
+		}),
+		Regions: newBatched(func(ctx context.Context, codes []string) ([]bureau.Region, []error) {
 			regions, err := store.Regions(ctx, codes)
 			return inKeyOrder(codes, regions, err, func(r bureau.Region) string { return r.Code })
-		}, wait),
+		}),
 	}
+}
+
+// batched is a request's dataloader whose batch function a list resolver
+// may also call itself: Prefetch asks once for every key of a page and
+// primes the cache, so that what a page costs does not depend on how its
+// field goroutines happen to meet the loader's wait window.
+type batched[K comparable, V any] struct {
+	*dataloadgen.Loader[K, V]
+	fetch func(context.Context, []K) ([]V, []error)
+}
+
+func newBatched[K comparable, V any](fetch func(context.Context, []K) ([]V, []error)) *batched[K, V] {
+	return &batched[K, V]{dataloadgen.NewLoader(fetch, dataloadgen.WithWait(loaderWait)), fetch}
+}
+
+// Prefetch loads the keys in one call, leaves the answers in the loader's
+// cache and returns them in key order (a key that failed gives the zero
+// value; its field will ask again and report the error).
+func (b *batched[K, V]) Prefetch(ctx context.Context, keys []K) []V {
+	seen := make(map[K]int, len(keys))
+	var unique []K
+	for _, k := range keys {
+		if _, ok := seen[k]; !ok {
+			seen[k] = len(unique)
+			unique = append(unique, k)
+		}
+	}
+	out := make([]V, len(keys))
+	if len(unique) == 0 {
+		return out
+	}
+	values, errs := b.fetch(ctx, unique)
+	for i, k := range unique {
+		if errs[i] == nil {
+			b.Prime(k, values[i])
+		}
+	}
+	for i, k := range keys {
+		if j := seen[k]; errs[j] == nil {
+			out[i] = values[j]
+		}
+	}
+	return out
 }
 
 // inKeyOrder re-orders rows to match the requested keys, as dataloaders

@@ -7,6 +7,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"shuangsuiji/internal/page"
+	"shuangsuiji/internal/record"
 	"shuangsuiji/internal/roster"
 )
 
@@ -59,7 +61,7 @@ func prefetchRosterPage(ctx context.Context, rows []roster.RosterEntity, asOf *t
 		for i, r := range rows {
 			keys[i] = entriesKey{Code: r.Entity.Code, AsOf: deref(asOf)}
 		}
-		lists, _ := l.Entries.LoadAll(ctx, keys)
+		lists := l.Entries.Prefetch(ctx, keys)
 		for _, list := range lists {
 			entries = append(entries, list...)
 		}
@@ -77,7 +79,7 @@ func prefetchEntryRefs(ctx context.Context, entries []roster.Entry) {
 				ids = append(ids, *e.ChangedBy)
 			}
 		}
-		l.Users.LoadAll(ctx, ids)
+		l.Users.Prefetch(ctx, ids)
 	}
 	if !selects(ctx, "bureau") {
 		return
@@ -86,12 +88,56 @@ func prefetchEntryRefs(ctx context.Context, entries []roster.Entry) {
 	for i, e := range entries {
 		ids[i] = e.BureauID
 	}
-	bureaus, _ := l.Bureaus.LoadAll(ctx, ids)
+	bureaus := l.Bureaus.Prefetch(ctx, ids)
 	if selects(ctx, "region") {
 		codes := make([]string, len(bureaus))
 		for i, b := range bureaus {
 			codes[i] = b.RegionCode
 		}
-		l.Regions.LoadAll(ctx, codes)
+		l.Regions.Prefetch(ctx, codes)
+	}
+}
+
+// prefetchTaskPage loads what a page of tasks asks of its rows (their
+// records, and what those records refer to) in one batch per kind, so the
+// page costs the same statements however many rows it has.
+func prefetchTaskPage(ctx context.Context, tasks *page.Connection[record.Task]) {
+	if tasks == nil || !selects(ctx, "records") && !selects(ctx, "record") {
+		return
+	}
+	keys := make([]taskKey, len(tasks.Edges))
+	for i, e := range tasks.Edges {
+		keys[i] = taskKey{e.Node.DrawID, e.Node.Seq}
+	}
+	lists := loaders(ctx).Records.TaskRecords.Prefetch(ctx, keys)
+	var recs []record.Record
+	for _, list := range lists {
+		recs = append(recs, list...)
+	}
+	prefetchRecordRefs(ctx, recs)
+}
+
+// prefetchRecordRefs loads the evidence, consequences and code tables that
+// the selected fields of these records read.
+func prefetchRecordRefs(ctx context.Context, recs []record.Record) {
+	l := loaders(ctx).Records
+	ids := make([]int64, len(recs))
+	versions := make([]int, 0, 1)
+	seen := map[int]bool{}
+	for i, r := range recs {
+		ids[i] = r.ID
+		if !seen[r.CodeVersion] {
+			seen[r.CodeVersion] = true
+			versions = append(versions, r.CodeVersion)
+		}
+	}
+	if selects(ctx, "evidence") {
+		l.Evidence.Prefetch(ctx, ids)
+	}
+	if selects(ctx, "consequences") {
+		l.Consequences.Prefetch(ctx, ids)
+	}
+	if selects(ctx, "results") {
+		l.CodeTables.Prefetch(ctx, versions)
 	}
 }

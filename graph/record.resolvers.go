@@ -191,12 +191,16 @@ func (r *mutationResolver) SetWorkdayYear(ctx context.Context, input model.SetWo
 
 // MyTasks is the resolver for the myTasks field.
 func (r *queryResolver) MyTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*page.Connection[record.Task], error) {
-	return r.Records.Tasks(ctx, taskFilter(filter, true), pageRequest(first, after))
+	tasks, err := r.Records.Tasks(ctx, taskFilter(filter, true), pageRequest(first, after))
+	prefetchTaskPage(ctx, tasks)
+	return tasks, err
 }
 
 // InspectionTasks is the resolver for the inspectionTasks field.
 func (r *queryResolver) InspectionTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*page.Connection[record.Task], error) {
-	return r.Records.Tasks(ctx, taskFilter(filter, false), pageRequest(first, after))
+	tasks, err := r.Records.Tasks(ctx, taskFilter(filter, false), pageRequest(first, after))
+	prefetchTaskPage(ctx, tasks)
+	return tasks, err
 }
 
 // InspectionTask is the resolver for the inspectionTask field.
@@ -213,7 +217,11 @@ func (r *queryResolver) InspectionRecord(ctx context.Context, id string) (*recor
 
 // InspectionRecords is the resolver for the inspectionRecords field.
 func (r *queryResolver) InspectionRecords(ctx context.Context, filter *model.RecordFilter, first *int, after *string) (*page.Connection[record.Record], error) {
-	return r.Records.Records(ctx, recordFilter(filter), pageRequest(first, after))
+	recs, err := r.Records.Records(ctx, recordFilter(filter), pageRequest(first, after))
+	if recs != nil {
+		prefetchRecordRefs(ctx, recs.Nodes())
+	}
+	return recs, err
 }
 
 // ResultCodes is the resolver for the resultCodes field.

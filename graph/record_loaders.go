@@ -3,18 +3,16 @@ package graph
 import (
 	"context"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"shuangsuiji/internal/record"
 )
 
 // recordLoaders batch what a page of tasks or records asks per row: one
 // statement each for the page's records, evidence and consequences.
 type recordLoaders struct {
-	TaskRecords  *dataloadgen.Loader[taskKey, []record.Record]
-	Evidence     *dataloadgen.Loader[int64, []record.Evidence]
-	Consequences *dataloadgen.Loader[int64, []record.Consequence]
-	CodeTables   *dataloadgen.Loader[int, record.CodeTable]
+	TaskRecords  *batched[taskKey, []record.Record]
+	Evidence     *batched[int64, []record.Evidence]
+	Consequences *batched[int64, []record.Consequence]
+	CodeTables   *batched[int, record.CodeTable]
 }
 
 // taskKey names a task (draw and sequence).
@@ -24,31 +22,30 @@ type taskKey struct {
 }
 
 func newRecordLoaders(s *record.Service) *recordLoaders {
-	wait := dataloadgen.WithWait(loaderWait)
 	return &recordLoaders{
-		TaskRecords: dataloadgen.NewLoader(func(ctx context.Context, keys []taskKey) ([][]record.Record, []error) {
+		TaskRecords: newBatched(func(ctx context.Context, keys []taskKey) ([][]record.Record, []error) {
 			tasks := make([]record.Key, len(keys))
 			for i, k := range keys {
 				tasks[i] = record.Key{DrawID: k.DrawID, Seq: k.Seq}
 			}
 			recs, err := s.RecordsOfTasks(ctx, tasks)
 			return groupByKey(keys, recs, err, func(r record.Record) taskKey { return taskKey{r.DrawID, r.Seq} })
-		}, wait),
-		Evidence: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]record.Evidence, []error) {
+		}),
+		Evidence: newBatched(func(ctx context.Context, ids []int64) ([][]record.Evidence, []error) {
 			evs, err := s.EvidenceOf(ctx, ids)
 			return groupByKey(ids, evs, err, func(e record.Evidence) int64 { return e.RecordID })
-		}, wait),
-		Consequences: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([][]record.Consequence, []error) {
+		}),
+		Consequences: newBatched(func(ctx context.Context, ids []int64) ([][]record.Consequence, []error) {
 			cs, err := s.ConsequencesOf(ctx, ids)
 			return groupByKey(ids, cs, err, func(c record.Consequence) int64 { return c.RecordID })
-		}, wait),
-		CodeTables: dataloadgen.NewLoader(func(ctx context.Context, versions []int) ([]record.CodeTable, []error) {
+		}),
+		CodeTables: newBatched(func(ctx context.Context, versions []int) ([]record.CodeTable, []error) {
 			tables := make([]record.CodeTable, len(versions))
 			errs := make([]error, len(versions))
 			for i, v := range versions { // one version in practice, rarely two
 				tables[i], errs[i] = s.CodeTable(ctx, v)
 			}
 			return tables, errs
-		}, wait),
+		}),
 	}
 }

@@ -2,9 +2,6 @@ package graph
 
 import (
 	"context"
-	"time"
-
-	"github.com/vikstrous/dataloadgen"
 
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/roster"
@@ -14,18 +11,17 @@ import (
 // item list: a conflict's inspector, an item's versions. They go through
 // the roster service, so permission and tenancy hold as for any query.
 type rosterLoaders struct {
-	Inspectors   *dataloadgen.Loader[int64, roster.Inspector]
-	ItemVersions *dataloadgen.Loader[string, []roster.Item]
+	Inspectors   *batched[int64, roster.Inspector]
+	ItemVersions *batched[string, []roster.Item]
 }
 
 func newRosterLoaders(rosters *roster.Service) *rosterLoaders {
-	wait := dataloadgen.WithWait(time.Millisecond)
 	return &rosterLoaders{
-		Inspectors: dataloadgen.NewLoader(func(ctx context.Context, ids []int64) ([]roster.Inspector, []error) {
+		Inspectors: newBatched(func(ctx context.Context, ids []int64) ([]roster.Inspector, []error) {
 			list, err := rosters.InspectorsByID(ctx, ids)
 			return inKeyOrder(ids, list, err, func(i roster.Inspector) int64 { return i.ID })
-		}, wait),
-		ItemVersions: dataloadgen.NewLoader(func(ctx context.Context, codes []string) ([][]roster.Item, []error) {
+		}),
+		ItemVersions: newBatched(func(ctx context.Context, codes []string) ([][]roster.Item, []error) {
 			items, err := rosters.ItemVersions(ctx, codes)
 			byCode := make(map[string][]roster.Item, len(codes))
 			for _, it := range items {
@@ -36,7 +32,7 @@ func newRosterLoaders(rosters *roster.Service) *rosterLoaders {
 				out[i], errs[i] = byCode[c], err
 			}
 			return out, errs
-		}, wait),
+		}),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -13,11 +14,33 @@ import (
 	"shuangsuiji/internal/postgres"
 )
 
-// Statements counts the SQL statements sent through a counting connection.
-type Statements struct{ n atomic.Int64 }
+// Statements counts the SQL statements sent through a counting connection,
+// and keeps their text so that a failing count can say which ones ran.
+type Statements struct {
+	n    atomic.Int64
+	mu   sync.Mutex
+	text []string
+}
 
 // Count is the number of statements so far.
 func (s *Statements) Count() int64 { return s.n.Load() }
+
+// Since lists the statements after the first n, in the order they ran.
+func (s *Statements) Since(n int64) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if int(n) >= len(s.text) {
+		return nil
+	}
+	return append([]string(nil), s.text[n:]...)
+}
+
+func (s *Statements) add(q string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n.Add(1)
+	s.text = append(s.text, q)
+}
 
 // OpenCounting opens url through a connector that counts every statement
 // (queries, execs and prepares), for tests that prove a request costs a
@@ -58,12 +81,12 @@ type countingConn struct {
 }
 
 func (c *countingConn) Prepare(q string) (driver.Stmt, error) {
-	c.stmts.n.Add(1)
+	c.stmts.add(q)
 	return c.conn.Prepare(q)
 }
 
 func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	c.stmts.n.Add(1)
+	c.stmts.add(q)
 	return c.conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
 }
 
@@ -77,12 +100,12 @@ func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driv
 }
 
 func (c *countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	c.stmts.n.Add(1)
+	c.stmts.add(q)
 	return c.conn.(driver.ExecerContext).ExecContext(ctx, q, args)
 }
 
 func (c *countingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	c.stmts.n.Add(1)
+	c.stmts.add(q)
 	return c.conn.(driver.QueryerContext).QueryContext(ctx, q, args)
 }
 
