@@ -70,20 +70,37 @@ const (
 // demo user, ask who it is, then change something. Admins add a member of
 // their own (a distinct new username per worker); everyone else signs out.
 // It returns the audit actions it caused.
-func worker(baseURL string, i int, u postgres.DemoUser, bureau string) ([]string, error) {
-	var signIn struct{ SignIn struct{ Token string } }
-	r, err := tryGraphQL(baseURL, request{}, signInMutation, map[string]any{"u": u.Username, "p": postgres.DemoPassword})
-	if err := tryData(r, err, &signIn); err != nil || signIn.SignIn.Token == "" {
-		return nil, fmt.Errorf("sign in %s: token %q, %v", u.Username, signIn.SignIn.Token, err)
+// signInRetrying signs in as a well-behaved client does: fifty at once
+// exceed the bounded argon2 queue on a loaded machine, and the service
+// answers 503 UNAVAILABLE to be asked again a little later.
+func signInRetrying(baseURL, username string) (string, error) {
+	for attempt := 1; ; attempt++ {
+		var signIn struct{ SignIn struct{ Token string } }
+		r, err := tryGraphQL(baseURL, request{}, signInMutation, map[string]any{"u": username, "p": postgres.DemoPassword})
+		if err == nil && r.Status == http.StatusServiceUnavailable && attempt < 20 {
+			time.Sleep(time.Second)
+			continue
+		}
+		if err := tryData(r, err, &signIn); err != nil || signIn.SignIn.Token == "" {
+			return "", fmt.Errorf("sign in %s: token %q, %v", username, signIn.SignIn.Token, err)
+		}
+		return signIn.SignIn.Token, nil
 	}
-	rq := request{Token: signIn.SignIn.Token}
+}
+
+func worker(baseURL string, i int, u postgres.DemoUser, bureau string) ([]string, error) {
+	token, err := signInRetrying(baseURL, u.Username)
+	if err != nil {
+		return nil, err
+	}
+	rq := request{Token: token}
 	var me struct {
 		Me struct {
 			User         struct{ Username string }
 			ActingBureau struct{ Code string }
 		}
 	}
-	r, err = tryGraphQL(baseURL, rq, meQuery, nil)
+	r, err := tryGraphQL(baseURL, rq, meQuery, nil)
 	if err := tryData(r, err, &me); err != nil {
 		return nil, fmt.Errorf("me as %s: %v", u.Username, err)
 	}
