@@ -8031,7 +8031,7 @@ type RecordConsequence {
   entityCode: String!
   "The new status, for STATUS."
   status: String!
-  "applied, proposed, confirmed, rejected, or skipped (the entity is not on the bureau's roster)."
+  "applied, proposed, confirmed, rejected, skipped (the entity is not on the bureau's roster), or withdrawn (a published correction no longer carries it, and what it changed in the roster was put back)."
   state: String!
   "The admin's note, or why it was skipped."
   note: String!

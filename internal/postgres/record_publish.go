@@ -103,10 +103,13 @@ WHERE c.bureau_id = (SELECT app_bureau()) AND c.record_id = ANY($1) AND c.entry_
 	if _, err := tx.ExecContext(ctx, skip, pq.Array(ids)); err != nil {
 		return err
 	}
+	if err := withdrawCorrected(ctx, tx, actor, ids); err != nil {
+		return err
+	}
 	const pending = `
 SELECT c.entity_code, max(c.record_id) AS record_id,
        (array_agg(c.status ORDER BY r.inspected_on DESC, c.record_id DESC) FILTER (WHERE c.kind = 'status'))[1] AS status,
-       max(r.inspected_on) FILTER (WHERE c.kind = 'focus') AS focus_on,
+       max(r.inspected_on) FILTER (WHERE c.kind = 'focus') AS focus_on, false AS focus_exact,
        NULL::boolean AS abnormal
 FROM record_consequences c JOIN inspection_records r ON r.bureau_id = c.bureau_id AND r.id = c.record_id
 WHERE c.bureau_id = (SELECT app_bureau()) AND c.record_id = ANY($1) AND c.state = 'applied'
@@ -115,9 +118,53 @@ GROUP BY c.entity_code`
 	return newEntryVersions(ctx, tx, actor, pending, `c.record_id = ANY($1) AND c.state = 'applied' AND c.kind IN ('focus', 'status')`, pq.Array(ids))
 }
 
+// withdrawCorrected withdraws the consequences of the records that these
+// corrections correct which the corrections' own results no longer carry,
+// and puts back in the roster what those consequences changed, unless the
+// entry has changed it again since: the status before, and the focus date
+// the entity would have without the withdrawn record. A proposal not yet
+// decided is withdrawn too; an admin's confirmed decision stands.
+func withdrawCorrected(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, ids []int64) error {
+	const withdraw = `
+UPDATE record_consequences c SET state = 'withdrawn', decided_by = $2, decided_at = now(),
+    note = '更正记录 ' || corr.id || ' 不再有此后果'
+FROM inspection_records corr
+WHERE c.bureau_id = (SELECT app_bureau()) AND corr.bureau_id = c.bureau_id AND corr.id = ANY($1)
+  AND corr.corrects = c.record_id AND c.state IN ('applied', 'proposed')
+  AND NOT EXISTS (SELECT FROM record_consequences n WHERE n.bureau_id = c.bureau_id AND n.record_id = corr.id
+                  AND n.kind = c.kind AND n.status = c.status AND n.state <> 'skipped')`
+	if _, err := tx.ExecContext(ctx, withdraw, pq.Array(ids), actor.UserID); err != nil {
+		return fmt.Errorf("withdraw corrected consequences: %w", err)
+	}
+	const restore = `
+SELECT w.entity_code, max(w.correction_id) AS record_id,
+       max(prev.status) FILTER (WHERE w.kind = 'status' AND cur.status = w.status) AS status,
+       max(greatest(prev.focus_found_on, (
+           SELECT max(r.inspected_on) FROM record_consequences o
+           JOIN inspection_records r ON r.bureau_id = o.bureau_id AND r.id = o.record_id
+           WHERE o.bureau_id = w.bureau_id AND o.entity_code = w.entity_code AND o.kind = 'focus'
+             AND o.state = 'applied' AND o.entry_version IS NOT NULL)))
+           FILTER (WHERE w.kind = 'focus' AND cur.focus_found_on IS NOT DISTINCT FROM w.inspected_on) AS focus_on,
+       bool_or(w.kind = 'focus' AND cur.focus_found_on IS NOT DISTINCT FROM w.inspected_on) AS focus_exact,
+       NULL::boolean AS abnormal
+FROM (SELECT c.bureau_id, c.entity_code, c.kind, c.status, c.entry_version, corr.id AS correction_id, orig.inspected_on
+      FROM record_consequences c
+      JOIN inspection_records corr ON corr.bureau_id = c.bureau_id AND corr.corrects = c.record_id
+      JOIN inspection_records orig ON orig.bureau_id = c.bureau_id AND orig.id = c.record_id
+      WHERE c.bureau_id = (SELECT app_bureau()) AND corr.id = ANY($1)
+        AND c.state = 'withdrawn' AND c.entry_version IS NOT NULL) w
+JOIN roster_entries prev ON prev.bureau_id = w.bureau_id AND prev.entity_code = w.entity_code AND prev.version = w.entry_version - 1
+JOIN roster_entries cur ON cur.bureau_id = w.bureau_id AND cur.entity_code = w.entity_code AND cur.valid_to IS NULL
+GROUP BY w.entity_code
+HAVING bool_or(w.kind = 'status' AND cur.status = w.status)
+    OR bool_or(w.kind = 'focus' AND cur.focus_found_on IS NOT DISTINCT FROM w.inspected_on)`
+	return newEntryVersions(ctx, tx, actor, restore, "false", pq.Array(ids))
+}
+
 // newEntryVersions closes the bureau's current roster entries of the
 // entities pending (an SQL query of entity_code, record_id, and the
-// changes: status, focus_on, abnormal, each NULL to keep) and adds their
+// changes: status, focus_on, abnormal, each NULL to keep; focus_exact sets
+// focus_on as it is instead of keeping the later date) and adds their
 // next versions naming the record; then it notes the versions on the
 // consequences matching which (a condition on c), all in one statement.
 func newEntryVersions(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, pending, which string, args ...any) error {
@@ -139,7 +186,8 @@ added AS (
         o.risk_class, o.risk_class_since, coalesce(p.abnormal, o.abnormal_operations),
         CASE WHEN o.abnormal_operations OR NOT coalesce(p.abnormal, false) THEN o.abnormal_operations_since ELSE today.d END,
         o.serious_violation, o.serious_violation_since, o.complaints, o.complaints_since, o.last_penalty_date,
-        CASE WHEN p.focus_on IS NULL THEN o.focus_found_on ELSE greatest(o.focus_found_on, p.focus_on) END,
+        CASE WHEN p.focus_exact THEN p.focus_on WHEN p.focus_on IS NULL THEN o.focus_found_on
+             ELSE greatest(o.focus_found_on, p.focus_on) END,
         p.record_id, now(), (SELECT app_user())
     FROM closed o JOIN pending p ON p.entity_code = o.entity_code CROSS JOIN today
     RETURNING entity_code, version)
@@ -192,7 +240,7 @@ WHERE c.record_id = $1 AND c.kind = $2 FOR UPDATE`, recordID, kind)
 		if confirm {
 			state = record.ConsequenceConfirmed
 			const pending = `SELECT $2::text AS entity_code, $1::bigint AS record_id, NULL::text AS status,
-    NULL::date AS focus_on, true AS abnormal`
+    NULL::date AS focus_on, false AS focus_exact, true AS abnormal`
 			if err := newEntryVersions(ctx, tx, actor, pending, `c.record_id = $1 AND c.kind = 'abnormal_operations'`, recordID, c.EntityCode); err != nil {
 				return err
 			}

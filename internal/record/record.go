@@ -175,7 +175,8 @@ const (
 	ConsequenceProposed  = "proposed"
 	ConsequenceConfirmed = "confirmed"
 	ConsequenceRejected  = "rejected"
-	ConsequenceSkipped   = "skipped" // nothing to change: the entity is not on the bureau's roster
+	ConsequenceSkipped   = "skipped"   // nothing to change: the entity is not on the bureau's roster
+	ConsequenceWithdrawn = "withdrawn" // a published correction no longer carries it; the roster is put back
 )
 
 // Consequence is what publishing a record did (or proposes to do) to the
