@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -91,6 +92,9 @@ type Store interface {
 	// ChangePassword stores the user's new hash, forgets the attempt that
 	// checked the old one, ends every other session and audits it.
 	ChangePassword(ctx context.Context, attempt int64, user User, hash string, keepToken []byte, change audit.Change) error
+	// ReleaseAttempt forgets a reserved attempt whose password was never
+	// checked (the hashing queue was full, or the client left).
+	ReleaseAttempt(ctx context.Context, attempt int64) error
 }
 
 // Service signs users in and out.
@@ -129,7 +133,7 @@ func (s *Service) SignIn(ctx context.Context, c Credentials) (*Session, error) {
 	if !known {
 		hash = dummyHash
 	}
-	ok, err := checkPassword(ctx, hash, c.Password)
+	ok, err := s.checkReserved(ctx, attempt, hash, c.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +141,20 @@ func (s *Service) SignIn(ctx context.Context, c Credentials) (*Session, error) {
 		return nil, errs.E(errs.Unauthenticated, "wrong username or password")
 	}
 	return s.openSession(ctx, attempt, user, c.Address)
+}
+
+// checkReserved checks the password of a reserved attempt. When the check
+// cannot run (too many at once, or the client hung up) the attempt is
+// forgotten: it was counted as a failure in advance, and a busy server
+// must not turn its owner's correct password into a lockout.
+func (s *Service) checkReserved(ctx context.Context, attempt int64, hash, password string) (bool, error) {
+	ok, err := checkPassword(ctx, hash, password)
+	if err != nil {
+		if rerr := s.Store.ReleaseAttempt(context.WithoutCancel(ctx), attempt); rerr != nil {
+			return false, errors.Join(err, rerr)
+		}
+	}
+	return ok, err
 }
 
 // reserve asks the database whether (username, address) may try now,
@@ -231,7 +249,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next, address str
 	if err != nil {
 		return err
 	}
-	ok, err := checkPassword(ctx, hash, current)
+	ok, err := s.checkReserved(ctx, attempt, hash, current)
 	if err != nil {
 		return err
 	}

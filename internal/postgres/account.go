@@ -72,6 +72,14 @@ func (s AccountStore) ChangePassword(ctx context.Context, attempt int64, user ac
 	})
 }
 
+// ReleaseAttempt forgets an attempt whose password was never checked.
+func (s AccountStore) ReleaseAttempt(ctx context.Context, attempt int64) error {
+	return s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `SELECT sign_in_release($1)`, attempt)
+		return err
+	})
+}
+
 // auditInEachBureau writes the change to the trail of every bureau the user
 // belongs to, switching the transaction's tenant setting for each write so
 // row-level security still checks every row.
