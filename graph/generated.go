@@ -13,6 +13,7 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/dashboard"
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/notice"
 	"shuangsuiji/internal/page"
@@ -72,6 +73,7 @@ type ResolverRoot interface {
 	RosterEntry() RosterEntryResolver
 	TaskItem() TaskItemResolver
 	User() UserResolver
+	VisitRecord() VisitRecordResolver
 	MemberFilter() MemberFilterResolver
 }
 
@@ -116,6 +118,19 @@ type ComplexityRoot struct {
 		Region func(childComplexity int) int
 	}
 
+	BureauFigures struct {
+		Bureau                func(childComplexity int) int
+		CoverageBP            func(childComplexity int) int
+		Covered               func(childComplexity int) int
+		Plan                  func(childComplexity int) int
+		Quarters              func(childComplexity int) int
+		RecordsAwaitingReview func(childComplexity int) int
+		Results               func(childComplexity int) int
+		RosterSize            func(childComplexity int) int
+		Strata                func(childComplexity int) int
+		Tasks                 func(childComplexity int) int
+	}
+
 	ChangePasswordPayload struct {
 		Changed func(childComplexity int) int
 	}
@@ -146,6 +161,12 @@ type ComplexityRoot struct {
 
 	ConsequencePayload struct {
 		Consequence func(childComplexity int) int
+	}
+
+	Dashboard struct {
+		Bureaus func(childComplexity int) int
+		Joint   func(childComplexity int) int
+		Year    func(childComplexity int) int
 	}
 
 	DeclareConflictPayload struct {
@@ -332,6 +353,12 @@ type ComplexityRoot struct {
 		Updated        func(childComplexity int) int
 	}
 
+	InspectionHistory struct {
+		EntityCode func(childComplexity int) int
+		EntityName func(childComplexity int) int
+		Visits     func(childComplexity int) int
+	}
+
 	InspectionItem struct {
 		ChangedBy        func(childComplexity int) int
 		Checklist        func(childComplexity int) int
@@ -450,6 +477,19 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InspectionVisit struct {
+		Bureaus     func(childComplexity int) int
+		DrawNumber  func(childComplexity int) int
+		Joint       func(childComplexity int) int
+		Lead        func(childComplexity int) int
+		Quarter     func(childComplexity int) int
+		Records     func(childComplexity int) int
+		Title       func(childComplexity int) int
+		WindowEnd   func(childComplexity int) int
+		WindowStart func(childComplexity int) int
+		Year        func(childComplexity int) int
+	}
+
 	Inspector struct {
 		CertificateNumber func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
@@ -481,6 +521,16 @@ type ComplexityRoot struct {
 	IssueInspectionNoticesPayload struct {
 		New   func(childComplexity int) int
 		Total func(childComplexity int) int
+	}
+
+	JointQuarter struct {
+		JointDraws     func(childComplexity int) int
+		JointTasks     func(childComplexity int) int
+		Overlaps       func(childComplexity int) int
+		Quarter        func(childComplexity int) int
+		VisitsAccepted func(childComplexity int) int
+		VisitsDeclined func(childComplexity int) int
+		VisitsProposed func(childComplexity int) int
 	}
 
 	JointVisit struct {
@@ -600,6 +650,14 @@ type ComplexityRoot struct {
 		ReachableCoverageBasisPoints func(childComplexity int) int
 		RosterSize                   func(childComplexity int) int
 		Strata                       func(childComplexity int) int
+	}
+
+	PlanFigures struct {
+		DrawsPerYear      func(childComplexity int) int
+		IsDefault         func(childComplexity int) int
+		MinCoverageBP     func(childComplexity int) int
+		MinDrawRatioBP    func(childComplexity int) int
+		PublishWithinDays func(childComplexity int) int
 	}
 
 	PlanProgress struct {
@@ -733,6 +791,16 @@ type ComplexityRoot struct {
 		Records func(childComplexity int) int
 	}
 
+	QuarterFigures struct {
+		CoverageBP           func(childComplexity int) int
+		Covered              func(childComplexity int) int
+		CumulativeCoverageBP func(childComplexity int) int
+		CumulativeCovered    func(childComplexity int) int
+		Draws                func(childComplexity int) int
+		Quarter              func(childComplexity int) int
+		TargetBP             func(childComplexity int) int
+	}
+
 	QuarterProgress struct {
 		CoverageBP func(childComplexity int) int
 		Covered    func(childComplexity int) int
@@ -744,6 +812,7 @@ type ComplexityRoot struct {
 		ActingBureau          func(childComplexity int) int
 		AuditLog              func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
 		Conflicts             func(childComplexity int, filter *model.ConflictFilter, first *int, after *string) int
+		Dashboard             func(childComplexity int, year int) int
 		Draw                  func(childComplexity int, id string) int
 		DrawCommitment        func(childComplexity int, id string) int
 		DrawInspectorVersions func(childComplexity int, drawID string) int
@@ -755,6 +824,7 @@ type ComplexityRoot struct {
 		Entity                func(childComplexity int, code string, asOf *time.Time) int
 		EntityHistory         func(childComplexity int, code string) int
 		ExpiringCertificates  func(childComplexity int, within *int, first *int, after *string) int
+		InspectionHistory     func(childComplexity int, entityCode string) int
 		InspectionItem        func(childComplexity int, code string, version *int) int
 		InspectionItems       func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string) int
 		InspectionMethods     func(childComplexity int) int
@@ -829,6 +899,12 @@ type ComplexityRoot struct {
 	ResultCodeTable struct {
 		Codes   func(childComplexity int) int
 		Version func(childComplexity int) int
+	}
+
+	ResultCount struct {
+		Code  func(childComplexity int) int
+		Count func(childComplexity int) int
+		Label func(childComplexity int) int
 	}
 
 	RiskClassCount struct {
@@ -933,6 +1009,15 @@ type ComplexityRoot struct {
 		Status func(childComplexity int) int
 	}
 
+	StratumFigures struct {
+		CoverageBP func(childComplexity int) int
+		Covered    func(childComplexity int) int
+		Planned    func(childComplexity int) int
+		PlannedBP  func(childComplexity int) int
+		Roster     func(childComplexity int) int
+		Stratum    func(childComplexity int) int
+	}
+
 	StratumProgress struct {
 		CoverageBP func(childComplexity int) int
 		Covered    func(childComplexity int) int
@@ -968,6 +1053,17 @@ type ComplexityRoot struct {
 		Version func(childComplexity int) int
 	}
 
+	TaskStateCounts struct {
+		Approved   func(childComplexity int) int
+		DueSoon    func(childComplexity int) int
+		NotEntered func(childComplexity int) int
+		Overdue    func(childComplexity int) int
+		Published  func(childComplexity int) int
+		Returned   func(childComplexity int) int
+		Submitted  func(childComplexity int) int
+		Total      func(childComplexity int) int
+	}
+
 	TaskTeamMember struct {
 		BureauCode    func(childComplexity int) int
 		BureauName    func(childComplexity int) int
@@ -980,6 +1076,18 @@ type ComplexityRoot struct {
 		DisplayName func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Username    func(childComplexity int) int
+	}
+
+	VisitRecord struct {
+		BureauCode  func(childComplexity int) int
+		BureauName  func(childComplexity int) int
+		Correction  func(childComplexity int) int
+		InspectedOn func(childComplexity int) int
+		ItemCode    func(childComplexity int) int
+		ItemName    func(childComplexity int) int
+		PublishedAt func(childComplexity int) int
+		Results     func(childComplexity int) int
+		State       func(childComplexity int) int
 	}
 
 	WithdrawConflictPayload struct {
@@ -1209,6 +1317,8 @@ type QueryResolver interface {
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*page.Connection[audit.Entry], error)
 	ActingBureau(ctx context.Context) (*bureau.Bureau, error)
 	Members(ctx context.Context, filter *bureau.MemberFilter, first *int, after *string) (*page.Connection[bureau.Member], error)
+	Dashboard(ctx context.Context, year int) (*dashboard.Dashboard, error)
+	InspectionHistory(ctx context.Context, entityCode string) (*dashboard.History, error)
 	Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string) (*page.Connection[draw.Draw], error)
 	Draw(ctx context.Context, id string) (*draw.Draw, error)
 	DrawOverlaps(ctx context.Context, year int, quarter int) ([]draw.Overlap, error)
@@ -1276,6 +1386,9 @@ type TaskItemResolver interface {
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *account.User) (string, error)
+}
+type VisitRecordResolver interface {
+	State(ctx context.Context, obj *dashboard.VisitRecord) (model.RecordState, error)
 }
 
 type MemberFilterResolver interface {
@@ -1437,6 +1550,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Bureau.Region(childComplexity), true
 
+	case "BureauFigures.bureau":
+		if e.ComplexityRoot.BureauFigures.Bureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.Bureau(childComplexity), true
+	case "BureauFigures.coverageBasisPoints":
+		if e.ComplexityRoot.BureauFigures.CoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.CoverageBP(childComplexity), true
+	case "BureauFigures.covered":
+		if e.ComplexityRoot.BureauFigures.Covered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.Covered(childComplexity), true
+	case "BureauFigures.plan":
+		if e.ComplexityRoot.BureauFigures.Plan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.Plan(childComplexity), true
+	case "BureauFigures.quarters":
+		if e.ComplexityRoot.BureauFigures.Quarters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.Quarters(childComplexity), true
+	case "BureauFigures.recordsAwaitingReview":
+		if e.ComplexityRoot.BureauFigures.RecordsAwaitingReview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.RecordsAwaitingReview(childComplexity), true
+	case "BureauFigures.results":
+		if e.ComplexityRoot.BureauFigures.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.Results(childComplexity), true
+	case "BureauFigures.rosterSize":
+		if e.ComplexityRoot.BureauFigures.RosterSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.RosterSize(childComplexity), true
+	case "BureauFigures.strata":
+		if e.ComplexityRoot.BureauFigures.Strata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.Strata(childComplexity), true
+	case "BureauFigures.tasks":
+		if e.ComplexityRoot.BureauFigures.Tasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BureauFigures.Tasks(childComplexity), true
+
 	case "ChangePasswordPayload.changed":
 		if e.ComplexityRoot.ChangePasswordPayload.Changed == nil {
 			break
@@ -1543,6 +1717,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsequencePayload.Consequence(childComplexity), true
+
+	case "Dashboard.bureaus":
+		if e.ComplexityRoot.Dashboard.Bureaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.Bureaus(childComplexity), true
+	case "Dashboard.joint":
+		if e.ComplexityRoot.Dashboard.Joint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.Joint(childComplexity), true
+	case "Dashboard.year":
+		if e.ComplexityRoot.Dashboard.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Dashboard.Year(childComplexity), true
 
 	case "DeclareConflictPayload.conflict":
 		if e.ComplexityRoot.DeclareConflictPayload.Conflict == nil {
@@ -2262,6 +2455,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ImportRosterPayload.Updated(childComplexity), true
 
+	case "InspectionHistory.entityCode":
+		if e.ComplexityRoot.InspectionHistory.EntityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionHistory.EntityCode(childComplexity), true
+	case "InspectionHistory.entityName":
+		if e.ComplexityRoot.InspectionHistory.EntityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionHistory.EntityName(childComplexity), true
+	case "InspectionHistory.visits":
+		if e.ComplexityRoot.InspectionHistory.Visits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionHistory.Visits(childComplexity), true
+
 	case "InspectionItem.changedBy":
 		if e.ComplexityRoot.InspectionItem.ChangedBy == nil {
 			break
@@ -2800,6 +3012,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InspectionTaskEdge.Node(childComplexity), true
 
+	case "InspectionVisit.bureaus":
+		if e.ComplexityRoot.InspectionVisit.Bureaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.Bureaus(childComplexity), true
+	case "InspectionVisit.drawNumber":
+		if e.ComplexityRoot.InspectionVisit.DrawNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.DrawNumber(childComplexity), true
+	case "InspectionVisit.joint":
+		if e.ComplexityRoot.InspectionVisit.Joint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.Joint(childComplexity), true
+	case "InspectionVisit.lead":
+		if e.ComplexityRoot.InspectionVisit.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.Lead(childComplexity), true
+	case "InspectionVisit.quarter":
+		if e.ComplexityRoot.InspectionVisit.Quarter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.Quarter(childComplexity), true
+	case "InspectionVisit.records":
+		if e.ComplexityRoot.InspectionVisit.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.Records(childComplexity), true
+	case "InspectionVisit.title":
+		if e.ComplexityRoot.InspectionVisit.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.Title(childComplexity), true
+	case "InspectionVisit.windowEnd":
+		if e.ComplexityRoot.InspectionVisit.WindowEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.WindowEnd(childComplexity), true
+	case "InspectionVisit.windowStart":
+		if e.ComplexityRoot.InspectionVisit.WindowStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.WindowStart(childComplexity), true
+	case "InspectionVisit.year":
+		if e.ComplexityRoot.InspectionVisit.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisit.Year(childComplexity), true
+
 	case "Inspector.certificateNumber":
 		if e.ComplexityRoot.Inspector.CertificateNumber == nil {
 			break
@@ -2929,6 +3202,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IssueInspectionNoticesPayload.Total(childComplexity), true
+
+	case "JointQuarter.jointDraws":
+		if e.ComplexityRoot.JointQuarter.JointDraws == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointQuarter.JointDraws(childComplexity), true
+	case "JointQuarter.jointTasks":
+		if e.ComplexityRoot.JointQuarter.JointTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointQuarter.JointTasks(childComplexity), true
+	case "JointQuarter.overlaps":
+		if e.ComplexityRoot.JointQuarter.Overlaps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointQuarter.Overlaps(childComplexity), true
+	case "JointQuarter.quarter":
+		if e.ComplexityRoot.JointQuarter.Quarter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointQuarter.Quarter(childComplexity), true
+	case "JointQuarter.visitsAccepted":
+		if e.ComplexityRoot.JointQuarter.VisitsAccepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointQuarter.VisitsAccepted(childComplexity), true
+	case "JointQuarter.visitsDeclined":
+		if e.ComplexityRoot.JointQuarter.VisitsDeclined == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointQuarter.VisitsDeclined(childComplexity), true
+	case "JointQuarter.visitsProposed":
+		if e.ComplexityRoot.JointQuarter.VisitsProposed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointQuarter.VisitsProposed(childComplexity), true
 
 	case "JointVisit.accepted":
 		if e.ComplexityRoot.JointVisit.Accepted == nil {
@@ -3642,6 +3958,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PlanFeasibility.Strata(childComplexity), true
 
+	case "PlanFigures.drawsPerYear":
+		if e.ComplexityRoot.PlanFigures.DrawsPerYear == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFigures.DrawsPerYear(childComplexity), true
+	case "PlanFigures.isDefault":
+		if e.ComplexityRoot.PlanFigures.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFigures.IsDefault(childComplexity), true
+	case "PlanFigures.minCoverageBasisPoints":
+		if e.ComplexityRoot.PlanFigures.MinCoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFigures.MinCoverageBP(childComplexity), true
+	case "PlanFigures.minDrawRatioBasisPoints":
+		if e.ComplexityRoot.PlanFigures.MinDrawRatioBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFigures.MinDrawRatioBP(childComplexity), true
+	case "PlanFigures.publishWithinDays":
+		if e.ComplexityRoot.PlanFigures.PublishWithinDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PlanFigures.PublishWithinDays(childComplexity), true
+
 	case "PlanProgress.coverageBasisPoints":
 		if e.ComplexityRoot.PlanProgress.CoverageBP == nil {
 			break
@@ -4156,6 +4503,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PublishRecordsPayload.Records(childComplexity), true
 
+	case "QuarterFigures.coverageBasisPoints":
+		if e.ComplexityRoot.QuarterFigures.CoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterFigures.CoverageBP(childComplexity), true
+	case "QuarterFigures.covered":
+		if e.ComplexityRoot.QuarterFigures.Covered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterFigures.Covered(childComplexity), true
+	case "QuarterFigures.cumulativeCoverageBasisPoints":
+		if e.ComplexityRoot.QuarterFigures.CumulativeCoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterFigures.CumulativeCoverageBP(childComplexity), true
+	case "QuarterFigures.cumulativeCovered":
+		if e.ComplexityRoot.QuarterFigures.CumulativeCovered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterFigures.CumulativeCovered(childComplexity), true
+	case "QuarterFigures.draws":
+		if e.ComplexityRoot.QuarterFigures.Draws == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterFigures.Draws(childComplexity), true
+	case "QuarterFigures.quarter":
+		if e.ComplexityRoot.QuarterFigures.Quarter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterFigures.Quarter(childComplexity), true
+	case "QuarterFigures.targetBasisPoints":
+		if e.ComplexityRoot.QuarterFigures.TargetBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuarterFigures.TargetBP(childComplexity), true
+
 	case "QuarterProgress.coverageBasisPoints":
 		if e.ComplexityRoot.QuarterProgress.CoverageBP == nil {
 			break
@@ -4209,6 +4599,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conflicts(childComplexity, args["filter"].(*model.ConflictFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.dashboard":
+		if e.ComplexityRoot.Query.Dashboard == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dashboard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Dashboard(childComplexity, args["year"].(int)), true
 	case "Query.draw":
 		if e.ComplexityRoot.Query.Draw == nil {
 			break
@@ -4330,6 +4731,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ExpiringCertificates(childComplexity, args["within"].(*int), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspectionHistory":
+		if e.ComplexityRoot.Query.InspectionHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionHistory(childComplexity, args["entityCode"].(string)), true
 	case "Query.inspectionItem":
 		if e.ComplexityRoot.Query.InspectionItem == nil {
 			break
@@ -4802,6 +5214,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ResultCodeTable.Version(childComplexity), true
 
+	case "ResultCount.code":
+		if e.ComplexityRoot.ResultCount.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCount.Code(childComplexity), true
+	case "ResultCount.count":
+		if e.ComplexityRoot.ResultCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCount.Count(childComplexity), true
+	case "ResultCount.label":
+		if e.ComplexityRoot.ResultCount.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResultCount.Label(childComplexity), true
+
 	case "RiskClassCount.count":
 		if e.ComplexityRoot.RiskClassCount.Count == nil {
 			break
@@ -5159,6 +5590,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
+	case "StratumFigures.coverageBasisPoints":
+		if e.ComplexityRoot.StratumFigures.CoverageBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumFigures.CoverageBP(childComplexity), true
+	case "StratumFigures.covered":
+		if e.ComplexityRoot.StratumFigures.Covered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumFigures.Covered(childComplexity), true
+	case "StratumFigures.planned":
+		if e.ComplexityRoot.StratumFigures.Planned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumFigures.Planned(childComplexity), true
+	case "StratumFigures.plannedBasisPoints":
+		if e.ComplexityRoot.StratumFigures.PlannedBP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumFigures.PlannedBP(childComplexity), true
+	case "StratumFigures.roster":
+		if e.ComplexityRoot.StratumFigures.Roster == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumFigures.Roster(childComplexity), true
+	case "StratumFigures.stratum":
+		if e.ComplexityRoot.StratumFigures.Stratum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StratumFigures.Stratum(childComplexity), true
+
 	case "StratumProgress.coverageBasisPoints":
 		if e.ComplexityRoot.StratumProgress.CoverageBP == nil {
 			break
@@ -5284,6 +5752,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskItem.Version(childComplexity), true
 
+	case "TaskStateCounts.approved":
+		if e.ComplexityRoot.TaskStateCounts.Approved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStateCounts.Approved(childComplexity), true
+	case "TaskStateCounts.dueSoon":
+		if e.ComplexityRoot.TaskStateCounts.DueSoon == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStateCounts.DueSoon(childComplexity), true
+	case "TaskStateCounts.notEntered":
+		if e.ComplexityRoot.TaskStateCounts.NotEntered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStateCounts.NotEntered(childComplexity), true
+	case "TaskStateCounts.overdue":
+		if e.ComplexityRoot.TaskStateCounts.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStateCounts.Overdue(childComplexity), true
+	case "TaskStateCounts.published":
+		if e.ComplexityRoot.TaskStateCounts.Published == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStateCounts.Published(childComplexity), true
+	case "TaskStateCounts.returned":
+		if e.ComplexityRoot.TaskStateCounts.Returned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStateCounts.Returned(childComplexity), true
+	case "TaskStateCounts.submitted":
+		if e.ComplexityRoot.TaskStateCounts.Submitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStateCounts.Submitted(childComplexity), true
+	case "TaskStateCounts.total":
+		if e.ComplexityRoot.TaskStateCounts.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskStateCounts.Total(childComplexity), true
+
 	case "TaskTeamMember.bureauCode":
 		if e.ComplexityRoot.TaskTeamMember.BureauCode == nil {
 			break
@@ -5333,6 +5850,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Username(childComplexity), true
+
+	case "VisitRecord.bureauCode":
+		if e.ComplexityRoot.VisitRecord.BureauCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRecord.BureauCode(childComplexity), true
+	case "VisitRecord.bureauName":
+		if e.ComplexityRoot.VisitRecord.BureauName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRecord.BureauName(childComplexity), true
+	case "VisitRecord.correction":
+		if e.ComplexityRoot.VisitRecord.Correction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRecord.Correction(childComplexity), true
+	case "VisitRecord.inspectedOn":
+		if e.ComplexityRoot.VisitRecord.InspectedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRecord.InspectedOn(childComplexity), true
+	case "VisitRecord.itemCode":
+		if e.ComplexityRoot.VisitRecord.ItemCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRecord.ItemCode(childComplexity), true
+	case "VisitRecord.itemName":
+		if e.ComplexityRoot.VisitRecord.ItemName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRecord.ItemName(childComplexity), true
+	case "VisitRecord.publishedAt":
+		if e.ComplexityRoot.VisitRecord.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRecord.PublishedAt(childComplexity), true
+	case "VisitRecord.results":
+		if e.ComplexityRoot.VisitRecord.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRecord.Results(childComplexity), true
+	case "VisitRecord.state":
+		if e.ComplexityRoot.VisitRecord.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitRecord.State(childComplexity), true
 
 	case "WithdrawConflictPayload.conflict":
 		if e.ComplexityRoot.WithdrawConflictPayload.Conflict == nil {
@@ -5915,6 +6487,231 @@ extend type Mutation {
     "What to change: see ` + "`" + `SetMemberRolesInput` + "`" + `."
     input: SetMemberRolesInput!
   ): SetMemberRolesPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/dashboard.graphqls", Input: `"""
+A year in figures (领导驾驶舱): for a bureau, its own; for a joint office, every other bureau of its
+region, and the region's joint draws, overlaps and joint visits. Unpublished records are counted,
+never read.
+"""
+type Dashboard {
+  "The year (年度)."
+  year: Int!
+  "The acting bureau's figures, or a joint office's: one per bureau of its region, by code."
+  bureaus: [BureauFigures!]!
+  "The joint office's region per quarter, 1 to 4 (null for a bureau)."
+  joint: [JointQuarter!]
+}
+
+"""
+One bureau's year: plan progress against its plan, tasks by state, records awaiting review, overdue
+publications and the distribution of published results.
+"""
+type BureauFigures {
+  "The bureau."
+  bureau: Bureau!
+  "What the bureau's plan of the year commits to (its defaults when it saved none)."
+  plan: PlanFigures!
+  "Active entities in the bureau's own roster now."
+  rosterSize: Int!
+  "Distinct entities of the bureau's own active roster drawn by the year's executed draws it took part in."
+  covered: Int!
+  "covered over rosterSize, basis points rounded down (覆盖率); the target is plan.minCoverageBasisPoints."
+  coverageBasisPoints: Int!
+  "Per stratum, A to F."
+  strata: [StratumFigures!]!
+  "Per quarter, 1 to 4."
+  quarters: [QuarterFigures!]!
+  "The year's tasks (drawn entities the bureau sends inspectors to) by state, overdue and due soon."
+  tasks: TaskStateCounts!
+  "The bureau's records of the year's tasks submitted for review (待审核)."
+  recordsAwaitingReview: Int!
+  "The bureau's published results of the year by result code, in the code table's order."
+  results: [ResultCount!]!
+}
+
+"""
+The figures of a bureau's plan that progress is measured against.
+"""
+type PlanFigures {
+  "True when the bureau saved no plan for the year: these are the defaults."
+  isDefault: Boolean!
+  "抽查批次: draws a year."
+  drawsPerYear: Int!
+  "Each draw covers at least this share of the roster in scope, basis points."
+  minDrawRatioBasisPoints: Int!
+  "The year covers at least this share of the roster, basis points."
+  minCoverageBasisPoints: Int!
+  "Working days after an inspection ends within which its results are published."
+  publishWithinDays: Int!
+}
+
+"""
+A stratum's progress. Each drawn entity counts once, in the stratum recorded at its latest draw of the
+year; the roster is counted now, under the plan's focus rules.
+"""
+type StratumFigures {
+  "The stratum."
+  stratum: Stratum!
+  "Active entities in the stratum now."
+  roster: Int!
+  "Distinct entities drawn in the stratum."
+  covered: Int!
+  "covered over roster, basis points rounded down."
+  coverageBasisPoints: Int!
+  "What the plan reaches in the stratum in a year: min(roster, drawsPerYear × one draw's share)."
+  planned: Int!
+  "planned over roster, basis points rounded down."
+  plannedBasisPoints: Int!
+}
+
+"""
+A quarter's progress.
+"""
+type QuarterFigures {
+  "The quarter, 1 to 4."
+  quarter: Int!
+  "Executed draws of the quarter the bureau took part in."
+  draws: Int!
+  "Distinct entities of the bureau's own roster they drew."
+  covered: Int!
+  "covered over the roster, basis points rounded down."
+  coverageBasisPoints: Int!
+  "Distinct entities drawn from the year's start through the quarter's end."
+  cumulativeCovered: Int!
+  "cumulativeCovered over the roster, basis points rounded down."
+  cumulativeCoverageBasisPoints: Int!
+  "The plan's annual coverage in equal quarterly parts: minCoverageBasisPoints × quarter / 4."
+  targetBasisPoints: Int!
+}
+
+"""
+Tasks by state (a task's state is its least advanced item's), and the unpublished ones by deadline.
+"""
+type TaskStateCounts {
+  "Every task."
+  total: Int!
+  "未录入: an item has no submitted record."
+  notEntered: Int!
+  "退回: a record was sent back."
+  returned: Int!
+  "待审核: every item submitted, some awaiting review."
+  submitted: Int!
+  "已审核: every item approved, some not yet published."
+  approved: Int!
+  "已公示: every item published."
+  published: Int!
+  "逾期未公示: unpublished past the publication deadline."
+  overdue: Int!
+  "Unpublished and due within the next 5 working days (not yet overdue)."
+  dueSoon: Int!
+}
+
+"""
+How many published records carry a result code.
+"""
+type ResultCount {
+  "The result code."
+  code: String!
+  "Its label (e.g. 未发现问题)."
+  label: String!
+  "Published records carrying it."
+  count: Int!
+}
+
+"""
+A quarter of the joint office's region.
+"""
+type JointQuarter {
+  "The quarter, 1 to 4."
+  quarter: Int!
+  "Executed joint draws (进一次门、查多项事)."
+  jointDraws: Int!
+  "Their tasks: the joint visits drawn."
+  jointTasks: Int!
+  "Entities drawn by two or more bureaus' separate draws (see drawOverlaps)."
+  overlaps: Int!
+  "Joint visits proposed for overlaps, waiting for answers."
+  visitsProposed: Int!
+  "Joint visits every bureau named accepted."
+  visitsAccepted: Int!
+  "Joint visits a bureau declined."
+  visitsDeclined: Int!
+}
+
+"""
+An entity's inspection history in the acting bureau's region, across bureaus.
+"""
+type InspectionHistory {
+  "The entity's code."
+  entityCode: String!
+  "Its current name (empty when not in the region's register)."
+  entityName: String!
+  "Every executed draw that selected it, newest window first."
+  visits: [InspectionVisit!]!
+}
+
+"""
+An executed draw that selected the entity, with the records the acting bureau may read of it.
+"""
+type InspectionVisit {
+  "The draw's number (as in /public/draws/{number})."
+  drawNumber: Int!
+  "The draw's title."
+  title: String!
+  "The plan year."
+  year: Int!
+  "The quarter."
+  quarter: Int!
+  "A joint draw."
+  joint: Boolean!
+  "The planned window's first day."
+  windowStart: Date!
+  "The planned window's last day."
+  windowEnd: Date!
+  "The lead bureau's code."
+  lead: String!
+  "The codes of the bureaus taking part."
+  bureaus: [String!]!
+  "Published results of every bureau; unpublished records only of draws the acting bureau takes part in."
+  records: [VisitRecord!]!
+}
+
+"""
+One bureau's record of one item at a visit.
+"""
+type VisitRecord {
+  "The recording bureau's code."
+  bureauCode: String!
+  "Its name."
+  bureauName: String!
+  "The item's code."
+  itemCode: String!
+  "The item's name."
+  itemName: String!
+  "Where the record is: PUBLISHED for everyone's published results; other states only for bureaus taking part."
+  state: RecordState!
+  "The inspection date."
+  inspectedOn: Date!
+  "When it was published (null while not)."
+  publishedAt: Time
+  "更正: it corrects an earlier record."
+  correction: Boolean!
+  "The result labels."
+  results: [String!]!
+}
+
+extend type Query {
+  "The year in figures: the acting bureau's, or a joint office's region. Leaders, planners, reviewers, admins, coordinators."
+  dashboard(
+    "The year (年度), 2000 to 2100."
+    year: Int!
+  ): Dashboard!
+  "An entity's inspection history across the bureaus of the acting bureau's region. Leaders, planners, reviewers, admins, coordinators."
+  inspectionHistory(
+    "The entity's 统一社会信用代码 (or registration number)."
+    entityCode: String!
+  ): InspectionHistory!
 }
 `, BuiltIn: false},
 	{Name: "../schema/draw.graphqls", Input: `"""
@@ -8877,6 +9674,32 @@ func (ec *executionContext) childFields_Bureau(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Bureau", field.Name)
 }
 
+func (ec *executionContext) childFields_BureauFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_BureauFigures_bureau(ctx, field)
+	case "plan":
+		return ec.fieldContext_BureauFigures_plan(ctx, field)
+	case "rosterSize":
+		return ec.fieldContext_BureauFigures_rosterSize(ctx, field)
+	case "covered":
+		return ec.fieldContext_BureauFigures_covered(ctx, field)
+	case "coverageBasisPoints":
+		return ec.fieldContext_BureauFigures_coverageBasisPoints(ctx, field)
+	case "strata":
+		return ec.fieldContext_BureauFigures_strata(ctx, field)
+	case "quarters":
+		return ec.fieldContext_BureauFigures_quarters(ctx, field)
+	case "tasks":
+		return ec.fieldContext_BureauFigures_tasks(ctx, field)
+	case "recordsAwaitingReview":
+		return ec.fieldContext_BureauFigures_recordsAwaitingReview(ctx, field)
+	case "results":
+		return ec.fieldContext_BureauFigures_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BureauFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_ChangePasswordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "changed":
@@ -8939,6 +9762,18 @@ func (ec *executionContext) childFields_ConsequencePayload(ctx context.Context, 
 		return ec.fieldContext_ConsequencePayload_consequence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConsequencePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Dashboard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_Dashboard_year(ctx, field)
+	case "bureaus":
+		return ec.fieldContext_Dashboard_bureaus(ctx, field)
+	case "joint":
+		return ec.fieldContext_Dashboard_joint(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Dashboard", field.Name)
 }
 
 func (ec *executionContext) childFields_DeclareConflictPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9309,6 +10144,18 @@ func (ec *executionContext) childFields_ImportRosterPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ImportRosterPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_InspectionHistory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entityCode":
+		return ec.fieldContext_InspectionHistory_entityCode(ctx, field)
+	case "entityName":
+		return ec.fieldContext_InspectionHistory_entityName(ctx, field)
+	case "visits":
+		return ec.fieldContext_InspectionHistory_visits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionHistory", field.Name)
+}
+
 func (ec *executionContext) childFields_InspectionItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9545,6 +10392,32 @@ func (ec *executionContext) childFields_InspectionTaskEdge(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type InspectionTaskEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InspectionVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "drawNumber":
+		return ec.fieldContext_InspectionVisit_drawNumber(ctx, field)
+	case "title":
+		return ec.fieldContext_InspectionVisit_title(ctx, field)
+	case "year":
+		return ec.fieldContext_InspectionVisit_year(ctx, field)
+	case "quarter":
+		return ec.fieldContext_InspectionVisit_quarter(ctx, field)
+	case "joint":
+		return ec.fieldContext_InspectionVisit_joint(ctx, field)
+	case "windowStart":
+		return ec.fieldContext_InspectionVisit_windowStart(ctx, field)
+	case "windowEnd":
+		return ec.fieldContext_InspectionVisit_windowEnd(ctx, field)
+	case "lead":
+		return ec.fieldContext_InspectionVisit_lead(ctx, field)
+	case "bureaus":
+		return ec.fieldContext_InspectionVisit_bureaus(ctx, field)
+	case "records":
+		return ec.fieldContext_InspectionVisit_records(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionVisit", field.Name)
+}
+
 func (ec *executionContext) childFields_Inspector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9609,6 +10482,26 @@ func (ec *executionContext) childFields_IssueInspectionNoticesPayload(ctx contex
 		return ec.fieldContext_IssueInspectionNoticesPayload_total(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IssueInspectionNoticesPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_JointQuarter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quarter":
+		return ec.fieldContext_JointQuarter_quarter(ctx, field)
+	case "jointDraws":
+		return ec.fieldContext_JointQuarter_jointDraws(ctx, field)
+	case "jointTasks":
+		return ec.fieldContext_JointQuarter_jointTasks(ctx, field)
+	case "overlaps":
+		return ec.fieldContext_JointQuarter_overlaps(ctx, field)
+	case "visitsProposed":
+		return ec.fieldContext_JointQuarter_visitsProposed(ctx, field)
+	case "visitsAccepted":
+		return ec.fieldContext_JointQuarter_visitsAccepted(ctx, field)
+	case "visitsDeclined":
+		return ec.fieldContext_JointQuarter_visitsDeclined(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointQuarter", field.Name)
 }
 
 func (ec *executionContext) childFields_JointVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9765,6 +10658,22 @@ func (ec *executionContext) childFields_PlanFeasibility(ctx context.Context, fie
 		return ec.fieldContext_PlanFeasibility_strata(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PlanFeasibility", field.Name)
+}
+
+func (ec *executionContext) childFields_PlanFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "isDefault":
+		return ec.fieldContext_PlanFigures_isDefault(ctx, field)
+	case "drawsPerYear":
+		return ec.fieldContext_PlanFigures_drawsPerYear(ctx, field)
+	case "minDrawRatioBasisPoints":
+		return ec.fieldContext_PlanFigures_minDrawRatioBasisPoints(ctx, field)
+	case "minCoverageBasisPoints":
+		return ec.fieldContext_PlanFigures_minCoverageBasisPoints(ctx, field)
+	case "publishWithinDays":
+		return ec.fieldContext_PlanFigures_publishWithinDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PlanFigures", field.Name)
 }
 
 func (ec *executionContext) childFields_PlanProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10029,6 +10938,26 @@ func (ec *executionContext) childFields_PublishRecordsPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type PublishRecordsPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_QuarterFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "quarter":
+		return ec.fieldContext_QuarterFigures_quarter(ctx, field)
+	case "draws":
+		return ec.fieldContext_QuarterFigures_draws(ctx, field)
+	case "covered":
+		return ec.fieldContext_QuarterFigures_covered(ctx, field)
+	case "coverageBasisPoints":
+		return ec.fieldContext_QuarterFigures_coverageBasisPoints(ctx, field)
+	case "cumulativeCovered":
+		return ec.fieldContext_QuarterFigures_cumulativeCovered(ctx, field)
+	case "cumulativeCoverageBasisPoints":
+		return ec.fieldContext_QuarterFigures_cumulativeCoverageBasisPoints(ctx, field)
+	case "targetBasisPoints":
+		return ec.fieldContext_QuarterFigures_targetBasisPoints(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuarterFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_QuarterProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "quarter":
@@ -10123,6 +11052,18 @@ func (ec *executionContext) childFields_ResultCodeTable(ctx context.Context, fie
 		return ec.fieldContext_ResultCodeTable_codes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ResultCodeTable", field.Name)
+}
+
+func (ec *executionContext) childFields_ResultCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ResultCount_code(ctx, field)
+	case "label":
+		return ec.fieldContext_ResultCount_label(ctx, field)
+	case "count":
+		return ec.fieldContext_ResultCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResultCount", field.Name)
 }
 
 func (ec *executionContext) childFields_RiskClassCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10329,6 +11270,24 @@ func (ec *executionContext) childFields_StatusCount(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
 }
 
+func (ec *executionContext) childFields_StratumFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stratum":
+		return ec.fieldContext_StratumFigures_stratum(ctx, field)
+	case "roster":
+		return ec.fieldContext_StratumFigures_roster(ctx, field)
+	case "covered":
+		return ec.fieldContext_StratumFigures_covered(ctx, field)
+	case "coverageBasisPoints":
+		return ec.fieldContext_StratumFigures_coverageBasisPoints(ctx, field)
+	case "planned":
+		return ec.fieldContext_StratumFigures_planned(ctx, field)
+	case "plannedBasisPoints":
+		return ec.fieldContext_StratumFigures_plannedBasisPoints(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StratumFigures", field.Name)
+}
+
 func (ec *executionContext) childFields_StratumProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "stratum":
@@ -10399,6 +11358,28 @@ func (ec *executionContext) childFields_TaskItem(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type TaskItem", field.Name)
 }
 
+func (ec *executionContext) childFields_TaskStateCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_TaskStateCounts_total(ctx, field)
+	case "notEntered":
+		return ec.fieldContext_TaskStateCounts_notEntered(ctx, field)
+	case "returned":
+		return ec.fieldContext_TaskStateCounts_returned(ctx, field)
+	case "submitted":
+		return ec.fieldContext_TaskStateCounts_submitted(ctx, field)
+	case "approved":
+		return ec.fieldContext_TaskStateCounts_approved(ctx, field)
+	case "published":
+		return ec.fieldContext_TaskStateCounts_published(ctx, field)
+	case "overdue":
+		return ec.fieldContext_TaskStateCounts_overdue(ctx, field)
+	case "dueSoon":
+		return ec.fieldContext_TaskStateCounts_dueSoon(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskStateCounts", field.Name)
+}
+
 func (ec *executionContext) childFields_TaskTeamMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "bureauCode":
@@ -10425,6 +11406,30 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_displayName(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureauCode":
+		return ec.fieldContext_VisitRecord_bureauCode(ctx, field)
+	case "bureauName":
+		return ec.fieldContext_VisitRecord_bureauName(ctx, field)
+	case "itemCode":
+		return ec.fieldContext_VisitRecord_itemCode(ctx, field)
+	case "itemName":
+		return ec.fieldContext_VisitRecord_itemName(ctx, field)
+	case "state":
+		return ec.fieldContext_VisitRecord_state(ctx, field)
+	case "inspectedOn":
+		return ec.fieldContext_VisitRecord_inspectedOn(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_VisitRecord_publishedAt(ctx, field)
+	case "correction":
+		return ec.fieldContext_VisitRecord_correction(ctx, field)
+	case "results":
+		return ec.fieldContext_VisitRecord_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_WithdrawConflictPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11205,6 +12210,20 @@ func (ec *executionContext) field_Query_conflicts_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_dashboard_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_drawCommitment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11420,6 +12439,20 @@ func (ec *executionContext) field_Query_expiringCertificates_args(ctx context.Co
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspectionHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "entityCode",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["entityCode"] = arg0
 	return args, nil
 }
 
@@ -12680,6 +13713,290 @@ func (ec *executionContext) fieldContext_Bureau_region(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _BureauFigures_bureau(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureau, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bureau.Bureau) graphql.Marshaler {
+			return ec.marshalNBureau2shuangsuijiᚋinternalᚋbureauᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BureauFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BureauFigures_plan(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_plan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v dashboard.PlanFigures) graphql.Marshaler {
+			return ec.marshalNPlanFigures2shuangsuijiᚋinternalᚋdashboardᚐPlanFigures(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_plan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BureauFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PlanFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BureauFigures_rosterSize(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_rosterSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RosterSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_rosterSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BureauFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BureauFigures_covered(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_covered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Covered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_covered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BureauFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BureauFigures_coverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_coverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_coverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BureauFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BureauFigures_strata(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_strata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Strata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dashboard.Stratum) graphql.Marshaler {
+			return ec.marshalNStratumFigures2ᚕshuangsuijiᚋinternalᚋdashboardᚐStratumᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_strata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BureauFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StratumFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BureauFigures_quarters(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_quarters(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarters, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dashboard.Quarter) graphql.Marshaler {
+			return ec.marshalNQuarterFigures2ᚕshuangsuijiᚋinternalᚋdashboardᚐQuarterᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_quarters(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BureauFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuarterFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BureauFigures_tasks(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_tasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v dashboard.TaskCounts) graphql.Marshaler {
+			return ec.marshalNTaskStateCounts2shuangsuijiᚋinternalᚋdashboardᚐTaskCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_tasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BureauFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskStateCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BureauFigures_recordsAwaitingReview(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_recordsAwaitingReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordsAwaitingReview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_recordsAwaitingReview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BureauFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BureauFigures_results(ctx context.Context, field graphql.CollectedField, obj *dashboard.Figures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BureauFigures_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dashboard.ResultCount) graphql.Marshaler {
+			return ec.marshalNResultCount2ᚕshuangsuijiᚋinternalᚋdashboardᚐResultCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BureauFigures_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BureauFigures",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResultCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ChangePasswordPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.ChangePasswordPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13138,6 +14455,93 @@ func (ec *executionContext) fieldContext_ConsequencePayload_consequence(_ contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RecordConsequence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_year(ctx context.Context, field graphql.CollectedField, obj *dashboard.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Dashboard", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Dashboard_bureaus(ctx context.Context, field graphql.CollectedField, obj *dashboard.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_bureaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureaus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dashboard.Figures) graphql.Marshaler {
+			return ec.marshalNBureauFigures2ᚕshuangsuijiᚋinternalᚋdashboardᚐFiguresᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_bureaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BureauFigures(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_joint(ctx context.Context, field graphql.CollectedField, obj *dashboard.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Dashboard_joint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Joint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dashboard.JointQuarter) graphql.Marshaler {
+			return ec.marshalOJointQuarter2ᚕshuangsuijiᚋinternalᚋdashboardᚐJointQuarterᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Dashboard_joint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointQuarter(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16034,6 +17438,84 @@ func (ec *executionContext) fieldContext_ImportRosterPayload_changesLeftOut(_ co
 	return graphql.NewScalarFieldContext("ImportRosterPayload", field, false, false, "Int")
 }
 
+func (ec *executionContext) _InspectionHistory_entityCode(ctx context.Context, field graphql.CollectedField, obj *dashboard.History) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionHistory_entityCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionHistory_entityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionHistory", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionHistory_entityName(ctx context.Context, field graphql.CollectedField, obj *dashboard.History) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionHistory_entityName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionHistory_entityName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionHistory", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionHistory_visits(ctx context.Context, field graphql.CollectedField, obj *dashboard.History) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionHistory_visits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dashboard.Visit) graphql.Marshaler {
+			return ec.marshalNInspectionVisit2ᚕshuangsuijiᚋinternalᚋdashboardᚐVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionHistory_visits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionHistory",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionVisit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _InspectionItem_id(ctx context.Context, field graphql.CollectedField, obj *roster.Item) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18256,6 +19738,245 @@ func (ec *executionContext) fieldContext_InspectionTaskEdge_cursor(_ context.Con
 	return graphql.NewScalarFieldContext("InspectionTaskEdge", field, false, false, "String")
 }
 
+func (ec *executionContext) _InspectionVisit_drawNumber(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_drawNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_drawNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionVisit_title(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisit", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionVisit_year(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionVisit_quarter(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_quarter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_quarter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionVisit_joint(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_joint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Joint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_joint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisit", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InspectionVisit_windowStart(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_windowStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_windowStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisit", field, false, false, "Date")
+}
+
+func (ec *executionContext) _InspectionVisit_windowEnd(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_windowEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WindowEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_windowEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisit", field, false, false, "Date")
+}
+
+func (ec *executionContext) _InspectionVisit_lead(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_lead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lead, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisit", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionVisit_bureaus(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_bureaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureaus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_bureaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisit", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionVisit_records(ctx context.Context, field graphql.CollectedField, obj *dashboard.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisit_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dashboard.VisitRecord) graphql.Marshaler {
+			return ec.marshalNVisitRecord2ᚕshuangsuijiᚋinternalᚋdashboardᚐVisitRecordᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisit_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionVisit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Inspector_id(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18791,6 +20512,167 @@ func (ec *executionContext) _IssueInspectionNoticesPayload_total(ctx context.Con
 }
 func (ec *executionContext) fieldContext_IssueInspectionNoticesPayload_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IssueInspectionNoticesPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointQuarter_quarter(ctx context.Context, field graphql.CollectedField, obj *dashboard.JointQuarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointQuarter_quarter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointQuarter_quarter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointQuarter", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointQuarter_jointDraws(ctx context.Context, field graphql.CollectedField, obj *dashboard.JointQuarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointQuarter_jointDraws(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JointDraws, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointQuarter_jointDraws(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointQuarter", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointQuarter_jointTasks(ctx context.Context, field graphql.CollectedField, obj *dashboard.JointQuarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointQuarter_jointTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JointTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointQuarter_jointTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointQuarter", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointQuarter_overlaps(ctx context.Context, field graphql.CollectedField, obj *dashboard.JointQuarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointQuarter_overlaps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overlaps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointQuarter_overlaps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointQuarter", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointQuarter_visitsProposed(ctx context.Context, field graphql.CollectedField, obj *dashboard.JointQuarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointQuarter_visitsProposed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VisitsProposed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointQuarter_visitsProposed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointQuarter", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointQuarter_visitsAccepted(ctx context.Context, field graphql.CollectedField, obj *dashboard.JointQuarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointQuarter_visitsAccepted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VisitsAccepted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointQuarter_visitsAccepted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointQuarter", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointQuarter_visitsDeclined(ctx context.Context, field graphql.CollectedField, obj *dashboard.JointQuarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointQuarter_visitsDeclined(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VisitsDeclined, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointQuarter_visitsDeclined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointQuarter", field, false, false, "Int")
 }
 
 func (ec *executionContext) _JointVisit_id(ctx context.Context, field graphql.CollectedField, obj *draw.JointVisit) (ret graphql.Marshaler) {
@@ -21674,6 +23556,121 @@ func (ec *executionContext) fieldContext_PlanFeasibility_strata(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _PlanFigures_isDefault(ctx context.Context, field graphql.CollectedField, obj *dashboard.PlanFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFigures_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFigures_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFigures", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PlanFigures_drawsPerYear(ctx context.Context, field graphql.CollectedField, obj *dashboard.PlanFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFigures_drawsPerYear(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawsPerYear, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFigures_drawsPerYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanFigures_minDrawRatioBasisPoints(ctx context.Context, field graphql.CollectedField, obj *dashboard.PlanFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFigures_minDrawRatioBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinDrawRatioBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFigures_minDrawRatioBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanFigures_minCoverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *dashboard.PlanFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFigures_minCoverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinCoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFigures_minCoverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PlanFigures_publishWithinDays(ctx context.Context, field graphql.CollectedField, obj *dashboard.PlanFigures) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PlanFigures_publishWithinDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishWithinDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PlanFigures_publishWithinDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PlanFigures", field, false, false, "Int")
+}
+
 func (ec *executionContext) _PlanProgress_year(ctx context.Context, field graphql.CollectedField, obj *plan.Progress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23790,6 +25787,167 @@ func (ec *executionContext) fieldContext_PublishRecordsPayload_records(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _QuarterFigures_quarter(ctx context.Context, field graphql.CollectedField, obj *dashboard.Quarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterFigures_quarter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quarter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterFigures_quarter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuarterFigures_draws(ctx context.Context, field graphql.CollectedField, obj *dashboard.Quarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterFigures_draws(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Draws, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterFigures_draws(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuarterFigures_covered(ctx context.Context, field graphql.CollectedField, obj *dashboard.Quarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterFigures_covered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Covered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterFigures_covered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuarterFigures_coverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *dashboard.Quarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterFigures_coverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterFigures_coverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuarterFigures_cumulativeCovered(ctx context.Context, field graphql.CollectedField, obj *dashboard.Quarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterFigures_cumulativeCovered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CumulativeCovered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterFigures_cumulativeCovered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuarterFigures_cumulativeCoverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *dashboard.Quarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterFigures_cumulativeCoverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CumulativeCoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterFigures_cumulativeCoverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _QuarterFigures_targetBasisPoints(ctx context.Context, field graphql.CollectedField, obj *dashboard.Quarter) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuarterFigures_targetBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuarterFigures_targetBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuarterFigures", field, false, false, "Int")
+}
+
 func (ec *executionContext) _QuarterProgress_quarter(ctx context.Context, field graphql.CollectedField, obj *plan.QuarterProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24028,6 +26186,94 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dashboard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Dashboard(ctx, fc.Args["year"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *dashboard.Dashboard) graphql.Marshaler {
+			return ec.marshalNDashboard2ᚖshuangsuijiᚋinternalᚋdashboardᚐDashboard(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dashboard(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Dashboard(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dashboard_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectionHistory(ctx, fc.Args["entityCode"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *dashboard.History) graphql.Marshaler {
+			return ec.marshalNInspectionHistory2ᚖshuangsuijiᚋinternalᚋdashboardᚐHistory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionHistory(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectionHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26444,6 +28690,75 @@ func (ec *executionContext) fieldContext_ResultCodeTable_codes(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ResultCount_code(ctx context.Context, field graphql.CollectedField, obj *dashboard.ResultCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCount_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCount_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResultCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResultCount_label(ctx context.Context, field graphql.CollectedField, obj *dashboard.ResultCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCount_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCount_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResultCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _ResultCount_count(ctx context.Context, field graphql.CollectedField, obj *dashboard.ResultCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResultCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ResultCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ResultCount", field, false, false, "Int")
+}
+
 func (ec *executionContext) _RiskClassCount_riskClass(ctx context.Context, field graphql.CollectedField, obj *model.RiskClassCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27908,6 +30223,144 @@ func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, fi
 	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _StratumFigures_stratum(ctx context.Context, field graphql.CollectedField, obj *dashboard.Stratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumFigures_stratum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stratum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNStratum2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumFigures_stratum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumFigures", field, false, false, "Stratum")
+}
+
+func (ec *executionContext) _StratumFigures_roster(ctx context.Context, field graphql.CollectedField, obj *dashboard.Stratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumFigures_roster(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roster, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumFigures_roster(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumFigures_covered(ctx context.Context, field graphql.CollectedField, obj *dashboard.Stratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumFigures_covered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Covered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumFigures_covered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumFigures_coverageBasisPoints(ctx context.Context, field graphql.CollectedField, obj *dashboard.Stratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumFigures_coverageBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CoverageBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumFigures_coverageBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumFigures_planned(ctx context.Context, field graphql.CollectedField, obj *dashboard.Stratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumFigures_planned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Planned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumFigures_planned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumFigures", field, false, false, "Int")
+}
+
+func (ec *executionContext) _StratumFigures_plannedBasisPoints(ctx context.Context, field graphql.CollectedField, obj *dashboard.Stratum) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StratumFigures_plannedBasisPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlannedBP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StratumFigures_plannedBasisPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StratumFigures", field, false, false, "Int")
+}
+
 func (ec *executionContext) _StratumProgress_stratum(ctx context.Context, field graphql.CollectedField, obj *plan.StratumProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28377,6 +30830,190 @@ func (ec *executionContext) fieldContext_TaskItem_record(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _TaskStateCounts_total(ctx context.Context, field graphql.CollectedField, obj *dashboard.TaskCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStateCounts_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStateCounts_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStateCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskStateCounts_notEntered(ctx context.Context, field graphql.CollectedField, obj *dashboard.TaskCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStateCounts_notEntered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotEntered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStateCounts_notEntered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStateCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskStateCounts_returned(ctx context.Context, field graphql.CollectedField, obj *dashboard.TaskCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStateCounts_returned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Returned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStateCounts_returned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStateCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskStateCounts_submitted(ctx context.Context, field graphql.CollectedField, obj *dashboard.TaskCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStateCounts_submitted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Submitted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStateCounts_submitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStateCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskStateCounts_approved(ctx context.Context, field graphql.CollectedField, obj *dashboard.TaskCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStateCounts_approved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStateCounts_approved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStateCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskStateCounts_published(ctx context.Context, field graphql.CollectedField, obj *dashboard.TaskCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStateCounts_published(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Published, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStateCounts_published(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStateCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskStateCounts_overdue(ctx context.Context, field graphql.CollectedField, obj *dashboard.TaskCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStateCounts_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStateCounts_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStateCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskStateCounts_dueSoon(ctx context.Context, field graphql.CollectedField, obj *dashboard.TaskCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskStateCounts_dueSoon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueSoon, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskStateCounts_dueSoon(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskStateCounts", field, false, false, "Int")
+}
+
 func (ec *executionContext) _TaskTeamMember_bureauCode(ctx context.Context, field graphql.CollectedField, obj *record.TeamMember) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28559,6 +31196,213 @@ func (ec *executionContext) _User_displayName(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_User_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitRecord_bureauCode(ctx context.Context, field graphql.CollectedField, obj *dashboard.VisitRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRecord_bureauCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BureauCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRecord_bureauCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitRecord_bureauName(ctx context.Context, field graphql.CollectedField, obj *dashboard.VisitRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRecord_bureauName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BureauName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRecord_bureauName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitRecord_itemCode(ctx context.Context, field graphql.CollectedField, obj *dashboard.VisitRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRecord_itemCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRecord_itemCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitRecord_itemName(ctx context.Context, field graphql.CollectedField, obj *dashboard.VisitRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRecord_itemName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRecord_itemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitRecord_state(ctx context.Context, field graphql.CollectedField, obj *dashboard.VisitRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRecord_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VisitRecord().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RecordState) graphql.Marshaler {
+			return ec.marshalNRecordState2shuangsuijiᚋgraphᚋmodelᚐRecordState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRecord_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRecord", field, true, true, "RecordState")
+}
+
+func (ec *executionContext) _VisitRecord_inspectedOn(ctx context.Context, field graphql.CollectedField, obj *dashboard.VisitRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRecord_inspectedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InspectedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRecord_inspectedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRecord", field, false, false, "Date")
+}
+
+func (ec *executionContext) _VisitRecord_publishedAt(ctx context.Context, field graphql.CollectedField, obj *dashboard.VisitRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRecord_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRecord_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRecord", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitRecord_correction(ctx context.Context, field graphql.CollectedField, obj *dashboard.VisitRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRecord_correction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Correction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRecord_correction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRecord", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VisitRecord_results(ctx context.Context, field graphql.CollectedField, obj *dashboard.VisitRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitRecord_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitRecord_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitRecord", field, false, false, "String")
 }
 
 func (ec *executionContext) _WithdrawConflictPayload_conflict(ctx context.Context, field graphql.CollectedField, obj *model.WithdrawConflictPayload) (ret graphql.Marshaler) {
@@ -33472,6 +36316,84 @@ func (ec *executionContext) _Bureau(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var bureauFiguresImplementors = []string{"BureauFigures"}
+
+func (ec *executionContext) _BureauFigures(ctx context.Context, sel ast.SelectionSet, obj *dashboard.Figures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bureauFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BureauFigures")
+		case "bureau":
+			out.Values[i] = ec._BureauFigures_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plan":
+			out.Values[i] = ec._BureauFigures_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rosterSize":
+			out.Values[i] = ec._BureauFigures_rosterSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "covered":
+			out.Values[i] = ec._BureauFigures_covered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coverageBasisPoints":
+			out.Values[i] = ec._BureauFigures_coverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "strata":
+			out.Values[i] = ec._BureauFigures_strata(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quarters":
+			out.Values[i] = ec._BureauFigures_quarters(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tasks":
+			out.Values[i] = ec._BureauFigures_tasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordsAwaitingReview":
+			out.Values[i] = ec._BureauFigures_recordsAwaitingReview(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "results":
+			out.Values[i] = ec._BureauFigures_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var changePasswordPayloadImplementors = []string{"ChangePasswordPayload"}
 
 func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChangePasswordPayload) graphql.Marshaler {
@@ -33683,6 +36605,49 @@ func (ec *executionContext) _ConsequencePayload(ctx context.Context, sel ast.Sel
 		case "consequence":
 			out.Values[i] = ec._ConsequencePayload_consequence(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dashboardImplementors = []string{"Dashboard"}
+
+func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet, obj *dashboard.Dashboard) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Dashboard")
+		case "year":
+			out.Values[i] = ec._Dashboard_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bureaus":
+			out.Values[i] = ec._Dashboard_bureaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "joint":
+			out.Values[i] = ec._Dashboard_joint(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -34944,6 +37909,49 @@ func (ec *executionContext) _ImportRosterPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var inspectionHistoryImplementors = []string{"InspectionHistory"}
+
+func (ec *executionContext) _InspectionHistory(ctx context.Context, sel ast.SelectionSet, obj *dashboard.History) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionHistoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionHistory")
+		case "entityCode":
+			out.Values[i] = ec._InspectionHistory_entityCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityName":
+			out.Values[i] = ec._InspectionHistory_entityName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visits":
+			out.Values[i] = ec._InspectionHistory_visits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var inspectionItemImplementors = []string{"InspectionItem", "Node"}
 
 func (ec *executionContext) _InspectionItem(ctx context.Context, sel ast.SelectionSet, obj *roster.Item) graphql.Marshaler {
@@ -35686,6 +38694,84 @@ func (ec *executionContext) _InspectionTaskEdge(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var inspectionVisitImplementors = []string{"InspectionVisit"}
+
+func (ec *executionContext) _InspectionVisit(ctx context.Context, sel ast.SelectionSet, obj *dashboard.Visit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionVisitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionVisit")
+		case "drawNumber":
+			out.Values[i] = ec._InspectionVisit_drawNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._InspectionVisit_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "year":
+			out.Values[i] = ec._InspectionVisit_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "quarter":
+			out.Values[i] = ec._InspectionVisit_quarter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "joint":
+			out.Values[i] = ec._InspectionVisit_joint(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "windowStart":
+			out.Values[i] = ec._InspectionVisit_windowStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "windowEnd":
+			out.Values[i] = ec._InspectionVisit_windowEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lead":
+			out.Values[i] = ec._InspectionVisit_lead(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bureaus":
+			out.Values[i] = ec._InspectionVisit_bureaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._InspectionVisit_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var inspectorImplementors = []string{"Inspector", "Node"}
 
 func (ec *executionContext) _Inspector(ctx context.Context, sel ast.SelectionSet, obj *roster.Inspector) graphql.Marshaler {
@@ -35887,6 +38973,69 @@ func (ec *executionContext) _IssueInspectionNoticesPayload(ctx context.Context, 
 			}
 		case "total":
 			out.Values[i] = ec._IssueInspectionNoticesPayload_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jointQuarterImplementors = []string{"JointQuarter"}
+
+func (ec *executionContext) _JointQuarter(ctx context.Context, sel ast.SelectionSet, obj *dashboard.JointQuarter) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jointQuarterImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JointQuarter")
+		case "quarter":
+			out.Values[i] = ec._JointQuarter_quarter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "jointDraws":
+			out.Values[i] = ec._JointQuarter_jointDraws(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "jointTasks":
+			out.Values[i] = ec._JointQuarter_jointTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overlaps":
+			out.Values[i] = ec._JointQuarter_overlaps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visitsProposed":
+			out.Values[i] = ec._JointQuarter_visitsProposed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visitsAccepted":
+			out.Values[i] = ec._JointQuarter_visitsAccepted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visitsDeclined":
+			out.Values[i] = ec._JointQuarter_visitsDeclined(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36723,6 +39872,59 @@ func (ec *executionContext) _PlanFeasibility(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._PlanFeasibility_strata(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var planFiguresImplementors = []string{"PlanFigures"}
+
+func (ec *executionContext) _PlanFigures(ctx context.Context, sel ast.SelectionSet, obj *dashboard.PlanFigures) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, planFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PlanFigures")
+		case "isDefault":
+			out.Values[i] = ec._PlanFigures_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "drawsPerYear":
+			out.Values[i] = ec._PlanFigures_drawsPerYear(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minDrawRatioBasisPoints":
+			out.Values[i] = ec._PlanFigures_minDrawRatioBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minCoverageBasisPoints":
+			out.Values[i] = ec._PlanFigures_minCoverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishWithinDays":
+			out.Values[i] = ec._PlanFigures_publishWithinDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -37609,6 +40811,69 @@ func (ec *executionContext) _PublishRecordsPayload(ctx context.Context, sel ast.
 	return out
 }
 
+var quarterFiguresImplementors = []string{"QuarterFigures"}
+
+func (ec *executionContext) _QuarterFigures(ctx context.Context, sel ast.SelectionSet, obj *dashboard.Quarter) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, quarterFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuarterFigures")
+		case "quarter":
+			out.Values[i] = ec._QuarterFigures_quarter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "draws":
+			out.Values[i] = ec._QuarterFigures_draws(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "covered":
+			out.Values[i] = ec._QuarterFigures_covered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coverageBasisPoints":
+			out.Values[i] = ec._QuarterFigures_coverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cumulativeCovered":
+			out.Values[i] = ec._QuarterFigures_cumulativeCovered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cumulativeCoverageBasisPoints":
+			out.Values[i] = ec._QuarterFigures_cumulativeCoverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "targetBasisPoints":
+			out.Values[i] = ec._QuarterFigures_targetBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var quarterProgressImplementors = []string{"QuarterProgress"}
 
 func (ec *executionContext) _QuarterProgress(ctx context.Context, sel ast.SelectionSet, obj *plan.QuarterProgress) graphql.Marshaler {
@@ -37699,6 +40964,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_members(ctx, field)
+				})
+		case "dashboard":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dashboard(ctx, field)
+				})
+		case "inspectionHistory":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionHistory(ctx, field)
 				})
 		case "draws":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -38266,6 +41543,49 @@ func (ec *executionContext) _ResultCodeTable(ctx context.Context, sel ast.Select
 			}
 		case "codes":
 			out.Values[i] = ec._ResultCodeTable_codes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resultCountImplementors = []string{"ResultCount"}
+
+func (ec *executionContext) _ResultCount(ctx context.Context, sel ast.SelectionSet, obj *dashboard.ResultCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resultCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResultCount")
+		case "code":
+			out.Values[i] = ec._ResultCount_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ResultCount_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ResultCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -38998,6 +42318,64 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var stratumFiguresImplementors = []string{"StratumFigures"}
+
+func (ec *executionContext) _StratumFigures(ctx context.Context, sel ast.SelectionSet, obj *dashboard.Stratum) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, stratumFiguresImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StratumFigures")
+		case "stratum":
+			out.Values[i] = ec._StratumFigures_stratum(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "roster":
+			out.Values[i] = ec._StratumFigures_roster(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "covered":
+			out.Values[i] = ec._StratumFigures_covered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coverageBasisPoints":
+			out.Values[i] = ec._StratumFigures_coverageBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "planned":
+			out.Values[i] = ec._StratumFigures_planned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plannedBasisPoints":
+			out.Values[i] = ec._StratumFigures_plannedBasisPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var stratumProgressImplementors = []string{"StratumProgress"}
 
 func (ec *executionContext) _StratumProgress(ctx context.Context, sel ast.SelectionSet, obj *plan.StratumProgress) graphql.Marshaler {
@@ -39239,6 +42617,74 @@ func (ec *executionContext) _TaskItem(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var taskStateCountsImplementors = []string{"TaskStateCounts"}
+
+func (ec *executionContext) _TaskStateCounts(ctx context.Context, sel ast.SelectionSet, obj *dashboard.TaskCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskStateCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskStateCounts")
+		case "total":
+			out.Values[i] = ec._TaskStateCounts_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notEntered":
+			out.Values[i] = ec._TaskStateCounts_notEntered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returned":
+			out.Values[i] = ec._TaskStateCounts_returned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitted":
+			out.Values[i] = ec._TaskStateCounts_submitted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approved":
+			out.Values[i] = ec._TaskStateCounts_approved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "published":
+			out.Values[i] = ec._TaskStateCounts_published(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._TaskStateCounts_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueSoon":
+			out.Values[i] = ec._TaskStateCounts_dueSoon(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var taskTeamMemberImplementors = []string{"TaskTeamMember"}
 
 func (ec *executionContext) _TaskTeamMember(ctx context.Context, sel ast.SelectionSet, obj *record.TeamMember) graphql.Marshaler {
@@ -39316,6 +42762,80 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "displayName":
 			out.Values[i] = ec._User_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitRecordImplementors = []string{"VisitRecord"}
+
+func (ec *executionContext) _VisitRecord(ctx context.Context, sel ast.SelectionSet, obj *dashboard.VisitRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitRecord")
+		case "bureauCode":
+			out.Values[i] = ec._VisitRecord_bureauCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bureauName":
+			out.Values[i] = ec._VisitRecord_bureauName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemCode":
+			out.Values[i] = ec._VisitRecord_itemCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemName":
+			out.Values[i] = ec._VisitRecord_itemName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VisitRecord_state(ctx, field, obj)
+				})
+		case "inspectedOn":
+			out.Values[i] = ec._VisitRecord_inspectedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedAt":
+			out.Values[i] = ec._VisitRecord_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "correction":
+			out.Values[i] = ec._VisitRecord_correction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "results":
+			out.Values[i] = ec._VisitRecord_results(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -39990,6 +43510,26 @@ func (ec *executionContext) marshalNBureau2ᚖshuangsuijiᚋinternalᚋbureauᚐ
 	return ec._Bureau(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNBureauFigures2shuangsuijiᚋinternalᚋdashboardᚐFigures(ctx context.Context, sel ast.SelectionSet, v dashboard.Figures) graphql.Marshaler {
+	return ec._BureauFigures(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBureauFigures2ᚕshuangsuijiᚋinternalᚋdashboardᚐFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.Figures) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBureauFigures2shuangsuijiᚋinternalᚋdashboardᚐFigures(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNBureauKind2shuangsuijiᚋgraphᚋmodelᚐBureauKind(ctx context.Context, v any) (model.BureauKind, error) {
 	var res model.BureauKind
 	err := res.UnmarshalGQL(v)
@@ -40100,6 +43640,14 @@ func (ec *executionContext) unmarshalNCorrectRecordInput2shuangsuijiᚋgraphᚋm
 func (ec *executionContext) unmarshalNCreateDrawInput2shuangsuijiᚋgraphᚋmodelᚐCreateDrawInput(ctx context.Context, v any) (model.CreateDrawInput, error) {
 	res, err := ec.unmarshalInputCreateDrawInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDashboard2ᚖshuangsuijiᚋinternalᚋdashboardᚐDashboard(ctx context.Context, sel ast.SelectionSet, v *dashboard.Dashboard) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Dashboard!")
+		return graphql.Null
+	}
+	return ec._Dashboard(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -40617,6 +44165,14 @@ func (ec *executionContext) marshalNImportRosterPayload2ᚖshuangsuijiᚋinterna
 	return ec._ImportRosterPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNInspectionHistory2ᚖshuangsuijiᚋinternalᚋdashboardᚐHistory(ctx context.Context, sel ast.SelectionSet, v *dashboard.History) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionHistory!")
+		return graphql.Null
+	}
+	return ec._InspectionHistory(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInspectionItem2shuangsuijiᚋinternalᚋrosterᚐItem(ctx context.Context, sel ast.SelectionSet, v roster.Item) graphql.Marshaler {
 	return ec._InspectionItem(ctx, sel, &v)
 }
@@ -40793,6 +44349,26 @@ func (ec *executionContext) marshalNInspectionTaskEdge2ᚕshuangsuijiᚋinternal
 	return ret
 }
 
+func (ec *executionContext) marshalNInspectionVisit2shuangsuijiᚋinternalᚋdashboardᚐVisit(ctx context.Context, sel ast.SelectionSet, v dashboard.Visit) graphql.Marshaler {
+	return ec._InspectionVisit(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectionVisit2ᚕshuangsuijiᚋinternalᚋdashboardᚐVisitᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.Visit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionVisit2shuangsuijiᚋinternalᚋdashboardᚐVisit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNInspector2shuangsuijiᚋinternalᚋrosterᚐInspector(ctx context.Context, sel ast.SelectionSet, v roster.Inspector) graphql.Marshaler {
 	return ec._Inspector(ctx, sel, &v)
 }
@@ -40926,6 +44502,10 @@ func (ec *executionContext) marshalNJSON2encodingᚋjsonᚐRawMessage(ctx contex
 		graphql.AddInvalidNullFromMarshaler(ctx, "JSON!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNJointQuarter2shuangsuijiᚋinternalᚋdashboardᚐJointQuarter(ctx context.Context, sel ast.SelectionSet, v dashboard.JointQuarter) graphql.Marshaler {
+	return ec._JointQuarter(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNJointVisit2shuangsuijiᚋinternalᚋdrawᚐJointVisit(ctx context.Context, sel ast.SelectionSet, v draw.JointVisit) graphql.Marshaler {
@@ -41102,6 +44682,10 @@ func (ec *executionContext) marshalNPlan2ᚖshuangsuijiᚋinternalᚋplanᚐPlan
 
 func (ec *executionContext) marshalNPlanFeasibility2shuangsuijiᚋinternalᚋplanᚐFeasibility(ctx context.Context, sel ast.SelectionSet, v plan.Feasibility) graphql.Marshaler {
 	return ec._PlanFeasibility(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPlanFigures2shuangsuijiᚋinternalᚋdashboardᚐPlanFigures(ctx context.Context, sel ast.SelectionSet, v dashboard.PlanFigures) graphql.Marshaler {
+	return ec._PlanFigures(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNPlanProgress2ᚖshuangsuijiᚋinternalᚋplanᚐProgress(ctx context.Context, sel ast.SelectionSet, v *plan.Progress) graphql.Marshaler {
@@ -41384,6 +44968,26 @@ func (ec *executionContext) marshalNPublishRecordsPayload2ᚖshuangsuijiᚋgraph
 	return ec._PublishRecordsPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNQuarterFigures2shuangsuijiᚋinternalᚋdashboardᚐQuarter(ctx context.Context, sel ast.SelectionSet, v dashboard.Quarter) graphql.Marshaler {
+	return ec._QuarterFigures(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNQuarterFigures2ᚕshuangsuijiᚋinternalᚋdashboardᚐQuarterᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.Quarter) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuarterFigures2shuangsuijiᚋinternalᚋdashboardᚐQuarter(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNQuarterProgress2shuangsuijiᚋinternalᚋplanᚐQuarterProgress(ctx context.Context, sel ast.SelectionSet, v plan.QuarterProgress) graphql.Marshaler {
 	return ec._QuarterProgress(ctx, sel, &v)
 }
@@ -41515,6 +45119,26 @@ func (ec *executionContext) marshalNResultCodeTable2ᚖshuangsuijiᚋinternalᚋ
 		return graphql.Null
 	}
 	return ec._ResultCodeTable(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResultCount2shuangsuijiᚋinternalᚋdashboardᚐResultCount(ctx context.Context, sel ast.SelectionSet, v dashboard.ResultCount) graphql.Marshaler {
+	return ec._ResultCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNResultCount2ᚕshuangsuijiᚋinternalᚋdashboardᚐResultCountᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.ResultCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNResultCount2shuangsuijiᚋinternalᚋdashboardᚐResultCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNReturnRecordInput2shuangsuijiᚋgraphᚋmodelᚐReturnRecordInput(ctx context.Context, v any) (model.ReturnRecordInput, error) {
@@ -41876,6 +45500,26 @@ func (ec *executionContext) marshalNStratum2string(ctx context.Context, sel ast.
 	return res
 }
 
+func (ec *executionContext) marshalNStratumFigures2shuangsuijiᚋinternalᚋdashboardᚐStratum(ctx context.Context, sel ast.SelectionSet, v dashboard.Stratum) graphql.Marshaler {
+	return ec._StratumFigures(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStratumFigures2ᚕshuangsuijiᚋinternalᚋdashboardᚐStratumᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.Stratum) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStratumFigures2shuangsuijiᚋinternalᚋdashboardᚐStratum(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNStratumProgress2shuangsuijiᚋinternalᚋplanᚐStratumProgress(ctx context.Context, sel ast.SelectionSet, v plan.StratumProgress) graphql.Marshaler {
 	return ec._StratumProgress(ctx, sel, &v)
 }
@@ -42018,6 +45662,10 @@ func (ec *executionContext) marshalNTaskState2shuangsuijiᚋgraphᚋmodelᚐTask
 	return v
 }
 
+func (ec *executionContext) marshalNTaskStateCounts2shuangsuijiᚋinternalᚋdashboardᚐTaskCounts(ctx context.Context, sel ast.SelectionSet, v dashboard.TaskCounts) graphql.Marshaler {
+	return ec._TaskStateCounts(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNTaskTeamMember2shuangsuijiᚋinternalᚋrecordᚐTeamMember(ctx context.Context, sel ast.SelectionSet, v record.TeamMember) graphql.Marshaler {
 	return ec._TaskTeamMember(ctx, sel, &v)
 }
@@ -42072,6 +45720,26 @@ func (ec *executionContext) marshalNUser2ᚖshuangsuijiᚋinternalᚋaccountᚐU
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVisitRecord2shuangsuijiᚋinternalᚋdashboardᚐVisitRecord(ctx context.Context, sel ast.SelectionSet, v dashboard.VisitRecord) graphql.Marshaler {
+	return ec._VisitRecord(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVisitRecord2ᚕshuangsuijiᚋinternalᚋdashboardᚐVisitRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.VisitRecord) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVisitRecord2shuangsuijiᚋinternalᚋdashboardᚐVisitRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNWithdrawConflictInput2shuangsuijiᚋgraphᚋmodelᚐWithdrawConflictInput(ctx context.Context, v any) (model.WithdrawConflictInput, error) {
@@ -42698,6 +46366,25 @@ func (ec *executionContext) marshalOJSON2encodingᚋjsonᚐRawMessage(ctx contex
 	_ = ctx
 	res := model.MarshalJSON(v)
 	return res
+}
+
+func (ec *executionContext) marshalOJointQuarter2ᚕshuangsuijiᚋinternalᚋdashboardᚐJointQuarterᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.JointQuarter) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNJointQuarter2shuangsuijiᚋinternalᚋdashboardᚐJointQuarter(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOManifestForm2ᚖshuangsuijiᚋgraphᚋmodelᚐManifestForm(ctx context.Context, v any) (*model.ManifestForm, error) {

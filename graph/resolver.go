@@ -8,6 +8,7 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/dashboard"
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/notice"
 	"shuangsuiji/internal/plan"
@@ -29,4 +30,6 @@ type Resolver struct {
 	Records  *record.Service
 	Calendar *workday.Service
 	Notices  *notice.Service
+	// Dashboards are leaders' figures and entities' histories.
+	Dashboards *dashboard.Service
 }

@@ -16,6 +16,7 @@ import (
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/dashboard"
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/notice"
 	"shuangsuiji/internal/pdf"
@@ -69,11 +70,12 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 		Audit:    &audit.Service{Store: postgres.AuditStore{DB: db}, Authz: enforcer},
 		Roster: &roster.Service{EntityStore: postgres.EntityStore{DB: db}, InspectorStore: postgres.InspectorStore{DB: db},
 			ItemStore: postgres.ItemStore{DB: db}, Authz: enforcer},
-		Draws:    &draw.Service{Store: postgres.DrawStore{DB: db}, JointVisits: postgres.JointVisitStore{DB: db}, Authz: enforcer, Now: o.now},
-		Planning: &plan.Service{Store: postgres.PlanStore{DB: db}, Authz: enforcer},
-		Public:   &public.Service{Store: postgres.PublicStore{DB: db}},
-		Calendar: calendar,
-		Records:  &record.Service{Store: postgres.RecordStore{DB: db}, Calendar: calendar, Authz: enforcer},
+		Draws:      &draw.Service{Store: postgres.DrawStore{DB: db}, JointVisits: postgres.JointVisitStore{DB: db}, Authz: enforcer, Now: o.now},
+		Planning:   &plan.Service{Store: postgres.PlanStore{DB: db}, Authz: enforcer},
+		Public:     &public.Service{Store: postgres.PublicStore{DB: db}},
+		Calendar:   calendar,
+		Records:    &record.Service{Store: postgres.RecordStore{DB: db}, Calendar: calendar, Authz: enforcer},
+		Dashboards: &dashboard.Service{Store: postgres.DashboardStore{DB: db}, Calendar: calendar, Authz: enforcer, Now: o.now},
 	}
 	resolver.Notices = &notice.Service{Store: postgres.NoticeStore{DB: db}, Authz: enforcer, Opener: resolver.Draws}
 	origins, err := ParseOrigins(os.Getenv("CORS_ORIGINS"))

@@ -1,0 +1,118 @@
+package dashboard
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	"shuangsuiji/internal/authz"
+	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/plan"
+	"shuangsuiji/internal/record"
+	"shuangsuiji/internal/workday"
+)
+
+// Service answers dashboards and histories. Leaders, planners, reviewers,
+// admins and the joint office's coordinators may read them
+// (dashboard:read); inspectors see their tasks instead.
+type Service struct {
+	Store    Store
+	Calendar *workday.Service
+	Authz    *authz.Enforcer
+	Now      func() time.Time // the clock; time.Now when nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Dashboard returns the year of the acting bureau or, for a joint
+// office, of every bureau of its region with the joint quarters. Needs
+// dashboard:read; BAD_USER_INPUT for a year out of 2000–2100.
+func (s *Service) Dashboard(ctx context.Context, year int) (Dashboard, error) {
+	actor, err := s.Authz.Require(ctx, "dashboard:read")
+	if err != nil {
+		return Dashboard{}, err
+	}
+	if year < 2000 || year > 2100 {
+		return Dashboard{}, errs.InvalidField("year", "is %d; a year is 2000 to 2100", year)
+	}
+	cal, err := s.Calendar.Calendar(ctx)
+	if err != nil {
+		return Dashboard{}, err
+	}
+	now := s.now()
+	today := workday.Date(now.In(workday.China))
+	horizon, _ := cal.After(today, DueSoonDays)
+	q := Query{Year: year, At: now,
+		Overdue: cal.EarliestEndsNotDueBefore(today, record.MaxPublishWithinDays),
+		DueBy:   cal.EarliestEndsNotDueBefore(horizon.AddDate(0, 0, 1), record.MaxPublishWithinDays)}
+	t, err := s.Store.Tally(ctx, actor, q)
+	if err != nil {
+		return Dashboard{}, err
+	}
+	d := Dashboard{Year: year, Joint: t.Joint}
+	for _, b := range t.Bureaus {
+		d.Bureaus = append(d.Bureaus, figuresOf(b))
+	}
+	return d, nil
+}
+
+// figuresOf turns one bureau's counts into figures beside its plan's.
+func figuresOf(t BureauTally) Figures {
+	p := t.Plan
+	f := Figures{Bureau: t.Bureau, Tasks: t.Tasks, RecordsAwaitingReview: t.AwaitingReview, Results: t.Results,
+		Plan: PlanFigures{IsDefault: p.IsDefault(), DrawsPerYear: p.DrawsPerYear, MinDrawRatioBP: p.MinDrawRatioBP,
+			MinCoverageBP: p.MinCoverageBP, PublishWithinDays: p.PublishWithinDays},
+		RosterSize: t.Roster.Total(), Covered: t.Covered.Total()}
+	f.CoverageBP = basisPoints(f.Covered, f.RosterSize)
+	reach := plan.Assess(p, t.Roster)
+	for i, h := range plan.Strata {
+		n, c, planned := t.Roster[h], t.Covered[h], reach.Strata[i].PerYear
+		f.Strata = append(f.Strata, Stratum{Stratum: h, Roster: n, Covered: c, CoverageBP: basisPoints(c, n),
+			Planned: planned, PlannedBP: basisPoints(planned, n)})
+	}
+	cumulative := 0
+	for i, q := range t.Quarters {
+		cumulative += q.FirstCovered
+		f.Quarters = append(f.Quarters, Quarter{Quarter: i + 1, Draws: q.Draws, Covered: q.Covered,
+			CoverageBP: basisPoints(q.Covered, f.RosterSize), CumulativeCovered: cumulative,
+			CumulativeCoverageBP: basisPoints(cumulative, f.RosterSize), TargetBP: p.MinCoverageBP * (i + 1) / 4})
+	}
+	return f
+}
+
+// basisPoints is part/whole in basis points, rounded down; 0 for an empty
+// whole.
+func basisPoints(part, whole int) int {
+	if whole <= 0 {
+		return 0
+	}
+	return part * 10000 / whole
+}
+
+// entityCode is what an entity's code looks like: a USCC (18
+// characters) or a registration number (15), or a shorter code a roster
+// holds; the history of a code no draw selected is empty.
+var entityCode = regexp.MustCompile(`^[0-9A-Z]{1,18}$`)
+
+// History returns the entity's inspection history in the acting bureau's
+// region: every executed draw that selected it, newest first, with every
+// bureau's published results and, for draws the acting bureau takes part
+// in, their unpublished records. Needs dashboard:read; BAD_USER_INPUT for
+// a malformed code; an entity never drawn has an empty history.
+func (s *Service) History(ctx context.Context, code string) (History, error) {
+	actor, err := s.Authz.Require(ctx, "dashboard:read")
+	if err != nil {
+		return History{}, err
+	}
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if !entityCode.MatchString(code) {
+		return History{}, errs.InvalidField("entityCode", "is an entity's code: its 统一社会信用代码 or registration number, up to 18 characters 0-9 and A-Z")
+	}
+	return s.Store.History(ctx, actor, code)
+}

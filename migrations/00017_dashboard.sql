@@ -1,0 +1,40 @@
+-- +goose Up
+
+-- Dashboards (internal/dashboard): a bureau sees its own year; the joint
+-- office of a region sees the same figures for every bureau of its region.
+-- Two doors open for the joint office, and no more than the figures need.
+
+-- Each bureau's plan of the year, for its progress against it. The joint
+-- office coordinates the region's plans; the public sees part of them
+-- anyway (public_plans).
+CREATE POLICY plans_joint_office ON plans FOR SELECT TO shuangsuiji_app
+    USING ((SELECT app_is_joint_office())
+           AND bureau_id IN (SELECT id FROM bureaus WHERE region_code = (SELECT app_region())));
+
+-- record_progress: where each inspection record is (state, inspection
+-- date, whether it is an original or a correction), never what it found
+-- (result codes, findings, disposal, evidence, reviewers' reasons). It
+-- admits the rows inspection_records admits (the bureau's own, those of
+-- draws it takes part in) and, for the region's joint office, every
+-- record of the region, so that tasks by state, records awaiting review
+-- and overdue publications can be counted for each bureau. Like the
+-- public_* views it runs with its owner's rights: its WHERE is its wall.
+CREATE VIEW record_progress AS
+SELECT r.bureau_id, r.region_code, r.draw_id, r.seq, r.item_code, r.state, r.inspected_on,
+       r.corrects IS NULL AS original
+FROM inspection_records r
+WHERE r.bureau_id = (SELECT app_bureau())
+   OR r.draw_id IN (SELECT app_draws())
+   OR (r.region_code = (SELECT app_region()) AND (SELECT app_is_joint_office()));
+
+GRANT SELECT ON record_progress TO shuangsuiji_app;
+
+-- An entity's inspection history reads its draws and its unpublished
+-- records by its code (published ones have their index, 00008).
+CREATE INDEX draw_tasks_entity_code ON draw_tasks (entity_code);
+CREATE INDEX inspection_records_unpublished_entity ON inspection_records (region_code, entity_code) WHERE state <> 'published';
+
+-- +goose Down
+DROP INDEX inspection_records_unpublished_entity, draw_tasks_entity_code;
+DROP VIEW record_progress;
+DROP POLICY plans_joint_office ON plans;
