@@ -34,7 +34,19 @@ GRANT SELECT ON record_progress TO shuangsuiji_app;
 CREATE INDEX draw_tasks_entity_code ON draw_tasks (entity_code);
 CREATE INDEX inspection_records_unpublished_entity ON inspection_records (region_code, entity_code) WHERE state <> 'published';
 
+-- The version of a region's data: the sum of its bureaus' audit chain
+-- lengths. Every change writes an audit entry in its own transaction, so
+-- the sum grows with every committed change in the region and never
+-- otherwise; figures counted at one version hold until it moves. Only the
+-- number leaves the function.
+CREATE FUNCTION region_version() RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+    AS $$ SELECT coalesce(sum(h.seq), 0)::bigint FROM audit_heads h JOIN bureaus b ON b.id = h.bureau_id
+          WHERE b.region_code = app_region() $$;
+REVOKE ALL ON FUNCTION region_version() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION region_version() TO shuangsuiji_app;
+
 -- +goose Down
+DROP FUNCTION region_version();
 DROP INDEX inspection_records_unpublished_entity, draw_tasks_entity_code;
 DROP VIEW record_progress;
 DROP POLICY plans_joint_office ON plans;

@@ -214,6 +214,9 @@ type Store interface {
 	// Tally counts the year of the acting bureau or, for a joint office,
 	// of every other bureau of its region, and the joint quarters.
 	Tally(ctx context.Context, actor *authz.Actor, q Query) (Tally, error)
+	// Version is the region's data version: it grows with every change
+	// committed in the acting bureau's region, and only then.
+	Version(ctx context.Context, actor *authz.Actor) (int64, error)
 	// History lists the draws of the region that selected the entity,
 	// newest first, with the records the actor may read: published ones,
 	// and unpublished ones of draws the bureau takes part in.

@@ -48,6 +48,16 @@ func (s DashboardStore) Tally(ctx context.Context, actor *authz.Actor, q dashboa
 	return t, err
 }
 
+// Version reads the region's data version (region_version, migration
+// 00017): one statement.
+func (s DashboardStore) Version(ctx context.Context, actor *authz.Actor) (int64, error) {
+	var v int64
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &v, `SELECT region_version()`)
+	})
+	return v, err
+}
+
 // dashboardBureaus reads the bureaus in view, by code, with their plans
 // of the year (the defaults where none is saved): the acting bureau, or
 // every other bureau of a joint office's region. Two statements.

@@ -381,34 +381,65 @@ func TestDashboardAuthorization(t *testing.T) {
 	wantCode(t, e.Do(rq, dashboardQuery, map[string]any{"y": 2025}), "FORBIDDEN")
 }
 
-// TestDashboardCostsFixedStatements: a dashboard costs the same
-// statements for an empty year as for a full one, and a joint office's
-// region of bureaus one statement more than a bureau (its joint quarters).
+// TestDashboardCostsFixedStatements: counting a dashboard costs the same
+// statements for an empty year as for a full one, a joint office's region
+// of bureaus one statement more than a bureau (its joint quarters); asking
+// again while nothing changed costs the same few statements whatever the
+// data.
 func TestDashboardCostsFixedStatements(t *testing.T) {
 	e, stmts := newEnvCounting(t)
 	dashboardFixture(t, e)
-	cost := func(who string, year int) int64 {
+	cost := func(who string, year int) (count, again int64) {
 		rq := e.As(who)
-		e.Do(rq, dashboardQuery, map[string]any{"y": year}).mustData(t, nil) // sign-in's first request
-		before := stmts.Count()
-		e.Do(rq, dashboardQuery, map[string]any{"y": year}).mustData(t, nil)
-		return stmts.Count() - before
+		e.Do(rq, `{ actingBureau { code } }`, nil).mustData(t, nil) // a user's first request signs in
+		for _, n := range []*int64{&count, &again} {
+			before := stmts.Count()
+			e.Do(rq, dashboardQuery, map[string]any{"y": year}).mustData(t, nil)
+			*n = stmts.Count() - before
+		}
+		return count, again
 	}
-	empty, full, demo := cost("zz-wl-leader", 2024), cost("zz-wl-leader", 2025), cost("wl-leader", 2026)
-	joint := cost("zz-lh-leader", 2025)
-	t.Logf("a bureau's dashboard: %d statements (empty year), %d (the fixture), %d (the demo county); the joint office's: %d", empty, full, demo, joint)
-	if empty != full || full != demo {
-		t.Errorf("a bureau's dashboard cost %d, %d and %d statements: it must not grow with the data", empty, full, demo)
+	empty, emptyAgain := cost("zz-wl-leader", 2024)
+	full, fullAgain := cost("zz-wl-leader", 2025)
+	joint, jointAgain := cost("zz-lh-leader", 2025)
+	t.Logf("a bureau's dashboard: %d statements to count (empty year), %d (the fixture), %d to ask again; the joint office's: %d, %d again",
+		empty, full, fullAgain, joint, jointAgain)
+	if empty != full || emptyAgain != fullAgain || jointAgain != fullAgain {
+		t.Errorf("a bureau's dashboard cost %d and %d statements (again %d, %d, the joint office %d): it must not grow with the data",
+			empty, full, emptyAgain, fullAgain, jointAgain)
 	}
 	if joint != full+1 {
 		t.Errorf("the joint office's dashboard cost %d statements, want %d (a bureau's and its joint quarters)", joint, full+1)
 	}
-	// the session, the calendar's overrides, and the dashboard's own
-	// transaction of 9: BEGIN, settings, bureaus, plans, roster, coverage,
-	// tasks, results, COMMIT
-	const want = 13
-	if full != want {
-		t.Errorf("a bureau's dashboard cost %d statements, want %d", full, want)
+	// Counted statements (BEGIN and COMMIT are not): the session and the
+	// calendar's overrides 6, the region's version 2 (settings, query),
+	// and to count, the dashboard's transaction: settings, bureaus, plans,
+	// roster, coverage, tasks, results.
+	const wantCount, wantAgain = 15, 8
+	if full != wantCount {
+		t.Errorf("counting a bureau's dashboard cost %d statements, want %d", full, wantCount)
+	}
+	if fullAgain != wantAgain {
+		t.Errorf("asking again cost %d statements, want %d", fullAgain, wantAgain)
+	}
+}
+
+// TestDashboardFollowsChanges: a change committed through the service is
+// on the next dashboard, kept figures or not.
+func TestDashboardFollowsChanges(t *testing.T) {
+	e := newEnv(t)
+	leader := e.As("wl-leader")
+	days := func() int {
+		var d dashboardData
+		e.Do(leader, dashboardQuery, map[string]any{"y": 2026}).mustData(t, &d)
+		return d.Dashboard.Bureaus[0].Plan.PublishWithinDays
+	}
+	if got := days(); got != 20 {
+		t.Fatalf("the defaults give %d days to publish", got)
+	}
+	e.Do(e.As("wl-planner"), `mutation { savePlan(input: {year: 2026, publishWithinDays: 7}) { changed } }`, nil).mustData(t, nil)
+	if got := days(); got != 7 {
+		t.Errorf("after the plan changed, the dashboard gives %d days to publish, want 7", got)
 	}
 }
 
