@@ -49,7 +49,7 @@ func (s DashboardStore) Tally(ctx context.Context, actor *authz.Actor, q dashboa
 }
 
 // Version reads the region's data version (region_version, migration
-// 00017): one statement.
+// 00018): one statement.
 func (s DashboardStore) Version(ctx context.Context, actor *authz.Actor) (int64, error) {
 	var v int64
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
@@ -79,7 +79,7 @@ ORDER BY b.code`
 		byID[b.ID] = &dashboard.BureauTally{Bureau: b, Plan: p, Roster: plan.Counts{}, Covered: plan.Counts{}}
 		ids[i] = b.ID
 	}
-	// A joint office reads its region's plans (migration 00017).
+	// A joint office reads its region's plans (migration 00018).
 	var rows []planRow
 	const plans = `SELECT ` + planColumns + ` FROM plans WHERE bureau_id = ANY($1) AND year = $2`
 	if err := tx.SelectContext(ctx, &rows, plans, pq.Array(ids), year); err != nil {

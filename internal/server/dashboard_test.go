@@ -444,7 +444,7 @@ func TestDashboardFollowsChanges(t *testing.T) {
 }
 
 // TestDashboardViewsRowLevelSecurity holds the two doors of migration
-// 00017 with the service bypassed: record_progress admits a bureau's own
+// 00018 with the service bypassed: record_progress admits a bureau's own
 // records and those of draws it takes part in, the region's joint office
 // every record of its region, nobody else's; the joint office reads its
 // region's plans, a bureau only its own.
