@@ -98,6 +98,9 @@ func prepare(ctx context.Context, log *slog.Logger, db *database) error {
 	if err := postgres.Migrate(ctx, db.DB.DB.DB); err != nil {
 		return err
 	}
+	if err := postgres.SealPublicDocuments(ctx, db.DB); err != nil {
+		return err
+	}
 	if db.Local() {
 		seeded, err := postgres.Seed(ctx, db.DB)
 		if err != nil {

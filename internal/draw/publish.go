@@ -2,19 +2,24 @@ package draw
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 
 	"golang.org/x/sync/singleflight"
 
+	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/errs"
 )
 
-// Publisher derives the public documents of draws from their frozen
-// inputs, for anyone and without sign-in: the commitment from the moment of
-// freezing, the public manifest once executed. Results are cached: a
-// draw's documents never change.
+// Publisher hands out the documents of draws. The public ones (the
+// commitment from the moment of freezing, the public manifest once
+// executed) are stored beside the draw when it is frozen and executed, and
+// read through a database function that returns nothing else: the sealed
+// input (nonce, row key, risk classes) never leaves the database for
+// anyone without a bureau. The full manifest is recomputed from the input
+// the acting bureau may read, and cached: a draw's documents never change.
 type Publisher struct {
 	Store  Store
 	mu     sync.Mutex
@@ -22,19 +27,20 @@ type Publisher struct {
 	flight singleflight.Group // one computation per draw however many ask at once
 }
 
-// Commitment returns the commitment of a frozen or executed draw.
-func (p *Publisher) Commitment(ctx context.Context, drawID int64) (*Commitment, error) {
-	in, _, err := p.Store.FrozenInput(ctx, drawID)
+// Commitment returns the canonical JSON of a frozen or executed draw's
+// commitment.
+func (p *Publisher) Commitment(ctx context.Context, drawID int64) ([]byte, error) {
+	docs, err := p.Store.PublicDocuments(ctx, drawID)
 	if err != nil {
 		return nil, err
 	}
-	in.Ceremony = "" // the commitment is what was fixed before the ceremony
-	return Commit(in)
+	return docs.Commitment, nil
 }
 
-// Manifest returns the full manifest of an executed draw (for auditors:
-// check permission before calling).
-func (p *Publisher) Manifest(ctx context.Context, drawID int64) (*Manifest, error) {
+// Manifest returns the full manifest of an executed draw that actor's
+// bureau may read (for auditors and openings: check permission before
+// calling).
+func (p *Publisher) Manifest(ctx context.Context, actor *authz.Actor, drawID int64) (*Manifest, error) {
 	p.mu.Lock()
 	m, ok := p.cache[drawID]
 	p.mu.Unlock()
@@ -42,7 +48,7 @@ func (p *Publisher) Manifest(ctx context.Context, drawID int64) (*Manifest, erro
 		return m, nil
 	}
 	v, err, _ := p.flight.Do(strconv.FormatInt(drawID, 10), func() (any, error) {
-		in, status, err := p.Store.FrozenInput(ctx, drawID)
+		in, status, err := p.Store.SealedInput(ctx, actor, drawID)
 		if err != nil {
 			return nil, err
 		}
@@ -66,11 +72,55 @@ func (p *Publisher) Manifest(ctx context.Context, drawID int64) (*Manifest, erro
 
 // PublicManifest returns the public manifest of an executed draw.
 func (p *Publisher) PublicManifest(ctx context.Context, drawID int64) (*PublicManifest, error) {
-	m, err := p.Manifest(ctx, drawID)
+	raw, err := p.publicManifestJSON(ctx, drawID)
 	if err != nil {
 		return nil, err
 	}
-	return m.Public()
+	var pm PublicManifest
+	if err := decodeStrict(raw, &pm); err != nil {
+		return nil, fmt.Errorf("stored public manifest of draw %d: %w", drawID, err)
+	}
+	return &pm, nil
+}
+
+func (p *Publisher) publicManifestJSON(ctx context.Context, drawID int64) ([]byte, error) {
+	docs, err := p.Store.PublicDocuments(ctx, drawID)
+	if err != nil {
+		return nil, err
+	}
+	if docs.Status != StatusExecuted || docs.PublicManifest == nil {
+		return nil, errs.NotFoundf("draw %d has no manifest: it is %s", drawID, docs.Status)
+	}
+	return docs.PublicManifest, nil
+}
+
+// PublicDocuments are what anyone may read of a draw that is not a
+// draft: its commitment, and its public manifest once executed (canonical
+// JSON both).
+type PublicDocuments struct {
+	Status         Status
+	Commitment     []byte
+	PublicManifest []byte
+}
+
+// SealDocuments computes the public documents the store keeps beside a
+// draw: the commitment of its frozen input, and the public manifest of
+// its manifest when it has one.
+func SealDocuments(in Input, m *Manifest) (commitment, public []byte, err error) {
+	in.Ceremony = "" // the commitment is what was fixed before the ceremony
+	c, err := Commit(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	if commitment, err = CanonicalJSON(c); err != nil || m == nil {
+		return commitment, nil, err
+	}
+	pm, err := m.Public()
+	if err != nil {
+		return nil, nil, err
+	}
+	public, err = CanonicalJSON(pm)
+	return commitment, public, err
 }
 
 // PublicManifestOf returns an executed draw's public manifest, for anyone
@@ -82,21 +132,13 @@ func (s *Service) PublicManifestOf(ctx context.Context, drawID int64) (*PublicMa
 // Commitment returns the canonical JSON of a frozen draw's commitment, for
 // anyone. NOT_FOUND for drafts and unknown draws.
 func (s *Service) Commitment(ctx context.Context, drawID int64) ([]byte, error) {
-	c, err := s.publisher().Commitment(ctx, drawID)
-	if err != nil {
-		return nil, err
-	}
-	return CanonicalJSON(c)
+	return s.publisher().Commitment(ctx, drawID)
 }
 
 // PublicManifest returns the canonical JSON of an executed draw's public
 // manifest, for anyone.
 func (s *Service) PublicManifest(ctx context.Context, drawID int64) ([]byte, error) {
-	m, err := s.publisher().PublicManifest(ctx, drawID)
-	if err != nil {
-		return nil, err
-	}
-	return CanonicalJSON(m)
+	return s.publisher().publicManifestJSON(ctx, drawID)
 }
 
 // FullManifest returns the canonical JSON of an executed draw's full
@@ -117,7 +159,7 @@ func (s *Service) FullManifest(ctx context.Context, drawID int64) ([]byte, error
 		return nil, errs.E(errs.Forbidden, "the full manifest of draw %d is for the lead's and the joint office's auditors: "+
 			"a participant gets the public manifest and the openings of its own rows (drawOpenings)", drawID)
 	}
-	m, err := s.publisher().Manifest(ctx, drawID)
+	m, err := s.publisher().Manifest(ctx, actor, drawID)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +223,7 @@ func (s *Service) openable(ctx context.Context, drawID int64) (*Manifest, func(F
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := s.publisher().Manifest(ctx, drawID)
+	m, err := s.publisher().Manifest(ctx, actor, drawID)
 	if err != nil {
 		return nil, nil, err
 	}

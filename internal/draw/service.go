@@ -203,9 +203,13 @@ type Store interface {
 	ParticipantsOfDraws(ctx context.Context, actor *authz.Actor, ids []int64) ([]Participant, error)
 	Tasks(ctx context.Context, actor *authz.Actor, drawID int64, p page.Request) ([]TaskRow, error)
 	Overlaps(ctx context.Context, actor *authz.Actor, year, quarter int) ([]Overlap, error)
-	// FrozenInput returns a frozen or executed draw's input for anyone: the
-	// public documents are derived from it. NOT_FOUND for drafts.
-	FrozenInput(ctx context.Context, drawID int64) (Input, Status, error)
+	// PublicDocuments returns a draw's public documents for anyone
+	// (nothing else of it): NOT_FOUND for drafts and unknown draws.
+	PublicDocuments(ctx context.Context, drawID int64) (PublicDocuments, error)
+	// SealedInput returns a frozen or executed draw's input, nonce and row
+	// key included, when actor's bureau may read the draw; NOT_FOUND
+	// otherwise and for drafts.
+	SealedInput(ctx context.Context, actor *authz.Actor, drawID int64) (Input, Status, error)
 }
 
 // Service runs draws.

@@ -3,11 +3,12 @@
 // case in one transaction under the two walls of tenancy, and implements
 // the domain packages' stores with plain SQL beside each method.
 //
-// A serving transaction starts with SET LOCAL ROLE shuangsuiji_app (a role
-// that owns nothing and cannot bypass row-level security) and sets
+// A serving transaction runs over a connection that logs in as
+// shuangsuiji_app (a role that owns nothing, is no superuser and cannot
+// bypass row-level security, so no RESET ROLE leads out of it) and sets
 // app.bureau_id and app.user_id for the policies, transaction-local. System
 // work (migrations, seed, loading role assignments, verify-audit) runs as
-// the schema owner.
+// the schema owner over a pool of its own.
 package postgres
 
 import (
@@ -33,25 +34,50 @@ import (
 // ServingRole is the role every serving transaction runs as.
 const ServingRole = "shuangsuiji_app"
 
-// DB is the service's handle on PostgreSQL.
+// DB is the service's handle on PostgreSQL: the schema owner's pool
+// (embedded, for system work) and the serving login's.
 type DB struct {
 	*sqlx.DB
+	serving *servingPool
 }
 
-// Open connects to url and checks the connection.
+// Open connects to url, the schema owner's connection string, and checks
+// the connection.
 func Open(ctx context.Context, url string) (*DB, error) {
 	db, err := sqlx.Open("postgres", url)
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(40)
-	db.SetMaxIdleConns(20)
+	db.SetMaxOpenConns(10)
+	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return &DB{db}, nil
+	return NewDB(db, url, func(u string) (*sqlx.DB, error) { return sqlx.Open("postgres", u) }), nil
+}
+
+// NewDB wraps the owner's pool, connected with ownerURL; connect opens the
+// serving login's pool from its connection string when first needed.
+func NewDB(owner *sqlx.DB, ownerURL string, connect func(url string) (*sqlx.DB, error)) *DB {
+	return &DB{DB: owner, serving: &servingPool{ownerURL: ownerURL, owner: owner, connect: connect}}
+}
+
+// Serving returns the serving login's pool, logging in on first use.
+func (db *DB) Serving(ctx context.Context) (*sqlx.DB, error) {
+	return db.serving.get(ctx)
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	db.serving.mu.Lock()
+	if db.serving.db != nil {
+		db.serving.db.Close()
+		db.serving.db = nil
+	}
+	db.serving.mu.Unlock()
+	return db.DB.Close()
 }
 
 // Migrate applies every migration not yet applied.
@@ -75,11 +101,13 @@ type Scope struct {
 // settings of scope. It rolls back on error or panic and retries
 // serialization failures and deadlocks a few times.
 func (db *DB) InScope(ctx context.Context, scope Scope, fn func(tx *sqlx.Tx) error) error {
-	return db.transact(ctx, func(tx *sqlx.Tx) error {
-		// set_config('role', …, true) is SET LOCAL ROLE; one round trip
-		// switches the role and sets the tenant.
-		const set = `SELECT set_config('role', $1, true), set_config('app.bureau_id', $2, true), set_config('app.user_id', $3, true)`
-		if _, err := tx.ExecContext(ctx, set, ServingRole, idSetting(scope.BureauID), idSetting(scope.UserID)); err != nil {
+	serving, err := db.Serving(ctx)
+	if err != nil {
+		return err
+	}
+	return transact(ctx, serving, func(tx *sqlx.Tx) error {
+		const set = `SELECT set_config('app.bureau_id', $1, true), set_config('app.user_id', $2, true)`
+		if _, err := tx.ExecContext(ctx, set, idSetting(scope.BureauID), idSetting(scope.UserID)); err != nil {
 			return err
 		}
 		return fn(tx)
@@ -89,7 +117,7 @@ func (db *DB) InScope(ctx context.Context, scope Scope, fn func(tx *sqlx.Tx) err
 // AsOwner runs fn in one transaction as the schema owner, for system work
 // that must see every bureau. Never call it on behalf of a request.
 func (db *DB) AsOwner(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	return db.transact(ctx, fn)
+	return transact(ctx, db.DB, fn)
 }
 
 func idSetting(id int64) string {
@@ -101,9 +129,9 @@ func idSetting(id int64) string {
 
 const maxAttempts = 4
 
-func (db *DB) transact(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
+func transact(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) (err error) {
 	for attempt := 1; ; attempt++ {
-		err = db.transactOnce(ctx, fn)
+		err = transactOnce(ctx, db, fn)
 		if !retryable(err) || attempt == maxAttempts {
 			return unavailable(err)
 		}
@@ -131,7 +159,7 @@ func connectionFailure(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
-func (db *DB) transactOnce(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
+func transactOnce(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) (err error) {
 	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
@@ -183,7 +211,16 @@ FROM pg_roles r WHERE r.rolname = $1`
 	case owned > 0:
 		return fmt.Errorf("refusing to serve: serving role %s owns %d tables, and owners can alter their policies", ServingRole, owned)
 	}
-	return db.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return nil })
+	return db.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
+		var login string
+		if err := tx.GetContext(ctx, &login, `SELECT session_user`); err != nil {
+			return err
+		}
+		if login != ServingRole {
+			return fmt.Errorf("refusing to serve: requests would log in as %s, not as the serving role %s", login, ServingRole)
+		}
+		return nil
+	})
 }
 
 // uniqueViolation reports whether err is PostgreSQL's unique_violation.

@@ -476,26 +476,87 @@ func decodeInput(b []byte) (draw.Input, error) {
 	return in, json.Unmarshal(data, &in)
 }
 
-// FrozenInput returns the stored input of a draw that is not a draft,
-// through a function open to everyone (the public documents derive from
-// it; the nonce inside is only ever published after the ceremony).
-func (s DrawStore) FrozenInput(ctx context.Context, drawID int64) (draw.Input, draw.Status, error) {
+// PublicDocuments returns a draw's public documents through
+// public_draw(), which returns nothing else: anyone may call it.
+func (s DrawStore) PublicDocuments(ctx context.Context, drawID int64) (draw.PublicDocuments, error) {
+	var row struct {
+		Status         draw.Status `db:"status"`
+		Commitment     []byte      `db:"commitment"`
+		PublicManifest []byte      `db:"public_manifest"`
+	}
+	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &row, `SELECT status, commitment, public_manifest FROM public_draw($1)`, drawID)
+	})
+	if err != nil {
+		return draw.PublicDocuments{}, notFound(err, "no published draw %d", drawID)
+	}
+	return draw.PublicDocuments{Status: row.Status, Commitment: row.Commitment, PublicManifest: row.PublicManifest}, nil
+}
+
+// SealedInput returns the stored input of a draw that is not a draft, as
+// row-level security lets the actor's bureau read it (the lead, the
+// participants, the region's joint office).
+func (s DrawStore) SealedInput(ctx context.Context, actor *authz.Actor, drawID int64) (draw.Input, draw.Status, error) {
 	var row struct {
 		Status   draw.Status `db:"status"`
 		InputGz  []byte      `db:"input_gz"`
 		Ceremony *string     `db:"ceremony"`
 	}
-	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
-		return tx.GetContext(ctx, &row, `SELECT status, input_gz, ceremony FROM public_draw($1)`, drawID)
-	})
+	const q = `SELECT status, input_gz, ceremony FROM draws WHERE id = $1 AND input_gz IS NOT NULL`
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &row, q, drawID) })
 	if err != nil {
-		return draw.Input{}, "", notFound(err, "no published draw %d", drawID)
+		return draw.Input{}, "", notFound(err, "no frozen draw %d", drawID)
 	}
 	in, err := decodeInput(row.InputGz)
 	if row.Ceremony != nil {
 		in.Ceremony = *row.Ceremony
 	}
 	return in, row.Status, err
+}
+
+// SealPublicDocuments stores the public documents of frozen and executed
+// draws that have none (draws frozen before the documents were kept), as
+// the schema owner: system work at start, before serving.
+func SealPublicDocuments(ctx context.Context, db *DB) error {
+	var ids []int64
+	const q = `SELECT id FROM draws WHERE input_gz IS NOT NULL AND (commitment IS NULL OR status = 'executed' AND public_manifest IS NULL) ORDER BY id`
+	if err := db.SelectContext(ctx, &ids, q); err != nil {
+		return fmt.Errorf("draws without public documents: %w", err)
+	}
+	for _, id := range ids {
+		if err := db.AsOwner(ctx, func(tx *sqlx.Tx) error { return sealDocumentsOf(ctx, tx, id) }); err != nil {
+			return fmt.Errorf("public documents of draw %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func sealDocumentsOf(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	var row struct {
+		Status   draw.Status `db:"status"`
+		InputGz  []byte      `db:"input_gz"`
+		Ceremony *string     `db:"ceremony"`
+	}
+	if err := tx.GetContext(ctx, &row, `SELECT status, input_gz, ceremony FROM draws WHERE id = $1`, id); err != nil {
+		return err
+	}
+	in, err := decodeInput(row.InputGz)
+	if err != nil {
+		return err
+	}
+	var m *draw.Manifest
+	if row.Status == draw.StatusExecuted && row.Ceremony != nil {
+		in.Ceremony = *row.Ceremony
+		if m, err = draw.Run(in); err != nil {
+			return err
+		}
+	}
+	commitment, public, err := draw.SealDocuments(in, m)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE draws SET commitment = $2, public_manifest = $3 WHERE id = $1`, id, commitment, public)
+	return err
 }
 
 // Overlaps lists entities drawn by two or more bureaus' separate draws of

@@ -415,13 +415,20 @@ func storeFrozen(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 	if err != nil {
 		return err
 	}
+	commitment, err := draw.CanonicalJSON(c)
+	if err != nil {
+		return err
+	}
 	h := c.Hashes
+	// commitment is the public document anyone reads through public_draw();
+	// input_gz stays sealed behind the draw's row-level security.
 	const q = `
 UPDATE draws SET status = 'frozen', input_gz = $2, nonce_commitment = $3, frame_sha256 = $4, exclusions_sha256 = $5,
-    inspectors_sha256 = $6, conflicts_sha256 = $7, params_sha256 = $8, frame_size = $9, frozen_at = now(), frozen_by = $10
+    inspectors_sha256 = $6, conflicts_sha256 = $7, params_sha256 = $8, frame_size = $9, frozen_at = now(), frozen_by = $10,
+    commitment = $11
 WHERE id = $1 AND status = 'draft'`
 	_, err = tx.ExecContext(ctx, q, d.ID, gz, h.NonceCommitment.String(), h.FrameSHA256.String(), h.ExclusionsSHA256.String(),
-		h.InspectorsSHA256.String(), h.ConflictsSHA256.String(), h.ParamsSHA256.String(), len(in.Frame), actor.UserID)
+		h.InspectorsSHA256.String(), h.ConflictsSHA256.String(), h.ParamsSHA256.String(), len(in.Frame), actor.UserID, commitment)
 	return err
 }
 
@@ -458,8 +465,13 @@ func (s DrawStore) Execute(ctx context.Context, actor *authz.Actor, drawID int64
 		if err := storeTasks(ctx, tx, actor, d, m); err != nil {
 			return err
 		}
-		const q = `UPDATE draws SET status = 'executed', ceremony = $2, seed = $3, executed_at = now(), executed_by = $4 WHERE id = $1`
-		if _, err := tx.ExecContext(ctx, q, drawID, ceremony, m.Seed.String(), actor.UserID); err != nil {
+		public, err := publicManifestJSON(m)
+		if err != nil {
+			return err
+		}
+		const q = `UPDATE draws SET status = 'executed', ceremony = $2, seed = $3, executed_at = now(), executed_by = $4,
+    public_manifest = $5 WHERE id = $1`
+		if _, err := tx.ExecContext(ctx, q, drawID, ceremony, m.Seed.String(), actor.UserID, public); err != nil {
 			return err
 		}
 		if executed, err = getDraw(ctx, tx, drawID, ""); err != nil {
@@ -472,6 +484,16 @@ func (s DrawStore) Execute(ctx context.Context, actor *authz.Actor, drawID int64
 		return draw.Draw{}, err
 	}
 	return executed, failure
+}
+
+// publicManifestJSON is the public manifest kept beside an executed draw
+// for anyone to read.
+func publicManifestJSON(m *draw.Manifest) ([]byte, error) {
+	pm, err := m.Public()
+	if err != nil {
+		return nil, err
+	}
+	return draw.CanonicalJSON(pm)
 }
 
 func markFailed(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, ceremony string, e *errs.Error) error {

@@ -357,11 +357,15 @@ SELECT r.rolsuper, r.rolbypassrls, r.rolcanlogin,
        (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid) AS owned,
        (SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid) AS member_of
 FROM pg_roles r WHERE r.rolname = $1`
+		if err := s.InScope(context.Background(), postgres.Scope{}, func(*sqlx.Tx) error { return nil }); err != nil {
+			t.Fatal(err) // the serving login logs in on first use
+		}
 		if err := s.Get(&got, q, postgres.ServingRole); err != nil {
 			t.Fatal(err)
 		}
 		want := got
-		want.Super, want.Bypass, want.Login, want.Owned, want.Members = false, false, false, 0, 0
+		// It logs in (requests connect as it), and is nothing more.
+		want.Super, want.Bypass, want.Login, want.Owned, want.Members = false, false, true, 0, 0
 		if got != want {
 			t.Errorf("%s: super, bypassrls, login, owned relations, roles it belongs to = %+v, want %+v",
 				postgres.ServingRole, got, want)

@@ -47,14 +47,21 @@ func (s *Statements) add(q string) {
 // fixed number of statements whatever its size.
 func OpenCounting(t testing.TB, url string) (*postgres.DB, *Statements) {
 	t.Helper()
-	inner, err := pq.NewConnector(url)
+	stmts := &Statements{}
+	connect := func(u string) (*sqlx.DB, error) {
+		inner, err := pq.NewConnector(u)
+		if err != nil {
+			return nil, err
+		}
+		return sqlx.NewDb(sql.OpenDB(countingConnector{inner, stmts}), "postgres"), nil
+	}
+	owner, err := sqlx.Open("postgres", url)
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
-	stmts := &Statements{}
-	db := sqlx.NewDb(sql.OpenDB(countingConnector{inner, stmts}), "postgres")
+	db := postgres.NewDB(owner, url, connect)
 	t.Cleanup(func() { db.Close() })
-	return &postgres.DB{DB: db}, stmts
+	return db, stmts
 }
 
 type countingConnector struct {

@@ -1,0 +1,146 @@
+package postgres
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// servingPool is the connection pool of the serving login: requests run
+// over connections that log in as shuangsuiji_app itself, so nothing a
+// statement does (RESET ROLE, SET ROLE, SET SESSION AUTHORIZATION) can
+// take it to the schema owner, whose policies see every bureau. It opens
+// on first use, after the migrations have created the role.
+type servingPool struct {
+	mu       sync.Mutex
+	db       *sqlx.DB
+	ownerURL string
+	owner    *sqlx.DB
+	connect  func(url string) (*sqlx.DB, error)
+}
+
+// ServingURLEnv names a connection string for the serving login, for
+// deployments that manage its password themselves.
+const ServingURLEnv = "SERVING_DATABASE_URL"
+
+func (p *servingPool) get(ctx context.Context) (*sqlx.DB, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.db != nil {
+		return p.db, nil
+	}
+	db, err := p.open(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	db.SetMaxOpenConns(40)
+	db.SetMaxIdleConns(20)
+	p.db = db
+	return db, nil
+}
+
+// open connects as the serving login. Its password is derived from the
+// owner's (an HMAC), so every instance and every database of one cluster
+// agree on it without storing it; it is set (which needs CREATEROLE) only
+// when logging in with it fails.
+func (p *servingPool) open(ctx context.Context) (*sqlx.DB, error) {
+	if u := os.Getenv(ServingURLEnv); u != "" {
+		return p.try(ctx, u)
+	}
+	u, password, err := servingURL(p.ownerURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := p.try(ctx, u)
+	if err == nil || !loginRefused(err) {
+		return db, err
+	}
+	alter := `ALTER ROLE ` + ServingRole + ` LOGIN`
+	if password != "" {
+		alter += ` PASSWORD ` + pq.QuoteLiteral(password)
+	}
+	if _, err := p.owner.ExecContext(ctx, alter); err != nil {
+		return nil, fmt.Errorf("let the serving role %s log in (the owner needs CREATEROLE, or set %s): %w", ServingRole, ServingURLEnv, err)
+	}
+	return p.try(ctx, u)
+}
+
+func (p *servingPool) try(ctx context.Context, url string) (*sqlx.DB, error) {
+	db, err := p.connect(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// loginRefused reports a failed log-in (wrong password, a role that may
+// not log in): class 28, invalid authorization.
+func loginRefused(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && strings.HasPrefix(string(pqErr.Code), "28")
+}
+
+// servingURL turns the owner's connection string into the serving login's
+// (lib/pq takes the last of repeated keys), with its derived password.
+func servingURL(ownerURL string) (string, string, error) {
+	conn := ownerURL
+	if strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://") {
+		var err error
+		if conn, err = pq.ParseURL(conn); err != nil {
+			return "", "", err
+		}
+	}
+	ownerPassword := connPassword(conn)
+	if ownerPassword == "" {
+		ownerPassword = os.Getenv("PGPASSWORD")
+	}
+	conn += " user=" + ServingRole
+	password := ""
+	if ownerPassword != "" {
+		mac := hmac.New(sha256.New, []byte(ownerPassword))
+		mac.Write([]byte("shuangsuiji serving login " + ServingRole))
+		password = hex.EncodeToString(mac.Sum(nil))
+		conn += " password=" + password
+	}
+	return conn, password, nil
+}
+
+// connPassword reads password=… from a key=value connection string (as
+// pq.ParseURL writes it: values quoted with backslash escapes).
+func connPassword(conn string) string {
+	i := strings.Index(conn, "password=")
+	if i < 0 || i > 0 && conn[i-1] != ' ' {
+		return ""
+	}
+	rest := conn[i+len("password="):]
+	if !strings.HasPrefix(rest, "'") {
+		v, _, _ := strings.Cut(rest, " ")
+		return v
+	}
+	var b strings.Builder
+	for j := 1; j < len(rest); j++ {
+		switch c := rest[j]; {
+		case c == '\\' && j+1 < len(rest):
+			j++
+			b.WriteByte(rest[j])
+		case c == '\'':
+			return b.String()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
