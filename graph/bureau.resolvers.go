@@ -51,6 +51,15 @@ func (r *membershipResolver) Roles(ctx context.Context, obj *bureau.Membership) 
 	return rolesOut(obj.Roles), nil
 }
 
+// LeaveBureau is the resolver for the leaveBureau field.
+func (r *mutationResolver) LeaveBureau(ctx context.Context) (*model.LeaveBureauPayload, error) {
+	b, err := r.Bureaus.Leave(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.LeaveBureauPayload{Bureau: &b}, nil
+}
+
 // ResetMemberPassword is the resolver for the resetMemberPassword field.
 func (r *mutationResolver) ResetMemberPassword(ctx context.Context, input model.ResetMemberPasswordInput) (*model.ResetMemberPasswordPayload, error) {
 	password, err := r.Bureaus.ResetPassword(ctx, input.Username)

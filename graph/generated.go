@@ -550,6 +550,10 @@ type ComplexityRoot struct {
 		JointVisit func(childComplexity int) int
 	}
 
+	LeaveBureauPayload struct {
+		Bureau func(childComplexity int) int
+	}
+
 	Me struct {
 		ActingBureau       func(childComplexity int) int
 		Memberships        func(childComplexity int) int
@@ -597,6 +601,7 @@ type ComplexityRoot struct {
 		FreezeDraw               func(childComplexity int, input model.FreezeDrawInput) int
 		ImportRoster             func(childComplexity int, input model.ImportRosterInput) int
 		IssueInspectionNotices   func(childComplexity int, input model.IssueInspectionNoticesInput) int
+		LeaveBureau              func(childComplexity int) int
 		ProposeJointVisit        func(childComplexity int, input model.ProposeJointVisitInput) int
 		PublishRecords           func(childComplexity int, input model.PublishRecordsInput) int
 		RecordConflict           func(childComplexity int, input model.RecordConflictInput) int
@@ -1254,6 +1259,7 @@ type MutationResolver interface {
 	SignIn(ctx context.Context, input model.SignInInput) (*model.SignInPayload, error)
 	SignOut(ctx context.Context) (*model.SignOutPayload, error)
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error)
+	LeaveBureau(ctx context.Context) (*model.LeaveBureauPayload, error)
 	ResetMemberPassword(ctx context.Context, input model.ResetMemberPasswordInput) (*model.ResetMemberPasswordPayload, error)
 	AddMember(ctx context.Context, input model.AddMemberInput) (*model.AddMemberPayload, error)
 	SetMemberRoles(ctx context.Context, input model.SetMemberRolesInput) (*model.SetMemberRolesPayload, error)
@@ -3314,6 +3320,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JointVisitPayload.JointVisit(childComplexity), true
 
+	case "LeaveBureauPayload.bureau":
+		if e.ComplexityRoot.LeaveBureauPayload.Bureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeaveBureauPayload.Bureau(childComplexity), true
+
 	case "Me.actingBureau":
 		if e.ComplexityRoot.Me.ActingBureau == nil {
 			break
@@ -3585,6 +3598,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.IssueInspectionNotices(childComplexity, args["input"].(model.IssueInspectionNoticesInput)), true
+	case "Mutation.leaveBureau":
+		if e.ComplexityRoot.Mutation.LeaveBureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.LeaveBureau(childComplexity), true
 	case "Mutation.proposeJointVisit":
 		if e.ComplexityRoot.Mutation.ProposeJointVisit == nil {
 			break
@@ -6471,7 +6490,17 @@ type ResetMemberPasswordPayload {
   temporaryPassword: String!
 }
 
+"""
+The bureau the signed-in user left.
+"""
+type LeaveBureauPayload {
+  "The bureau left; the user holds no role there any more."
+  bureau: Bureau!
+}
+
 extend type Mutation {
+  "Leave the acting bureau: give up every role there, at once. Any member; its last admin cannot leave (CONFLICT) before granting admin to someone else."
+  leaveBureau: LeaveBureauPayload!
   "Give a member of the acting bureau a temporary password and end all their sessions. Admins only; not for users other bureaus hold too (CONFLICT)."
   resetMemberPassword(
     "What to change: see ` + "`" + `ResetMemberPasswordInput` + "`" + `."
@@ -10536,6 +10565,14 @@ func (ec *executionContext) childFields_JointVisitPayload(ctx context.Context, f
 		return ec.fieldContext_JointVisitPayload_jointVisit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type JointVisitPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_LeaveBureauPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bureau":
+		return ec.fieldContext_LeaveBureauPayload_bureau(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeaveBureauPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -20937,6 +20974,38 @@ func (ec *executionContext) fieldContext_JointVisitPayload_jointVisit(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _LeaveBureauPayload_bureau(ctx context.Context, field graphql.CollectedField, obj *model.LeaveBureauPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeaveBureauPayload_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bureau, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Bureau) graphql.Marshaler {
+			return ec.marshalNBureau2ᚖshuangsuijiᚋinternalᚋbureauᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeaveBureauPayload_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LeaveBureauPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Me_user(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21479,6 +21548,38 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_leaveBureau(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_leaveBureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().LeaveBureau(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LeaveBureauPayload) graphql.Marshaler {
+			return ec.marshalNLeaveBureauPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐLeaveBureauPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_leaveBureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeaveBureauPayload(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -39170,6 +39271,39 @@ func (ec *executionContext) _JointVisitPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var leaveBureauPayloadImplementors = []string{"LeaveBureauPayload"}
+
+func (ec *executionContext) _LeaveBureauPayload(ctx context.Context, sel ast.SelectionSet, obj *model.LeaveBureauPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, leaveBureauPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LeaveBureauPayload")
+		case "bureau":
+			out.Values[i] = ec._LeaveBureauPayload_bureau(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var meImplementors = []string{"Me"}
 
 func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *model.Me) graphql.Marshaler {
@@ -39425,6 +39559,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "changePassword":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leaveBureau":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_leaveBureau(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -44552,6 +44693,14 @@ func (ec *executionContext) unmarshalNJointVisitStatus2shuangsuijiᚋgraphᚋmod
 
 func (ec *executionContext) marshalNJointVisitStatus2shuangsuijiᚋgraphᚋmodelᚐJointVisitStatus(ctx context.Context, sel ast.SelectionSet, v model.JointVisitStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNLeaveBureauPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐLeaveBureauPayload(ctx context.Context, sel ast.SelectionSet, v *model.LeaveBureauPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LeaveBureauPayload!")
+		return graphql.Null
+	}
+	return ec._LeaveBureauPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMe2ᚖshuangsuijiᚋgraphᚋmodelᚐMe(ctx context.Context, sel ast.SelectionSet, v *model.Me) graphql.Marshaler {

@@ -357,6 +357,12 @@ type JointVisitPayload struct {
 	JointVisit *draw.JointVisit `json:"jointVisit"`
 }
 
+// The bureau the signed-in user left.
+type LeaveBureauPayload struct {
+	// The bureau left; the user holds no role there any more.
+	Bureau *bureau.Bureau `json:"bureau"`
+}
+
 // The signed-in user.
 type Me struct {
 	// The user.

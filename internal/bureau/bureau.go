@@ -89,6 +89,9 @@ type Store interface {
 	// SetMemberRoles replaces a member's roles (none: removes the member);
 	// NOT_FOUND if the user is not a member of the actor's bureau.
 	SetMemberRoles(ctx context.Context, actor *authz.Actor, username string, roles []string) (Member, error)
+	// Leave removes the actor from their bureau; CONFLICT if they are its
+	// last admin, NOT_FOUND if they are no member.
+	Leave(ctx context.Context, actor *authz.Actor) (Member, error)
 	UsersByID(ctx context.Context, ids []int64) ([]account.User, error)
 	// ResetPassword gives a member a temporary password and ends their
 	// sessions; NOT_FOUND if not a member, CONFLICT if other bureaus
@@ -298,6 +301,24 @@ func (s *Service) SetMemberRoles(ctx context.Context, username string, roles []s
 		return Member{}, err
 	}
 	return m, s.Authz.Reload(ctx)
+}
+
+// Leave takes the signed-in user out of the acting bureau: every role
+// there ends at once. Any member (bureau:read); CONFLICT when they are the
+// bureau's last admin, who must hand the role on first.
+func (s *Service) Leave(ctx context.Context) (Bureau, error) {
+	actor, err := s.Authz.Require(ctx, "bureau:read")
+	if err != nil {
+		return Bureau{}, err
+	}
+	b, err := s.Store.BureauByCode(ctx, actor.BureauCode)
+	if err != nil {
+		return Bureau{}, err
+	}
+	if _, err := s.Store.Leave(ctx, actor); err != nil {
+		return Bureau{}, err
+	}
+	return b, s.Authz.Reload(ctx)
 }
 
 // ResetPassword gives a member of the acting bureau a new temporary

@@ -141,6 +141,9 @@ func memberIn(ctx context.Context, tx *sqlx.Tx, username string) (*bureau.Member
 func (s BureauStore) AddMember(ctx context.Context, actor *authz.Actor, nm bureau.NewMember, passwordHash string) (bureau.Member, error) {
 	var added bureau.Member
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		if err := lockMembers(ctx, tx, actor, true); err != nil {
+			return err
+		}
 		userID, err := findOrCreateUser(ctx, tx, nm, passwordHash)
 		if err != nil {
 			return err
@@ -208,10 +211,51 @@ func findOrCreateUser(ctx context.Context, tx *sqlx.Tx, nm bureau.NewMember, pas
 	return id, err
 }
 
+// lockMembers serialises the membership changes of the actor's bureau
+// until the transaction ends, so that each reads the members as the one
+// before left them: two admins removing each other cannot both succeed,
+// concurrent role changes do not merge, and the audit's before is true.
+// With admin, it then checks that the actor is still an admin here (a
+// change committed meanwhile may have taken the role away): FORBIDDEN if
+// not.
+func lockMembers(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, admin bool) error {
+	const lock = `SELECT pg_advisory_xact_lock(hashtextextended('members:' || app_bureau(), 0))`
+	if _, err := tx.ExecContext(ctx, lock); err != nil {
+		return err
+	}
+	if !admin {
+		return nil
+	}
+	var still bool
+	const q = `SELECT EXISTS (SELECT FROM members WHERE bureau_id = app_bureau() AND user_id = app_user() AND role = 'admin')`
+	if err := tx.GetContext(ctx, &still, q); err != nil {
+		return err
+	}
+	if !still {
+		return errs.E(errs.Forbidden, "%s is no longer an admin of %s", actor.Username, actor.BureauCode)
+	}
+	return nil
+}
+
 // SetMemberRoles replaces the member's roles in the actor's bureau.
 func (s BureauStore) SetMemberRoles(ctx context.Context, actor *authz.Actor, username string, roles []string) (bureau.Member, error) {
+	return s.changeRoles(ctx, actor, "member.set_roles", username, roles)
+}
+
+// Leave removes the actor from their bureau.
+func (s BureauStore) Leave(ctx context.Context, actor *authz.Actor) (bureau.Member, error) {
+	return s.changeRoles(ctx, actor, "member.leave", actor.Username, []string{})
+}
+
+// changeRoles replaces a member's roles (none: removes them), under the
+// bureau's membership lock, keeping an admin; only an admin changes
+// another member's roles.
+func (s BureauStore) changeRoles(ctx context.Context, actor *authz.Actor, action, username string, roles []string) (bureau.Member, error) {
 	var result bureau.Member
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		if err := lockMembers(ctx, tx, actor, action != "member.leave"); err != nil {
+			return err
+		}
 		before, err := memberIn(ctx, tx, username)
 		if err != nil {
 			return err
@@ -234,7 +278,7 @@ func (s BureauStore) SetMemberRoles(ctx context.Context, actor *authz.Actor, use
 		if after != nil {
 			result = *after
 		}
-		return s.audited(ctx, tx, actor, "member.set_roles", username, before, after)
+		return s.audited(ctx, tx, actor, action, username, before, after)
 	})
 	return result, err
 }
