@@ -133,7 +133,14 @@ func runVerifyAudit(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "audit trail intact: %d entries checked\n", n)
+		anchored, err := checkAnchors(ctx, db.DB)
+		if errors.As(err, &broken) {
+			return fmt.Errorf("%w (the chains themselves hold: %d entries checked)", broken, n)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "audit trail intact: %d entries checked, %d bureaus' exported heads found\n", n, anchored)
 		return nil
 	})
 }

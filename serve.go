@@ -74,6 +74,11 @@ func serve(ctx context.Context, log *slog.Logger, addr string) error {
 	if err != nil {
 		return err
 	}
+	every, err := anchorEvery()
+	if err != nil {
+		return err
+	}
+	go anchorOnSchedule(ctx, log, db.DB, every)
 	srv := &http.Server{Addr: addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 2 * time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
