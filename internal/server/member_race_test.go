@@ -137,7 +137,9 @@ func TestLeaveBureau(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		planner := e.As("wl-planner")
 		before := auditCount(t, e)
-		var data struct{ LeaveBureau struct{ Bureau struct{ Code string } } }
+		var data struct {
+			LeaveBureau struct{ Bureau struct{ Code string } }
+		}
 		e.Do(planner, leave, nil).mustData(t, &data)
 		if data.LeaveBureau.Bureau.Code != "140522-wl" || slices.Contains(wlRoles(t, e, "planner"), "wl-planner") {
 			t.Fatalf("left %q; planners now %v", data.LeaveBureau.Bureau.Code, wlRoles(t, e, "planner"))
