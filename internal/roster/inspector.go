@@ -308,7 +308,7 @@ func (s *Service) InspectorsByID(ctx context.Context, ids []int64) ([]Inspector,
 // roster:write; NOT_FOUND for an ID not in the acting bureau; CONFLICT
 // when the certificate number or login is another inspector's.
 func (s *Service) SaveInspector(ctx context.Context, in InspectorInput) (Inspector, bool, error) {
-	actor, err := s.Authz.Require(ctx, "roster:write")
+	actor, err := s.requireOwnRoster(ctx, "roster:write")
 	if err != nil {
 		return Inspector{}, false, err
 	}

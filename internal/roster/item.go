@@ -121,7 +121,7 @@ func (s *Service) ItemVersions(ctx context.Context, codes []string) ([]Item, err
 // Fields are checked as an imported row is; a problem names the field
 // ("input.checklist[2]"). Needs roster:write.
 func (s *Service) SaveItem(ctx context.Context, row ItemRow) (Item, bool, error) {
-	actor, err := s.Authz.Require(ctx, "roster:write")
+	actor, err := s.requireOwnRoster(ctx, "roster:write")
 	if err != nil {
 		return Item{}, false, err
 	}

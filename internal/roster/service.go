@@ -136,7 +136,7 @@ func (s *Service) Counts(ctx context.Context, f EntityFilter) (Counts, error) {
 // shared record (name, legal representative, address) stays as that
 // bureau keeps it. Needs roster:write.
 func (s *Service) SaveEntity(ctx context.Context, fields map[string]string) (RosterEntity, bool, error) {
-	actor, err := s.Authz.Require(ctx, "roster:write")
+	actor, err := s.requireOwnRoster(ctx, "roster:write")
 	if err != nil {
 		return RosterEntity{}, false, err
 	}
@@ -182,7 +182,7 @@ func parseFields(fields map[string]string) (EntityRow, []FieldError) {
 // and per row each field from → to (the first MaxListedChanges in the
 // result; all of them, as they are found, to changes when not nil).
 func (s *Service) Import(ctx context.Context, kind Kind, file io.Reader, filename string, dryRun bool, changes ChangeSink) (ImportResult, error) {
-	actor, err := s.Authz.Require(ctx, "roster:import")
+	actor, err := s.requireOwnRoster(ctx, "roster:import")
 	if err != nil {
 		return ImportResult{}, err
 	}
@@ -283,4 +283,18 @@ func (s *Service) Export(ctx context.Context, kind Kind, format Format, asOf *ti
 		return WriteItems(w, format, rows)
 	}
 	return errs.InvalidField("kind", "unknown kind %v", kind)
+}
+
+// requireOwnRoster checks permission to change the acting bureau's roster:
+// a joint office keeps none (its bureaus supervise the entities and send
+// the inspectors), so it is FORBIDDEN to write or import one.
+func (s *Service) requireOwnRoster(ctx context.Context, permission string) (*authz.Actor, error) {
+	actor, err := s.Authz.Require(ctx, permission)
+	if err != nil {
+		return nil, err
+	}
+	if actor.BureauKind == "joint_office" {
+		return nil, errs.E(errs.Forbidden, "%s is a joint office: it keeps no roster; its bureaus keep theirs", actor.BureauCode)
+	}
+	return actor, nil
 }

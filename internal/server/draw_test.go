@@ -175,6 +175,8 @@ func TestDrawLifecycle(t *testing.T) {
 			t.Fatalf("full manifest does not verify: %v", err)
 		}
 		wantCode(t, e.Do(e.As("wl-inspector1"), `query($id: ID!) { drawManifest(id: $id, form: FULL) }`, map[string]any{"id": id}), "FORBIDDEN")
+		// admins manage members; they are no auditors by default
+		wantCode(t, e.Do(e.As("wl-admin"), `query($id: ID!) { drawManifest(id: $id, form: FULL) }`, map[string]any{"id": id}), "FORBIDDEN")
 		wantCode(t, e.Do(e.As("sj-leader"), `query($id: ID!) { drawManifest(id: $id, form: FULL) }`, map[string]any{"id": id}), "NOT_FOUND")
 	})
 	t.Run("TasksAndTeams", func(t *testing.T) {

@@ -151,7 +151,7 @@ var rosterOperations = []rosterOperation{
 			return map[string]any{"in": map[string]any{"code": f.ItemCode, "name": "娱乐场所检查", "ratioBasisPoints": 500}}
 		},
 		// Codes are the bureau's own: sj saving the code makes sj's own item.
-		allowed: "wl-admin", forbidden: "wl-reviewer", otherBureau: true,
+		allowed: "wl-planner", forbidden: "wl-admin", otherBureau: true,
 	},
 	{
 		name:  "declareConflict",
