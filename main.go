@@ -65,6 +65,8 @@ func init() {
 // environment lists the variables the binary reads, for `help`.
 var environment = [][2]string{
 	{"DATABASE_URL", "PostgreSQL to use (give sslmode); unset: a private server in the data folder"},
+	{"SERVING_DATABASE_URL", "the serving login's connection string (default: DATABASE_URL's, as shuangsuiji_app with a password derived from the owner's)"},
+	{"PGPASSWORD", "the owner's password when DATABASE_URL gives none; the serving login's is derived from it"},
 	{"SHUANGSUIJI_DATA", "the data folder of the private server; default " + defaultDataDirText()},
 	{"ADDR", "address serve listens on (default 127.0.0.1:8080; --addr overrides)"},
 	{"PG_BIN", "folder of the PostgreSQL programs (default: newest /usr/lib/postgresql/*/bin, or initdb on PATH)"},
