@@ -62,7 +62,11 @@ func (r *drawResolver) Participants(ctx context.Context, obj *draw.Draw) ([]draw
 
 // Tasks is the resolver for the tasks field.
 func (r *drawResolver) Tasks(ctx context.Context, obj *draw.Draw, first *int, after *string) (*page.Connection[draw.TaskRow], error) {
-	return r.Draws.Tasks(ctx, obj.ID, pageRequest(first, after))
+	p := pageRequest(first, after)
+	if c, ok := loaders(ctx).TaskPages.get(obj.ID, p); ok {
+		return c, nil
+	}
+	return r.Draws.Tasks(ctx, obj.ID, p)
 }
 
 // PublicURL is the resolver for the publicUrl field.
@@ -193,7 +197,11 @@ func (r *mutationResolver) AnswerJointVisit(ctx context.Context, input model.Ans
 
 // Draws is the resolver for the draws field.
 func (r *queryResolver) Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string) (*page.Connection[draw.Draw], error) {
-	return r.Resolver.Draws.List(ctx, drawFilter(filter), pageRequest(first, after))
+	draws, err := r.Resolver.Draws.List(ctx, drawFilter(filter), pageRequest(first, after))
+	if err == nil {
+		r.prefetchDrawPage(ctx, draws.Nodes())
+	}
+	return draws, err
 }
 
 // Draw is the resolver for the draw field.

@@ -25,6 +25,7 @@ type Loaders struct {
 	Participants *batched[int64, []draw.Participant]
 	Roster       *rosterLoaders // inspectors and inspection items, in roster_loaders.go
 	Records      *recordLoaders // tasks' records, evidence, consequences, in record_loaders.go
+	TaskPages    *taskPages     // draws' pages of tasks, prefetched by a page of draws (draw_prefetch.go)
 }
 
 // entriesKey asks for the roster entries of an entity as of an instant
@@ -43,8 +44,9 @@ const loaderWait = time.Millisecond
 func NewLoaders(r *Resolver) *Loaders {
 	store := r.Bureaus.Store
 	return &Loaders{
-		Roster:  newRosterLoaders(r.Roster),
-		Records: newRecordLoaders(r.Records),
+		Roster:    newRosterLoaders(r.Roster),
+		Records:   newRecordLoaders(r.Records),
+		TaskPages: &taskPages{},
 		Bureaus: newBatched(func(ctx context.Context, ids []int64) ([]bureau.Bureau, []error) {
 			bureaus, err := store.BureausByID(ctx, ids)
 			return inKeyOrder(ids, bureaus, err, func(b bureau.Bureau) int64 { return b.ID })

@@ -34,48 +34,92 @@ WHERE t.draw_id = $1 AND t.seq > $2 ORDER BY t.seq LIMIT $3`
 		if err := tx.SelectContext(ctx, &tasks, q, drawID, after, p.Limit()); err != nil {
 			return err
 		}
-		return attachTeams(ctx, tx, drawID, tasks)
+		return attachTeams(ctx, tx, tasks)
 	})
 	return tasks, err
 }
 
-// attachTeams fills in the teams and substitutions of the tasks.
-func attachTeams(ctx context.Context, tx *sqlx.Tx, drawID int64, tasks []draw.TaskRow) error {
+// TasksOfDraws returns a page of tasks of each visible draw among ids,
+// each with its team and substitutions: three statements whatever the
+// number of draws and the page size. Each draw's page is a LATERAL
+// subquery with its own LIMIT (a window per parent) over the draw_tasks
+// key; joining draws keeps the draws another bureau may not see out,
+// exactly as getDraw does for one.
+func (s DrawStore) TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []int64, p page.Request) ([]draw.TaskRow, error) {
+	after := 0
+	if key, _ := p.Key(); key != "" {
+		fmt.Sscan(key, &after)
+	}
+	var tasks []draw.TaskRow
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		const q = `
+SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket
+FROM draws d
+CROSS JOIN LATERAL (SELECT * FROM draw_tasks t WHERE t.draw_id = d.id AND t.seq > $2 ORDER BY t.seq LIMIT $3) t
+LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
+WHERE d.id = ANY($1) ORDER BY t.draw_id, t.seq`
+		if err := tx.SelectContext(ctx, &tasks, q, pq.Array(ids), after, p.Limit()); err != nil {
+			return err
+		}
+		return attachTeams(ctx, tx, tasks)
+	})
+	return tasks, err
+}
+
+// taskKey names a task of any draw.
+type taskKey struct {
+	Draw int64
+	Seq  int
+}
+
+// attachTeams fills in the teams and substitutions of the tasks, of one
+// draw or many, in two statements.
+func attachTeams(ctx context.Context, tx *sqlx.Tx, tasks []draw.TaskRow) error {
+	if len(tasks) == 0 {
+		return nil
+	}
+	draws := make([]int64, len(tasks))
 	seqs := make([]int64, len(tasks))
-	index := map[int]int{}
+	index := map[taskKey]int{}
 	for i, t := range tasks {
-		seqs[i] = int64(t.Seq)
-		index[t.Seq] = i
+		draws[i], seqs[i] = t.DrawID, int64(t.Seq)
+		index[taskKey{t.DrawID, t.Seq}] = i
 	}
 	var members []struct {
-		Seq int `db:"seq"`
+		DrawID int64 `db:"draw_id"`
+		Seq    int   `db:"seq"`
 		draw.Member
 	}
 	const mq = `
-SELECT m.seq, b.code AS bureau_code, m.certificate, coalesce(i.name, '') AS name, m.ticket, m.step, m.position
-FROM draw_task_members m JOIN bureaus b ON b.id = m.bureau_id
+SELECT m.draw_id, m.seq, b.code AS bureau_code, m.certificate, coalesce(i.name, '') AS name, m.ticket, m.step, m.position
+FROM unnest($1::bigint[], $2::int[]) k(draw_id, seq)
+JOIN draw_task_members m ON m.draw_id = k.draw_id AND m.seq = k.seq
+JOIN bureaus b ON b.id = m.bureau_id
 LEFT JOIN inspectors i ON i.bureau_id = m.bureau_id AND i.certificate_number = m.certificate
-WHERE m.draw_id = $1 AND m.seq = ANY($2) ORDER BY m.seq, b.code, m.position`
-	if err := tx.SelectContext(ctx, &members, mq, drawID, pq.Array(seqs)); err != nil {
+ORDER BY m.draw_id, m.seq, b.code, m.position`
+	if err := tx.SelectContext(ctx, &members, mq, pq.Array(draws), pq.Array(seqs)); err != nil {
 		return err
 	}
 	for _, m := range members {
-		t := &tasks[index[m.Seq]]
+		t := &tasks[index[taskKey{m.DrawID, m.Seq}]]
 		t.Team = append(t.Team, m.Member)
 	}
 	var subs []struct {
-		Seq int `db:"seq"`
+		DrawID int64 `db:"draw_id"`
+		Seq    int   `db:"seq"`
 		draw.Substitution
 	}
 	const sq = `
-SELECT s.seq, b.code AS bureau_code, s.out_certificate, s.in_certificate, s.reason, s.at
-FROM draw_substitutions s JOIN bureaus b ON b.id = s.bureau_id
-WHERE s.draw_id = $1 AND s.seq = ANY($2) ORDER BY s.seq, s.id`
-	if err := tx.SelectContext(ctx, &subs, sq, drawID, pq.Array(seqs)); err != nil {
+SELECT s.draw_id, s.seq, b.code AS bureau_code, s.out_certificate, s.in_certificate, s.reason, s.at
+FROM unnest($1::bigint[], $2::int[]) k(draw_id, seq)
+JOIN draw_substitutions s ON s.draw_id = k.draw_id AND s.seq = k.seq
+JOIN bureaus b ON b.id = s.bureau_id
+ORDER BY s.draw_id, s.seq, s.id`
+	if err := tx.SelectContext(ctx, &subs, sq, pq.Array(draws), pq.Array(seqs)); err != nil {
 		return err
 	}
 	for _, s := range subs {
-		t := &tasks[index[s.Seq]]
+		t := &tasks[index[taskKey{s.DrawID, s.Seq}]]
 		t.Substitutions = append(t.Substitutions, s.Substitution)
 	}
 	return nil
@@ -121,7 +165,7 @@ VALUES ($1, $2, (SELECT app_bureau()), $3, $4, $5, $6)`
 			return err
 		}
 		tasks := []draw.TaskRow{task}
-		if err := attachTeams(ctx, tx, drawID, tasks); err != nil {
+		if err := attachTeams(ctx, tx, tasks); err != nil {
 			return err
 		}
 		task = tasks[0]
