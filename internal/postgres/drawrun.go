@@ -121,15 +121,18 @@ func gatherInput(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 // gatherFrame reads the frame (dual-random-draw/v2): every entity that at
 // least one accepted participant supervises, each bureau's entry from its
 // own roster with the entity's unit there, in the highest stratum any of
-// them gives it. A 定向 draw keeps the entity types its participants' items
-// apply to; a 不定向 draw the whole roster. active tells which frame rows
-// are active entities in at least one roster.
+// them gives it. In a 定向 draw a bureau's entry counts only for the entity
+// types its own items apply to, so an entity is visited by exactly the
+// bureaus that supervise it and have something to check there; a 不定向
+// draw takes the whole rosters. active tells which frame rows are active
+// entities in at least one roster.
 func gatherFrame(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan, participants []draw.Participant) ([]draw.FrameRow, map[string]bool, error) {
 	w := &where{}
 	stratum := stratumSQL(w, p, time.Now())
 	source := w.param(d.ID)
-	if types := itemEntityTypes(d.Scope, participants); types != nil {
-		w.add("r.entity_type = ANY(%s)", pq.Array(types))
+	if limited, bureaus, types := itemEntityTypes(d.Scope, participants); len(limited) > 0 {
+		w.add("(r.bureau_code <> ALL(%s) OR (r.bureau_code, r.entity_type) IN (SELECT * FROM unnest(%s::text[], %s::text[])))",
+			pq.Array(limited), pq.Array(bureaus), pq.Array(types))
 	}
 	scopeConditions(w, d.Scope, stratum)
 	q := `SELECT r.entity_code, ` + stratum + `, r.bureau_code, r.unit, r.status = 'active'
@@ -174,24 +177,37 @@ func higherStratum(a, b string) string {
 	return a
 }
 
-// itemEntityTypes are the entity types a 定向 draw's frame is limited to:
-// those its participants' items apply to. nil means no limit: a 不定向
-// draw, or an item that applies to every type.
-func itemEntityTypes(s draw.Scope, participants []draw.Participant) []string {
+// itemEntityTypes are the entity types a 定向 draw's frame takes from each
+// participant's roster: those its items apply to. limited names the bureaus
+// so limited, and (bureaus[i], types[i]) are the pairs allowed. A bureau
+// whose items include one that applies to every type, or that names no
+// item, is not limited; nor is any bureau in a 不定向 draw.
+func itemEntityTypes(s draw.Scope, participants []draw.Participant) (limited, bureaus, types []string) {
 	if s.Undirected {
-		return nil
+		return nil, nil, nil
 	}
-	types := []string{}
 	for _, pt := range participants {
-		for _, it := range pt.Items {
-			if len(it.EntityTypes) == 0 {
-				return nil
-			}
-			types = append(types, it.EntityTypes...)
+		own := ownEntityTypes(pt.Items)
+		if own == nil {
+			continue
+		}
+		limited = append(limited, pt.BureauCode)
+		for _, t := range own {
+			bureaus, types = append(bureaus, pt.BureauCode), append(types, t)
 		}
 	}
-	if len(types) == 0 {
-		return nil
+	return limited, bureaus, types
+}
+
+// ownEntityTypes is the union of the items' entity types, sorted; nil when
+// there is no item or an item applies to every type.
+func ownEntityTypes(items []draw.ItemRef) []string {
+	var types []string
+	for _, it := range items {
+		if len(it.EntityTypes) == 0 {
+			return nil
+		}
+		types = append(types, it.EntityTypes...)
 	}
 	slices.Sort(types)
 	return slices.Compact(types)

@@ -36,6 +36,25 @@ func executedDraw(t *testing.T, e *env) map[string]any {
 	return vars
 }
 
+// redrawDraft prepares a draft re-draw of an executed wl draw.
+func redrawDraft(t *testing.T, e *env) map[string]any {
+	t.Helper()
+	vars := executedDraw(t, e)
+	in := newDrawInput("重抽", map[string]any{"redrawOf": vars["id"], "redrawReason": "仪式中断"})
+	var c struct{ CreateDraw struct{ Draw drawData } }
+	e.Do(e.As("wl-planner"), createDraw, map[string]any{"in": in}).mustData(t, &c)
+	return map[string]any{"id": c.CreateDraw.Draw.ID}
+}
+
+// invitingDraw prepares a wl draft that invites 140522-sj.
+func invitingDraw(t *testing.T, e *env) map[string]any {
+	t.Helper()
+	in := newDrawInput("邀请", map[string]any{"participants": []string{"140522-sj"}})
+	var c struct{ CreateDraw struct{ Draw drawData } }
+	e.Do(e.As("wl-planner"), createDraw, map[string]any{"in": in}).mustData(t, &c)
+	return map[string]any{"id": c.CreateDraw.Draw.ID}
+}
+
 var drawOperations = []drawOperation{
 	{name: "draws", query: `{ draws { nodes { id } } }`, prepare: draftDraw, allowed: "wl-inspector1"},
 	{name: "draw", query: `query($id: ID!) { draw(id: $id) { id status participants { bureau { code } } } }`,
@@ -60,6 +79,22 @@ var drawOperations = []drawOperation{
 		prepare: func(t *testing.T, e *env) map[string]any { return nil }, forbidden: "wl-inspector1"},
 	{name: "substituteInspector", query: `mutation($id: ID!) { substituteInspector(input: {drawId: $id, seq: 1, out: "x", in: "y", reason: "病"}) { task { seq } } }`,
 		prepare: executedDraw, forbidden: "wl-inspector1", other: "sj-planner"},
+	{name: "answerDrawInvitation", query: answerInvitation,
+		prepare: func(t *testing.T, e *env) map[string]any {
+			vars := invitingDraw(t, e)
+			vars["a"] = true
+			return vars
+		}, allowed: "sj-planner", forbidden: "sj-inspector1", other: "lh-admin"},
+	{name: "approveRedraw", query: approveRedraw, prepare: redrawDraft, allowed: "wl-leader", forbidden: "wl-planner", other: "sj-leader"},
+	{name: "cancelDraw", query: cancelDraw,
+		prepare: func(t *testing.T, e *env) map[string]any {
+			vars := draftDraw(t, e)
+			vars["r"] = "计划调整"
+			return vars
+		}, allowed: "wl-planner", forbidden: "wl-leader", other: "sj-planner"},
+	{name: "drawOpenings", query: `query($id: ID!) { drawOpenings(id: $id) }`, prepare: executedDraw, allowed: "wl-planner", other: "sj-planner"},
+	{name: "drawOpening", query: `query($id: ID!) { drawOpening(id: $id, entityCode: "91140522MA1000000R") }`,
+		prepare: executedDraw, allowed: "wl-planner", other: "sj-planner"},
 }
 
 func TestDrawAuthorizationMatrix(t *testing.T) {
