@@ -63,3 +63,28 @@ func sortedFrame(frame []FrameRow) []FrameRow {
 	}
 	return sorted
 }
+
+// BenchmarkBinaryForm encodes and decodes a frozen input of a million rows, as a store keeps it
+// between freezing and the ceremony.
+func BenchmarkBinaryForm(b *testing.B) {
+	in := syntheticInput(rand.New(rand.NewPCG(1, 2)), bigCounty(1_000_000))
+	in.Frame = sortedFrame(in.Frame)
+	data, _ := in.MarshalBinary()
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := in.MarshalBinary(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(data))/1e6, "MB")
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := UnmarshalBinaryInput(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
