@@ -55,8 +55,14 @@ func seedDemoData(ctx context.Context, db *postgres.DB) error {
 	if err != nil {
 		return err
 	}
+	if err := demoUnits(ctx, db, wl, "文化市场执法中队"); err != nil {
+		return err
+	}
+	if err := demoUnits(ctx, db, sj, "市场监管所"); err != nil {
+		return err
+	}
 	rosters := &roster.Service{EntityStore: postgres.EntityStore{DB: db}, InspectorStore: postgres.InspectorStore{DB: db},
-		ItemStore: postgres.ItemStore{DB: db}}
+		ItemStore: postgres.ItemStore{DB: db}, UnitStore: postgres.UnitStore{DB: db}}
 	wlRows := demoEntities(rng, codes[:demoWLEntities], wlKinds, "文化市场执法中队")
 	sjRows := demoEntities(rng, codes[demoWLEntities-demoShared:], sjKinds, "市场监管所")
 	for i := range demoShared { // a shared entity has one name, whichever bureau lists it
@@ -86,6 +92,24 @@ func seedDemoData(ctx context.Context, db *postgres.DB) error {
 		return err
 	}
 	return demoRecords(ctx, db, wl)
+}
+
+// townCodes are the towns' unit codes, in the order of towns.
+var townCodes = []string{"FC", "BL", "RC", "DD", "QC", "CY", "HH", "HB", "MH", "DY", "BS", "ST", "XH", "YL", "GL", "DF", "JL"}
+
+// demoUnits gives the bureau one unit per town (所/中队): the entities name
+// it in full (凤城镇文化市场执法中队), the inspectors' files by its short form
+// (凤城镇执法中队), an alias of the same code, so that the own-unit rule of
+// the demo draw compares what it should.
+func demoUnits(ctx context.Context, db *postgres.DB, actor *authz.Actor, kind string) error {
+	store := postgres.UnitStore{DB: db}
+	for i, town := range towns {
+		u := roster.Unit{Code: townCodes[i], Name: town + kind, Aliases: []string{town + "执法中队"}}
+		if _, err := store.SaveUnit(ctx, actor, u); err != nil {
+			return fmt.Errorf("demo unit %s of %s: %w", u.Code, actor.BureauCode, err)
+		}
+	}
+	return nil
 }
 
 func writeRows(buf *bytes.Buffer, rows any) error {

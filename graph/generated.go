@@ -614,6 +614,7 @@ type ComplexityRoot struct {
 		SaveInspector            func(childComplexity int, input model.SaveInspectorInput) int
 		SavePlan                 func(childComplexity int, input model.SavePlanInput) int
 		SaveRecord               func(childComplexity int, input model.SaveRecordInput) int
+		SaveUnit                 func(childComplexity int, input model.SaveUnitInput) int
 		SetDrawParticipation     func(childComplexity int, input model.SetDrawParticipationInput) int
 		SetMemberRoles           func(childComplexity int, input model.SetMemberRolesInput) int
 		SetWorkday               func(childComplexity int, input model.SetWorkdayInput) int
@@ -861,6 +862,7 @@ type ComplexityRoot struct {
 		RosterCounts          func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
 		RosterEntities        func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) int
 		RosterEntryHistory    func(childComplexity int, code string) int
+		Units                 func(childComplexity int) int
 		WorkdayYear           func(childComplexity int, year int) int
 		WorkingDaysAfter      func(childComplexity int, date time.Time, days int) int
 	}
@@ -994,6 +996,10 @@ type ComplexityRoot struct {
 		Plan        func(childComplexity int) int
 	}
 
+	SaveUnitPayload struct {
+		Unit func(childComplexity int) int
+	}
+
 	SetMemberRolesPayload struct {
 		Member func(childComplexity int) int
 	}
@@ -1075,6 +1081,12 @@ type ComplexityRoot struct {
 		Certificate   func(childComplexity int) int
 		Name          func(childComplexity int) int
 		SubstitutedIn func(childComplexity int) int
+	}
+
+	Unit struct {
+		Aliases func(childComplexity int) int
+		Code    func(childComplexity int) int
+		Name    func(childComplexity int) int
 	}
 
 	User struct {
@@ -1295,6 +1307,7 @@ type MutationResolver interface {
 	SetWorkdayYear(ctx context.Context, input model.SetWorkdayYearInput) (*model.WorkdayPayload, error)
 	SaveEntity(ctx context.Context, input model.SaveEntityInput) (*model.SaveEntityPayload, error)
 	ImportRoster(ctx context.Context, input model.ImportRosterInput) (*roster.ImportResult, error)
+	SaveUnit(ctx context.Context, input model.SaveUnitInput) (*model.SaveUnitPayload, error)
 }
 type PlanResolver interface {
 	ID(ctx context.Context, obj *plan.Plan) (string, error)
@@ -1368,6 +1381,7 @@ type QueryResolver interface {
 	RosterCounts(ctx context.Context, filter *model.EntityFilter, asOf *time.Time) (*roster.Counts, error)
 	RosterEntryHistory(ctx context.Context, code string) ([]roster.Entry, error)
 	EntityHistory(ctx context.Context, code string) ([]roster.Entity, error)
+	Units(ctx context.Context) ([]roster.Unit, error)
 }
 type RecordConsequenceResolver interface {
 	RecordID(ctx context.Context, obj *record.Consequence) (string, error)
@@ -3736,6 +3750,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveRecord(childComplexity, args["input"].(model.SaveRecordInput)), true
+	case "Mutation.saveUnit":
+		if e.ComplexityRoot.Mutation.SaveUnit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveUnit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveUnit(childComplexity, args["input"].(model.SaveUnitInput)), true
 	case "Mutation.setDrawParticipation":
 		if e.ComplexityRoot.Mutation.SetDrawParticipation == nil {
 			break
@@ -5083,6 +5108,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RosterEntryHistory(childComplexity, args["code"].(string)), true
+	case "Query.units":
+		if e.ComplexityRoot.Query.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Units(childComplexity), true
 	case "Query.workdayYear":
 		if e.ComplexityRoot.Query.WorkdayYear == nil {
 			break
@@ -5557,6 +5588,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SavePlanPayload.Plan(childComplexity), true
 
+	case "SaveUnitPayload.unit":
+		if e.ComplexityRoot.SaveUnitPayload.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SaveUnitPayload.Unit(childComplexity), true
+
 	case "SetMemberRolesPayload.member":
 		if e.ComplexityRoot.SetMemberRolesPayload.Member == nil {
 			break
@@ -5851,6 +5889,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskTeamMember.SubstitutedIn(childComplexity), true
 
+	case "Unit.aliases":
+		if e.ComplexityRoot.Unit.Aliases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Unit.Aliases(childComplexity), true
+	case "Unit.code":
+		if e.ComplexityRoot.Unit.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Unit.Code(childComplexity), true
+	case "Unit.name":
+		if e.ComplexityRoot.Unit.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Unit.Name(childComplexity), true
+
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -6033,6 +6090,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SaveInspectorInput", ec.unmarshalInputSaveInspectorInput),
 			graphql.NewInputUnmarshaler("SavePlanInput", ec.unmarshalInputSavePlanInput),
 			graphql.NewInputUnmarshaler("SaveRecordInput", ec.unmarshalInputSaveRecordInput),
+			graphql.NewInputUnmarshaler("SaveUnitInput", ec.unmarshalInputSaveUnitInput),
 			graphql.NewInputUnmarshaler("SetDrawParticipationInput", ec.unmarshalInputSetDrawParticipationInput),
 			graphql.NewInputUnmarshaler("SetMemberRolesInput", ec.unmarshalInputSetMemberRolesInput),
 			graphql.NewInputUnmarshaler("SetWorkdayInput", ec.unmarshalInputSetWorkdayInput),
@@ -9622,6 +9680,53 @@ extend type Mutation {
   ): ImportRosterPayload!
 }
 `, BuiltIn: false},
+	{Name: "../schema/unit.graphqls", Input: `"""
+One of a bureau's units (所/中队): the jurisdiction unit of its entities (属地单位) and the unit of its
+inspectors (所属单位). Entities and inspectors name a unit by its code, so the own-unit rule of draws
+(所所交叉) never meets two spellings of one unit. Files and forms may give the code, the name or an alias.
+"""
+type Unit {
+  "The code entities and inspectors carry (e.g. FC); it never changes."
+  code: String!
+  "The name (e.g. 凤城镇文化市场执法中队)."
+  name: String!
+  "Other spellings a file or form may use for this unit (e.g. 凤城镇执法中队)."
+  aliases: [String!]!
+}
+
+"""
+A unit to add, or an existing unit (by code) to rename or give aliases.
+"""
+input SaveUnitInput {
+  "The code: 1 to 32 letters, digits, - or _."
+  code: String!
+  "The name."
+  name: String!
+  "Other spellings that mean this unit; each names one unit only."
+  aliases: [String!]
+}
+
+"""
+What saveUnit did.
+"""
+type SaveUnitPayload {
+  "The unit as saved."
+  unit: Unit!
+}
+
+extend type Query {
+  "The acting bureau's units, by code (a bureau has tens, not thousands). Until it has any, units are kept as written and draws cannot use the own-unit rule."
+  units: [Unit!]!
+}
+
+extend type Mutation {
+  "Add a unit to the acting bureau's table, or rename one and set its aliases. Planners and admins; CONFLICT when a spelling is another unit's."
+  saveUnit(
+    "The unit."
+    input: SaveUnitInput!
+  ): SaveUnitPayload!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -11267,6 +11372,14 @@ func (ec *executionContext) childFields_SavePlanPayload(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type SavePlanPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SaveUnitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_SaveUnitPayload_unit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SaveUnitPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SetMemberRolesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "member":
@@ -11431,6 +11544,18 @@ func (ec *executionContext) childFields_TaskTeamMember(ctx context.Context, fiel
 		return ec.fieldContext_TaskTeamMember_substitutedIn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaskTeamMember", field.Name)
+}
+
+func (ec *executionContext) childFields_Unit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Unit_code(ctx, field)
+	case "name":
+		return ec.fieldContext_Unit_name(ctx, field)
+	case "aliases":
+		return ec.fieldContext_Unit_aliases(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Unit", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12039,6 +12164,20 @@ func (ec *executionContext) field_Mutation_saveRecord_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SaveRecordInput, error) {
 			return ec.unmarshalNSaveRecordInput2shuangsuijiᚋgraphᚋmodelᚐSaveRecordInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveUnit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SaveUnitInput, error) {
+			return ec.unmarshalNSaveUnitInput2shuangsuijiᚋgraphᚋmodelᚐSaveUnitInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -23124,6 +23263,50 @@ func (ec *executionContext) fieldContext_Mutation_importRoster(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_saveUnit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveUnit(ctx, fc.Args["input"].(model.SaveUnitInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SaveUnitPayload) graphql.Marshaler {
+			return ec.marshalNSaveUnitPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐSaveUnitPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveUnit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SaveUnitPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveUnit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *page.Info) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28228,6 +28411,38 @@ func (ec *executionContext) fieldContext_Query_entityHistory(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_units(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_units(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Units(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Unit) graphql.Marshaler {
+			return ec.marshalNUnit2ᚕshuangsuijiᚋinternalᚋrosterᚐUnitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Unit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30122,6 +30337,38 @@ func (ec *executionContext) fieldContext_SavePlanPayload_changed(_ context.Conte
 	return graphql.NewScalarFieldContext("SavePlanPayload", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _SaveUnitPayload_unit(ctx context.Context, field graphql.CollectedField, obj *model.SaveUnitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SaveUnitPayload_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.Unit) graphql.Marshaler {
+			return ec.marshalNUnit2ᚖshuangsuijiᚋinternalᚋrosterᚐUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SaveUnitPayload_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SaveUnitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Unit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SetMemberRolesPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.SetMemberRolesPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31228,6 +31475,75 @@ func (ec *executionContext) _TaskTeamMember_substitutedIn(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_TaskTeamMember_substitutedIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TaskTeamMember", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Unit_code(ctx context.Context, field graphql.CollectedField, obj *roster.Unit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Unit_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Unit_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Unit", field, false, false, "String")
+}
+
+func (ec *executionContext) _Unit_name(ctx context.Context, field graphql.CollectedField, obj *roster.Unit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Unit_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Unit_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Unit", field, false, false, "String")
+}
+
+func (ec *executionContext) _Unit_aliases(ctx context.Context, field graphql.CollectedField, obj *roster.Unit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Unit_aliases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Aliases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Unit_aliases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Unit", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
@@ -35411,6 +35727,62 @@ func (ec *executionContext) unmarshalInputSaveRecordInput(ctx context.Context, o
 func UnmarshalSaveRecordInput(ctx context.Context, raw any) (model.SaveRecordInput, error) {
 	var out model.SaveRecordInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveRecordInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSaveUnitInput(ctx context.Context, obj any) (model.SaveUnitInput, error) {
+	var it model.SaveUnitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "name", "aliases"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "aliases":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("aliases"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Aliases = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSaveUnitInput unmarshals raw into the SaveUnitInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSaveUnitInput(ctx context.Context, raw any) (model.SaveUnitInput, error) {
+	var out model.SaveUnitInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SaveUnitInput", raw, &out)
 	return out, err
 }
 
@@ -39815,6 +40187,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "saveUnit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveUnit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -41376,6 +41755,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_entityHistory(ctx, field)
 				})
+		case "units":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_units(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -42307,6 +42692,39 @@ func (ec *executionContext) _SavePlanPayload(ctx context.Context, sel ast.Select
 	return out
 }
 
+var saveUnitPayloadImplementors = []string{"SaveUnitPayload"}
+
+func (ec *executionContext) _SaveUnitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SaveUnitPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, saveUnitPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SaveUnitPayload")
+		case "unit":
+			out.Values[i] = ec._SaveUnitPayload_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var setMemberRolesPayloadImplementors = []string{"SetMemberRolesPayload"}
 
 func (ec *executionContext) _SetMemberRolesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetMemberRolesPayload) graphql.Marshaler {
@@ -42859,6 +43277,49 @@ func (ec *executionContext) _TaskTeamMember(ctx context.Context, sel ast.Selecti
 			}
 		case "substitutedIn":
 			out.Values[i] = ec._TaskTeamMember_substitutedIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unitImplementors = []string{"Unit"}
+
+func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj *roster.Unit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Unit")
+		case "code":
+			out.Values[i] = ec._Unit_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Unit_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "aliases":
+			out.Values[i] = ec._Unit_aliases(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -45566,6 +46027,19 @@ func (ec *executionContext) unmarshalNSaveRecordInput2shuangsuijiᚋgraphᚋmode
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSaveUnitInput2shuangsuijiᚋgraphᚋmodelᚐSaveUnitInput(ctx context.Context, v any) (model.SaveUnitInput, error) {
+	res, err := ec.unmarshalInputSaveUnitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSaveUnitPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐSaveUnitPayload(ctx context.Context, sel ast.SelectionSet, v *model.SaveUnitPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SaveUnitPayload!")
+		return graphql.Null
+	}
+	return ec._SaveUnitPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetDrawParticipationInput2shuangsuijiᚋgraphᚋmodelᚐSetDrawParticipationInput(ctx context.Context, v any) (model.SetDrawParticipationInput, error) {
 	res, err := ec.unmarshalInputSetDrawParticipationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -45847,6 +46321,34 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNUnit2shuangsuijiᚋinternalᚋrosterᚐUnit(ctx context.Context, sel ast.SelectionSet, v roster.Unit) graphql.Marshaler {
+	return ec._Unit(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUnit2ᚕshuangsuijiᚋinternalᚋrosterᚐUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Unit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnit2shuangsuijiᚋinternalᚋrosterᚐUnit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUnit2ᚖshuangsuijiᚋinternalᚋrosterᚐUnit(ctx context.Context, sel ast.SelectionSet, v *roster.Unit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Unit!")
+		return graphql.Null
+	}
+	return ec._Unit(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {

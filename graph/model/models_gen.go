@@ -663,6 +663,22 @@ type SaveRecordInput struct {
 	Revision *int `json:"revision,omitempty"`
 }
 
+// A unit to add, or an existing unit (by code) to rename or give aliases.
+type SaveUnitInput struct {
+	// The code: 1 to 32 letters, digits, - or _.
+	Code string `json:"code"`
+	// The name.
+	Name string `json:"name"`
+	// Other spellings that mean this unit; each names one unit only.
+	Aliases []string `json:"aliases,omitempty"`
+}
+
+// What saveUnit did.
+type SaveUnitPayload struct {
+	// The unit as saved.
+	Unit *roster.Unit `json:"unit"`
+}
+
 // The acting bureau's part in a draft draw it takes part in.
 type SetDrawParticipationInput struct {
 	// The draw.

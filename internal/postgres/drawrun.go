@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -110,6 +111,11 @@ func gatherInput(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 	}
 	if err := checkPools(inspectors, params); err != nil {
 		return draw.Input{}, err
+	}
+	if params.CrossUnit {
+		if err := checkUnits(ctx, tx, d.ID, params, frame, inspectors); err != nil {
+			return draw.Input{}, err
+		}
 	}
 	conflicts, err := gatherConflicts(ctx, tx, d.ID, frame, inspectors)
 	if err != nil {
@@ -318,6 +324,49 @@ func checkPools(inspectors []draw.Inspector, params draw.Params) error {
 		if pool < params.Team[bureau] {
 			return errs.E(errs.Conflict, "bureau %s has %d active inspectors holding %v, fewer than its team size %d: add inspectors or lower the team size",
 				bureau, pool, required, params.Team[bureau])
+		}
+	}
+	return nil
+}
+
+// checkUnits refuses a draw with the own-unit rule (所所交叉) unless every
+// unit it compares is a code of its bureau's unit table: two spellings of
+// one unit would never compare equal and switch the rule off unseen.
+func checkUnits(ctx context.Context, tx *sqlx.Tx, drawID int64, params draw.Params, frame []draw.FrameRow, inspectors []draw.Inspector) error {
+	var rows []struct {
+		Bureau string `db:"bureau_code"`
+		Code   string `db:"code"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT bureau_code, code FROM draw_units($1)`, drawID); err != nil {
+		return fmt.Errorf("units: %w", err)
+	}
+	known := map[string]map[string]bool{}
+	for _, r := range rows {
+		if known[r.Bureau] == nil {
+			known[r.Bureau] = map[string]bool{}
+		}
+		known[r.Bureau][r.Code] = true
+	}
+	for _, bureau := range sortedKeys(params.Team) {
+		table := known[bureau]
+		if len(table) == 0 {
+			return errs.E(errs.Conflict, "the own-unit rule (cross_unit) compares units by code, and bureau %s has no unit table: "+
+				"set its units up (saveUnit) or draw without cross_unit", bureau)
+		}
+		entities, inspectorsOff, example := 0, 0, ""
+		for _, r := range frame {
+			if unit, ok := r.Units.Of(bureau); ok && unit != "" && !table[unit] {
+				entities, example = entities+1, cmp.Or(example, unit)
+			}
+		}
+		for _, in := range inspectors {
+			if in.Bureau == bureau && in.Unit != "" && !table[in.Unit] {
+				inspectorsOff, example = inspectorsOff+1, cmp.Or(example, in.Unit)
+			}
+		}
+		if entities+inspectorsOff > 0 {
+			return errs.E(errs.Conflict, "bureau %s: %d entities and %d inspectors name a unit that is not in its unit table (such as %q): "+
+				"import them again with a unit's code or name, or draw without cross_unit", bureau, entities, inspectorsOff, example)
 		}
 	}
 	return nil

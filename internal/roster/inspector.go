@@ -316,6 +316,17 @@ func (s *Service) SaveInspector(ctx context.Context, in InspectorInput) (Inspect
 	if err != nil {
 		return Inspector{}, false, err
 	}
+	units, err := s.unitsOf(ctx, actor)
+	if err != nil {
+		return Inspector{}, false, err
+	}
+	if in.Given.Has(InspectorUnit) {
+		code, ok := units.code(in.Unit)
+		if !ok {
+			return Inspector{}, false, errs.InvalidField("input.unit", "%s", units.unknown(in.Unit))
+		}
+		in.Unit = code
+	}
 	return s.InspectorStore.SaveInspector(ctx, actor, in)
 }
 

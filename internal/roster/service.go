@@ -23,8 +23,11 @@ type Service struct {
 	EntityStore    EntityStore
 	InspectorStore InspectorStore
 	ItemStore      ItemStore
-	Authz          *authz.Enforcer
-	Now            func() time.Time
+	// UnitStore holds the bureaus' unit tables (nil: none, units are
+	// stored as written).
+	UnitStore UnitStore
+	Authz     *authz.Enforcer
+	Now       func() time.Time
 }
 
 // MaxImportBytes bounds an uploaded roster file.
@@ -146,7 +149,15 @@ func (s *Service) SaveEntity(ctx context.Context, fields map[string]string) (Ros
 		e.Field = "input." + problems[0].Column
 		return RosterEntity{}, false, e
 	}
-	res, err := s.EntityStore.ImportEntities(ctx, actor, []EntityRow{row}, ImportMeta{Filename: "(form)"})
+	units, err := s.unitsOf(ctx, actor)
+	if err != nil {
+		return RosterEntity{}, false, err
+	}
+	rows := []EntityRow{row}
+	if problems := resolveEntityUnits(units, rows); len(problems) > 0 {
+		return RosterEntity{}, false, errs.InvalidField("input.unit", "%s", problems[0].Message)
+	}
+	res, err := s.EntityStore.ImportEntities(ctx, actor, rows, ImportMeta{Filename: "(form)"})
 	if err != nil {
 		return RosterEntity{}, false, err
 	}
@@ -224,10 +235,24 @@ func (s *Service) importSheet(ctx context.Context, actor *authz.Actor, kind Kind
 		if len(problems) > 0 {
 			return ImportResult{}, inputError(problems)
 		}
+		units, err := s.unitsOf(ctx, actor)
+		if err != nil {
+			return ImportResult{}, err
+		}
+		if problems := resolveEntityUnits(units, rows); len(problems) > 0 {
+			return ImportResult{}, inputError(problems)
+		}
 		return s.EntityStore.ImportEntities(ctx, actor, rows, meta)
 	case KindInspectors:
 		rows, problems := ReadInspectors(sheet, 0)
 		if len(problems) > 0 {
+			return ImportResult{}, inputError(problems)
+		}
+		units, err := s.unitsOf(ctx, actor)
+		if err != nil {
+			return ImportResult{}, err
+		}
+		if problems := resolveInspectorUnits(units, rows); len(problems) > 0 {
 			return ImportResult{}, inputError(problems)
 		}
 		return s.InspectorStore.ImportInspectors(ctx, actor, rows, meta)

@@ -69,7 +69,7 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 		Bureaus:  bureaus,
 		Audit:    &audit.Service{Store: postgres.AuditStore{DB: db}, Authz: enforcer},
 		Roster: &roster.Service{EntityStore: postgres.EntityStore{DB: db}, InspectorStore: postgres.InspectorStore{DB: db},
-			ItemStore: postgres.ItemStore{DB: db}, Authz: enforcer},
+			ItemStore: postgres.ItemStore{DB: db}, UnitStore: postgres.UnitStore{DB: db}, Authz: enforcer},
 		Draws:      &draw.Service{Store: postgres.DrawStore{DB: db}, JointVisits: postgres.JointVisitStore{DB: db}, Authz: enforcer, Now: o.now},
 		Planning:   &plan.Service{Store: postgres.PlanStore{DB: db}, Authz: enforcer},
 		Public:     &public.Service{Store: postgres.PublicStore{DB: db}},

@@ -16,7 +16,8 @@ import (
 
 // bigRoster puts n entities in the culture-and-tourism bureau's roster
 // directly (the import path is tested elsewhere and would take longer),
-// risk classes cycling A–D, with names the page shows.
+// risk classes cycling A–D, with names the page shows and the units
+// S0–S4 of testUnits.
 func bigRoster(t *testing.T, e *env, n int) {
 	t.Helper()
 	const entities = `INSERT INTO entities (region_code, code, version, code_kind, name, valid_from)
@@ -24,7 +25,7 @@ SELECT '140522', '91140522Z' || lpad(i::text, 9, '0'), 1, 'registration_number',
 FROM generate_series(1, $1) i`
 	const entries = `INSERT INTO roster_entries (bureau_id, region_code, entity_code, version, unit, status, status_since, risk_class, valid_from)
 SELECT (SELECT id FROM bureaus WHERE code = '140522-wl'), '140522', '91140522Z' || lpad(i::text, 9, '0'), 1,
-       '第' || (i % 5) || '所', 'active', '2025-01-01', (ARRAY['A','B','C','D'])[1 + i % 4], now()
+       'S' || (i % 5), 'active', '2025-01-01', (ARRAY['A','B','C','D'])[1 + i % 4], now()
 FROM generate_series(1, $1) i`
 	for _, q := range []string{entities, entries} {
 		if _, err := e.DB.Exec(q, n); err != nil {
@@ -44,6 +45,7 @@ func TestPublicDrawPageVerifiesInBrowser(t *testing.T) {
 	}
 	e := newEnv(t)
 	planner := e.As("wl-planner")
+	testUnits(t, e, planner)
 	fillRoster(t, e, planner, "wl", usccs(4), 30)
 	bigRoster(t, e, 100_000)
 	id := makeDraw(t, e, planner, newDrawInput("十万户抽查", map[string]any{"crossUnit": true}))

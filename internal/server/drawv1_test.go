@@ -55,6 +55,7 @@ func freezeAsV1(t *testing.T, e *env, id string) draw.Input {
 func TestV1DrawStaysVerifiable(t *testing.T) {
 	e := newEnv(t)
 	planner := e.As("wl-planner")
+	testUnits(t, e, planner)
 	fillRoster(t, e, planner, "wl", usccs(30), 4)
 	id := makeDraw(t, e, planner, newDrawInput("v1 抽查", map[string]any{"crossUnit": true}))
 	frozen := freezeAsV1(t, e, id)
