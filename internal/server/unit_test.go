@@ -41,8 +41,12 @@ func TestUnitTable(t *testing.T) {
 	e := newEnv(t)
 	planner := e.As("wl-planner")
 	fc := map[string]any{"code": "FC", "name": "凤城镇文化市场执法中队", "aliases": []string{"凤城镇执法中队", " 凤城所 "}}
-	t.Run("ErrUnauthenticated", func(t *testing.T) { wantCode(t, e.Do(request{}, saveUnit, map[string]any{"in": fc}), "UNAUTHENTICATED") })
-	t.Run("ErrInspectorRole", func(t *testing.T) { wantCode(t, e.Do(e.As("wl-inspector1"), saveUnit, map[string]any{"in": fc}), "FORBIDDEN") })
+	t.Run("ErrUnauthenticated", func(t *testing.T) {
+		wantCode(t, e.Do(request{}, saveUnit, map[string]any{"in": fc}), "UNAUTHENTICATED")
+	})
+	t.Run("ErrInspectorRole", func(t *testing.T) {
+		wantCode(t, e.Do(e.As("wl-inspector1"), saveUnit, map[string]any{"in": fc}), "FORBIDDEN")
+	})
 	var got struct{ SaveUnit struct{ Unit unitData } }
 	e.Do(e.As("wl-admin"), saveUnit, map[string]any{"in": fc}).mustData(t, &got)
 	if u := got.SaveUnit.Unit; u.Code != "FC" || !slices.Equal(u.Aliases, []string{"凤城所", "凤城镇执法中队"}) {
