@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -42,8 +43,12 @@ func (p *servingPool) get(ctx context.Context) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, unavailable(err)
 	}
+	// As many idle as open: a connection closed because it was idle for a
+	// moment is opened again by the next burst (a PostgreSQL backend each
+	// time); connections idle for minutes are closed.
 	db.SetMaxOpenConns(40)
-	db.SetMaxIdleConns(20)
+	db.SetMaxIdleConns(40)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	p.db = db
 	return db, nil
 }
