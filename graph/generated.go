@@ -9720,7 +9720,7 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Add a unit to the acting bureau's table, or rename one and set its aliases. Planners and admins; CONFLICT when a spelling is another unit's."
+  "Add a unit to the acting bureau's table, or rename one and set its aliases. Planners (roster:write); CONFLICT when a spelling is another unit's."
   saveUnit(
     "The unit."
     input: SaveUnitInput!

@@ -48,7 +48,7 @@ func TestUnitTable(t *testing.T) {
 		wantCode(t, e.Do(e.As("wl-inspector1"), saveUnit, map[string]any{"in": fc}), "FORBIDDEN")
 	})
 	var got struct{ SaveUnit struct{ Unit unitData } }
-	e.Do(e.As("wl-admin"), saveUnit, map[string]any{"in": fc}).mustData(t, &got)
+	e.Do(e.As("wl-planner"), saveUnit, map[string]any{"in": fc}).mustData(t, &got)
 	if u := got.SaveUnit.Unit; u.Code != "FC" || !slices.Equal(u.Aliases, []string{"凤城所", "凤城镇执法中队"}) {
 		t.Fatalf("saved %+v", u)
 	}
@@ -159,7 +159,7 @@ func TestOwnUnitRuleByCode(t *testing.T) {
 		{"code": "FC", "name": "凤城镇文化市场执法中队", "aliases": []string{"凤城镇执法中队"}},
 		{"code": "BL", "name": "北留镇文化市场执法中队", "aliases": []string{"北留镇执法中队"}},
 	} {
-		e.Do(e.As("wl-admin"), saveUnit, map[string]any{"in": u}).mustData(t, nil)
+		e.Do(e.As("wl-planner"), saveUnit, map[string]any{"in": u}).mustData(t, nil)
 	}
 	r = e.Do(planner, freezeDraw, map[string]any{"id": c.CreateDraw.Draw.ID})
 	wantCode(t, r, "CONFLICT")
