@@ -23,8 +23,8 @@ func (r *auditEntryResolver) Actor(ctx context.Context, obj *audit.Entry) (*acco
 }
 
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*page.Connection[audit.Entry], error) {
-	return r.Audit.List(ctx, auditFilter(filter), pageRequest(first, after))
+func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string, last *int, before *string) (*page.Connection[audit.Entry], error) {
+	return r.Audit.List(ctx, auditFilter(filter), pageRequest(first, after, last, before))
 }
 
 // AuditEntry returns AuditEntryResolver implementation.

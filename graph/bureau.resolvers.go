@@ -98,8 +98,8 @@ func (r *queryResolver) ActingBureau(ctx context.Context) (*bureau.Bureau, error
 }
 
 // Members is the resolver for the members field.
-func (r *queryResolver) Members(ctx context.Context, filter *bureau.MemberFilter, first *int, after *string) (*page.Connection[bureau.Member], error) {
-	return r.Bureaus.Members(ctx, deref(filter), pageRequest(first, after))
+func (r *queryResolver) Members(ctx context.Context, filter *bureau.MemberFilter, first *int, after *string, last *int, before *string) (*page.Connection[bureau.Member], error) {
+	return r.Bureaus.Members(ctx, deref(filter), pageRequest(first, after, last, before))
 }
 
 // Role is the resolver for the role field.

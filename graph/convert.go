@@ -26,8 +26,8 @@ func rolesIn(roles []model.Role) []string {
 	return out
 }
 
-func pageRequest(first *int, after *string) page.Request {
-	return page.Request{First: deref(first), After: deref(after)}
+func pageRequest(first *int, after *string, last *int, before *string) page.Request {
+	return page.Request{First: deref(first), After: deref(after), Last: deref(last), Before: deref(before)}
 }
 
 func deref[T any](p *T) T {

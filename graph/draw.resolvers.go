@@ -61,8 +61,8 @@ func (r *drawResolver) Participants(ctx context.Context, obj *draw.Draw) ([]draw
 }
 
 // Tasks is the resolver for the tasks field.
-func (r *drawResolver) Tasks(ctx context.Context, obj *draw.Draw, first *int, after *string) (*page.Connection[draw.TaskRow], error) {
-	p := pageRequest(first, after)
+func (r *drawResolver) Tasks(ctx context.Context, obj *draw.Draw, first *int, after *string, last *int, before *string) (*page.Connection[draw.TaskRow], error) {
+	p := pageRequest(first, after, last, before)
 	if c, ok := loaders(ctx).TaskPages.get(obj.ID, p); ok {
 		return c, nil
 	}
@@ -196,8 +196,8 @@ func (r *mutationResolver) AnswerJointVisit(ctx context.Context, input model.Ans
 }
 
 // Draws is the resolver for the draws field.
-func (r *queryResolver) Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string) (*page.Connection[draw.Draw], error) {
-	draws, err := r.Resolver.Draws.List(ctx, drawFilter(filter), pageRequest(first, after))
+func (r *queryResolver) Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string, last *int, before *string) (*page.Connection[draw.Draw], error) {
+	draws, err := r.Resolver.Draws.List(ctx, drawFilter(filter), pageRequest(first, after, last, before))
 	if err == nil {
 		r.prefetchDrawPage(ctx, draws.Nodes())
 	}
@@ -212,8 +212,8 @@ func (r *queryResolver) Draw(ctx context.Context, id string) (*draw.Draw, error)
 }
 
 // DrawOverlaps is the resolver for the drawOverlaps field.
-func (r *queryResolver) DrawOverlaps(ctx context.Context, year int, quarter int) ([]draw.Overlap, error) {
-	return r.Resolver.Draws.Overlaps(ctx, year, quarter)
+func (r *queryResolver) DrawOverlaps(ctx context.Context, year int, quarter int, first *int, after *string, last *int, before *string) (*page.Connection[draw.Overlap], error) {
+	return r.Resolver.Draws.Overlaps(ctx, year, quarter, pageRequest(first, after, last, before))
 }
 
 // DrawManifest is the resolver for the drawManifest field.
@@ -232,8 +232,8 @@ func (r *queryResolver) DrawCommitment(ctx context.Context, id string) (json.Raw
 }
 
 // JointVisits is the resolver for the jointVisits field.
-func (r *queryResolver) JointVisits(ctx context.Context, year int, quarter int) ([]draw.JointVisit, error) {
-	return r.Resolver.Draws.ListJointVisits(ctx, year, quarter)
+func (r *queryResolver) JointVisits(ctx context.Context, year int, quarter int, first *int, after *string, last *int, before *string) (*page.Connection[draw.JointVisit], error) {
+	return r.Resolver.Draws.ListJointVisits(ctx, year, quarter, pageRequest(first, after, last, before))
 }
 
 // DrawOpening is the resolver for the drawOpening field.

@@ -112,7 +112,11 @@ func taskPagesAsked(ctx context.Context) []page.Request {
 				continue
 			}
 			args := f.ArgumentMap(op.Variables)
-			p := page.Request{First: intArg(args["first"]), After: stringArg(args["after"])}
+			p := page.Request{First: intArg(args["first"]), After: stringArg(args["after"]),
+				Last: intArg(args["last"]), Before: stringArg(args["before"])}
+			if p.Backward() || p.Before != "" {
+				continue // the batch pages forward; such a page is read per draw
+			}
 			if !seen[p] {
 				seen[p] = true
 				out = append(out, p)

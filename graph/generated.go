@@ -100,9 +100,10 @@ type ComplexityRoot struct {
 	}
 
 	AuditEntryConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	AuditEntryEdge struct {
@@ -149,9 +150,10 @@ type ComplexityRoot struct {
 	}
 
 	ConflictConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	ConflictEdge struct {
@@ -195,7 +197,7 @@ type ComplexityRoot struct {
 		Seed                 func(childComplexity int) int
 		Status               func(childComplexity int) int
 		SupersededBy         func(childComplexity int) int
-		Tasks                func(childComplexity int, first *int, after *string) int
+		Tasks                func(childComplexity int, first *int, after *string, last *int, before *string) int
 		Title                func(childComplexity int) int
 		WindowEnd            func(childComplexity int) int
 		WindowStart          func(childComplexity int) int
@@ -203,9 +205,10 @@ type ComplexityRoot struct {
 	}
 
 	DrawConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	DrawEdge struct {
@@ -231,6 +234,18 @@ type ComplexityRoot struct {
 		DrawIds    func(childComplexity int) int
 		EntityCode func(childComplexity int) int
 		EntityName func(childComplexity int) int
+	}
+
+	DrawOverlapConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DrawOverlapEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	DrawParticipant struct {
@@ -275,9 +290,10 @@ type ComplexityRoot struct {
 	}
 
 	DrawTaskConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	DrawTaskEdge struct {
@@ -379,9 +395,10 @@ type ComplexityRoot struct {
 	}
 
 	InspectionItemConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	InspectionItemEdge struct {
@@ -434,9 +451,10 @@ type ComplexityRoot struct {
 	}
 
 	InspectionRecordConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	InspectionRecordEdge struct {
@@ -467,9 +485,10 @@ type ComplexityRoot struct {
 	}
 
 	InspectionTaskConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	InspectionTaskEdge struct {
@@ -508,9 +527,10 @@ type ComplexityRoot struct {
 	}
 
 	InspectorConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	InspectorEdge struct {
@@ -546,6 +566,18 @@ type ComplexityRoot struct {
 		Year       func(childComplexity int) int
 	}
 
+	JointVisitConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	JointVisitEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	JointVisitPayload struct {
 		JointVisit func(childComplexity int) int
 	}
@@ -569,9 +601,10 @@ type ComplexityRoot struct {
 	}
 
 	MemberConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	MemberEdge struct {
@@ -696,7 +729,7 @@ type ComplexityRoot struct {
 		Quarter       func(childComplexity int) int
 		RedrawOf      func(childComplexity int) int
 		RedrawReason  func(childComplexity int) int
-		Selected      func(childComplexity int) int
+		Selected      func(childComplexity int, first *int, after *string, last *int, before *string) int
 		Status        func(childComplexity int) int
 		Title         func(childComplexity int) int
 		WindowEnd     func(childComplexity int) int
@@ -705,9 +738,10 @@ type ComplexityRoot struct {
 	}
 
 	PublicDrawConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	PublicDrawEdge struct {
@@ -723,6 +757,18 @@ type ComplexityRoot struct {
 	PublicEntity struct {
 		Code func(childComplexity int) int
 		Name func(childComplexity int) int
+	}
+
+	PublicEntityConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PublicEntityEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	PublicInspector struct {
@@ -764,9 +810,10 @@ type ComplexityRoot struct {
 	}
 
 	PublicResultConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	PublicResultEdge struct {
@@ -816,8 +863,8 @@ type ComplexityRoot struct {
 
 	Query struct {
 		ActingBureau          func(childComplexity int) int
-		AuditLog              func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
-		Conflicts             func(childComplexity int, filter *model.ConflictFilter, first *int, after *string) int
+		AuditLog              func(childComplexity int, filter *model.AuditFilter, first *int, after *string, last *int, before *string) int
+		Conflicts             func(childComplexity int, filter *model.ConflictFilter, first *int, after *string, last *int, before *string) int
 		Dashboard             func(childComplexity int, year int) int
 		Draw                  func(childComplexity int, id string) int
 		DrawCommitment        func(childComplexity int, id string) int
@@ -825,42 +872,42 @@ type ComplexityRoot struct {
 		DrawManifest          func(childComplexity int, id string, form *model.ManifestForm) int
 		DrawOpening           func(childComplexity int, id string, entityCode string) int
 		DrawOpenings          func(childComplexity int, id string) int
-		DrawOverlaps          func(childComplexity int, year int, quarter int) int
-		Draws                 func(childComplexity int, filter *model.DrawFilter, first *int, after *string) int
+		DrawOverlaps          func(childComplexity int, year int, quarter int, first *int, after *string, last *int, before *string) int
+		Draws                 func(childComplexity int, filter *model.DrawFilter, first *int, after *string, last *int, before *string) int
 		Entity                func(childComplexity int, code string, asOf *time.Time) int
 		EntityHistory         func(childComplexity int, code string) int
-		ExpiringCertificates  func(childComplexity int, within *int, first *int, after *string) int
+		ExpiringCertificates  func(childComplexity int, within *int, first *int, after *string, last *int, before *string) int
 		InspectionHistory     func(childComplexity int, entityCode string) int
 		InspectionItem        func(childComplexity int, code string, version *int) int
-		InspectionItems       func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string) int
+		InspectionItems       func(childComplexity int, filter *model.InspectionItemFilter, first *int, after *string, last *int, before *string) int
 		InspectionMethods     func(childComplexity int) int
 		InspectionNotice      func(childComplexity int, taskID string) int
 		InspectionRecord      func(childComplexity int, id string) int
-		InspectionRecords     func(childComplexity int, filter *model.RecordFilter, first *int, after *string) int
+		InspectionRecords     func(childComplexity int, filter *model.RecordFilter, first *int, after *string, last *int, before *string) int
 		InspectionTask        func(childComplexity int, drawID string, seq int) int
-		InspectionTasks       func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		InspectionTasks       func(childComplexity int, filter *model.TaskFilter, first *int, after *string, last *int, before *string) int
 		Inspector             func(childComplexity int, id string) int
 		InspectorHistory      func(childComplexity int, id string) int
-		Inspectors            func(childComplexity int, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string) int
-		JointVisits           func(childComplexity int, year int, quarter int) int
+		Inspectors            func(childComplexity int, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string, last *int, before *string) int
+		JointVisits           func(childComplexity int, year int, quarter int, first *int, after *string, last *int, before *string) int
 		Me                    func(childComplexity int) int
-		Members               func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string) int
-		MyTasks               func(childComplexity int, filter *model.TaskFilter, first *int, after *string) int
+		Members               func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string, last *int, before *string) int
+		MyTasks               func(childComplexity int, filter *model.TaskFilter, first *int, after *string, last *int, before *string) int
 		Node                  func(childComplexity int, id string) int
 		Nodes                 func(childComplexity int, ids []string) int
 		Plan                  func(childComplexity int, year int) int
 		PlanProgress          func(childComplexity int, year int) int
 		Plans                 func(childComplexity int) int
-		ProposedConsequences  func(childComplexity int) int
+		ProposedConsequences  func(childComplexity int, first *int, after *string, last *int, before *string) int
 		PublicBureaus         func(childComplexity int, region *string) int
 		PublicDraw            func(childComplexity int, number int) int
-		PublicDraws           func(childComplexity int, filter *model.PublicDrawFilter, first *int, after *string) int
+		PublicDraws           func(childComplexity int, filter *model.PublicDrawFilter, first *int, after *string, last *int, before *string) int
 		PublicPlans           func(childComplexity int, bureau *string, year *int) int
-		PublicResults         func(childComplexity int, filter *model.PublicResultFilter, first *int, after *string) int
+		PublicResults         func(childComplexity int, filter *model.PublicResultFilter, first *int, after *string, last *int, before *string) int
 		PublicTask            func(childComplexity int, code string) int
 		ResultCodes           func(childComplexity int, version *int) int
 		RosterCounts          func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
-		RosterEntities        func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) int
+		RosterEntities        func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string, last *int, before *string) int
 		RosterEntryHistory    func(childComplexity int, code string) int
 		Units                 func(childComplexity int) int
 		WorkdayYear           func(childComplexity int, year int) int
@@ -880,6 +927,18 @@ type ComplexityRoot struct {
 		RecordID     func(childComplexity int) int
 		State        func(childComplexity int) int
 		Status       func(childComplexity int) int
+	}
+
+	RecordConsequenceConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RecordConsequenceEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	RecordPayload struct {
@@ -932,9 +991,10 @@ type ComplexityRoot struct {
 	}
 
 	RosterEntityConnection struct {
-		Edges    func(childComplexity int) int
-		Nodes    func(childComplexity int) int
-		PageInfo func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	RosterEntityEdge struct {
@@ -1166,7 +1226,7 @@ type DrawResolver interface {
 	SupersededBy(ctx context.Context, obj *draw.Draw) (*string, error)
 
 	Participants(ctx context.Context, obj *draw.Draw) ([]draw.Participant, error)
-	Tasks(ctx context.Context, obj *draw.Draw, first *int, after *string) (*page.Connection[draw.TaskRow], error)
+	Tasks(ctx context.Context, obj *draw.Draw, first *int, after *string, last *int, before *string) (*page.Connection[draw.TaskRow], error)
 	PublicURL(ctx context.Context, obj *draw.Draw) (string, error)
 }
 type DrawOverlapResolver interface {
@@ -1323,6 +1383,7 @@ type PlanFeasibilityResolver interface {
 type PublicDrawResolver interface {
 	Status(ctx context.Context, obj *public.Draw) (model.PublicDrawStatus, error)
 
+	Selected(ctx context.Context, obj *public.Draw, first *int, after *string, last *int, before *string) (*page.Connection[public.Entity], error)
 	CommitmentURL(ctx context.Context, obj *public.Draw) (string, error)
 	ManifestURL(ctx context.Context, obj *public.Draw) (*string, error)
 }
@@ -1333,26 +1394,26 @@ type PublicTaskResolver interface {
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
-	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*page.Connection[audit.Entry], error)
+	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string, last *int, before *string) (*page.Connection[audit.Entry], error)
 	ActingBureau(ctx context.Context) (*bureau.Bureau, error)
-	Members(ctx context.Context, filter *bureau.MemberFilter, first *int, after *string) (*page.Connection[bureau.Member], error)
+	Members(ctx context.Context, filter *bureau.MemberFilter, first *int, after *string, last *int, before *string) (*page.Connection[bureau.Member], error)
 	Dashboard(ctx context.Context, year int) (*dashboard.Dashboard, error)
 	InspectionHistory(ctx context.Context, entityCode string) (*dashboard.History, error)
-	Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string) (*page.Connection[draw.Draw], error)
+	Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string, last *int, before *string) (*page.Connection[draw.Draw], error)
 	Draw(ctx context.Context, id string) (*draw.Draw, error)
-	DrawOverlaps(ctx context.Context, year int, quarter int) ([]draw.Overlap, error)
+	DrawOverlaps(ctx context.Context, year int, quarter int, first *int, after *string, last *int, before *string) (*page.Connection[draw.Overlap], error)
 	DrawManifest(ctx context.Context, id string, form *model.ManifestForm) (json.RawMessage, error)
 	DrawCommitment(ctx context.Context, id string) (json.RawMessage, error)
-	JointVisits(ctx context.Context, year int, quarter int) ([]draw.JointVisit, error)
+	JointVisits(ctx context.Context, year int, quarter int, first *int, after *string, last *int, before *string) (*page.Connection[draw.JointVisit], error)
 	DrawOpening(ctx context.Context, id string, entityCode string) (json.RawMessage, error)
 	DrawOpenings(ctx context.Context, id string) (json.RawMessage, error)
-	Inspectors(ctx context.Context, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.Inspector], error)
+	Inspectors(ctx context.Context, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string, last *int, before *string) (*page.Connection[roster.Inspector], error)
 	InspectorHistory(ctx context.Context, id string) ([]roster.Inspector, error)
 	DrawInspectorVersions(ctx context.Context, drawID string) ([]roster.Inspector, error)
-	ExpiringCertificates(ctx context.Context, within *int, first *int, after *string) (*page.Connection[roster.Inspector], error)
+	ExpiringCertificates(ctx context.Context, within *int, first *int, after *string, last *int, before *string) (*page.Connection[roster.Inspector], error)
 	Inspector(ctx context.Context, id string) (*roster.Inspector, error)
-	Conflicts(ctx context.Context, filter *model.ConflictFilter, first *int, after *string) (*page.Connection[roster.Conflict], error)
-	InspectionItems(ctx context.Context, filter *model.InspectionItemFilter, first *int, after *string) (*page.Connection[roster.Item], error)
+	Conflicts(ctx context.Context, filter *model.ConflictFilter, first *int, after *string, last *int, before *string) (*page.Connection[roster.Conflict], error)
+	InspectionItems(ctx context.Context, filter *model.InspectionItemFilter, first *int, after *string, last *int, before *string) (*page.Connection[roster.Item], error)
 	InspectionItem(ctx context.Context, code string, version *int) (*roster.Item, error)
 	InspectionNotice(ctx context.Context, taskID string) (*notice.Notice, error)
 	PublicTask(ctx context.Context, code string) (*notice.Task, error)
@@ -1363,20 +1424,20 @@ type QueryResolver interface {
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	PublicBureaus(ctx context.Context, region *string) ([]public.Bureau, error)
 	PublicPlans(ctx context.Context, bureau *string, year *int) ([]public.Plan, error)
-	PublicDraws(ctx context.Context, filter *model.PublicDrawFilter, first *int, after *string) (*page.Connection[public.Draw], error)
+	PublicDraws(ctx context.Context, filter *model.PublicDrawFilter, first *int, after *string, last *int, before *string) (*page.Connection[public.Draw], error)
 	PublicDraw(ctx context.Context, number int) (*public.Draw, error)
-	PublicResults(ctx context.Context, filter *model.PublicResultFilter, first *int, after *string) (*page.Connection[public.Result], error)
-	MyTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*page.Connection[record.Task], error)
-	InspectionTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*page.Connection[record.Task], error)
+	PublicResults(ctx context.Context, filter *model.PublicResultFilter, first *int, after *string, last *int, before *string) (*page.Connection[public.Result], error)
+	MyTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string, last *int, before *string) (*page.Connection[record.Task], error)
+	InspectionTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string, last *int, before *string) (*page.Connection[record.Task], error)
 	InspectionTask(ctx context.Context, drawID string, seq int) (*record.Task, error)
 	InspectionRecord(ctx context.Context, id string) (*record.Record, error)
-	InspectionRecords(ctx context.Context, filter *model.RecordFilter, first *int, after *string) (*page.Connection[record.Record], error)
+	InspectionRecords(ctx context.Context, filter *model.RecordFilter, first *int, after *string, last *int, before *string) (*page.Connection[record.Record], error)
 	ResultCodes(ctx context.Context, version *int) (*record.CodeTable, error)
 	InspectionMethods(ctx context.Context) ([]string, error)
-	ProposedConsequences(ctx context.Context) ([]record.Consequence, error)
+	ProposedConsequences(ctx context.Context, first *int, after *string, last *int, before *string) (*page.Connection[record.Consequence], error)
 	WorkingDaysAfter(ctx context.Context, date time.Time, days int) (*time.Time, error)
 	WorkdayYear(ctx context.Context, year int) (*workday.Year, error)
-	RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.RosterEntity], error)
+	RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string, last *int, before *string) (*page.Connection[roster.RosterEntity], error)
 	Entity(ctx context.Context, code string, asOf *time.Time) (*roster.Entity, error)
 	RosterCounts(ctx context.Context, filter *model.EntityFilter, asOf *time.Time) (*roster.Counts, error)
 	RosterEntryHistory(ctx context.Context, code string) ([]roster.Entry, error)
@@ -1525,6 +1586,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntryConnection.PageInfo(childComplexity), true
+	case "AuditEntryConnection.totalCount":
+		if e.ComplexityRoot.AuditEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.TotalCount(childComplexity), true
 
 	case "AuditEntryEdge.cursor":
 		if e.ComplexityRoot.AuditEntryEdge.Cursor == nil {
@@ -1717,6 +1784,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConflictConnection.PageInfo(childComplexity), true
+	case "ConflictConnection.totalCount":
+		if e.ComplexityRoot.ConflictConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConflictConnection.TotalCount(childComplexity), true
 
 	case "ConflictEdge.cursor":
 		if e.ComplexityRoot.ConflictEdge.Cursor == nil {
@@ -1900,7 +1973,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Draw.Tasks(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Draw.Tasks(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Draw.title":
 		if e.ComplexityRoot.Draw.Title == nil {
 			break
@@ -1944,6 +2017,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DrawConnection.PageInfo(childComplexity), true
+	case "DrawConnection.totalCount":
+		if e.ComplexityRoot.DrawConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawConnection.TotalCount(childComplexity), true
 
 	case "DrawEdge.cursor":
 		if e.ComplexityRoot.DrawEdge.Cursor == nil {
@@ -2026,6 +2105,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DrawOverlap.EntityName(childComplexity), true
+
+	case "DrawOverlapConnection.edges":
+		if e.ComplexityRoot.DrawOverlapConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlapConnection.Edges(childComplexity), true
+	case "DrawOverlapConnection.nodes":
+		if e.ComplexityRoot.DrawOverlapConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlapConnection.Nodes(childComplexity), true
+	case "DrawOverlapConnection.pageInfo":
+		if e.ComplexityRoot.DrawOverlapConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlapConnection.PageInfo(childComplexity), true
+	case "DrawOverlapConnection.totalCount":
+		if e.ComplexityRoot.DrawOverlapConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlapConnection.TotalCount(childComplexity), true
+
+	case "DrawOverlapEdge.cursor":
+		if e.ComplexityRoot.DrawOverlapEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlapEdge.Cursor(childComplexity), true
+	case "DrawOverlapEdge.node":
+		if e.ComplexityRoot.DrawOverlapEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawOverlapEdge.Node(childComplexity), true
 
 	case "DrawParticipant.answer":
 		if e.ComplexityRoot.DrawParticipant.Answer == nil {
@@ -2189,6 +2306,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DrawTaskConnection.PageInfo(childComplexity), true
+	case "DrawTaskConnection.totalCount":
+		if e.ComplexityRoot.DrawTaskConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DrawTaskConnection.TotalCount(childComplexity), true
 
 	case "DrawTaskEdge.cursor":
 		if e.ComplexityRoot.DrawTaskEdge.Cursor == nil {
@@ -2609,6 +2732,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionItemConnection.PageInfo(childComplexity), true
+	case "InspectionItemConnection.totalCount":
+		if e.ComplexityRoot.InspectionItemConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItemConnection.TotalCount(childComplexity), true
 
 	case "InspectionItemEdge.cursor":
 		if e.ComplexityRoot.InspectionItemEdge.Cursor == nil {
@@ -2871,6 +3000,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionRecordConnection.PageInfo(childComplexity), true
+	case "InspectionRecordConnection.totalCount":
+		if e.ComplexityRoot.InspectionRecordConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionRecordConnection.TotalCount(childComplexity), true
 
 	case "InspectionRecordEdge.cursor":
 		if e.ComplexityRoot.InspectionRecordEdge.Cursor == nil {
@@ -3018,6 +3153,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionTaskConnection.PageInfo(childComplexity), true
+	case "InspectionTaskConnection.totalCount":
+		if e.ComplexityRoot.InspectionTaskConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTaskConnection.TotalCount(childComplexity), true
 
 	case "InspectionTaskEdge.cursor":
 		if e.ComplexityRoot.InspectionTaskEdge.Cursor == nil {
@@ -3196,6 +3337,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectorConnection.PageInfo(childComplexity), true
+	case "InspectorConnection.totalCount":
+		if e.ComplexityRoot.InspectorConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectorConnection.TotalCount(childComplexity), true
 
 	case "InspectorEdge.cursor":
 		if e.ComplexityRoot.InspectorEdge.Cursor == nil {
@@ -3327,6 +3474,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JointVisit.Year(childComplexity), true
 
+	case "JointVisitConnection.edges":
+		if e.ComplexityRoot.JointVisitConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisitConnection.Edges(childComplexity), true
+	case "JointVisitConnection.nodes":
+		if e.ComplexityRoot.JointVisitConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisitConnection.Nodes(childComplexity), true
+	case "JointVisitConnection.pageInfo":
+		if e.ComplexityRoot.JointVisitConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisitConnection.PageInfo(childComplexity), true
+	case "JointVisitConnection.totalCount":
+		if e.ComplexityRoot.JointVisitConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisitConnection.TotalCount(childComplexity), true
+
+	case "JointVisitEdge.cursor":
+		if e.ComplexityRoot.JointVisitEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisitEdge.Cursor(childComplexity), true
+	case "JointVisitEdge.node":
+		if e.ComplexityRoot.JointVisitEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointVisitEdge.Node(childComplexity), true
+
 	case "JointVisitPayload.jointVisit":
 		if e.ComplexityRoot.JointVisitPayload.JointVisit == nil {
 			break
@@ -3409,6 +3594,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberConnection.PageInfo(childComplexity), true
+	case "MemberConnection.totalCount":
+		if e.ComplexityRoot.MemberConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberConnection.TotalCount(childComplexity), true
 
 	case "MemberEdge.cursor":
 		if e.ComplexityRoot.MemberEdge.Cursor == nil {
@@ -4178,7 +4369,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.PublicDraw.Selected(childComplexity), true
+		args, err := ec.field_PublicDraw_selected_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.PublicDraw.Selected(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "PublicDraw.status":
 		if e.ComplexityRoot.PublicDraw.Status == nil {
 			break
@@ -4228,6 +4424,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicDrawConnection.PageInfo(childComplexity), true
+	case "PublicDrawConnection.totalCount":
+		if e.ComplexityRoot.PublicDrawConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicDrawConnection.TotalCount(childComplexity), true
 
 	case "PublicDrawEdge.cursor":
 		if e.ComplexityRoot.PublicDrawEdge.Cursor == nil {
@@ -4267,6 +4469,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicEntity.Name(childComplexity), true
+
+	case "PublicEntityConnection.edges":
+		if e.ComplexityRoot.PublicEntityConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicEntityConnection.Edges(childComplexity), true
+	case "PublicEntityConnection.nodes":
+		if e.ComplexityRoot.PublicEntityConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicEntityConnection.Nodes(childComplexity), true
+	case "PublicEntityConnection.pageInfo":
+		if e.ComplexityRoot.PublicEntityConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicEntityConnection.PageInfo(childComplexity), true
+	case "PublicEntityConnection.totalCount":
+		if e.ComplexityRoot.PublicEntityConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicEntityConnection.TotalCount(childComplexity), true
+
+	case "PublicEntityEdge.cursor":
+		if e.ComplexityRoot.PublicEntityEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicEntityEdge.Cursor(childComplexity), true
+	case "PublicEntityEdge.node":
+		if e.ComplexityRoot.PublicEntityEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicEntityEdge.Node(childComplexity), true
 
 	case "PublicInspector.bureau":
 		if e.ComplexityRoot.PublicInspector.BureauName == nil {
@@ -4446,6 +4686,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicResultConnection.PageInfo(childComplexity), true
+	case "PublicResultConnection.totalCount":
+		if e.ComplexityRoot.PublicResultConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicResultConnection.TotalCount(childComplexity), true
 
 	case "PublicResultEdge.cursor":
 		if e.ComplexityRoot.PublicResultEdge.Cursor == nil {
@@ -4631,7 +4877,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.conflicts":
 		if e.ComplexityRoot.Query.Conflicts == nil {
 			break
@@ -4642,7 +4888,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Conflicts(childComplexity, args["filter"].(*model.ConflictFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Conflicts(childComplexity, args["filter"].(*model.ConflictFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.dashboard":
 		if e.ComplexityRoot.Query.Dashboard == nil {
 			break
@@ -4730,7 +4976,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.DrawOverlaps(childComplexity, args["year"].(int), args["quarter"].(int)), true
+		return e.ComplexityRoot.Query.DrawOverlaps(childComplexity, args["year"].(int), args["quarter"].(int), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.draws":
 		if e.ComplexityRoot.Query.Draws == nil {
 			break
@@ -4741,7 +4987,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Draws(childComplexity, args["filter"].(*model.DrawFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Draws(childComplexity, args["filter"].(*model.DrawFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.entity":
 		if e.ComplexityRoot.Query.Entity == nil {
 			break
@@ -4774,7 +5020,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.ExpiringCertificates(childComplexity, args["within"].(*int), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.ExpiringCertificates(childComplexity, args["within"].(*int), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.inspectionHistory":
 		if e.ComplexityRoot.Query.InspectionHistory == nil {
 			break
@@ -4807,7 +5053,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.InspectionItems(childComplexity, args["filter"].(*model.InspectionItemFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.InspectionItems(childComplexity, args["filter"].(*model.InspectionItemFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.inspectionMethods":
 		if e.ComplexityRoot.Query.InspectionMethods == nil {
 			break
@@ -4846,7 +5092,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.InspectionRecords(childComplexity, args["filter"].(*model.RecordFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.InspectionRecords(childComplexity, args["filter"].(*model.RecordFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.inspectionTask":
 		if e.ComplexityRoot.Query.InspectionTask == nil {
 			break
@@ -4868,7 +5114,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.InspectionTasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.InspectionTasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.inspector":
 		if e.ComplexityRoot.Query.Inspector == nil {
 			break
@@ -4901,7 +5147,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Inspectors(childComplexity, args["filter"].(*model.InspectorFilter), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Inspectors(childComplexity, args["filter"].(*model.InspectorFilter), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "Query.jointVisits":
 		if e.ComplexityRoot.Query.JointVisits == nil {
@@ -4913,7 +5159,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.JointVisits(childComplexity, args["year"].(int), args["quarter"].(int)), true
+		return e.ComplexityRoot.Query.JointVisits(childComplexity, args["year"].(int), args["quarter"].(int), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -4930,7 +5176,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Members(childComplexity, args["filter"].(*bureau.MemberFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Members(childComplexity, args["filter"].(*bureau.MemberFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.myTasks":
 		if e.ComplexityRoot.Query.MyTasks == nil {
 			break
@@ -4941,7 +5187,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.MyTasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.MyTasks(childComplexity, args["filter"].(*model.TaskFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -4997,7 +5243,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Query.ProposedConsequences(childComplexity), true
+		args, err := ec.field_Query_proposedConsequences_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProposedConsequences(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.publicBureaus":
 		if e.ComplexityRoot.Query.PublicBureaus == nil {
 			break
@@ -5030,7 +5281,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PublicDraws(childComplexity, args["filter"].(*model.PublicDrawFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.PublicDraws(childComplexity, args["filter"].(*model.PublicDrawFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.publicPlans":
 		if e.ComplexityRoot.Query.PublicPlans == nil {
 			break
@@ -5052,7 +5303,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PublicResults(childComplexity, args["filter"].(*model.PublicResultFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.PublicResults(childComplexity, args["filter"].(*model.PublicResultFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.publicTask":
 		if e.ComplexityRoot.Query.PublicTask == nil {
 			break
@@ -5096,7 +5347,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.RosterEntities(childComplexity, args["filter"].(*model.EntityFilter), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.RosterEntities(childComplexity, args["filter"].(*model.EntityFilter), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.rosterEntryHistory":
 		if e.ComplexityRoot.Query.RosterEntryHistory == nil {
 			break
@@ -5192,6 +5443,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordConsequence.Status(childComplexity), true
+
+	case "RecordConsequenceConnection.edges":
+		if e.ComplexityRoot.RecordConsequenceConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequenceConnection.Edges(childComplexity), true
+	case "RecordConsequenceConnection.nodes":
+		if e.ComplexityRoot.RecordConsequenceConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequenceConnection.Nodes(childComplexity), true
+	case "RecordConsequenceConnection.pageInfo":
+		if e.ComplexityRoot.RecordConsequenceConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequenceConnection.PageInfo(childComplexity), true
+	case "RecordConsequenceConnection.totalCount":
+		if e.ComplexityRoot.RecordConsequenceConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequenceConnection.TotalCount(childComplexity), true
+
+	case "RecordConsequenceEdge.cursor":
+		if e.ComplexityRoot.RecordConsequenceEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequenceEdge.Cursor(childComplexity), true
+	case "RecordConsequenceEdge.node":
+		if e.ComplexityRoot.RecordConsequenceEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordConsequenceEdge.Node(childComplexity), true
 
 	case "RecordPayload.record":
 		if e.ComplexityRoot.RecordPayload.Record == nil {
@@ -5352,6 +5641,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RosterEntityConnection.PageInfo(childComplexity), true
+	case "RosterEntityConnection.totalCount":
+		if e.ComplexityRoot.RosterEntityConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntityConnection.TotalCount(childComplexity), true
 
 	case "RosterEntityEdge.cursor":
 		if e.ComplexityRoot.RosterEntityEdge.Cursor == nil {
@@ -6289,6 +6584,8 @@ type AuditEntryConnection {
   nodes: [AuditEntry!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -6324,10 +6621,14 @@ extend type Query {
   auditLog(
     "Return only the rows matching every field given."
     filter: AuditFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): AuditEntryConnection!
 }
 `, BuiltIn: false},
@@ -6455,6 +6756,8 @@ type MemberConnection {
   nodes: [Member!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -6525,10 +6828,14 @@ extend type Query {
   members(
     "Return only the rows matching every field given."
     filter: MemberFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): MemberConnection!
 }
 
@@ -6993,10 +7300,14 @@ type Draw implements Node {
   participants: [DrawParticipant!]!
   "The tasks (抽查对象 and teams), in task order."
   tasks(
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): DrawTaskConnection!
   "Where anyone can fetch the commitment (from freezing) and the public manifest (after the ceremony), without signing in."
   publicUrl: String!
@@ -7066,6 +7377,8 @@ type DrawTaskConnection {
   nodes: [DrawTask!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -7088,6 +7401,8 @@ type DrawConnection {
   nodes: [Draw!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -7110,6 +7425,30 @@ input DrawFilter {
   quarter: Int
   "The status."
   status: DrawStatus
+}
+
+"""
+A page of entities drawn by several bureaus in a quarter, by entity code.
+"""
+type DrawOverlapConnection {
+  "The rows of the page with their cursors."
+  edges: [DrawOverlapEdge!]!
+  "The rows of the page."
+  nodes: [DrawOverlap!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
+}
+
+"""
+One row of a DrawOverlapConnection and its cursor.
+"""
+type DrawOverlapEdge {
+  "The row."
+  node: DrawOverlap!
+  "Where the row stands in the list: pass it as ` + "`" + `after` + "`" + ` or ` + "`" + `before` + "`" + `."
+  cursor: String!
 }
 
 """
@@ -7243,10 +7582,14 @@ extend type Query {
   draws(
     "Return only the rows matching every field given."
     filter: DrawFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): DrawConnection!
   "A draw, NOT_FOUND if the acting bureau may not see it."
   draw(
@@ -7259,7 +7602,15 @@ extend type Query {
     year: Int!
     "The quarter, 1 to 4."
     quarter: Int!
-  ): [DrawOverlap!]!
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): DrawOverlapConnection!
   "A draw's manifest (spec format). PUBLIC needs no sign-in once the draw is executed; FULL is for auditors."
   drawManifest(
     "The draw's global id."
@@ -7330,6 +7681,30 @@ enum JointVisitStatus {
 }
 
 """
+A page of joint-visit proposals of a quarter, by entity code.
+"""
+type JointVisitConnection {
+  "The rows of the page with their cursors."
+  edges: [JointVisitEdge!]!
+  "The rows of the page."
+  nodes: [JointVisit!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
+}
+
+"""
+One row of a JointVisitConnection and its cursor.
+"""
+type JointVisitEdge {
+  "The row."
+  node: JointVisit!
+  "Where the row stands in the list: pass it as ` + "`" + `after` + "`" + ` or ` + "`" + `before` + "`" + `."
+  cursor: String!
+}
+
+"""
 合并检查: the joint office's proposal that an entity drawn by several bureaus' separate draws of one
 quarter be visited once, together (进一次门、查多项事). Each bureau named accepts or declines.
 """
@@ -7393,7 +7768,15 @@ extend type Query {
     year: Int!
     "The quarter, 1 to 4."
     quarter: Int!
-  ): [JointVisit!]!
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): JointVisitConnection!
 }
 
 extend type Mutation {
@@ -7481,6 +7864,8 @@ type InspectorConnection {
   nodes: [Inspector!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -7607,6 +7992,8 @@ type ConflictConnection {
   nodes: [Conflict!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -7692,10 +8079,14 @@ extend type Query {
     filter: InspectorFilter
     "Read as it was at this instant (default: now)."
     asOf: Time
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): InspectorConnection!
   "Every version of one of the acting bureau's inspectors, oldest first: who changed what, and when. NOT_FOUND otherwise. Every member."
   inspectorHistory(
@@ -7716,10 +8107,14 @@ extend type Query {
   expiringCertificates(
     "Days from today: certificates expiring on or before today plus this many days (and those expired already)."
     within: Int = 30
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): InspectorConnection!
   "An inspector of the acting bureau; NOT_FOUND otherwise. Every member."
   inspector(
@@ -7730,10 +8125,14 @@ extend type Query {
   conflicts(
     "Return only the rows matching every field given."
     filter: ConflictFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): ConflictConnection!
 }
 
@@ -7814,6 +8213,8 @@ type InspectionItemConnection {
   nodes: [InspectionItem!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -7881,10 +8282,14 @@ extend type Query {
   inspectionItems(
     "Return only the rows matching every field given."
     filter: InspectionItemFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): InspectionItemConnection!
   "A version of one of the acting bureau's inspection items, the current one when ` + "`" + `version` + "`" + ` is null; NOT_FOUND otherwise. Every member."
   inspectionItem(
@@ -8328,11 +8733,11 @@ scalar JSON
 Where a page of a Relay connection starts and ends, and whether more rows follow.
 """
 type PageInfo {
-  "True when rows follow this page: ask again with ` + "`" + `after: endCursor` + "`" + `."
+  "Paging forward (` + "`" + `first` + "`" + `): true when rows follow this page; ask again with ` + "`" + `after: endCursor` + "`" + `. Paging backward (` + "`" + `last` + "`" + `): true when the page was asked for with a ` + "`" + `before` + "`" + ` cursor."
   hasNextPage: Boolean!
-  "True when this page was asked for with an ` + "`" + `after` + "`" + ` cursor."
+  "Paging backward (` + "`" + `last` + "`" + `): true when rows precede this page; ask again with ` + "`" + `before: startCursor` + "`" + `. Paging forward: true when the page was asked for with an ` + "`" + `after` + "`" + ` cursor."
   hasPreviousPage: Boolean!
-  "The cursor of the first row of the page."
+  "The cursor of the first row of the page; pass it as ` + "`" + `before` + "`" + ` for the page before."
   startCursor: String
   "The cursor of the last row of the page; pass it as ` + "`" + `after` + "`" + ` for the next page."
   endCursor: String
@@ -8455,6 +8860,30 @@ type PublicDrawParticipant {
 }
 
 """
+A page of a draw's selected entities, in task order.
+"""
+type PublicEntityConnection {
+  "The rows of the page with their cursors."
+  edges: [PublicEntityEdge!]!
+  "The rows of the page."
+  nodes: [PublicEntity!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
+}
+
+"""
+One row of a PublicEntityConnection and its cursor.
+"""
+type PublicEntityEdge {
+  "The row."
+  node: PublicEntity!
+  "Where the row stands in the list: pass it as ` + "`" + `after` + "`" + ` or ` + "`" + `before` + "`" + `."
+  cursor: String!
+}
+
+"""
 A market entity (检查对象) by code and name.
 """
 type PublicEntity {
@@ -8499,7 +8928,16 @@ type PublicDraw {
   "Why it was re-drawn (empty for a first draw)."
   redrawReason: String!
   "抽取名单: the entities selected, in task order; empty until executed."
-  selected: [PublicEntity!]!
+  selected(
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): PublicEntityConnection!
   "Where to fetch the commitment (canonical JSON), published at freezing."
   commitmentUrl: String!
   "Where to fetch the public manifest, once executed (null before)."
@@ -8516,6 +8954,8 @@ type PublicDrawConnection {
   nodes: [PublicDraw!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -8581,6 +9021,8 @@ type PublicResultConnection {
   nodes: [PublicResult!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -8629,10 +9071,14 @@ extend type Query {
   publicDraws(
     "Return only the rows matching every field given."
     filter: PublicDrawFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): PublicDrawConnection!
   "One public draw by number, with its selected entities; null for a draft or no such draw. No sign-in."
   publicDraw(
@@ -8643,10 +9089,14 @@ extend type Query {
   publicResults(
     "Return only the rows matching every field given."
     filter: PublicResultFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): PublicResultConnection!
 }
 `, BuiltIn: false},
@@ -8773,6 +9223,8 @@ type InspectionTaskConnection {
   nodes: [InspectionTask!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 "A task and its cursor."
@@ -8905,6 +9357,30 @@ type Evidence {
   url: String!
 }
 
+"""
+A page of consequences of published records, by record.
+"""
+type RecordConsequenceConnection {
+  "The rows of the page with their cursors."
+  edges: [RecordConsequenceEdge!]!
+  "The rows of the page."
+  nodes: [RecordConsequence!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
+}
+
+"""
+One row of a RecordConsequenceConnection and its cursor.
+"""
+type RecordConsequenceEdge {
+  "The row."
+  node: RecordConsequence!
+  "Where the row stands in the list: pass it as ` + "`" + `after` + "`" + ` or ` + "`" + `before` + "`" + `."
+  cursor: String!
+}
+
 "What publishing a record did to the bureau's roster entry of the entity."
 type RecordConsequence {
   "The record's global id."
@@ -8955,6 +9431,8 @@ type InspectionRecordConnection {
   nodes: [InspectionRecord!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 "A record and its cursor."
@@ -9150,19 +9628,27 @@ extend type Query {
   myTasks(
     "Return only the rows matching every field given."
     filter: TaskFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): InspectionTaskConnection!
   "The acting bureau's tasks, e.g. overdue or due soon (record:read)."
   inspectionTasks(
     "Return only the rows matching every field given."
     filter: TaskFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): InspectionTaskConnection!
   "One task of the acting bureau: the draw's global id and the task's sequence number."
   inspectionTask(
@@ -9180,10 +9666,14 @@ extend type Query {
   inspectionRecords(
     "Return only the rows matching every field given."
     filter: RecordFilter
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): InspectionRecordConnection!
   "A version of the result code table (default: the newest)."
   resultCodes(
@@ -9192,8 +9682,17 @@ extend type Query {
   ): ResultCodeTable!
   "The inspection methods a record may name."
   inspectionMethods: [String!]!
-  "Proposed consequences awaiting an admin (record:decide)."
-  proposedConsequences: [RecordConsequence!]!
+  "Proposed consequences awaiting an admin (record:decide), by record."
+  proposedConsequences(
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): RecordConsequenceConnection!
   "The working day ` + "`" + `days` + "`" + ` working days after ` + "`" + `date` + "`" + ` (State Council calendar with the admin's overrides). No sign-in needed."
   workingDaysAfter(
     "The day to count from (not itself counted)."
@@ -9433,6 +9932,8 @@ type RosterEntityConnection {
   nodes: [RosterEntity!]!
   "Where the page ends."
   pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
 }
 
 """
@@ -9636,10 +10137,14 @@ extend type Query {
     filter: EntityFilter
     "Read as it was at this instant (default: now)."
     asOf: Time
-    "How many rows to return (default 50, at most 500)."
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
     first: Int
     "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
     after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
   ): RosterEntityConnection!
   "An entity of the acting bureau's region, by code; NOT_FOUND elsewhere."
   entity(
@@ -9778,6 +10283,8 @@ func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context
 		return ec.fieldContext_AuditEntryConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
 }
@@ -9876,6 +10383,8 @@ func (ec *executionContext) childFields_ConflictConnection(ctx context.Context, 
 		return ec.fieldContext_ConflictConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_ConflictConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ConflictConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConflictConnection", field.Name)
 }
@@ -9984,6 +10493,8 @@ func (ec *executionContext) childFields_DrawConnection(ctx context.Context, fiel
 		return ec.fieldContext_DrawConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_DrawConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DrawConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DrawConnection", field.Name)
 }
@@ -10036,6 +10547,30 @@ func (ec *executionContext) childFields_DrawOverlap(ctx context.Context, field g
 		return ec.fieldContext_DrawOverlap_bureaus(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DrawOverlap", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawOverlapConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DrawOverlapConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DrawOverlapConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DrawOverlapConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DrawOverlapConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawOverlapConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DrawOverlapEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DrawOverlapEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DrawOverlapEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DrawOverlapEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_DrawParticipant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10128,6 +10663,8 @@ func (ec *executionContext) childFields_DrawTaskConnection(ctx context.Context, 
 		return ec.fieldContext_DrawTaskConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_DrawTaskConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DrawTaskConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DrawTaskConnection", field.Name)
 }
@@ -10336,6 +10873,8 @@ func (ec *executionContext) childFields_InspectionItemConnection(ctx context.Con
 		return ec.fieldContext_InspectionItemConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_InspectionItemConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectionItemConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectionItemConnection", field.Name)
 }
@@ -10446,6 +10985,8 @@ func (ec *executionContext) childFields_InspectionRecordConnection(ctx context.C
 		return ec.fieldContext_InspectionRecordConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_InspectionRecordConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectionRecordConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectionRecordConnection", field.Name)
 }
@@ -10512,6 +11053,8 @@ func (ec *executionContext) childFields_InspectionTaskConnection(ctx context.Con
 		return ec.fieldContext_InspectionTaskConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_InspectionTaskConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectionTaskConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectionTaskConnection", field.Name)
 }
@@ -10594,6 +11137,8 @@ func (ec *executionContext) childFields_InspectorConnection(ctx context.Context,
 		return ec.fieldContext_InspectorConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_InspectorConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectorConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectorConnection", field.Name)
 }
@@ -10664,6 +11209,30 @@ func (ec *executionContext) childFields_JointVisit(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type JointVisit", field.Name)
 }
 
+func (ec *executionContext) childFields_JointVisitConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_JointVisitConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_JointVisitConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_JointVisitConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_JointVisitConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointVisitConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_JointVisitEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_JointVisitEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_JointVisitEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointVisitEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_JointVisitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "jointVisit":
@@ -10716,6 +11285,8 @@ func (ec *executionContext) childFields_MemberConnection(ctx context.Context, fi
 		return ec.fieldContext_MemberConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_MemberConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MemberConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberConnection", field.Name)
 }
@@ -10902,6 +11473,8 @@ func (ec *executionContext) childFields_PublicDrawConnection(ctx context.Context
 		return ec.fieldContext_PublicDrawConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_PublicDrawConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PublicDrawConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PublicDrawConnection", field.Name)
 }
@@ -10934,6 +11507,30 @@ func (ec *executionContext) childFields_PublicEntity(ctx context.Context, field 
 		return ec.fieldContext_PublicEntity_name(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PublicEntity", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicEntityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PublicEntityConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PublicEntityConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PublicEntityConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PublicEntityConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicEntityConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicEntityEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PublicEntityEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PublicEntityEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicEntityEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PublicInspector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11020,6 +11617,8 @@ func (ec *executionContext) childFields_PublicResultConnection(ctx context.Conte
 		return ec.fieldContext_PublicResultConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_PublicResultConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PublicResultConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PublicResultConnection", field.Name)
 }
@@ -11144,6 +11743,30 @@ func (ec *executionContext) childFields_RecordConsequence(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type RecordConsequence", field.Name)
 }
 
+func (ec *executionContext) childFields_RecordConsequenceConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RecordConsequenceConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_RecordConsequenceConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RecordConsequenceConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RecordConsequenceConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordConsequenceConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordConsequenceEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_RecordConsequenceEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RecordConsequenceEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordConsequenceEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_RecordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "record":
@@ -11250,6 +11873,8 @@ func (ec *executionContext) childFields_RosterEntityConnection(ctx context.Conte
 		return ec.fieldContext_RosterEntityConnection_nodes(ctx, field)
 	case "pageInfo":
 		return ec.fieldContext_RosterEntityConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RosterEntityConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RosterEntityConnection", field.Name)
 }
@@ -11777,6 +12402,22 @@ func (ec *executionContext) field_Draw_tasks_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -12312,6 +12953,44 @@ func (ec *executionContext) field_Mutation_withdrawInspectionNotice_args(ctx con
 	return args, nil
 }
 
+func (ec *executionContext) field_PublicDraw_selected_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12353,6 +13032,22 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12383,6 +13078,22 @@ func (ec *executionContext) field_Query_conflicts_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12505,6 +13216,38 @@ func (ec *executionContext) field_Query_drawOverlaps_args(ctx context.Context, r
 		return nil, err
 	}
 	args["quarter"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -12549,6 +13292,22 @@ func (ec *executionContext) field_Query_draws_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12615,6 +13374,22 @@ func (ec *executionContext) field_Query_expiringCertificates_args(ctx context.Co
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12681,6 +13456,22 @@ func (ec *executionContext) field_Query_inspectionItems_args(ctx context.Context
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12739,6 +13530,22 @@ func (ec *executionContext) field_Query_inspectionRecords_args(ctx context.Conte
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12791,6 +13598,22 @@ func (ec *executionContext) field_Query_inspectionTasks_args(ctx context.Context
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12857,6 +13680,22 @@ func (ec *executionContext) field_Query_inspectors_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -12879,6 +13718,38 @@ func (ec *executionContext) field_Query_jointVisits_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["quarter"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -12909,6 +13780,22 @@ func (ec *executionContext) field_Query_members_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12939,6 +13826,22 @@ func (ec *executionContext) field_Query_myTasks_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -12998,6 +13901,44 @@ func (ec *executionContext) field_Query_plan_args(ctx context.Context, rawArgs m
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_proposedConsequences_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_publicBureaus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13053,6 +13994,22 @@ func (ec *executionContext) field_Query_publicDraws_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -13105,6 +14062,22 @@ func (ec *executionContext) field_Query_publicResults_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -13193,6 +14166,22 @@ func (ec *executionContext) field_Query_rosterEntities_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg5
 	return args, nil
 }
 
@@ -13708,6 +14697,29 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[audit.Entry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntryConnection", field, true, false, "Int")
 }
 
 func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[audit.Entry]) (ret graphql.Marshaler) {
@@ -14549,6 +15561,29 @@ func (ec *executionContext) fieldContext_ConflictConnection_pageInfo(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _ConflictConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Conflict]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConflictConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConflictConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConflictConnection", field, true, false, "Int")
+}
+
 func (ec *executionContext) _ConflictEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Conflict]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15353,7 +16388,7 @@ func (ec *executionContext) _Draw_tasks(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Draw().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Draw().Tasks(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[draw.TaskRow]) graphql.Marshaler {
@@ -15504,6 +16539,29 @@ func (ec *executionContext) fieldContext_DrawConnection_pageInfo(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DrawConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawConnection", field, true, false, "Int")
 }
 
 func (ec *executionContext) _DrawEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.Draw]) (ret graphql.Marshaler) {
@@ -15812,6 +16870,180 @@ func (ec *executionContext) _DrawOverlap_bureaus(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_DrawOverlap_bureaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DrawOverlap", field, false, false, "String")
+}
+
+func (ec *executionContext) _DrawOverlapConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.Overlap]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlapConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[draw.Overlap]) graphql.Marshaler {
+			return ec.marshalNDrawOverlapEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlapConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawOverlapConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawOverlapEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawOverlapConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.Overlap]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlapConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.Overlap) graphql.Marshaler {
+			return ec.marshalNDrawOverlap2ᚕshuangsuijiᚋinternalᚋdrawᚐOverlapᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlapConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawOverlapConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawOverlap(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawOverlapConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.Overlap]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlapConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlapConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawOverlapConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawOverlapConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.Overlap]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlapConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlapConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawOverlapConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _DrawOverlapEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.Overlap]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlapEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v draw.Overlap) graphql.Marshaler {
+			return ec.marshalNDrawOverlap2shuangsuijiᚋinternalᚋdrawᚐOverlap(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlapEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DrawOverlapEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DrawOverlap(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DrawOverlapEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.Overlap]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawOverlapEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawOverlapEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawOverlapEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _DrawParticipant_bureau(ctx context.Context, field graphql.CollectedField, obj *draw.Participant) (ret graphql.Marshaler) {
@@ -16491,6 +17723,29 @@ func (ec *executionContext) fieldContext_DrawTaskConnection_pageInfo(_ context.C
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DrawTaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.TaskRow]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DrawTaskConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DrawTaskConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DrawTaskConnection", field, true, false, "Int")
 }
 
 func (ec *executionContext) _DrawTaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.TaskRow]) (ret graphql.Marshaler) {
@@ -18174,6 +19429,29 @@ func (ec *executionContext) fieldContext_InspectionItemConnection_pageInfo(_ con
 	return fc, nil
 }
 
+func (ec *executionContext) _InspectionItemConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Item]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionItemConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionItemConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionItemConnection", field, true, false, "Int")
+}
+
 func (ec *executionContext) _InspectionItemEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Item]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19235,6 +20513,29 @@ func (ec *executionContext) fieldContext_InspectionRecordConnection_pageInfo(_ c
 	return fc, nil
 }
 
+func (ec *executionContext) _InspectionRecordConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Record]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionRecordConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionRecordConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionRecordConnection", field, true, false, "Int")
+}
+
 func (ec *executionContext) _InspectionRecordEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[record.Record]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19857,6 +21158,29 @@ func (ec *executionContext) fieldContext_InspectionTaskConnection_pageInfo(_ con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _InspectionTaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Task]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionTaskConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionTaskConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionTaskConnection", field, true, false, "Int")
 }
 
 func (ec *executionContext) _InspectionTaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[record.Task]) (ret graphql.Marshaler) {
@@ -20589,6 +21913,29 @@ func (ec *executionContext) fieldContext_InspectorConnection_pageInfo(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _InspectorConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Inspector]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectorConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectorConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectorConnection", field, true, false, "Int")
+}
+
 func (ec *executionContext) _InspectorEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Inspector]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21081,6 +22428,180 @@ func (ec *executionContext) fieldContext_JointVisit_proposedAt(_ context.Context
 	return graphql.NewScalarFieldContext("JointVisit", field, false, false, "Time")
 }
 
+func (ec *executionContext) _JointVisitConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.JointVisit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisitConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[draw.JointVisit]) graphql.Marshaler {
+			return ec.marshalNJointVisitEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisitConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JointVisitConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointVisitEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JointVisitConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.JointVisit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisitConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []draw.JointVisit) graphql.Marshaler {
+			return ec.marshalNJointVisit2ᚕshuangsuijiᚋinternalᚋdrawᚐJointVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisitConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JointVisitConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointVisit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JointVisitConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.JointVisit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisitConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisitConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JointVisitConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JointVisitConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[draw.JointVisit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisitConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisitConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisitConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _JointVisitEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.JointVisit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisitEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v draw.JointVisit) graphql.Marshaler {
+			return ec.marshalNJointVisit2shuangsuijiᚋinternalᚋdrawᚐJointVisit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisitEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JointVisitEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointVisit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JointVisitEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[draw.JointVisit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointVisitEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointVisitEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointVisitEdge", field, false, false, "String")
+}
+
 func (ec *executionContext) _JointVisitPayload_jointVisit(ctx context.Context, field graphql.CollectedField, obj *model.JointVisitPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21459,6 +22980,29 @@ func (ec *executionContext) fieldContext_MemberConnection_pageInfo(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MemberConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[bureau.Member]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberConnection", field, true, false, "Int")
 }
 
 func (ec *executionContext) _MemberEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[bureau.Member]) (ret graphql.Marshaler) {
@@ -24607,25 +26151,37 @@ func (ec *executionContext) _PublicDraw_selected(ctx context.Context, field grap
 			return ec.fieldContext_PublicDraw_selected(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Selected, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.PublicDraw().Selected(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []public.Entity) graphql.Marshaler {
-			return ec.marshalNPublicEntity2ᚕshuangsuijiᚋinternalᚋpublicᚐEntityᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[public.Entity]) graphql.Marshaler {
+			return ec.marshalNPublicEntityConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_PublicDraw_selected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_PublicDraw_selected(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "PublicDraw",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_PublicEntity(ctx, field)
+			return ec.childFields_PublicEntityConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_PublicDraw_selected_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -24770,6 +26326,29 @@ func (ec *executionContext) fieldContext_PublicDrawConnection_pageInfo(_ context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PublicDrawConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Draw]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicDrawConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicDrawConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicDrawConnection", field, true, false, "Int")
 }
 
 func (ec *executionContext) _PublicDrawEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Draw]) (ret graphql.Marshaler) {
@@ -24935,6 +26514,180 @@ func (ec *executionContext) _PublicEntity_name(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_PublicEntity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PublicEntity", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicEntityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicEntityConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[public.Entity]) graphql.Marshaler {
+			return ec.marshalNPublicEntityEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicEntityConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicEntityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicEntityEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicEntityConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicEntityConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Entity) graphql.Marshaler {
+			return ec.marshalNPublicEntity2ᚕshuangsuijiᚋinternalᚋpublicᚐEntityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicEntityConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicEntityConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicEntityConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicEntityConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicEntityConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicEntityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicEntityConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicEntityConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicEntityConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicEntityConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _PublicEntityEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicEntityEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v public.Entity) graphql.Marshaler {
+			return ec.marshalNPublicEntity2shuangsuijiᚋinternalᚋpublicᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicEntityEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicEntityEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicEntityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicEntityEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicEntityEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicEntityEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _PublicInspector_bureau(ctx context.Context, field graphql.CollectedField, obj *notice.Inspector) (ret graphql.Marshaler) {
@@ -25658,6 +27411,29 @@ func (ec *executionContext) fieldContext_PublicResultConnection_pageInfo(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _PublicResultConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Result]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicResultConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicResultConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicResultConnection", field, true, false, "Int")
+}
+
 func (ec *executionContext) _PublicResultEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Result]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26366,7 +28142,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["filter"].(*model.AuditFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["filter"].(*model.AuditFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[audit.Entry]) graphql.Marshaler {
@@ -26442,7 +28218,7 @@ func (ec *executionContext) _Query_members(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Members(ctx, fc.Args["filter"].(*bureau.MemberFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Members(ctx, fc.Args["filter"].(*bureau.MemberFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[bureau.Member]) graphql.Marshaler {
@@ -26574,7 +28350,7 @@ func (ec *executionContext) _Query_draws(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Draws(ctx, fc.Args["filter"].(*model.DrawFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Draws(ctx, fc.Args["filter"].(*model.DrawFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[draw.Draw]) graphql.Marshaler {
@@ -26662,11 +28438,11 @@ func (ec *executionContext) _Query_drawOverlaps(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().DrawOverlaps(ctx, fc.Args["year"].(int), fc.Args["quarter"].(int))
+			return ec.Resolvers.Query().DrawOverlaps(ctx, fc.Args["year"].(int), fc.Args["quarter"].(int), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []draw.Overlap) graphql.Marshaler {
-			return ec.marshalNDrawOverlap2ᚕshuangsuijiᚋinternalᚋdrawᚐOverlapᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[draw.Overlap]) graphql.Marshaler {
+			return ec.marshalNDrawOverlapConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -26679,7 +28455,7 @@ func (ec *executionContext) fieldContext_Query_drawOverlaps(ctx context.Context,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_DrawOverlap(ctx, field)
+			return ec.childFields_DrawOverlapConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -26794,11 +28570,11 @@ func (ec *executionContext) _Query_jointVisits(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().JointVisits(ctx, fc.Args["year"].(int), fc.Args["quarter"].(int))
+			return ec.Resolvers.Query().JointVisits(ctx, fc.Args["year"].(int), fc.Args["quarter"].(int), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []draw.JointVisit) graphql.Marshaler {
-			return ec.marshalNJointVisit2ᚕshuangsuijiᚋinternalᚋdrawᚐJointVisitᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[draw.JointVisit]) graphql.Marshaler {
+			return ec.marshalNJointVisitConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -26811,7 +28587,7 @@ func (ec *executionContext) fieldContext_Query_jointVisits(ctx context.Context, 
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_JointVisit(ctx, field)
+			return ec.childFields_JointVisitConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -26926,7 +28702,7 @@ func (ec *executionContext) _Query_inspectors(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Inspectors(ctx, fc.Args["filter"].(*model.InspectorFilter), fc.Args["asOf"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Inspectors(ctx, fc.Args["filter"].(*model.InspectorFilter), fc.Args["asOf"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Inspector]) graphql.Marshaler {
@@ -27058,7 +28834,7 @@ func (ec *executionContext) _Query_expiringCertificates(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ExpiringCertificates(ctx, fc.Args["within"].(*int), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().ExpiringCertificates(ctx, fc.Args["within"].(*int), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Inspector]) graphql.Marshaler {
@@ -27146,7 +28922,7 @@ func (ec *executionContext) _Query_conflicts(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Conflicts(ctx, fc.Args["filter"].(*model.ConflictFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Conflicts(ctx, fc.Args["filter"].(*model.ConflictFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Conflict]) graphql.Marshaler {
@@ -27190,7 +28966,7 @@ func (ec *executionContext) _Query_inspectionItems(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().InspectionItems(ctx, fc.Args["filter"].(*model.InspectionItemFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().InspectionItems(ctx, fc.Args["filter"].(*model.InspectionItemFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Item]) graphql.Marshaler {
@@ -27662,7 +29438,7 @@ func (ec *executionContext) _Query_publicDraws(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PublicDraws(ctx, fc.Args["filter"].(*model.PublicDrawFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().PublicDraws(ctx, fc.Args["filter"].(*model.PublicDrawFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[public.Draw]) graphql.Marshaler {
@@ -27750,7 +29526,7 @@ func (ec *executionContext) _Query_publicResults(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PublicResults(ctx, fc.Args["filter"].(*model.PublicResultFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().PublicResults(ctx, fc.Args["filter"].(*model.PublicResultFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[public.Result]) graphql.Marshaler {
@@ -27794,7 +29570,7 @@ func (ec *executionContext) _Query_myTasks(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().MyTasks(ctx, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().MyTasks(ctx, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[record.Task]) graphql.Marshaler {
@@ -27838,7 +29614,7 @@ func (ec *executionContext) _Query_inspectionTasks(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().InspectionTasks(ctx, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().InspectionTasks(ctx, fc.Args["filter"].(*model.TaskFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[record.Task]) graphql.Marshaler {
@@ -27970,7 +29746,7 @@ func (ec *executionContext) _Query_inspectionRecords(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().InspectionRecords(ctx, fc.Args["filter"].(*model.RecordFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().InspectionRecords(ctx, fc.Args["filter"].(*model.RecordFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[record.Record]) graphql.Marshaler {
@@ -28080,25 +29856,37 @@ func (ec *executionContext) _Query_proposedConsequences(ctx context.Context, fie
 			return ec.fieldContext_Query_proposedConsequences(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().ProposedConsequences(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProposedConsequences(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []record.Consequence) graphql.Marshaler {
-			return ec.marshalNRecordConsequence2ᚕshuangsuijiᚋinternalᚋrecordᚐConsequenceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[record.Consequence]) graphql.Marshaler {
+			return ec.marshalNRecordConsequenceConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Query_proposedConsequences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Query_proposedConsequences(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RecordConsequence(ctx, field)
+			return ec.childFields_RecordConsequenceConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_proposedConsequences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -28201,7 +29989,7 @@ func (ec *executionContext) _Query_rosterEntities(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().RosterEntities(ctx, fc.Args["filter"].(*model.EntityFilter), fc.Args["asOf"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().RosterEntities(ctx, fc.Args["filter"].(*model.EntityFilter), fc.Args["asOf"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.RosterEntity]) graphql.Marshaler {
@@ -28733,6 +30521,180 @@ func (ec *executionContext) _RecordConsequence_decidedAt(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_RecordConsequence_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordConsequence", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RecordConsequenceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Consequence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequenceConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[record.Consequence]) graphql.Marshaler {
+			return ec.marshalNRecordConsequenceEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequenceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordConsequenceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordConsequenceEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordConsequenceConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Consequence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequenceConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []record.Consequence) graphql.Marshaler {
+			return ec.marshalNRecordConsequence2ᚕshuangsuijiᚋinternalᚋrecordᚐConsequenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequenceConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordConsequenceConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordConsequence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordConsequenceConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Consequence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequenceConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequenceConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordConsequenceConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordConsequenceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[record.Consequence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequenceConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequenceConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequenceConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _RecordConsequenceEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[record.Consequence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequenceEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v record.Consequence) graphql.Marshaler {
+			return ec.marshalNRecordConsequence2shuangsuijiᚋinternalᚋrecordᚐConsequence(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequenceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordConsequenceEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordConsequence(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordConsequenceEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[record.Consequence]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordConsequenceEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordConsequenceEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordConsequenceEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _RecordPayload_record(ctx context.Context, field graphql.CollectedField, obj *model.RecordPayload) (ret graphql.Marshaler) {
@@ -29389,6 +31351,29 @@ func (ec *executionContext) fieldContext_RosterEntityConnection_pageInfo(_ conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntityConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.RosterEntity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntityConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntityConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntityConnection", field, true, false, "Int")
 }
 
 func (ec *executionContext) _RosterEntityEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.RosterEntity]) (ret graphql.Marshaler) {
@@ -36666,18 +38651,24 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 		case "edges":
 			out.Values[i] = ec._AuditEntryConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._AuditEntryConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._AuditEntryConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntryConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36997,18 +38988,24 @@ func (ec *executionContext) _ConflictConnection(ctx context.Context, sel ast.Sel
 		case "edges":
 			out.Values[i] = ec._ConflictConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._ConflictConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._ConflictConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConflictConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37354,18 +39351,24 @@ func (ec *executionContext) _DrawConnection(ctx context.Context, sel ast.Selecti
 		case "edges":
 			out.Values[i] = ec._DrawConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._DrawConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._DrawConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DrawConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37543,6 +39546,93 @@ func (ec *executionContext) _DrawOverlap(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._DrawOverlap_bureaus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawOverlapConnectionImplementors = []string{"DrawOverlapConnection"}
+
+func (ec *executionContext) _DrawOverlapConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[draw.Overlap]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawOverlapConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawOverlapConnection")
+		case "edges":
+			out.Values[i] = ec._DrawOverlapConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._DrawOverlapConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DrawOverlapConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DrawOverlapConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var drawOverlapEdgeImplementors = []string{"DrawOverlapEdge"}
+
+func (ec *executionContext) _DrawOverlapEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[draw.Overlap]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, drawOverlapEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DrawOverlapEdge")
+		case "node":
+			out.Values[i] = ec._DrawOverlapEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DrawOverlapEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -37862,18 +39952,24 @@ func (ec *executionContext) _DrawTaskConnection(ctx context.Context, sel ast.Sel
 		case "edges":
 			out.Values[i] = ec._DrawTaskConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._DrawTaskConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._DrawTaskConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DrawTaskConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38552,18 +40648,24 @@ func (ec *executionContext) _InspectionItemConnection(ctx context.Context, sel a
 		case "edges":
 			out.Values[i] = ec._InspectionItemConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._InspectionItemConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._InspectionItemConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionItemConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -38891,18 +40993,24 @@ func (ec *executionContext) _InspectionRecordConnection(ctx context.Context, sel
 		case "edges":
 			out.Values[i] = ec._InspectionRecordConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._InspectionRecordConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._InspectionRecordConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionRecordConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39100,18 +41208,24 @@ func (ec *executionContext) _InspectionTaskConnection(ctx context.Context, sel a
 		case "edges":
 			out.Values[i] = ec._InspectionTaskConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._InspectionTaskConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._InspectionTaskConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionTaskConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39361,18 +41475,24 @@ func (ec *executionContext) _InspectorConnection(ctx context.Context, sel ast.Se
 		case "edges":
 			out.Values[i] = ec._InspectorConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._InspectorConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._InspectorConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectorConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -39610,6 +41730,93 @@ func (ec *executionContext) _JointVisit(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var jointVisitConnectionImplementors = []string{"JointVisitConnection"}
+
+func (ec *executionContext) _JointVisitConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[draw.JointVisit]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jointVisitConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JointVisitConnection")
+		case "edges":
+			out.Values[i] = ec._JointVisitConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._JointVisitConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._JointVisitConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointVisitConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jointVisitEdgeImplementors = []string{"JointVisitEdge"}
+
+func (ec *executionContext) _JointVisitEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[draw.JointVisit]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jointVisitEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JointVisitEdge")
+		case "node":
+			out.Values[i] = ec._JointVisitEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._JointVisitEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var jointVisitPayloadImplementors = []string{"JointVisitPayload"}
 
 func (ec *executionContext) _JointVisitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.JointVisitPayload) graphql.Marshaler {
@@ -39789,18 +41996,24 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 		case "edges":
 			out.Values[i] = ec._MemberConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._MemberConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._MemberConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40662,10 +42875,11 @@ func (ec *executionContext) _PublicDraw(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "selected":
-			out.Values[i] = ec._PublicDraw_selected(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicDraw_selected(ctx, field, obj)
+				})
 		case "commitmentUrl":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -40709,18 +42923,24 @@ func (ec *executionContext) _PublicDrawConnection(ctx context.Context, sel ast.S
 		case "edges":
 			out.Values[i] = ec._PublicDrawConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._PublicDrawConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._PublicDrawConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicDrawConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -40832,6 +43052,93 @@ func (ec *executionContext) _PublicEntity(ctx context.Context, sel ast.Selection
 			}
 		case "name":
 			out.Values[i] = ec._PublicEntity_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicEntityConnectionImplementors = []string{"PublicEntityConnection"}
+
+func (ec *executionContext) _PublicEntityConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[public.Entity]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicEntityConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicEntityConnection")
+		case "edges":
+			out.Values[i] = ec._PublicEntityConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._PublicEntityConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PublicEntityConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicEntityConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicEntityEdgeImplementors = []string{"PublicEntityEdge"}
+
+func (ec *executionContext) _PublicEntityEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[public.Entity]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicEntityEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicEntityEdge")
+		case "node":
+			out.Values[i] = ec._PublicEntityEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PublicEntityEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -41108,18 +43415,24 @@ func (ec *executionContext) _PublicResultConnection(ctx context.Context, sel ast
 		case "edges":
 			out.Values[i] = ec._PublicResultConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._PublicResultConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._PublicResultConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicResultConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -41894,6 +44207,93 @@ func (ec *executionContext) _RecordConsequence(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var recordConsequenceConnectionImplementors = []string{"RecordConsequenceConnection"}
+
+func (ec *executionContext) _RecordConsequenceConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[record.Consequence]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordConsequenceConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordConsequenceConnection")
+		case "edges":
+			out.Values[i] = ec._RecordConsequenceConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._RecordConsequenceConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RecordConsequenceConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordConsequenceConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordConsequenceEdgeImplementors = []string{"RecordConsequenceEdge"}
+
+func (ec *executionContext) _RecordConsequenceEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[record.Consequence]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordConsequenceEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordConsequenceEdge")
+		case "node":
+			out.Values[i] = ec._RecordConsequenceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._RecordConsequenceEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var recordPayloadImplementors = []string{"RecordPayload"}
 
 func (ec *executionContext) _RecordPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordPayload) graphql.Marshaler {
@@ -42272,18 +44672,24 @@ func (ec *executionContext) _RosterEntityConnection(ctx context.Context, sel ast
 		case "edges":
 			out.Values[i] = ec._RosterEntityConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodes":
 			out.Values[i] = ec._RosterEntityConnection_nodes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._RosterEntityConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterEntityConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -44427,6 +46833,34 @@ func (ec *executionContext) marshalNDrawOverlap2ᚕshuangsuijiᚋinternalᚋdraw
 	return ret
 }
 
+func (ec *executionContext) marshalNDrawOverlapConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[draw.Overlap]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DrawOverlapConnection!")
+		return graphql.Null
+	}
+	return ec._DrawOverlapConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDrawOverlapEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[draw.Overlap]) graphql.Marshaler {
+	return ec._DrawOverlapEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDrawOverlapEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[draw.Overlap]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDrawOverlapEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNDrawParticipant2shuangsuijiᚋinternalᚋdrawᚐParticipant(ctx context.Context, sel ast.SelectionSet, v draw.Participant) graphql.Marshaler {
 	return ec._DrawParticipant(ctx, sel, &v)
 }
@@ -45138,6 +47572,34 @@ func (ec *executionContext) marshalNJointVisit2ᚖshuangsuijiᚋinternalᚋdraw�
 	return ec._JointVisit(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNJointVisitConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[draw.JointVisit]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JointVisitConnection!")
+		return graphql.Null
+	}
+	return ec._JointVisitConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNJointVisitEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[draw.JointVisit]) graphql.Marshaler {
+	return ec._JointVisitEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNJointVisitEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[draw.JointVisit]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNJointVisitEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNJointVisitPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐJointVisitPayload(ctx context.Context, sel ast.SelectionSet, v *model.JointVisitPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "JointVisitPayload!")
@@ -45437,6 +47899,34 @@ func (ec *executionContext) marshalNPublicEntity2ᚖshuangsuijiᚋinternalᚋpub
 	return ec._PublicEntity(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPublicEntityConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[public.Entity]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PublicEntityConnection!")
+		return graphql.Null
+	}
+	return ec._PublicEntityConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPublicEntityEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[public.Entity]) graphql.Marshaler {
+	return ec._PublicEntityEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicEntityEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[public.Entity]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicEntityEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPublicInspector2shuangsuijiᚋinternalᚋnoticeᚐInspector(ctx context.Context, sel ast.SelectionSet, v notice.Inspector) graphql.Marshaler {
 	return ec._PublicInspector(ctx, sel, &v)
 }
@@ -45662,6 +48152,34 @@ func (ec *executionContext) marshalNRecordConsequence2ᚖshuangsuijiᚋinternal�
 		return graphql.Null
 	}
 	return ec._RecordConsequence(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRecordConsequenceConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[record.Consequence]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordConsequenceConnection!")
+		return graphql.Null
+	}
+	return ec._RecordConsequenceConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRecordConsequenceEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[record.Consequence]) graphql.Marshaler {
+	return ec._RecordConsequenceEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRecordConsequenceEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[record.Consequence]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecordConsequenceEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNRecordPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐRecordPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordPayload) graphql.Marshaler {

@@ -90,10 +90,10 @@ func (r *mutationResolver) WithdrawConflict(ctx context.Context, input model.Wit
 }
 
 // Inspectors is the resolver for the inspectors field.
-func (r *queryResolver) Inspectors(ctx context.Context, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.Inspector], error) {
+func (r *queryResolver) Inspectors(ctx context.Context, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string, last *int, before *string) (*page.Connection[roster.Inspector], error) {
 	f := inspectorFilter(filter)
 	f.AsOf = asOf
-	return r.Roster.Inspectors(ctx, f, pageRequest(first, after))
+	return r.Roster.Inspectors(ctx, f, pageRequest(first, after, last, before))
 }
 
 // InspectorHistory is the resolver for the inspectorHistory field.
@@ -107,12 +107,12 @@ func (r *queryResolver) DrawInspectorVersions(ctx context.Context, drawID string
 }
 
 // ExpiringCertificates is the resolver for the expiringCertificates field.
-func (r *queryResolver) ExpiringCertificates(ctx context.Context, within *int, first *int, after *string) (*page.Connection[roster.Inspector], error) {
+func (r *queryResolver) ExpiringCertificates(ctx context.Context, within *int, first *int, after *string, last *int, before *string) (*page.Connection[roster.Inspector], error) {
 	days := roster.DefaultExpiryWindow
 	if within != nil {
 		days = *within
 	}
-	return r.Roster.ExpiringCertificates(ctx, days, pageRequest(first, after))
+	return r.Roster.ExpiringCertificates(ctx, days, pageRequest(first, after, last, before))
 }
 
 // Inspector is the resolver for the inspector field.
@@ -122,8 +122,8 @@ func (r *queryResolver) Inspector(ctx context.Context, id string) (*roster.Inspe
 }
 
 // Conflicts is the resolver for the conflicts field.
-func (r *queryResolver) Conflicts(ctx context.Context, filter *model.ConflictFilter, first *int, after *string) (*page.Connection[roster.Conflict], error) {
-	return r.Roster.Conflicts(ctx, conflictFilter(filter), pageRequest(first, after))
+func (r *queryResolver) Conflicts(ctx context.Context, filter *model.ConflictFilter, first *int, after *string, last *int, before *string) (*page.Connection[roster.Conflict], error) {
+	return r.Roster.Conflicts(ctx, conflictFilter(filter), pageRequest(first, after, last, before))
 }
 
 // Conflict returns ConflictResolver implementation.

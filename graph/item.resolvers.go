@@ -45,8 +45,8 @@ func (r *mutationResolver) SaveInspectionItem(ctx context.Context, input model.S
 }
 
 // InspectionItems is the resolver for the inspectionItems field.
-func (r *queryResolver) InspectionItems(ctx context.Context, filter *model.InspectionItemFilter, first *int, after *string) (*page.Connection[roster.Item], error) {
-	return r.Roster.Items(ctx, itemFilter(filter), pageRequest(first, after))
+func (r *queryResolver) InspectionItems(ctx context.Context, filter *model.InspectionItemFilter, first *int, after *string, last *int, before *string) (*page.Connection[roster.Item], error) {
+	return r.Roster.Items(ctx, itemFilter(filter), pageRequest(first, after, last, before))
 }
 
 // InspectionItem is the resolver for the inspectionItem field.

@@ -170,11 +170,12 @@ func (w walker) fieldCost(f *ast.Field) int {
 	if f.Definition == nil || !strings.HasSuffix(f.Definition.Type.Name(), "Connection") {
 		return saturatingAdd(1, child)
 	}
-	rows := page.Request{First: firstArgument(f.ArgumentMap(w.vars)["first"])}.Size()
+	args := f.ArgumentMap(w.vars)
+	rows := page.Request{First: firstArgument(args["first"]), Last: firstArgument(args["last"])}.Size()
 	return saturatingAdd(1, saturatingMul(child, max(rows/10, 1)))
 }
 
-// firstArgument reads a connection's first: argument as the page size it
+// firstArgument reads a connection's first: (or last:) argument as the page size it
 // asks for, 0 (the default size) when absent and the largest page when it
 // is out of range (the resolver refuses it anyway).
 func firstArgument(v any) int {

@@ -236,18 +236,23 @@ func (r *queryResolver) drawTask(ctx context.Context, drawID int64, seq int) (mo
 	return c.Edges[0].Node, nil
 }
 
-// jointVisit finds a proposal among its quarter's, which are few.
+// jointVisit finds a proposal among its quarter's.
 func (r *queryResolver) jointVisit(ctx context.Context, id int64, year, quarter int) (model.Node, error) {
-	visits, err := r.Resolver.Draws.ListJointVisits(ctx, year, quarter)
-	if err != nil {
-		return nil, err
-	}
-	for _, v := range visits {
-		if v.ID == id {
-			return v, nil
+	for p := (page.Request{First: page.MaxSize}); ; {
+		c, err := r.Resolver.Draws.ListJointVisits(ctx, year, quarter, p)
+		if err != nil {
+			return nil, err
 		}
+		for _, e := range c.Edges {
+			if e.Node.ID == id {
+				return e.Node, nil
+			}
+		}
+		if !c.PageInfo.HasNextPage {
+			return nil, errs.NotFoundf("no joint visit %d", id)
+		}
+		p.After = *c.PageInfo.EndCursor
 	}
-	return nil, errs.NotFoundf("no joint visit %d", id)
 }
 
 // conflict finds a conflict among its inspector's, withdrawn or not.

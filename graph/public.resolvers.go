@@ -19,6 +19,11 @@ func (r *publicDrawResolver) Status(ctx context.Context, obj *public.Draw) (mode
 	return model.PublicDrawStatus(strings.ToUpper(string(obj.Status))), nil
 }
 
+// Selected is the resolver for the selected field.
+func (r *publicDrawResolver) Selected(ctx context.Context, obj *public.Draw, first *int, after *string, last *int, before *string) (*page.Connection[public.Entity], error) {
+	return public.SelectedPage(*obj, pageRequest(first, after, last, before))
+}
+
 // CommitmentURL is the resolver for the commitmentUrl field.
 func (r *publicDrawResolver) CommitmentURL(ctx context.Context, obj *public.Draw) (string, error) {
 	return obj.CommitmentURL(), nil
@@ -40,8 +45,8 @@ func (r *queryResolver) PublicPlans(ctx context.Context, bureau *string, year *i
 }
 
 // PublicDraws is the resolver for the publicDraws field.
-func (r *queryResolver) PublicDraws(ctx context.Context, filter *model.PublicDrawFilter, first *int, after *string) (*page.Connection[public.Draw], error) {
-	return r.Resolver.Public.Draws(ctx, publicDrawFilter(filter), pageRequest(first, after), true)
+func (r *queryResolver) PublicDraws(ctx context.Context, filter *model.PublicDrawFilter, first *int, after *string, last *int, before *string) (*page.Connection[public.Draw], error) {
+	return r.Resolver.Public.Draws(ctx, publicDrawFilter(filter), pageRequest(first, after, last, before), true)
 }
 
 // PublicDraw is the resolver for the publicDraw field.
@@ -54,8 +59,8 @@ func (r *queryResolver) PublicDraw(ctx context.Context, number int) (*public.Dra
 }
 
 // PublicResults is the resolver for the publicResults field.
-func (r *queryResolver) PublicResults(ctx context.Context, filter *model.PublicResultFilter, first *int, after *string) (*page.Connection[public.Result], error) {
-	return r.Resolver.Public.Results(ctx, publicResultFilter(filter), pageRequest(first, after))
+func (r *queryResolver) PublicResults(ctx context.Context, filter *model.PublicResultFilter, first *int, after *string, last *int, before *string) (*page.Connection[public.Result], error) {
+	return r.Resolver.Public.Results(ctx, publicResultFilter(filter), pageRequest(first, after, last, before))
 }
 
 // PublicDraw returns PublicDrawResolver implementation.

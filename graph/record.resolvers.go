@@ -190,15 +190,15 @@ func (r *mutationResolver) SetWorkdayYear(ctx context.Context, input model.SetWo
 }
 
 // MyTasks is the resolver for the myTasks field.
-func (r *queryResolver) MyTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*page.Connection[record.Task], error) {
-	tasks, err := r.Records.Tasks(ctx, taskFilter(filter, true), pageRequest(first, after))
+func (r *queryResolver) MyTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string, last *int, before *string) (*page.Connection[record.Task], error) {
+	tasks, err := r.Records.Tasks(ctx, taskFilter(filter, true), pageRequest(first, after, last, before))
 	prefetchTaskPage(ctx, tasks)
 	return tasks, err
 }
 
 // InspectionTasks is the resolver for the inspectionTasks field.
-func (r *queryResolver) InspectionTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string) (*page.Connection[record.Task], error) {
-	tasks, err := r.Records.Tasks(ctx, taskFilter(filter, false), pageRequest(first, after))
+func (r *queryResolver) InspectionTasks(ctx context.Context, filter *model.TaskFilter, first *int, after *string, last *int, before *string) (*page.Connection[record.Task], error) {
+	tasks, err := r.Records.Tasks(ctx, taskFilter(filter, false), pageRequest(first, after, last, before))
 	prefetchTaskPage(ctx, tasks)
 	return tasks, err
 }
@@ -216,8 +216,8 @@ func (r *queryResolver) InspectionRecord(ctx context.Context, id string) (*recor
 }
 
 // InspectionRecords is the resolver for the inspectionRecords field.
-func (r *queryResolver) InspectionRecords(ctx context.Context, filter *model.RecordFilter, first *int, after *string) (*page.Connection[record.Record], error) {
-	recs, err := r.Records.Records(ctx, recordFilter(filter), pageRequest(first, after))
+func (r *queryResolver) InspectionRecords(ctx context.Context, filter *model.RecordFilter, first *int, after *string, last *int, before *string) (*page.Connection[record.Record], error) {
+	recs, err := r.Records.Records(ctx, recordFilter(filter), pageRequest(first, after, last, before))
 	if recs != nil {
 		prefetchRecordRefs(ctx, recs.Nodes())
 	}
@@ -236,8 +236,8 @@ func (r *queryResolver) InspectionMethods(ctx context.Context) ([]string, error)
 }
 
 // ProposedConsequences is the resolver for the proposedConsequences field.
-func (r *queryResolver) ProposedConsequences(ctx context.Context) ([]record.Consequence, error) {
-	return r.Records.ProposedConsequences(ctx)
+func (r *queryResolver) ProposedConsequences(ctx context.Context, first *int, after *string, last *int, before *string) (*page.Connection[record.Consequence], error) {
+	return r.Records.ProposedConsequences(ctx, pageRequest(first, after, last, before))
 }
 
 // WorkingDaysAfter is the resolver for the workingDaysAfter field.

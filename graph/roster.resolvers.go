@@ -71,8 +71,8 @@ func (r *mutationResolver) ImportRoster(ctx context.Context, input model.ImportR
 }
 
 // RosterEntities is the resolver for the rosterEntities field.
-func (r *queryResolver) RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string) (*page.Connection[roster.RosterEntity], error) {
-	conn, err := r.Roster.Entities(ctx, entityFilter(filter, asOf), pageRequest(first, after))
+func (r *queryResolver) RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string, last *int, before *string) (*page.Connection[roster.RosterEntity], error) {
+	conn, err := r.Roster.Entities(ctx, entityFilter(filter, asOf), pageRequest(first, after, last, before))
 	if err == nil {
 		prefetchRosterPage(ctx, conn.Nodes(), asOf)
 	}

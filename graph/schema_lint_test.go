@@ -165,8 +165,9 @@ func lintIDs(s *ast.Schema) []string {
 }
 
 // lintConnections: Relay's cursor connections. A XConnection has edges:
-// [XEdge!]!, nodes and pageInfo: PageInfo!; an edge has node and cursor:
-// String!; a field returning a connection takes first and after.
+// [XEdge!]!, nodes, pageInfo: PageInfo! and totalCount: Int!; an edge has
+// node and cursor: String!; a field returning a connection takes first and
+// after (forward), last and before (backward).
 func lintConnections(s *ast.Schema) []string {
 	var bad []string
 	for _, d := range ownTypes(s) {
@@ -175,7 +176,7 @@ func lintConnections(s *ast.Schema) []string {
 		}
 		base := strings.TrimSuffix(d.Name, "Connection")
 		edge := base + "Edge"
-		for name, typ := range map[string]string{"edges": "[" + edge + "!]!", "pageInfo": "PageInfo!"} {
+		for name, typ := range map[string]string{"edges": "[" + edge + "!]!", "pageInfo": "PageInfo!", "totalCount": "Int!"} {
 			if f := d.Fields.ForName(name); f == nil || f.Type.String() != typ {
 				bad = append(bad, d.Name+" lacks "+name+": "+typ)
 			}
@@ -193,10 +194,80 @@ func lintConnections(s *ast.Schema) []string {
 			if !strings.HasSuffix(f.Type.Name(), "Connection") {
 				continue
 			}
-			for _, arg := range []string{"first", "after"} {
+			for _, arg := range []string{"first", "after", "last", "before"} {
 				if f.Arguments.ForName(arg) == nil {
 					bad = append(bad, d.Name+"."+f.Name+" returns a connection but takes no "+arg)
 				}
+			}
+		}
+	}
+	return bad
+}
+
+// boundedLists are the fields that return a plain list of objects, and
+// what bounds each one. Any other list of objects must be a connection: a
+// list that can grow without bound needs pages and a totalCount.
+var boundedLists = map[string]string{
+	"Dashboard.bureaus":             "the bureaus of one region",
+	"Dashboard.joint":               "four quarters",
+	"BureauFigures.strata":          "the strata A, B, C, D, F",
+	"BureauFigures.quarters":        "four quarters",
+	"BureauFigures.results":         "the codes of one result code table",
+	"InspectionVisit.records":       "the items of one visit, each bureau's",
+	"InspectionHistory.visits":      "the draws that selected one entity: a few a year under the annual caps; TO DO: a connection once years pile up",
+	"Me.memberships":                "the bureaus a user belongs to",
+	"Draw.participants":             "the bureaus of one region",
+	"DrawParticipant.items":         "the items one bureau checks in one draw",
+	"DrawTask.team":                 "a team's size",
+	"DrawTask.substitutions":        "changes to one team",
+	"Entity.entries":                "the bureaus of one region",
+	"ImportRosterPayload.changes":   "the first 500 (roster.MaxListedChanges); changesLeftOut counts the rest",
+	"InspectionRecord.consequences": "the kinds of consequence (abnormal operations, focus, status)",
+	"InspectionRecord.evidence":     "the files of one record",
+	"InspectionRecord.results":      "the codes of one result code table",
+	"InspectionTask.items":          "the items of one task",
+	"InspectionTask.records":        "the items of one task, each bureau's",
+	"InspectionTask.team":           "a team's size",
+	"Plan.strata":                   "the strata A, B, C, D, F",
+	"PlanFeasibility.strata":        "the strata A, B, C, D, F",
+	"PlanProgress.quarters":         "four quarters",
+	"PlanProgress.strata":           "the strata A, B, C, D, F",
+	"PublicDraw.participants":       "the bureaus of one region",
+	"PublicDrawParticipant.items":   "the items one bureau checks in one draw",
+	"PublicPlan.items":              "one bureau's items of one year",
+	"PublicTask.inspectors":         "a team's size",
+	"PublicTask.items":              "the items of one task",
+	"PublishRecordsPayload.records": "the records the input names",
+	"Query.drawInspectorVersions":   "one bureau's inspectors",
+	"Query.nodes":                   "the ids asked for, at most 100",
+	"Query.plans":                   "one plan a year",
+	"Query.publicBureaus":           "the bureaus of the deployment's regions",
+	"ResultCodeTable.codes":         "one version of the result code table",
+	"RosterCounts.byRiskClass":      "the risk classes",
+	"RosterCounts.byStatus":         "the statuses",
+	"WorkdayYear.overrides":         "the days of one year",
+	"InspectionItem.versions":       "TO DO: a version per change; to become a connection",
+	"Query.inspectorHistory":        "TO DO: a version per change; to become a connection",
+	"Query.entityHistory":           "TO DO: a version per change; to become a connection",
+	"Query.rosterEntryHistory":      "TO DO: a version per change; to become a connection",
+	"Query.publicPlans":             "TO DO: every bureau's plan of every year without a filter; to become a connection",
+}
+
+// lintLists: a field returning a list of objects is a connection, an
+// edge or node list of one, or bounded (boundedLists).
+func lintLists(s *ast.Schema) []string {
+	var bad []string
+	for _, d := range ownTypes(s) {
+		if d.Kind != ast.Object || strings.HasSuffix(d.Name, "Connection") {
+			continue
+		}
+		for _, f := range ownFields(d) {
+			elem := s.Types[f.Type.Name()]
+			if f.Type.Elem == nil || elem == nil || elem.Kind == ast.Scalar || elem.Kind == ast.Enum {
+				continue
+			}
+			if boundedLists[d.Name+"."+f.Name] == "" {
+				bad = append(bad, d.Name+"."+f.Name+" returns a list of "+elem.Name+" that can grow: make it a connection, or say what bounds it in boundedLists")
 			}
 		}
 	}
@@ -240,6 +311,7 @@ func TestSchemaLint(t *testing.T) {
 		{"Nodes", lintNodes},
 		{"IDs", lintIDs},
 		{"Connections", lintConnections},
+		{"Lists", lintLists},
 		{"Mutations", lintMutations},
 	}
 	for _, r := range rules {
@@ -261,6 +333,8 @@ type Query {
   thing(id: String): Thing
   "d"
   things(last: Int): ThingConnection!
+  "d"
+  all: [Thing!]!
 }
 """d"""
 type Mutation {
@@ -288,7 +362,9 @@ type ThingConnection {
 		{"Descriptions", lintDescriptions, []string{"type Thing has no description", "Thing.id has no description", "Query.thing(id:) has no description"}},
 		{"Nodes", lintNodes, []string{"no interface Node"}},
 		{"IDs", lintIDs, []string{"Query.thing(id:) names objects but is String"}},
-		{"Connections", lintConnections, []string{"ThingConnection lacks edges", "ThingConnection lacks pageInfo", "ThingEdge lacks node", "Query.things returns a connection but takes no first"}},
+		{"Connections", lintConnections, []string{"ThingConnection lacks edges", "ThingConnection lacks pageInfo", "ThingConnection lacks totalCount", "ThingEdge lacks node",
+			"Query.things returns a connection but takes no first", "Query.things returns a connection but takes no before"}},
+		{"Lists", lintLists, []string{"Query.all returns a list of Thing that can grow"}},
 		{"Mutations", lintMutations, []string{"Mutation.doIt returns Boolean", "Mutation.doIt takes x: Int"}},
 	}
 	for _, tt := range tests {

@@ -12,3 +12,11 @@ type (
 	DrawTaskConnection = page.Connection[draw.TaskRow]
 	DrawTaskEdge       = page.Edge[draw.TaskRow]
 )
+
+// Lists of a quarter's joint work, bound in gqlgen.yml.
+type (
+	DrawOverlapConnection = page.Connection[draw.Overlap]
+	DrawOverlapEdge       = page.Edge[draw.Overlap]
+	JointVisitConnection  = page.Connection[draw.JointVisit]
+	JointVisitEdge        = page.Edge[draw.JointVisit]
+)

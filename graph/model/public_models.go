@@ -11,4 +11,6 @@ type (
 	PublicDrawEdge         = page.Edge[public.Draw]
 	PublicResultConnection = page.Connection[public.Result]
 	PublicResultEdge       = page.Edge[public.Result]
+	PublicEntityConnection = page.Connection[public.Entity]
+	PublicEntityEdge       = page.Edge[public.Entity]
 )

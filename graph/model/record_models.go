@@ -7,8 +7,10 @@ import (
 
 // Record connections bound in gqlgen.yml.
 type (
-	InspectionTaskConnection   = page.Connection[record.Task]
-	InspectionTaskEdge         = page.Edge[record.Task]
-	InspectionRecordConnection = page.Connection[record.Record]
-	InspectionRecordEdge       = page.Edge[record.Record]
+	InspectionTaskConnection    = page.Connection[record.Task]
+	InspectionTaskEdge          = page.Edge[record.Task]
+	InspectionRecordConnection  = page.Connection[record.Record]
+	InspectionRecordEdge        = page.Edge[record.Record]
+	RecordConsequenceConnection = page.Connection[record.Consequence]
+	RecordConsequenceEdge       = page.Edge[record.Consequence]
 )

@@ -175,6 +175,8 @@ type Filter struct {
 // Store reads a bureau's trail, newest first.
 type Store interface {
 	ListAudit(ctx context.Context, actor *authz.Actor, f Filter, p page.Request) ([]Entry, error)
+	// CountAudit counts every page of ListAudit.
+	CountAudit(ctx context.Context, actor *authz.Actor, f Filter) (int, error)
 }
 
 // Service answers questions about the trail.
@@ -190,12 +192,14 @@ func (s *Service) List(ctx context.Context, f Filter, p page.Request) (*page.Con
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.CheckKeys(page.IsID); err != nil {
 		return nil, err
 	}
 	rows, err := s.Store.ListAudit(ctx, actor, f, p)
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, func(e Entry) string { return strconv.FormatInt(e.Seq, 10) }), nil
+	return page.New(rows, p, func(e Entry) string { return strconv.FormatInt(e.Seq, 10) }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountAudit(ctx, actor, f)
+	}), nil
 }

@@ -80,6 +80,8 @@ type Store interface {
 	Regions(ctx context.Context, codes []string) ([]Region, error)
 	Memberships(ctx context.Context, userID int64) ([]Membership, error)
 	ListMembers(ctx context.Context, actor *authz.Actor, f MemberFilter, p page.Request) ([]Member, error)
+	// CountMembers counts every page of ListMembers.
+	CountMembers(ctx context.Context, actor *authz.Actor, f MemberFilter) (int, error)
 	// Member returns the actor's bureau's member with this username;
 	// NOT_FOUND if there is none.
 	Member(ctx context.Context, actor *authz.Actor, username string) (Member, error)
@@ -131,7 +133,9 @@ func (s *Service) Members(ctx context.Context, f MemberFilter, p page.Request) (
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, func(m Member) string { return m.Username }), nil
+	return page.New(rows, p, func(m Member) string { return m.Username }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountMembers(ctx, actor, f)
+	}), nil
 }
 
 // Member returns the acting bureau's member with this username. Needs

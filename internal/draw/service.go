@@ -205,7 +205,11 @@ type Store interface {
 	// TasksOfDraws returns a page of tasks of each visible draw among ids,
 	// in one batch however many draws there are.
 	TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []int64, p page.Request) ([]TaskRow, error)
-	Overlaps(ctx context.Context, actor *authz.Actor, year, quarter int) ([]Overlap, error)
+	// CountDraws and CountTasks count every page of Draws and Tasks.
+	CountDraws(ctx context.Context, actor *authz.Actor, f Filter) (int, error)
+	CountTasks(ctx context.Context, actor *authz.Actor, drawID int64) (int, error)
+	Overlaps(ctx context.Context, actor *authz.Actor, year, quarter int, p page.Request) ([]Overlap, error)
+	CountOverlaps(ctx context.Context, actor *authz.Actor, year, quarter int) (int, error)
 	// PublicDocuments returns a draw's public documents for anyone
 	// (nothing else of it): NOT_FOUND for drafts and unknown draws.
 	PublicDocuments(ctx context.Context, drawID int64) (PublicDocuments, error)
@@ -460,14 +464,16 @@ func (s *Service) List(ctx context.Context, f Filter, p page.Request) (*page.Con
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.CheckKeys(page.IsID); err != nil {
 		return nil, err
 	}
 	rows, err := s.Store.Draws(ctx, actor, f, p)
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, func(d Draw) string { return itoa(d.ID) }), nil
+	return page.New(rows, p, func(d Draw) string { return itoa(d.ID) }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountDraws(ctx, actor, f)
+	}), nil
 }
 
 // ParticipantsOfDraws lists the participants of several visible draws at
@@ -486,14 +492,16 @@ func (s *Service) Tasks(ctx context.Context, drawID int64, p page.Request) (*pag
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.CheckKeys(page.IsNumber); err != nil {
 		return nil, err
 	}
 	rows, err := s.Store.Tasks(ctx, actor, drawID, p)
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, func(t TaskRow) string { return itoa(int64(t.Seq)) }), nil
+	return page.New(rows, p, func(t TaskRow) string { return itoa(int64(t.Seq)) }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountTasks(ctx, actor, drawID)
+	}), nil
 }
 
 // TasksOfDraws returns the same page of tasks (first, after) of each of
@@ -506,8 +514,11 @@ func (s *Service) TasksOfDraws(ctx context.Context, ids []int64, p page.Request)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.CheckKeys(page.IsNumber); err != nil {
 		return nil, err
+	}
+	if p.Backward() || p.Before != "" {
+		return nil, errs.InvalidField("before", "a batch of draws' tasks pages forward only")
 	}
 	rows, err := s.Store.TasksOfDraws(ctx, actor, ids, p)
 	if err != nil {
@@ -519,7 +530,9 @@ func (s *Service) TasksOfDraws(ctx context.Context, ids []int64, p page.Request)
 	}
 	pages := make(map[int64]*page.Connection[TaskRow], len(ids))
 	for _, id := range ids {
-		pages[id] = page.New(byDraw[id], p, func(t TaskRow) string { return itoa(int64(t.Seq)) })
+		pages[id] = page.New(byDraw[id], p, func(t TaskRow) string { return itoa(int64(t.Seq)) }).Counted(func(ctx context.Context) (int, error) {
+			return s.Store.CountTasks(ctx, actor, id)
+		})
 	}
 	return pages, nil
 }
@@ -527,7 +540,7 @@ func (s *Service) TasksOfDraws(ctx context.Context, ids []int64, p page.Request)
 // Overlaps lists the entities that two or more bureaus' separate draws of
 // the quarter drew: the joint office's chance to merge them into one visit.
 // Needs draw:coordinate (the joint office).
-func (s *Service) Overlaps(ctx context.Context, year, quarter int) ([]Overlap, error) {
+func (s *Service) Overlaps(ctx context.Context, year, quarter int, p page.Request) (*page.Connection[Overlap], error) {
 	actor, err := s.Authz.Require(ctx, "draw:coordinate")
 	if err != nil {
 		return nil, err
@@ -535,7 +548,16 @@ func (s *Service) Overlaps(ctx context.Context, year, quarter int) ([]Overlap, e
 	if quarter < 1 || quarter > 4 {
 		return nil, errs.InvalidField("quarter", "must be 1 to 4")
 	}
-	return s.Store.Overlaps(ctx, actor, year, quarter)
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	rows, err := s.Store.Overlaps(ctx, actor, year, quarter, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, func(o Overlap) string { return o.EntityCode }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountOverlaps(ctx, actor, year, quarter)
+	}), nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -574,7 +596,8 @@ type JointVisitStore interface {
 	ProposeJointVisit(ctx context.Context, actor *authz.Actor, year, quarter int, entityCode string) (JointVisit, error)
 	// AnswerJointVisit records the acting bureau's answer, once.
 	AnswerJointVisit(ctx context.Context, actor *authz.Actor, id int64, accept bool) (JointVisit, error)
-	JointVisits(ctx context.Context, actor *authz.Actor, year, quarter int) ([]JointVisit, error)
+	JointVisits(ctx context.Context, actor *authz.Actor, year, quarter int, p page.Request) ([]JointVisit, error)
+	CountJointVisits(ctx context.Context, actor *authz.Actor, year, quarter int) (int, error)
 }
 
 // ProposeJointVisit proposes one joint visit for an overlap of the quarter
@@ -602,10 +625,19 @@ func (s *Service) AnswerJointVisit(ctx context.Context, id int64, accept bool) (
 
 // ListJointVisits lists the quarter's proposals the acting bureau may see:
 // the joint office's own, or those naming the bureau.
-func (s *Service) ListJointVisits(ctx context.Context, year, quarter int) ([]JointVisit, error) {
+func (s *Service) ListJointVisits(ctx context.Context, year, quarter int, p page.Request) (*page.Connection[JointVisit], error) {
 	actor, err := s.Authz.Require(ctx, "draw:read")
 	if err != nil {
 		return nil, err
 	}
-	return s.JointVisits.JointVisits(ctx, actor, year, quarter)
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	rows, err := s.JointVisits.JointVisits(ctx, actor, year, quarter, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, func(v JointVisit) string { return v.EntityCode }).Counted(func(ctx context.Context) (int, error) {
+		return s.JointVisits.CountJointVisits(ctx, actor, year, quarter)
+	}), nil
 }

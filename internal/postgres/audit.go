@@ -5,14 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/authz"
-	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/page"
 )
 
@@ -73,20 +71,13 @@ const auditColumns = `bureau_id, seq, actor_id, actor_username, action, object_t
 
 // ListAudit returns the actor's bureau's entries, newest first.
 func (s AuditStore) ListAudit(ctx context.Context, actor *authz.Actor, f audit.Filter, p page.Request) ([]audit.Entry, error) {
-	key, _ := p.Key()
-	var before int64
-	if key != "" {
-		var err error
-		if before, err = strconv.ParseInt(key, 10, 64); err != nil || before < 1 {
-			return nil, errs.InvalidField("after", "not a cursor from this list")
-		}
-	}
-	where, args := auditWhere(f, before)
-	q := `SELECT ` + auditColumns + ` FROM audit_log WHERE ` + where +
-		fmt.Sprintf(` ORDER BY seq DESC LIMIT %d`, p.Limit())
+	w := auditWhere(f)
+	w.seek(p, true, "seq", intKey)
+	q := `SELECT ` + auditColumns + ` FROM audit_log WHERE ` + w.String() +
+		fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("seq", true), p.Limit())
 	var rows []entryRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		return tx.SelectContext(ctx, &rows, q, args...)
+		return tx.SelectContext(ctx, &rows, q, w.args...)
 	})
 	entries := make([]audit.Entry, len(rows))
 	for i, r := range rows {
@@ -114,12 +105,15 @@ func (r entryRow) entry() audit.Entry {
 	return e
 }
 
+// CountAudit counts the entries of ListAudit.
+func (s AuditStore) CountAudit(ctx context.Context, actor *authz.Actor, f audit.Filter) (int, error) {
+	w := auditWhere(f)
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM audit_log WHERE `+w.String(), w.args...)
+}
+
 // auditWhere builds the filter; RLS already limits rows to the bureau.
-func auditWhere(f audit.Filter, beforeSeq int64) (string, []any) {
-	var w where
-	if beforeSeq > 0 {
-		w.add("seq < %s", beforeSeq)
-	}
+func auditWhere(f audit.Filter) *where {
+	w := &where{}
 	for _, c := range []struct{ cond, value string }{{"action = %s", f.Action}, {"object_type = %s", f.ObjectType},
 		{"object_id = %s", f.ObjectID}, {"actor_username = %s", f.Actor}} {
 		if c.value != "" {
@@ -132,7 +126,7 @@ func auditWhere(f audit.Filter, beforeSeq int64) (string, []any) {
 	if f.To != nil {
 		w.add("at < %s", *f.To)
 	}
-	return w.String(), w.args
+	return w
 }
 
 // userRef is the acting user for a "changed by" column: NULL for the

@@ -89,22 +89,33 @@ WHERE m.bureau_id = app_bureau()`
 
 // ListMembers returns a page of the actor's bureau's members by username.
 func (s BureauStore) ListMembers(ctx context.Context, actor *authz.Actor, f bureau.MemberFilter, p page.Request) ([]bureau.Member, error) {
-	after, _ := p.Key()
-	q := memberSelect + `
-  AND u.username > $1
-  AND ($2 = '' OR u.username ILIKE '%' || $2 || '%' OR u.display_name ILIKE '%' || $2 || '%')
-GROUP BY m.bureau_id, m.user_id, u.username
-HAVING $3 = '' OR $3 = ANY(array_agg(m.role))
-ORDER BY u.username LIMIT $4`
+	w := &where{}
+	w.param(f.Search)
+	w.param(f.Role)
+	w.seek(p, false, "u.username", textKey)
+	q := memberSelect + ` AND ` + w.String() + memberFilter +
+		fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("u.username", false), p.Limit())
 	var rows []memberRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		return tx.SelectContext(ctx, &rows, q, after, f.Search, f.Role, p.Limit())
+		return tx.SelectContext(ctx, &rows, q, w.args...)
 	})
 	out := make([]bureau.Member, len(rows))
 	for i, r := range rows {
 		out[i] = r.member()
 	}
 	return out, err
+}
+
+// memberFilter keeps the members matching the search ($1) and role ($2)
+// of a MemberFilter.
+const memberFilter = `
+  AND ($1 = '' OR u.username ILIKE '%' || $1 || '%' OR u.display_name ILIKE '%' || $1 || '%')
+GROUP BY m.bureau_id, m.user_id, u.username
+HAVING $2 = '' OR $2 = ANY(array_agg(m.role))`
+
+// CountMembers counts the members of ListMembers.
+func (s BureauStore) CountMembers(ctx context.Context, actor *authz.Actor, f bureau.MemberFilter) (int, error) {
+	return s.DB.countIn(ctx, scopeOf(actor), memberSelect+memberFilter, f.Search, f.Role)
 }
 
 // Member returns the actor's bureau's member with this username.

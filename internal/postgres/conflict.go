@@ -63,6 +63,24 @@ func selectConflicts(ctx context.Context, tx *sqlx.Tx, q string, args ...any) ([
 
 // ListConflicts returns a page of the acting bureau's conflicts by id.
 func (s InspectorStore) ListConflicts(ctx context.Context, actor *authz.Actor, f roster.ConflictFilter, p page.Request) ([]roster.Conflict, error) {
+	w := conflictWhere(f)
+	w.seek(p, false, "c.id", intKey)
+	q := conflictSelect + ` WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("c.id", false), p.Limit())
+	var out []roster.Conflict
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		out, err = selectConflicts(ctx, tx, q, w.args...)
+		return err
+	})
+	return out, err
+}
+
+// CountConflicts counts the acting bureau's conflicts matching f.
+func (s InspectorStore) CountConflicts(ctx context.Context, actor *authz.Actor, f roster.ConflictFilter) (int, error) {
+	w := conflictWhere(f)
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM conflicts c WHERE `+w.String(), w.args...)
+}
+
+func conflictWhere(f roster.ConflictFilter) *where {
 	w := &where{}
 	w.add("c.bureau_id = (SELECT app_bureau())")
 	if f.InspectorID != 0 {
@@ -74,16 +92,7 @@ func (s InspectorStore) ListConflicts(ctx context.Context, actor *authz.Actor, f
 	if !f.IncludeWithdrawn {
 		w.add("c.withdrawn_at IS NULL")
 	}
-	if after, _ := roster.IDCursor(p); after > 0 {
-		w.add("c.id > %s", after)
-	}
-	q := conflictSelect + ` WHERE ` + w.String() + fmt.Sprintf(` ORDER BY c.id LIMIT %d`, p.Limit())
-	var out []roster.Conflict
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
-		out, err = selectConflicts(ctx, tx, q, w.args...)
-		return err
-	})
-	return out, err
+	return w
 }
 
 // DeclareConflict adds a conflict of the inspector linked to the actor.

@@ -424,20 +424,9 @@ func (s DrawStore) Draw(ctx context.Context, actor *authz.Actor, id int64) (draw
 
 // Draws lists the visible draws, newest first.
 func (s DrawStore) Draws(ctx context.Context, actor *authz.Actor, f draw.Filter, p page.Request) ([]draw.Draw, error) {
-	w := &where{}
-	if key, _ := p.Key(); key != "" {
-		w.add("d.id < %s::bigint", key)
-	}
-	if f.Year != 0 {
-		w.add("d.year = %s", f.Year)
-	}
-	if f.Quarter != 0 {
-		w.add("d.quarter = %s", f.Quarter)
-	}
-	if f.Status != "" {
-		w.add("d.status = %s", string(f.Status))
-	}
-	q := `SELECT ` + drawColumns + ` FROM draws d WHERE ` + w.String() + fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, p.Limit())
+	w := drawWhere(f)
+	w.seek(p, true, "d.id", intKey)
+	q := `SELECT ` + drawColumns + ` FROM draws d WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("d.id", true), p.Limit())
 	var rows []drawRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, w.args...) })
 	out := make([]draw.Draw, len(rows))
@@ -447,6 +436,28 @@ func (s DrawStore) Draws(ctx context.Context, actor *authz.Actor, f draw.Filter,
 		}
 	}
 	return out, err
+}
+
+// CountDraws counts the visible draws of Draws.
+func (s DrawStore) CountDraws(ctx context.Context, actor *authz.Actor, f draw.Filter) (int, error) {
+	w := drawWhere(f)
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM draws d WHERE `+w.String(), w.args...)
+}
+
+// drawWhere is a draw filter's conditions; RLS keeps the draws the acting
+// bureau may see.
+func drawWhere(f draw.Filter) *where {
+	w := &where{}
+	if f.Year != 0 {
+		w.add("d.year = %s", f.Year)
+	}
+	if f.Quarter != 0 {
+		w.add("d.quarter = %s", f.Quarter)
+	}
+	if f.Status != "" {
+		w.add("d.status = %s", string(f.Status))
+	}
+	return w
 }
 
 // encodeInput stores a frozen input in the draw package's binary form:
@@ -557,8 +568,33 @@ func sealDocumentsOf(ctx context.Context, tx *sqlx.Tx, id int64) error {
 
 // Overlaps lists entities drawn by two or more bureaus' separate draws of
 // the quarter in the joint office's region.
-func (s DrawStore) Overlaps(ctx context.Context, actor *authz.Actor, year, quarter int) ([]draw.Overlap, error) {
-	const q = `
+func (s DrawStore) Overlaps(ctx context.Context, actor *authz.Actor, year, quarter int, p page.Request) ([]draw.Overlap, error) {
+	w := &where{}
+	w.add("t.year = %s AND t.quarter = %s", year, quarter)
+	w.seek(p, false, "t.entity_code", textKey)
+	q := fmt.Sprintf(overlapsSQL, w.String()) + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("t.entity_code", false), p.Limit())
+	var rows []struct {
+		EntityCode string         `db:"entity_code"`
+		EntityName string         `db:"entity_name"`
+		DrawIDs    pq.Int64Array  `db:"draw_ids"`
+		Bureaus    pq.StringArray `db:"bureaus"`
+	}
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, w.args...) })
+	out := make([]draw.Overlap, len(rows))
+	for i, r := range rows {
+		out[i] = draw.Overlap{EntityCode: r.EntityCode, EntityName: r.EntityName, DrawIDs: r.DrawIDs, Bureaus: r.Bureaus}
+	}
+	return out, err
+}
+
+// CountOverlaps counts the entities of Overlaps.
+func (s DrawStore) CountOverlaps(ctx context.Context, actor *authz.Actor, year, quarter int) (int, error) {
+	return s.DB.countIn(ctx, scopeOf(actor), fmt.Sprintf(overlapsSQL, "t.year = $1 AND t.quarter = $2"), year, quarter)
+}
+
+// overlapsSQL groups the region's tasks of separate draws by entity and
+// keeps those of two bureaus or more; %s is the condition on the tasks.
+const overlapsSQL = `
 SELECT t.entity_code, coalesce(e.name, '') AS entity_name,
        array_agg(DISTINCT t.draw_id ORDER BY t.draw_id) AS draw_ids,
        array_agg(DISTINCT b.code ORDER BY b.code) AS bureaus
@@ -566,23 +602,9 @@ FROM draw_tasks t
 JOIN draws d ON d.id = t.draw_id AND NOT d.joint AND d.status = 'executed'
 JOIN bureaus b ON b.id = t.lead_id
 LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
-WHERE t.region_code = (SELECT app_region()) AND t.year = $1 AND t.quarter = $2
+WHERE t.region_code = (SELECT app_region()) AND %s
 GROUP BY t.entity_code, e.name
-HAVING count(DISTINCT t.lead_id) >= 2
-ORDER BY t.entity_code`
-	var rows []struct {
-		EntityCode string         `db:"entity_code"`
-		EntityName string         `db:"entity_name"`
-		DrawIDs    pq.Int64Array  `db:"draw_ids"`
-		Bureaus    pq.StringArray `db:"bureaus"`
-	}
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, year, quarter) })
-	out := make([]draw.Overlap, len(rows))
-	for i, r := range rows {
-		out[i] = draw.Overlap{EntityCode: r.EntityCode, EntityName: r.EntityName, DrawIDs: r.DrawIDs, Bureaus: r.Bureaus}
-	}
-	return out, err
-}
+HAVING count(DISTINCT t.lead_id) >= 2`
 
 // sortedCopy returns the strings sorted, leaving s alone.
 func sortedCopy(s []string) []string {

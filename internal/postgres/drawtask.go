@@ -22,21 +22,26 @@ func (s DrawStore) Tasks(ctx context.Context, actor *authz.Actor, drawID int64, 
 		if _, err := getDraw(ctx, tx, drawID, ""); err != nil {
 			return err
 		}
-		after := 0
-		if key, _ := p.Key(); key != "" {
-			fmt.Sscan(key, &after)
-		}
-		const q = `
+		w := &where{}
+		w.add("t.draw_id = %s", drawID)
+		w.seek(p, false, "t.seq", intKey)
+		q := `
 SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket
 FROM draw_tasks t
 LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
-WHERE t.draw_id = $1 AND t.seq > $2 ORDER BY t.seq LIMIT $3`
-		if err := tx.SelectContext(ctx, &tasks, q, drawID, after, p.Limit()); err != nil {
+WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("t.seq", false), p.Limit())
+		if err := tx.SelectContext(ctx, &tasks, q, w.args...); err != nil {
 			return err
 		}
 		return attachTeams(ctx, tx, tasks)
 	})
 	return tasks, err
+}
+
+// CountTasks counts a visible draw's tasks (0 for a draw the actor may not
+// see: Tasks has said NOT_FOUND already).
+func (s DrawStore) CountTasks(ctx context.Context, actor *authz.Actor, drawID int64) (int, error) {
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM draw_tasks t WHERE t.draw_id = $1`, drawID)
 }
 
 // TasksOfDraws returns a page of tasks of each visible draw among ids,
@@ -47,7 +52,7 @@ WHERE t.draw_id = $1 AND t.seq > $2 ORDER BY t.seq LIMIT $3`
 // exactly as getDraw does for one.
 func (s DrawStore) TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []int64, p page.Request) ([]draw.TaskRow, error) {
 	after := 0
-	if key, _ := p.Key(); key != "" {
+	if key, _ := p.AfterKey(); key != "" { // forward pages only: the service refuses others
 		fmt.Sscan(key, &after)
 	}
 	var tasks []draw.TaskRow

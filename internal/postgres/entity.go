@@ -97,12 +97,10 @@ func focusCondition(w *where, f roster.EntityFilter) string {
 // ListEntities returns a page of the acting bureau's roster.
 func (s EntityStore) ListEntities(ctx context.Context, actor *authz.Actor, f roster.EntityFilter, p page.Request) ([]roster.RosterEntity, error) {
 	w := rosterWhere(f)
-	if after, _ := p.Key(); after != "" {
-		w.add("r.entity_code > %s", after)
-	}
+	w.seek(p, false, "r.entity_code", textKey)
 	q := `SELECT ` + entityColumns + `, ` + entryColumnsAsEntry + `
 FROM roster_entries r JOIN entities e ON e.region_code = r.region_code AND e.code = r.entity_code
-WHERE ` + w.String() + fmt.Sprintf(` ORDER BY r.entity_code LIMIT %d`, p.Limit())
+WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("r.entity_code", false), p.Limit())
 	var rows []roster.RosterEntity
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
 		return tx.SelectContext(ctx, &rows, q, w.args...)

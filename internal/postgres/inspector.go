@@ -92,6 +92,26 @@ func likePrefix(s string) string {
 
 // ListInspectors returns a page of the acting bureau's inspectors by id.
 func (s InspectorStore) ListInspectors(ctx context.Context, actor *authz.Actor, f roster.InspectorFilter, p page.Request) ([]roster.Inspector, error) {
+	from, w := inspectorWhere(f)
+	w.seek(p, false, "i.id", intKey)
+	q := `SELECT ` + inspectorColumns + ` FROM ` + from + ` WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("i.id", false), p.Limit())
+	var out []roster.Inspector
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		out, err = selectInspectors(ctx, tx, q, w.args...)
+		return err
+	})
+	return out, err
+}
+
+// CountInspectors counts the acting bureau's inspectors matching f.
+func (s InspectorStore) CountInspectors(ctx context.Context, actor *authz.Actor, f roster.InspectorFilter) (int, error) {
+	from, w := inspectorWhere(f)
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM `+from+` WHERE `+w.String(), w.args...)
+}
+
+// inspectorWhere is the table (the versions for an as-of read) and the
+// conditions of the filter.
+func inspectorWhere(f roster.InspectorFilter) (string, *where) {
 	w := &where{}
 	w.add("i.bureau_id = (SELECT app_bureau())")
 	if len(f.Statuses) > 0 {
@@ -109,15 +129,21 @@ func (s InspectorStore) ListInspectors(ctx context.Context, actor *authz.Actor, 
 	if f.ExpiresBefore != nil {
 		w.add("i.expires_on < %s::date", f.ExpiresBefore.Format(time.DateOnly))
 	}
-	if after, _ := roster.IDCursor(p); after > 0 {
-		w.add("i.id > %s", after)
-	}
 	from := "inspectors i"
 	if f.AsOf != nil {
 		from = inspectorVersions
 		w.add("i.valid_from <= %s AND (i.valid_to IS NULL OR i.valid_to > %s)", *f.AsOf, *f.AsOf)
 	}
-	q := `SELECT ` + inspectorColumns + ` FROM ` + from + ` WHERE ` + w.String() + fmt.Sprintf(` ORDER BY i.id LIMIT %d`, p.Limit())
+	return from, w
+}
+
+// ExpiringCertificates returns a page of the acting bureau's active
+// inspectors whose certificate expires before the day, soonest first.
+func (s InspectorStore) ExpiringCertificates(ctx context.Context, actor *authz.Actor, before time.Time, p page.Request) ([]roster.Inspector, error) {
+	w := expiringWhere(before)
+	w.seek(p, false, "(i.expires_on, i.id)", pairKey)
+	q := `SELECT ` + inspectorColumns + ` FROM inspectors i WHERE ` + w.String() +
+		fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("i.expires_on, i.id", false), p.Limit())
 	var out []roster.Inspector
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
 		out, err = selectInspectors(ctx, tx, q, w.args...)
@@ -126,24 +152,18 @@ func (s InspectorStore) ListInspectors(ctx context.Context, actor *authz.Actor, 
 	return out, err
 }
 
-// ExpiringCertificates returns a page of the acting bureau's active
-// inspectors whose certificate expires before the day, soonest first.
-func (s InspectorStore) ExpiringCertificates(ctx context.Context, actor *authz.Actor, before time.Time, p page.Request) ([]roster.Inspector, error) {
+// CountExpiringCertificates counts the rows of ExpiringCertificates.
+func (s InspectorStore) CountExpiringCertificates(ctx context.Context, actor *authz.Actor, before time.Time) (int, error) {
+	w := expiringWhere(before)
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM inspectors i WHERE `+w.String(), w.args...)
+}
+
+func expiringWhere(before time.Time) *where {
 	w := &where{}
 	w.add("i.bureau_id = (SELECT app_bureau())")
 	w.add("i.status = 'active'")
 	w.add("i.expires_on < %s::date", before.Format(time.DateOnly))
-	if day, id, ok := roster.ExpiryCursor(p); ok {
-		w.add("(i.expires_on, i.id) > (%s::date, %s)", day.Format(time.DateOnly), id)
-	}
-	q := `SELECT ` + inspectorColumns + ` FROM inspectors i WHERE ` + w.String() +
-		fmt.Sprintf(` ORDER BY i.expires_on, i.id LIMIT %d`, p.Limit())
-	var out []roster.Inspector
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
-		out, err = selectInspectors(ctx, tx, q, w.args...)
-		return err
-	})
-	return out, err
+	return w
 }
 
 // InspectorsByID returns the acting bureau's inspectors with the ids.

@@ -66,6 +66,24 @@ func selectItems(ctx context.Context, tx *sqlx.Tx, q string, args ...any) ([]ros
 // ListItems returns a page of the current versions of the acting bureau's
 // items, by code.
 func (s ItemStore) ListItems(ctx context.Context, actor *authz.Actor, f roster.ItemFilter, p page.Request) ([]roster.Item, error) {
+	w := itemWhere(f)
+	w.seek(p, false, "t.code", textKey)
+	q := `SELECT ` + itemColumns + ` FROM inspection_items t WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("t.code", false), p.Limit())
+	var out []roster.Item
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		out, err = selectItems(ctx, tx, q, w.args...)
+		return err
+	})
+	return out, err
+}
+
+// CountItems counts the current items of ListItems.
+func (s ItemStore) CountItems(ctx context.Context, actor *authz.Actor, f roster.ItemFilter) (int, error) {
+	w := itemWhere(f)
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM inspection_items t WHERE `+w.String(), w.args...)
+}
+
+func itemWhere(f roster.ItemFilter) *where {
 	w := &where{}
 	w.add("t.bureau_id = (SELECT app_bureau())")
 	w.add("t.valid_to IS NULL")
@@ -78,16 +96,7 @@ func (s ItemStore) ListItems(ctx context.Context, actor *authz.Actor, f roster.I
 	if f.Qualification != "" {
 		w.add("%s = ANY(t.qualifications)", f.Qualification)
 	}
-	if after, _ := p.Key(); after != "" {
-		w.add("t.code > %s", after)
-	}
-	q := `SELECT ` + itemColumns + ` FROM inspection_items t WHERE ` + w.String() + fmt.Sprintf(` ORDER BY t.code LIMIT %d`, p.Limit())
-	var out []roster.Item
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
-		out, err = selectItems(ctx, tx, q, w.args...)
-		return err
-	})
-	return out, err
+	return w
 }
 
 // ItemVersion returns a version of an item of the acting bureau, the

@@ -11,6 +11,7 @@ import (
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
 )
 
 // JointVisitStore implements draw.JointVisitStore.
@@ -78,13 +79,21 @@ func (s JointVisitStore) AnswerJointVisit(ctx context.Context, actor *authz.Acto
 	return v, err
 }
 
+// CountJointVisits counts the visible proposals of a quarter.
+func (s JointVisitStore) CountJointVisits(ctx context.Context, actor *authz.Actor, year, quarter int) (int, error) {
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM joint_visits WHERE year = $1 AND quarter = $2`, year, quarter)
+}
+
 // JointVisits lists the visible proposals of a quarter.
-func (s JointVisitStore) JointVisits(ctx context.Context, actor *authz.Actor, year, quarter int) ([]draw.JointVisit, error) {
+func (s JointVisitStore) JointVisits(ctx context.Context, actor *authz.Actor, year, quarter int, p page.Request) ([]draw.JointVisit, error) {
 	var out []draw.JointVisit
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
 		var ids []int64
-		const q = `SELECT id FROM joint_visits WHERE year = $1 AND quarter = $2 ORDER BY entity_code`
-		if err := tx.SelectContext(ctx, &ids, q, year, quarter); err != nil {
+		w := &where{}
+		w.add("year = %s AND quarter = %s", year, quarter)
+		w.seek(p, false, "entity_code", textKey)
+		q := `SELECT id FROM joint_visits WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("entity_code", false), p.Limit())
+		if err := tx.SelectContext(ctx, &ids, q, w.args...); err != nil {
 			return err
 		}
 		for _, id := range ids {

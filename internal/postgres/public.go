@@ -124,26 +124,10 @@ const publicDrawColumns = publicBureauColumns + `, d.id, d.title, d.year, d.quar
 // Three statements whatever the page size: draws, participants with
 // their items, and (with selected) the selected entities.
 func (s PublicStore) Draws(ctx context.Context, f public.DrawFilter, p page.Request, selected bool) ([]public.Draw, error) {
-	w := &where{}
-	if key, _ := p.Key(); key != "" {
-		w.add("d.id < %s::bigint", key)
-	}
-	if f.Bureau != "" {
-		w.add(`(b.code = %[1]s OR d.id IN (SELECT pp.draw_id FROM public_draw_participants pp
-			JOIN bureaus pb ON pb.id = pp.bureau_id WHERE pb.code = %[1]s))`, f.Bureau)
-	}
-	if f.Region != "" {
-		w.add("d.region_code = %s", f.Region)
-	}
-	if f.Year != 0 {
-		w.add("d.year = %s", f.Year)
-	}
-	if f.Quarter != 0 {
-		w.add("d.quarter = %s", f.Quarter)
-	}
-	q := `SELECT ` + publicDrawColumns + ` FROM public_draws d
-JOIN bureaus b ON b.id = d.lead_id JOIN regions r ON r.code = b.region_code
-WHERE ` + w.String() + fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, p.Limit())
+	w := publicDrawWhere(f)
+	w.seek(p, true, "d.id", intKey)
+	q := `SELECT ` + publicDrawColumns + ` FROM ` + publicDrawFrom + `
+WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("d.id", true), p.Limit())
 	var out []public.Draw
 	err := s.readPublic(ctx, func(tx *sqlx.Tx) error {
 		var rows []publicDrawRow
@@ -157,6 +141,33 @@ WHERE ` + w.String() + fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, p.Limit())
 		return completeDraws(ctx, tx, out, selected)
 	})
 	return out, err
+}
+
+// CountDraws counts the public draws the filter admits.
+func (s PublicStore) CountDraws(ctx context.Context, f public.DrawFilter) (int, error) {
+	w := publicDrawWhere(f)
+	return s.DB.countIn(ctx, Scope{}, `SELECT FROM `+publicDrawFrom+` WHERE `+w.String(), w.args...)
+}
+
+const publicDrawFrom = `public_draws d
+JOIN bureaus b ON b.id = d.lead_id JOIN regions r ON r.code = b.region_code`
+
+func publicDrawWhere(f public.DrawFilter) *where {
+	w := &where{}
+	if f.Bureau != "" {
+		w.add(`(b.code = %[1]s OR d.id IN (SELECT pp.draw_id FROM public_draw_participants pp
+			JOIN bureaus pb ON pb.id = pp.bureau_id WHERE pb.code = %[1]s))`, f.Bureau)
+	}
+	if f.Region != "" {
+		w.add("d.region_code = %s", f.Region)
+	}
+	if f.Year != 0 {
+		w.add("d.year = %s", f.Year)
+	}
+	if f.Quarter != 0 {
+		w.add("d.quarter = %s", f.Quarter)
+	}
+	return w
 }
 
 // Draw returns one public draw with its selected entities.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -27,10 +28,13 @@ func (r publicResultRow) result() public.Result {
 	return out
 }
 
-// resultQuery builds the search: newest inspection first, after the
-// keyset cursor when given. A name query goes through the entities' name
-// grams index (migration 00010), a code straight to the entity's records.
-func resultQuery(f public.ResultFilter, after string, limit int) (string, []any, error) {
+// resultFrom is what the search reads.
+const resultFrom = `public_results r JOIN bureaus b ON b.id = r.bureau_id`
+
+// resultWhere is the search's filter. A name query goes through the
+// entities' name grams index (migration 00010), a code straight to the
+// entity's records.
+func resultWhere(f public.ResultFilter) *where {
 	w := &where{}
 	switch {
 	case f.Query == "":
@@ -56,32 +60,31 @@ func resultQuery(f public.ResultFilter, after string, limit int) (string, []any,
 	if !f.To.IsZero() {
 		w.add("r.inspected_on <= %s", f.To)
 	}
-	if after != "" {
-		date, id, err := public.ParseResultKey(after)
-		if err != nil {
-			return "", nil, err
-		}
-		w.add("(r.inspected_on, r.id) < (%s, %s)", date, id)
-	}
-	q := `SELECT r.id, r.entity_code, r.entity_name, r.draw_id, r.task_name, r.item_code, r.item_name,
+	return w
+}
+
+// resultQuery is the search in the order (ORDER BY) given: the list's own
+// is newest inspection first.
+func resultQuery(w *where, order string) string {
+	return `SELECT r.id, r.entity_code, r.entity_name, r.draw_id, r.task_name, r.item_code, r.item_name,
        r.inspected_on, r.published_at, r.correction, r.results, r.region_code, b.code AS bureau_code, b.name AS bureau_name
-FROM public_results r JOIN bureaus b ON b.id = r.bureau_id
-WHERE ` + w.String() + ` ORDER BY r.inspected_on DESC, r.id DESC`
-	if limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", limit)
-	}
-	return q, w.args, nil
+FROM ` + resultFrom + `
+WHERE ` + w.String() + ` ORDER BY ` + order
+}
+
+// resultKey splits a public.ResultKey.
+func resultKey(key string) []any {
+	day, id, _ := strings.Cut(key, "|")
+	return []any{day, id}
 }
 
 // Results returns a page of published results, newest inspection first.
 func (s PublicStore) Results(ctx context.Context, f public.ResultFilter, p page.Request) ([]public.Result, error) {
-	after, _ := p.Key()
-	q, args, err := resultQuery(f, after, p.Limit())
-	if err != nil {
-		return nil, err
-	}
+	w := resultWhere(f)
+	w.seek(p, true, "(r.inspected_on, r.id)", resultKey)
+	q := resultQuery(w, p.Order("r.inspected_on, r.id", true)) + fmt.Sprintf(" LIMIT %d", p.Limit())
 	var rows []publicResultRow
-	if err := s.readPublic(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, args...) }); err != nil {
+	if err := s.readPublic(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, w.args...) }); err != nil {
 		return nil, err
 	}
 	out := make([]public.Result, len(rows))
@@ -91,16 +94,20 @@ func (s PublicStore) Results(ctx context.Context, f public.ResultFilter, p page.
 	return out, nil
 }
 
+// CountResults counts every result the filter admits.
+func (s PublicStore) CountResults(ctx context.Context, f public.ResultFilter) (int, error) {
+	w := resultWhere(f)
+	return s.DB.countIn(ctx, Scope{}, `SELECT FROM `+resultFrom+` WHERE `+w.String(), w.args...)
+}
+
 // EachResult streams every published result the filter admits to fn, in
 // the order of Results. lib/pq reads rows off the connection as they are
 // scanned, so memory stays flat for a million rows.
 func (s PublicStore) EachResult(ctx context.Context, f public.ResultFilter, fn func(public.Result) error) error {
-	q, args, err := resultQuery(f, "", 0)
-	if err != nil {
-		return err
-	}
+	w := resultWhere(f)
+	q := resultQuery(w, "r.inspected_on DESC, r.id DESC")
 	return s.readPublic(ctx, func(tx *sqlx.Tx) error {
-		rows, err := tx.QueryxContext(ctx, q, args...)
+		rows, err := tx.QueryxContext(ctx, q, w.args...)
 		if err != nil {
 			return err
 		}

@@ -328,34 +328,40 @@ func (s RecordStore) Record(ctx context.Context, actor *authz.Actor, id int64) (
 // Records returns a page of the bureau's own records by id: one statement.
 func (s RecordStore) Records(ctx context.Context, actor *authz.Actor, f record.RecordFilter, p page.Request) ([]record.Record, error) {
 	var recs []record.Record
+	w := recordWhere(f)
+	w.seek(p, false, "r.id", intKey)
+	lim := w.param(p.Limit())
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
-		w := &where{}
-		w.add("r.bureau_id = (SELECT app_bureau()) AND true")
-		if key, _ := p.Key(); key != "" {
-			var after int64
-			if _, err := fmt.Sscan(key, &after); err != nil {
-				return errs.InvalidField("after", "not a cursor from this list")
-			}
-			w.add("r.id > %s", after)
-		}
-		if len(f.States) > 0 {
-			states := make([]string, len(f.States))
-			for i, st := range f.States {
-				states[i] = string(st)
-			}
-			w.add("r.state = ANY(%s)", pq.Array(states))
-		}
-		if f.DrawID != nil {
-			w.add("r.draw_id = %s", *f.DrawID)
-		}
-		if f.EntityCode != "" {
-			w.add("r.entity_code = %s", f.EntityCode)
-		}
-		lim := w.param(p.Limit())
-		recs, err = selectRecords(ctx, tx, w.String()+" ORDER BY r.id LIMIT "+lim, w.args...)
+		recs, err = selectRecords(ctx, tx, w.String()+" ORDER BY "+p.Order("r.id", false)+" LIMIT "+lim, w.args...)
 		return err
 	})
 	return recs, err
+}
+
+// CountRecords counts the records of Records.
+func (s RecordStore) CountRecords(ctx context.Context, actor *authz.Actor, f record.RecordFilter) (int, error) {
+	w := recordWhere(f)
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT 1`+recordFrom+` WHERE `+w.String(), w.args...)
+}
+
+// recordWhere is a record filter's conditions on the bureau's own records.
+func recordWhere(f record.RecordFilter) *where {
+	w := &where{}
+	w.add("r.bureau_id = (SELECT app_bureau())")
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, st := range f.States {
+			states[i] = string(st)
+		}
+		w.add("r.state = ANY(%s)", pq.Array(states))
+	}
+	if f.DrawID != nil {
+		w.add("r.draw_id = %s", *f.DrawID)
+	}
+	if f.EntityCode != "" {
+		w.add("r.entity_code = %s", f.EntityCode)
+	}
+	return w
 }
 
 // RecordsOfTasks returns the records of the tasks the bureau may read

@@ -10,6 +10,7 @@ import (
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/record"
 )
 
@@ -214,13 +215,22 @@ WHERE c.record_id = ANY($1) ORDER BY c.record_id, c.kind`, pq.Array(recordIDs))
 }
 
 // ProposedConsequences lists the bureau's proposals awaiting an admin.
-func (s RecordStore) ProposedConsequences(ctx context.Context, actor *authz.Actor) ([]record.Consequence, error) {
+func (s RecordStore) ProposedConsequences(ctx context.Context, actor *authz.Actor, p page.Request) ([]record.Consequence, error) {
+	w := &where{}
+	w.add("c.state = 'proposed'")
+	w.seek(p, false, "(c.record_id, c.kind)", pairKey)
+	q := `SELECT ` + consequenceColumns + ` FROM record_consequences c WHERE ` + w.String() +
+		fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("c.record_id, c.kind", false), p.Limit())
 	var cs []record.Consequence
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		return tx.SelectContext(ctx, &cs, `SELECT `+consequenceColumns+` FROM record_consequences c
-WHERE c.state = 'proposed' ORDER BY c.created_at, c.record_id LIMIT 500`)
+		return tx.SelectContext(ctx, &cs, q, w.args...)
 	})
 	return cs, err
+}
+
+// CountProposedConsequences counts the proposals of ProposedConsequences.
+func (s RecordStore) CountProposedConsequences(ctx context.Context, actor *authz.Actor) (int, error) {
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM record_consequences c WHERE c.state = 'proposed'`)
 }
 
 // Decide confirms (writing the entry's new version) or rejects a proposal.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -67,7 +68,7 @@ FROM own JOIN summary s USING (draw_id, seq)
 LEFT JOIN entities e ON e.region_code = own.region_code AND e.code = own.entity_code AND e.valid_to IS NULL
 LEFT JOIN roster_entries re ON re.bureau_id = (SELECT app_bureau()) AND re.entity_code = own.entity_code AND re.valid_to IS NULL
 WHERE %s
-ORDER BY own.draw_id, own.seq
+ORDER BY %s
 LIMIT %s`
 
 // Tasks returns a page of the bureau's tasks with their items, records
@@ -76,16 +77,8 @@ func (s RecordStore) Tasks(ctx context.Context, actor *authz.Actor, f record.Tas
 	var tasks []record.Task
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
 		w := &where{}
-		key, _ := p.Key()
-		if key != "" {
-			var drawID int64
-			var seq int
-			if _, err := fmt.Sscanf(key, "%d/%d", &drawID, &seq); err != nil {
-				return errs.InvalidField("after", "not a cursor from this list")
-			}
-			w.add("(t.draw_id, t.seq) > (%s, %s)", drawID, seq)
-		}
-		q, args := taskQuery(w, f, cut, p.Limit())
+		w.seek(p, false, "(t.draw_id, t.seq)", pairKey)
+		q, args := taskQuery(w, f, cut, p.Order("own.draw_id, own.seq", false), strconv.Itoa(p.Limit()))
 		if err := tx.SelectContext(ctx, &tasks, q, args...); err != nil {
 			return err
 		}
@@ -94,17 +87,23 @@ func (s RecordStore) Tasks(ctx context.Context, actor *authz.Actor, f record.Tas
 	return tasks, err
 }
 
+// CountTasks counts the tasks of Tasks.
+func (s RecordStore) CountTasks(ctx context.Context, actor *authz.Actor, f record.TaskFilter, cut record.Cutoffs) (int, error) {
+	q, args := taskQuery(&where{}, f, cut, "own.draw_id", "ALL")
+	return s.DB.countIn(ctx, scopeOf(actor), q, args...)
+}
+
 // taskQuery fills tasksSQL with the filter's conditions, the inner ones
 // (on the task and draw) after those already in w, then the outer ones (on
-// the task's state and end date).
-func taskQuery(w *where, f record.TaskFilter, cut record.Cutoffs, limit int) (string, []any) {
+// the task's state and end date), the order and the limit (a number or
+// ALL).
+func taskQuery(w *where, f record.TaskFilter, cut record.Cutoffs, order, limit string) (string, []any) {
 	innerConditions(w, f)
 	inner := w.String()
 	w.conds = nil
 	outerConditions(w, f, cut)
 	outer := w.String()
-	lim := w.param(limit)
-	return fmt.Sprintf(tasksSQL, inner, outer, lim), w.args
+	return fmt.Sprintf(tasksSQL, inner, outer, order, limit), w.args
 }
 
 func innerConditions(inner *where, f record.TaskFilter) {
@@ -165,7 +164,7 @@ func (s RecordStore) Task(ctx context.Context, actor *authz.Actor, drawID int64,
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
 		w := &where{}
 		w.add("t.draw_id = %s AND t.seq = %s", drawID, seq)
-		q, args := taskQuery(w, record.TaskFilter{}, record.Cutoffs{}, 1)
+		q, args := taskQuery(w, record.TaskFilter{}, record.Cutoffs{}, "own.draw_id, own.seq", "1")
 		if err := tx.SelectContext(ctx, &tasks, q, args...); err != nil {
 			return err
 		}

@@ -115,6 +115,8 @@ type Store interface {
 	// Draws lists public draws, newest first; with selected, each
 	// executed draw carries its selected entities.
 	Draws(ctx context.Context, f DrawFilter, p page.Request, selected bool) ([]Draw, error)
+	// CountDraws counts every page of Draws.
+	CountDraws(ctx context.Context, f DrawFilter) (int, error)
 	Draw(ctx context.Context, number int64) (Draw, error)
 	ResultStore
 }
@@ -143,7 +145,7 @@ func (s *Service) Plans(ctx context.Context, bureau string, year int) ([]Plan, e
 
 // Draws lists public draws (frozen, executed, failed), newest first.
 func (s *Service) Draws(ctx context.Context, f DrawFilter, p page.Request, selected bool) (*page.Connection[Draw], error) {
-	if err := p.Validate(); err != nil {
+	if err := p.CheckKeys(page.IsID); err != nil {
 		return nil, err
 	}
 	if err := validRegion(f.Region); err != nil {
@@ -156,7 +158,9 @@ func (s *Service) Draws(ctx context.Context, f DrawFilter, p page.Request, selec
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, func(d Draw) string { return strconv.FormatInt(d.Number, 10) }), nil
+	return page.New(rows, p, func(d Draw) string { return strconv.FormatInt(d.Number, 10) }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountDraws(ctx, f)
+	}), nil
 }
 
 // Draw returns one public draw with its selected entities. NOT_FOUND for
@@ -193,4 +197,12 @@ func (d Draw) ManifestURL() *string {
 	}
 	u := fmt.Sprintf("/public/draws/%d/manifest.json", d.Number)
 	return &u
+}
+
+// SelectedPage is a page of a draw's selected entities, in task order.
+func SelectedPage(d Draw, p page.Request) (*page.Connection[Entity], error) {
+	if err := p.CheckKeys(page.IsNumber); err != nil {
+		return nil, err
+	}
+	return page.Slice(d.Selected, p), nil
 }

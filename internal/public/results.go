@@ -96,21 +96,19 @@ func ResultKey(r Result) string {
 	return r.InspectedOn.Format("2006-01-02") + "|" + strconv.FormatInt(r.ID, 10)
 }
 
-// ParseResultKey splits a ResultKey; BAD_USER_INPUT on "after" otherwise.
-func ParseResultKey(key string) (time.Time, int64, error) {
+// isResultKey says whether a key is a ResultKey.
+func isResultKey(key string) bool {
 	date, id, ok := strings.Cut(key, "|")
-	d, err1 := time.Parse("2006-01-02", date)
-	n, err2 := strconv.ParseInt(id, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return time.Time{}, 0, errs.InvalidField("after", "not a cursor from this list")
-	}
-	return d, n, nil
+	_, err := time.Parse("2006-01-02", date)
+	return ok && err == nil && page.IsID(id)
 }
 
 // ResultStore reads published results.
 type ResultStore interface {
 	// Results returns a page of results, newest inspection first.
 	Results(ctx context.Context, f ResultFilter, p page.Request) ([]Result, error)
+	// CountResults counts every page of Results.
+	CountResults(ctx context.Context, f ResultFilter) (int, error)
 	// EachResult calls fn with every result in the same order, streaming:
 	// memory stays flat however many there are. fn's error stops it.
 	EachResult(ctx context.Context, f ResultFilter, fn func(Result) error) error
@@ -122,19 +120,16 @@ func (s *Service) Results(ctx context.Context, f ResultFilter, p page.Request) (
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.CheckKeys(isResultKey); err != nil {
 		return nil, err
-	}
-	if key, _ := p.Key(); key != "" {
-		if _, _, err := ParseResultKey(key); err != nil {
-			return nil, err
-		}
 	}
 	rows, err := s.Store.Results(ctx, f, p)
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, ResultKey), nil
+	return page.New(rows, p, ResultKey).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountResults(ctx, f)
+	}), nil
 }
 
 // EachResult streams every result the filter admits to fn, for exports.

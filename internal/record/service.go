@@ -3,6 +3,7 @@ package record
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"shuangsuiji/internal/authz"
@@ -38,6 +39,8 @@ type Store interface {
 	// takes part in), by draw and sequence; with f.Mine, only those whose
 	// current team holds the actor.
 	Tasks(ctx context.Context, actor *authz.Actor, f TaskFilter, cut Cutoffs, p page.Request) ([]Task, error)
+	// CountTasks counts every page of Tasks.
+	CountTasks(ctx context.Context, actor *authz.Actor, f TaskFilter, cut Cutoffs) (int, error)
 	// Task returns one task: NOT_FOUND if the bureau takes no part in it.
 	Task(ctx context.Context, actor *authz.Actor, drawID int64, seq int) (Task, error)
 	// Save creates or changes the bureau's record of a task item, while it
@@ -56,6 +59,8 @@ type Store interface {
 	Publish(ctx context.Context, actor *authz.Actor, ids []int64) ([]Record, error)
 	Record(ctx context.Context, actor *authz.Actor, id int64) (Record, error)
 	Records(ctx context.Context, actor *authz.Actor, f RecordFilter, p page.Request) ([]Record, error)
+	// CountRecords counts every page of Records.
+	CountRecords(ctx context.Context, actor *authz.Actor, f RecordFilter) (int, error)
 	RecordsOfTasks(ctx context.Context, actor *authz.Actor, tasks []Key) ([]Record, error)
 	CodeTable(ctx context.Context, version int) (CodeTable, error)
 	Methods(ctx context.Context) ([]string, error)
@@ -68,7 +73,8 @@ type Store interface {
 	// Decide confirms or rejects a proposed consequence (an admin).
 	Decide(ctx context.Context, actor *authz.Actor, recordID int64, kind string, confirm bool, note string) (Consequence, error)
 	// ProposedConsequences lists the proposals awaiting an admin.
-	ProposedConsequences(ctx context.Context, actor *authz.Actor) ([]Consequence, error)
+	ProposedConsequences(ctx context.Context, actor *authz.Actor, p page.Request) ([]Consequence, error)
+	CountProposedConsequences(ctx context.Context, actor *authz.Actor) (int, error)
 }
 
 // Move is a change of state: who may make it is the service's to check,
@@ -112,7 +118,7 @@ func (s *Service) Tasks(ctx context.Context, f TaskFilter, p page.Request) (*pag
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.CheckKeys(isTaskKey); err != nil {
 		return nil, err
 	}
 	if f.DueWithin != nil && (*f.DueWithin < 0 || *f.DueWithin > 366) {
@@ -122,12 +128,21 @@ func (s *Service) Tasks(ctx context.Context, f TaskFilter, p page.Request) (*pag
 	if err != nil {
 		return nil, err
 	}
-	tasks, err := s.Store.Tasks(ctx, actor, f, s.cutoffs(cal, f), p)
+	cut := s.cutoffs(cal, f)
+	tasks, err := s.Store.Tasks(ctx, actor, f, cut, p)
 	if err != nil {
 		return nil, err
 	}
 	s.fillDeadlines(cal, tasks)
-	return page.New(tasks, p, func(t Task) string { return fmt.Sprintf("%d/%d", t.DrawID, t.Seq) }), nil
+	return page.New(tasks, p, func(t Task) string { return fmt.Sprintf("%d/%d", t.DrawID, t.Seq) }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountTasks(ctx, actor, f, cut)
+	}), nil
+}
+
+// isTaskKey says whether a key is a task's: its draw's id and its number.
+func isTaskKey(key string) bool {
+	d, seq, ok := strings.Cut(key, "/")
+	return ok && page.IsID(d) && page.IsNumber(seq)
 }
 
 // Task returns one task of the bureau (record:read), NOT_FOUND otherwise.
@@ -282,14 +297,16 @@ func (s *Service) Records(ctx context.Context, f RecordFilter, p page.Request) (
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.CheckKeys(page.IsID); err != nil {
 		return nil, err
 	}
 	recs, err := s.Store.Records(ctx, actor, f, p)
 	if err != nil {
 		return nil, err
 	}
-	return page.New(recs, p, func(r Record) string { return fmt.Sprint(r.ID) }), nil
+	return page.New(recs, p, func(r Record) string { return fmt.Sprint(r.ID) }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountRecords(ctx, actor, f)
+	}), nil
 }
 
 // CodeTable returns a version of the result code table (0: the newest).
@@ -363,12 +380,28 @@ func (s *Service) Decide(ctx context.Context, recordID int64, kind string, confi
 }
 
 // ProposedConsequences lists proposals awaiting an admin (record:decide).
-func (s *Service) ProposedConsequences(ctx context.Context) ([]Consequence, error) {
+func (s *Service) ProposedConsequences(ctx context.Context, p page.Request) (*page.Connection[Consequence], error) {
 	actor, err := s.Authz.Require(ctx, "record:decide")
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.ProposedConsequences(ctx, actor)
+	if err := p.CheckKeys(isConsequenceKey); err != nil {
+		return nil, err
+	}
+	rows, err := s.Store.ProposedConsequences(ctx, actor, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, func(c Consequence) string { return fmt.Sprintf("%d/%s", c.RecordID, c.Kind) }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountProposedConsequences(ctx, actor)
+	}), nil
+}
+
+// isConsequenceKey says whether a key is a consequence's: its record's id
+// and its kind.
+func isConsequenceKey(key string) bool {
+	id, kind, ok := strings.Cut(key, "/")
+	return ok && page.IsID(id) && kind != ""
 }
 
 // EvidenceOf lists the evidence files of the records (record:read); only

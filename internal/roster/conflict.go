@@ -65,6 +65,8 @@ const MaxReasonLength = 1000
 type ConflictStore interface {
 	// ListConflicts returns a page of the bureau's conflicts by id.
 	ListConflicts(ctx context.Context, actor *authz.Actor, f ConflictFilter, p page.Request) ([]Conflict, error)
+	// CountConflicts counts every page of ListConflicts.
+	CountConflicts(ctx context.Context, actor *authz.Actor, f ConflictFilter) (int, error)
 	// DeclareConflict adds a conflict of the bureau's inspector whose login
 	// is the actor: BAD_USER_INPUT when no inspector is linked to it.
 	DeclareConflict(ctx context.Context, actor *authz.Actor, in ConflictInput) (Conflict, error)
@@ -87,14 +89,16 @@ func (s *Service) Conflicts(ctx context.Context, f ConflictFilter, p page.Reques
 	if len(f.EntityCode) > 64 {
 		return nil, errs.InvalidField("filter.entityCode", "is at most 64 characters")
 	}
-	if err := validateIDCursor(p); err != nil {
+	if err := p.CheckKeys(page.IsID); err != nil {
 		return nil, err
 	}
 	rows, err := s.InspectorStore.ListConflicts(ctx, actor, f, p)
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, func(c Conflict) string { return strconv.FormatInt(c.ID, 10) }), nil
+	return page.New(rows, p, func(c Conflict) string { return strconv.FormatInt(c.ID, 10) }).Counted(func(ctx context.Context) (int, error) {
+		return s.InspectorStore.CountConflicts(ctx, actor, f)
+	}), nil
 }
 
 // DeclareConflict is an inspector declaring their own conflict of interest

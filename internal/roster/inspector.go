@@ -141,6 +141,10 @@ type InspectorStore interface {
 	// ExpiringCertificates returns a page of the bureau's active inspectors
 	// whose certificate expires before the day, soonest first (then by id).
 	ExpiringCertificates(ctx context.Context, actor *authz.Actor, before time.Time, p page.Request) ([]Inspector, error)
+	// CountInspectors and CountExpiringCertificates count every page of
+	// the lists above.
+	CountInspectors(ctx context.Context, actor *authz.Actor, f InspectorFilter) (int, error)
+	CountExpiringCertificates(ctx context.Context, actor *authz.Actor, before time.Time) (int, error)
 	// InspectorsByID returns the bureau's inspectors with the ids, by id;
 	// ids of other bureaus are left out.
 	InspectorsByID(ctx context.Context, actor *authz.Actor, ids []int64) ([]Inspector, error)
@@ -168,14 +172,16 @@ func (s *Service) Inspectors(ctx context.Context, f InspectorFilter, p page.Requ
 	if err := validateInspectorFilter(f); err != nil {
 		return nil, err
 	}
-	if err := validateIDCursor(p); err != nil {
+	if err := p.CheckKeys(page.IsID); err != nil {
 		return nil, err
 	}
 	rows, err := s.InspectorStore.ListInspectors(ctx, actor, f, p)
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, inspectorKey), nil
+	return page.New(rows, p, inspectorKey).Counted(func(ctx context.Context) (int, error) {
+		return s.InspectorStore.CountInspectors(ctx, actor, f)
+	}), nil
 }
 
 func inspectorKey(i Inspector) string { return strconv.FormatInt(i.ID, 10) }
@@ -197,20 +203,17 @@ func (s *Service) ExpiringCertificates(ctx context.Context, within int, p page.R
 	if within < 0 || within > 3660 {
 		return nil, errs.InvalidField("within", "is a number of days from 0 to 3660")
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.CheckKeys(isExpiryKey); err != nil {
 		return nil, err
-	}
-	if key, _ := p.Key(); key != "" {
-		if _, _, ok := expiryKeyParts(key); !ok {
-			return nil, errs.InvalidField("after", "not a cursor from this list")
-		}
 	}
 	before := Today(s.currentTime()).AddDate(0, 0, within+1)
 	rows, err := s.InspectorStore.ExpiringCertificates(ctx, actor, before, p)
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, ExpiryKey), nil
+	return page.New(rows, p, ExpiryKey).Counted(func(ctx context.Context) (int, error) {
+		return s.InspectorStore.CountExpiringCertificates(ctx, actor, before)
+	}), nil
 }
 
 // ExpiryKey is the sort key of ExpiringCertificates: the expiry day, then
@@ -219,21 +222,11 @@ func ExpiryKey(i Inspector) string {
 	return i.ExpiresOn.Format(time.DateOnly) + "/" + strconv.FormatInt(i.ID, 10)
 }
 
-// expiryKeyParts splits an ExpiryKey.
-func expiryKeyParts(key string) (time.Time, int64, bool) {
+// isExpiryKey says whether a key is an ExpiryKey.
+func isExpiryKey(key string) bool {
 	d, id, ok := strings.Cut(key, "/")
-	day, errD := time.Parse(time.DateOnly, d)
-	n, errN := strconv.ParseInt(id, 10, 64)
-	return day, n, ok && errD == nil && errN == nil
-}
-
-// ExpiryCursor decodes the sort key of an ExpiringCertificates cursor.
-func ExpiryCursor(p page.Request) (day time.Time, id int64, ok bool) {
-	key, err := p.Key()
-	if err != nil || key == "" {
-		return time.Time{}, 0, false
-	}
-	return expiryKeyParts(key)
+	_, err := time.Parse(time.DateOnly, d)
+	return ok && err == nil && page.IsID(id)
 }
 
 // chinaTime is China Standard Time (no daylight saving time).
@@ -412,31 +405,6 @@ func validateInspectorFilter(f InspectorFilter) error {
 		return errs.InvalidField("filter.search", "is at most 200 characters")
 	}
 	return nil
-}
-
-// validateIDCursor checks a page request whose cursor is an id.
-func validateIDCursor(p page.Request) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	if _, ok := IDCursor(p); !ok {
-		return errs.InvalidField("after", "not a cursor from this list")
-	}
-	return nil
-}
-
-// IDCursor decodes a cursor holding an id: 0 at the start, ok false when
-// it is not one.
-func IDCursor(p page.Request) (int64, bool) {
-	key, err := p.Key()
-	if err != nil {
-		return 0, false
-	}
-	if key == "" {
-		return 0, true
-	}
-	id, err := strconv.ParseInt(key, 10, 64)
-	return id, err == nil && id > 0
 }
 
 // checkText checks a form field against the rules of its file column, as

@@ -59,6 +59,8 @@ type ItemStore interface {
 	ExportItems(ctx context.Context, actor *authz.Actor) ([]ItemRow, error)
 	// ListItems returns a page of the current versions, by code.
 	ListItems(ctx context.Context, actor *authz.Actor, f ItemFilter, p page.Request) ([]Item, error)
+	// CountItems counts every page of ListItems.
+	CountItems(ctx context.Context, actor *authz.Actor, f ItemFilter) (int, error)
 	// ItemVersion returns one version of an item, the latest when version
 	// is 0: NOT_FOUND when there is none in the bureau.
 	ItemVersion(ctx context.Context, actor *authz.Actor, code string, version int) (Item, error)
@@ -86,7 +88,9 @@ func (s *Service) Items(ctx context.Context, f ItemFilter, p page.Request) (*pag
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, func(i Item) string { return i.Code }), nil
+	return page.New(rows, p, func(i Item) string { return i.Code }).Counted(func(ctx context.Context) (int, error) {
+		return s.ItemStore.CountItems(ctx, actor, f)
+	}), nil
 }
 
 // Item returns a version of one of the acting bureau's inspection items:

@@ -46,11 +46,15 @@ func (s *Service) Entities(ctx context.Context, f EntityFilter, p page.Request) 
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	rows, err := s.EntityStore.ListEntities(ctx, actor, s.withDefaults(f), p)
+	f = s.withDefaults(f)
+	rows, err := s.EntityStore.ListEntities(ctx, actor, f, p)
 	if err != nil {
 		return nil, err
 	}
-	return page.New(rows, p, func(r RosterEntity) string { return r.Entity.Code }), nil
+	return page.New(rows, p, func(r RosterEntity) string { return r.Entity.Code }).Counted(func(ctx context.Context) (int, error) {
+		c, err := s.EntityStore.CountEntities(ctx, actor, f)
+		return c.Total, err
+	}), nil
 }
 
 func (s *Service) withDefaults(f EntityFilter) EntityFilter {

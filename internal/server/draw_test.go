@@ -550,17 +550,20 @@ func TestDrawOverlaps(t *testing.T) {
 		id := makeDraw(t, e, rq, newDrawInput("同季度", nil))
 		e.Do(rq, executeDraw, map[string]any{"id": id, "c": "5"}).mustData(t, nil)
 	}
-	const q = `{ drawOverlaps(year: 2026, quarter: 1) { entityCode bureaus drawIds } }`
+	const q = `{ drawOverlaps(year: 2026, quarter: 1) { totalCount nodes { entityCode bureaus drawIds } } }`
 	var o struct {
-		DrawOverlaps []struct {
-			EntityCode string
-			Bureaus    []string
-			DrawIds    []string
+		DrawOverlaps struct {
+			TotalCount int
+			Nodes      []struct {
+				EntityCode string
+				Bureaus    []string
+				DrawIds    []string
+			}
 		}
 	}
 	e.Do(e.As("lh-coordinator"), q, nil).mustData(t, &o)
-	if len(o.DrawOverlaps) != 1 || o.DrawOverlaps[0].EntityCode != shared[0] || len(o.DrawOverlaps[0].Bureaus) != 2 {
-		t.Fatalf("overlaps = %+v, want %s drawn by both bureaus", o.DrawOverlaps, shared[0])
+	if ov := o.DrawOverlaps; len(ov.Nodes) != 1 || ov.TotalCount != 1 || ov.Nodes[0].EntityCode != shared[0] || len(ov.Nodes[0].Bureaus) != 2 {
+		t.Fatalf("overlaps = %+v, want %s drawn by both bureaus", ov, shared[0])
 	}
 	wantCode(t, e.Do(wl, q, nil), "FORBIDDEN")
 
@@ -613,10 +616,15 @@ func TestDrawOverlaps(t *testing.T) {
 		if a.AnswerJointVisit.JointVisit.Status != "ACCEPTED" {
 			t.Fatalf("after both acceptances: %s, want ACCEPTED", a.AnswerJointVisit.JointVisit.Status)
 		}
-		var list struct{ JointVisits []struct{ Status string } }
-		e.Do(sj, `{ jointVisits(year: 2026, quarter: 1) { status } }`, nil).mustData(t, &list)
-		if len(list.JointVisits) != 1 || list.JointVisits[0].Status != "ACCEPTED" {
-			t.Fatalf("sj sees %+v", list.JointVisits)
+		var list struct {
+			JointVisits struct {
+				TotalCount int
+				Nodes      []struct{ Status string }
+			}
+		}
+		e.Do(sj, `{ jointVisits(year: 2026, quarter: 1) { totalCount nodes { status } } }`, nil).mustData(t, &list)
+		if jv := list.JointVisits; len(jv.Nodes) != 1 || jv.TotalCount != 1 || jv.Nodes[0].Status != "ACCEPTED" {
+			t.Fatalf("sj sees %+v", jv)
 		}
 	})
 }

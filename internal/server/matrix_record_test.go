@@ -63,7 +63,7 @@ var recordOperations = []recordOperation{
 	{name: "inspectionRecords", query: `{ inspectionRecords(filter: {states: [SUBMITTED]}) { nodes { id } } }`, prepare: nothing, allowed: "wl-reviewer"},
 	{name: "resultCodes", query: `{ resultCodes { version codes { code label } } }`, prepare: nothing, allowed: "wl-inspector1"},
 	{name: "inspectionMethods", query: `{ inspectionMethods }`, prepare: nothing, allowed: "wl-inspector1"},
-	{name: "proposedConsequences", query: `{ proposedConsequences { recordId } }`, prepare: nothing, allowed: "wl-admin", forbidden: "wl-reviewer"},
+	{name: "proposedConsequences", query: `{ proposedConsequences { nodes { recordId } } }`, prepare: nothing, allowed: "wl-admin", forbidden: "wl-reviewer"},
 	{name: "workingDaysAfter", query: `{ workingDaysAfter(date: "2026-09-28", days: 5) }`, prepare: nothing, public: true},
 	{name: "workdayYear", query: `{ workdayYear(year: 2026) { known overrides { day } } }`, prepare: nothing, public: true},
 	{name: "saveRecord", query: saveRecord, prepare: recordIn("DRAFT"),
