@@ -417,3 +417,66 @@ func TestImportEntitiesFiles(t *testing.T) {
 		t.Fatalf("roster = %+v, want only the GB18030 file's entity, its name intact", p.RosterEntities.Nodes)
 	}
 }
+
+// TestSaveEntityWhoseEntity: through saveEntity, a bureau changes the
+// region's shared record (name, legal representative, address) only for
+// an entity on its own roster. Adding one that another bureau supervises
+// links it and leaves that bureau's view alone; once on the roster, its
+// change names it in the history. Other roles and callers get nothing.
+func TestSaveEntityWhoseEntity(t *testing.T) {
+	e := newEnv(t)
+	wl, sj := e.As("wl-planner"), e.As("sj-planner")
+	code := usccs(1)[0]
+	e.Do(wl, saveEntity, map[string]any{"in": map[string]any{"uscc": code, "name": "阳城县甲网吧", "legalRepresentative": "张三",
+		"address": "凤城镇1号", "unit": "凤城中队"}}).mustData(t, nil)
+
+	var linked saveResult
+	e.Do(sj, saveEntity, map[string]any{"in": map[string]any{"uscc": code, "name": "别名网吧", "legalRepresentative": "李四",
+		"address": "别处", "unit": "市场所"}}).mustData(t, &linked)
+	if got := linked.SaveEntity.Entity; !linked.SaveEntity.Changed || got.Entity.Name != "阳城县甲网吧" ||
+		got.Entity.LegalRepresentative != "张三" || got.Entity.Version != 1 || got.Entry.Unit != "市场所" {
+		t.Fatalf("another bureau's save = %+v; want its own entry linked to the shared record as it was", linked.SaveEntity)
+	}
+	const read = `query($code: String!) { entity(code: $code) { name legalRepresentative address version } }`
+	var seen struct{ Entity struct{ Name, LegalRepresentative, Address string } }
+	e.Do(wl, read, map[string]any{"code": code}).mustData(t, &seen)
+	if seen.Entity.Name != "阳城县甲网吧" || seen.Entity.LegalRepresentative != "张三" || seen.Entity.Address != "凤城镇1号" {
+		t.Fatalf("wl sees %+v after sj linked the entity; want its record unchanged", seen.Entity)
+	}
+	var wlEntry struct {
+		Entity struct{ Entries []struct{ Unit string } }
+	}
+	e.Do(wl, `query($code: String!) { entity(code: $code) { entries { unit } } }`, map[string]any{"code": code}).mustData(t, &wlEntry)
+	if en := wlEntry.Entity.Entries; len(en) != 1 || en[0].Unit != "凤城中队" {
+		t.Fatalf("wl's entries after sj's save = %+v, want its own, unit 凤城中队", en)
+	}
+
+	// On sj's roster now, sj may correct the shared record; the history
+	// says who did.
+	var fixed saveResult
+	e.Do(sj, saveEntity, map[string]any{"in": map[string]any{"uscc": code, "name": "阳城县甲网吧有限公司"}}).mustData(t, &fixed)
+	if fixed.SaveEntity.Entity.Entity.Name != "阳城县甲网吧有限公司" || fixed.SaveEntity.Entity.Entity.Version != 2 {
+		t.Fatalf("sj's correction = %+v, want version 2 with the new name", fixed.SaveEntity.Entity.Entity)
+	}
+	var h struct {
+		EntityHistory []struct {
+			Name      string
+			Address   string
+			ChangedIn struct{ Code string }
+		}
+	}
+	e.Do(wl, `query($code: String!) { entityHistory(code: $code) { name address changedIn { code } } }`, map[string]any{"code": code}).mustData(t, &h)
+	if len(h.EntityHistory) != 2 || h.EntityHistory[0].ChangedIn.Code != "140522-wl" || h.EntityHistory[1].ChangedIn.Code != "140522-sj" ||
+		h.EntityHistory[1].Address != "凤城镇1号" {
+		t.Fatalf("history = %+v; want wl's version, then sj's naming sj with the address kept", h.EntityHistory)
+	}
+
+	t.Run("ForbiddenRole", func(t *testing.T) {
+		r := e.Do(e.As("wl-inspector1"), saveEntity, map[string]any{"in": map[string]any{"uscc": code, "name": "x"}})
+		wantCode(t, r, "FORBIDDEN")
+	})
+	t.Run("Unauthenticated", func(t *testing.T) {
+		r := e.Do(request{}, saveEntity, map[string]any{"in": map[string]any{"uscc": code, "name": "x"}})
+		wantCode(t, r, "UNAUTHENTICATED")
+	})
+}
