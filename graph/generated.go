@@ -329,6 +329,18 @@ type ComplexityRoot struct {
 		Version             func(childComplexity int) int
 	}
 
+	EntityConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EntityEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Evidence struct {
 		ContentType func(childComplexity int) int
 		Filename    func(childComplexity int) int
@@ -391,7 +403,7 @@ type ComplexityRoot struct {
 		ValidFrom        func(childComplexity int) int
 		ValidTo          func(childComplexity int) int
 		Version          func(childComplexity int) int
-		Versions         func(childComplexity int) int
+		Versions         func(childComplexity int, first *int, after *string, last *int, before *string) int
 	}
 
 	InspectionItemConnection struct {
@@ -875,7 +887,7 @@ type ComplexityRoot struct {
 		DrawOverlaps          func(childComplexity int, year int, quarter int, first *int, after *string, last *int, before *string) int
 		Draws                 func(childComplexity int, filter *model.DrawFilter, first *int, after *string, last *int, before *string) int
 		Entity                func(childComplexity int, code string, asOf *time.Time) int
-		EntityHistory         func(childComplexity int, code string) int
+		EntityHistory         func(childComplexity int, code string, first *int, after *string, last *int, before *string) int
 		ExpiringCertificates  func(childComplexity int, within *int, first *int, after *string, last *int, before *string) int
 		InspectionHistory     func(childComplexity int, entityCode string) int
 		InspectionItem        func(childComplexity int, code string, version *int) int
@@ -887,7 +899,7 @@ type ComplexityRoot struct {
 		InspectionTask        func(childComplexity int, drawID string, seq int) int
 		InspectionTasks       func(childComplexity int, filter *model.TaskFilter, first *int, after *string, last *int, before *string) int
 		Inspector             func(childComplexity int, id string) int
-		InspectorHistory      func(childComplexity int, id string) int
+		InspectorHistory      func(childComplexity int, id string, first *int, after *string, last *int, before *string) int
 		Inspectors            func(childComplexity int, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string, last *int, before *string) int
 		JointVisits           func(childComplexity int, year int, quarter int, first *int, after *string, last *int, before *string) int
 		Me                    func(childComplexity int) int
@@ -908,7 +920,7 @@ type ComplexityRoot struct {
 		ResultCodes           func(childComplexity int, version *int) int
 		RosterCounts          func(childComplexity int, filter *model.EntityFilter, asOf *time.Time) int
 		RosterEntities        func(childComplexity int, filter *model.EntityFilter, asOf *time.Time, first *int, after *string, last *int, before *string) int
-		RosterEntryHistory    func(childComplexity int, code string) int
+		RosterEntryHistory    func(childComplexity int, code string, first *int, after *string, last *int, before *string) int
 		Units                 func(childComplexity int) int
 		WorkdayYear           func(childComplexity int, year int) int
 		WorkingDaysAfter      func(childComplexity int, date time.Time, days int) int
@@ -1025,6 +1037,18 @@ type ComplexityRoot struct {
 		ValidFrom               func(childComplexity int) int
 		ValidTo                 func(childComplexity int) int
 		Version                 func(childComplexity int) int
+	}
+
+	RosterEntryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RosterEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	RosterFieldChange struct {
@@ -1270,7 +1294,7 @@ type InspectionItemResolver interface {
 	FrequencyPerYear(ctx context.Context, obj *roster.Item) (*int, error)
 
 	ChangedBy(ctx context.Context, obj *roster.Item) (*account.User, error)
-	Versions(ctx context.Context, obj *roster.Item) ([]roster.Item, error)
+	Versions(ctx context.Context, obj *roster.Item, first *int, after *string, last *int, before *string) (*page.Connection[roster.Item], error)
 }
 type InspectionNoticeResolver interface {
 	Code(ctx context.Context, obj *notice.Notice) (string, error)
@@ -1408,7 +1432,7 @@ type QueryResolver interface {
 	DrawOpening(ctx context.Context, id string, entityCode string) (json.RawMessage, error)
 	DrawOpenings(ctx context.Context, id string) (json.RawMessage, error)
 	Inspectors(ctx context.Context, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string, last *int, before *string) (*page.Connection[roster.Inspector], error)
-	InspectorHistory(ctx context.Context, id string) ([]roster.Inspector, error)
+	InspectorHistory(ctx context.Context, id string, first *int, after *string, last *int, before *string) (*page.Connection[roster.Inspector], error)
 	DrawInspectorVersions(ctx context.Context, drawID string) ([]roster.Inspector, error)
 	ExpiringCertificates(ctx context.Context, within *int, first *int, after *string, last *int, before *string) (*page.Connection[roster.Inspector], error)
 	Inspector(ctx context.Context, id string) (*roster.Inspector, error)
@@ -1440,8 +1464,8 @@ type QueryResolver interface {
 	RosterEntities(ctx context.Context, filter *model.EntityFilter, asOf *time.Time, first *int, after *string, last *int, before *string) (*page.Connection[roster.RosterEntity], error)
 	Entity(ctx context.Context, code string, asOf *time.Time) (*roster.Entity, error)
 	RosterCounts(ctx context.Context, filter *model.EntityFilter, asOf *time.Time) (*roster.Counts, error)
-	RosterEntryHistory(ctx context.Context, code string) ([]roster.Entry, error)
-	EntityHistory(ctx context.Context, code string) ([]roster.Entity, error)
+	RosterEntryHistory(ctx context.Context, code string, first *int, after *string, last *int, before *string) (*page.Connection[roster.Entry], error)
+	EntityHistory(ctx context.Context, code string, first *int, after *string, last *int, before *string) (*page.Connection[roster.Entity], error)
 	Units(ctx context.Context) ([]roster.Unit, error)
 }
 type RecordConsequenceResolver interface {
@@ -2443,6 +2467,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Entity.Version(childComplexity), true
 
+	case "EntityConnection.edges":
+		if e.ComplexityRoot.EntityConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityConnection.Edges(childComplexity), true
+	case "EntityConnection.nodes":
+		if e.ComplexityRoot.EntityConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityConnection.Nodes(childComplexity), true
+	case "EntityConnection.pageInfo":
+		if e.ComplexityRoot.EntityConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityConnection.PageInfo(childComplexity), true
+	case "EntityConnection.totalCount":
+		if e.ComplexityRoot.EntityConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityConnection.TotalCount(childComplexity), true
+
+	case "EntityEdge.cursor":
+		if e.ComplexityRoot.EntityEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityEdge.Cursor(childComplexity), true
+	case "EntityEdge.node":
+		if e.ComplexityRoot.EntityEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntityEdge.Node(childComplexity), true
+
 	case "Evidence.contentType":
 		if e.ComplexityRoot.Evidence.ContentType == nil {
 			break
@@ -2712,7 +2774,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.InspectionItem.Versions(childComplexity), true
+		args, err := ec.field_InspectionItem_versions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.InspectionItem.Versions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "InspectionItemConnection.edges":
 		if e.ComplexityRoot.InspectionItemConnection.Edges == nil {
@@ -5009,7 +5076,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.EntityHistory(childComplexity, args["code"].(string)), true
+		return e.ComplexityRoot.Query.EntityHistory(childComplexity, args["code"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.expiringCertificates":
 		if e.ComplexityRoot.Query.ExpiringCertificates == nil {
 			break
@@ -5136,7 +5203,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.InspectorHistory(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.InspectorHistory(childComplexity, args["id"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.inspectors":
 		if e.ComplexityRoot.Query.Inspectors == nil {
 			break
@@ -5358,7 +5425,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.RosterEntryHistory(childComplexity, args["code"].(string)), true
+		return e.ComplexityRoot.Query.RosterEntryHistory(childComplexity, args["code"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.units":
 		if e.ComplexityRoot.Query.Units == nil {
 			break
@@ -5793,6 +5860,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RosterEntry.Version(childComplexity), true
+
+	case "RosterEntryConnection.edges":
+		if e.ComplexityRoot.RosterEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntryConnection.Edges(childComplexity), true
+	case "RosterEntryConnection.nodes":
+		if e.ComplexityRoot.RosterEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntryConnection.Nodes(childComplexity), true
+	case "RosterEntryConnection.pageInfo":
+		if e.ComplexityRoot.RosterEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntryConnection.PageInfo(childComplexity), true
+	case "RosterEntryConnection.totalCount":
+		if e.ComplexityRoot.RosterEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntryConnection.TotalCount(childComplexity), true
+
+	case "RosterEntryEdge.cursor":
+		if e.ComplexityRoot.RosterEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntryEdge.Cursor(childComplexity), true
+	case "RosterEntryEdge.node":
+		if e.ComplexityRoot.RosterEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RosterEntryEdge.Node(childComplexity), true
 
 	case "RosterFieldChange.field":
 		if e.ComplexityRoot.RosterFieldChange.Field == nil {
@@ -8092,7 +8197,15 @@ extend type Query {
   inspectorHistory(
     "The inspector's global id."
     id: ID!
-  ): [Inspector!]!
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): InspectorConnection!
   "The acting bureau's inspectors that a frozen draw drew from, each as the version the draw used; empty for a draft or another bureau's draw. Every member."
   drawInspectorVersions(
     "The draw's global id."
@@ -8200,7 +8313,16 @@ type InspectionItem implements Node {
   "Who made this version."
   changedBy: User
   "Every version of the item, oldest first."
-  versions: [InspectionItem!]!
+  versions(
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): InspectionItemConnection!
 }
 
 """
@@ -9833,6 +9955,54 @@ enum RosterKind {
 }
 
 """
+A page of versions of an entity's shared record, oldest first.
+"""
+type EntityConnection {
+  "The rows of the page with their cursors."
+  edges: [EntityEdge!]!
+  "The rows of the page."
+  nodes: [Entity!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
+}
+
+"""
+One row of a EntityConnection and its cursor.
+"""
+type EntityEdge {
+  "The row."
+  node: Entity!
+  "Where the row stands in the list: pass it as ` + "`" + `after` + "`" + ` or ` + "`" + `before` + "`" + `."
+  cursor: String!
+}
+
+"""
+A page of versions of a bureau's roster entry, oldest first.
+"""
+type RosterEntryConnection {
+  "The rows of the page with their cursors."
+  edges: [RosterEntryEdge!]!
+  "The rows of the page."
+  nodes: [RosterEntry!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
+}
+
+"""
+One row of a RosterEntryConnection and its cursor.
+"""
+type RosterEntryEdge {
+  "The row."
+  node: RosterEntry!
+  "Where the row stands in the list: pass it as ` + "`" + `after` + "`" + ` or ` + "`" + `before` + "`" + `."
+  cursor: String!
+}
+
+"""
 A market entity (检查对象) of the region, shared by the region's bureaus, as one version of its record.
 """
 type Entity implements Node {
@@ -10164,12 +10334,28 @@ extend type Query {
   rosterEntryHistory(
     "The entity's code: 统一社会信用代码 (18 characters) or 注册号."
     code: String!
-  ): [RosterEntry!]!
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): RosterEntryConnection!
   "Every version of the region's shared record of an entity, oldest first, each naming the bureau that made it; NOT_FOUND outside the region."
   entityHistory(
     "The entity's code: 统一社会信用代码 (18 characters) or 注册号."
     code: String!
-  ): [Entity!]!
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): EntityConnection!
 }
 
 extend type Mutation {
@@ -10733,6 +10919,30 @@ func (ec *executionContext) childFields_Entity(ctx context.Context, field graphq
 		return ec.fieldContext_Entity_entries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Entity", field.Name)
+}
+
+func (ec *executionContext) childFields_EntityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EntityConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_EntityConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EntityConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EntityConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EntityConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EntityEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_EntityEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_EntityEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EntityEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Evidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11939,6 +12149,30 @@ func (ec *executionContext) childFields_RosterEntry(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type RosterEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_RosterEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RosterEntryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_RosterEntryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RosterEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RosterEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RosterEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_RosterEntryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RosterEntryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RosterEntryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_RosterFieldChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "row":
@@ -12384,6 +12618,44 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // region    ***************************** args.gotpl *****************************
 
 func (ec *executionContext) field_Draw_tasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_InspectionItem_versions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -13322,6 +13594,38 @@ func (ec *executionContext) field_Query_entityHistory_args(ctx context.Context, 
 		return nil, err
 	}
 	args["code"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -13628,6 +13932,38 @@ func (ec *executionContext) field_Query_inspectorHistory_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -14196,6 +14532,38 @@ func (ec *executionContext) field_Query_rosterEntryHistory_args(ctx context.Cont
 		return nil, err
 	}
 	args["code"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -18276,6 +18644,180 @@ func (ec *executionContext) fieldContext_Entity_entries(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _EntityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[roster.Entity]) graphql.Marshaler {
+			return ec.marshalNEntityEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntityEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntityConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Entity) graphql.Marshaler {
+			return ec.marshalNEntity2ᚕshuangsuijiᚋinternalᚋrosterᚐEntityᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntityConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Entity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntityConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntityConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntityConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _EntityEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v roster.Entity) graphql.Marshaler {
+			return ec.marshalNEntity2shuangsuijiᚋinternalᚋrosterᚐEntity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntityEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Entity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntityEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Entity]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntityEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntityEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntityEdge", field, false, false, "String")
+}
+
 func (ec *executionContext) _Evidence_id(ctx context.Context, field graphql.CollectedField, obj *record.Evidence) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19310,25 +19852,37 @@ func (ec *executionContext) _InspectionItem_versions(ctx context.Context, field 
 			return ec.fieldContext_InspectionItem_versions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.InspectionItem().Versions(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.InspectionItem().Versions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []roster.Item) graphql.Marshaler {
-			return ec.marshalNInspectionItem2ᚕshuangsuijiᚋinternalᚋrosterᚐItemᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Item]) graphql.Marshaler {
+			return ec.marshalNInspectionItemConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_InspectionItem_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_InspectionItem_versions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "InspectionItem",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_InspectionItem(ctx, field)
+			return ec.childFields_InspectionItemConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_InspectionItem_versions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -28746,11 +29300,11 @@ func (ec *executionContext) _Query_inspectorHistory(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().InspectorHistory(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().InspectorHistory(ctx, fc.Args["id"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []roster.Inspector) graphql.Marshaler {
-			return ec.marshalNInspector2ᚕshuangsuijiᚋinternalᚋrosterᚐInspectorᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Inspector]) graphql.Marshaler {
+			return ec.marshalNInspectorConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -28763,7 +29317,7 @@ func (ec *executionContext) fieldContext_Query_inspectorHistory(ctx context.Cont
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Inspector(ctx, field)
+			return ec.childFields_InspectorConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -30121,11 +30675,11 @@ func (ec *executionContext) _Query_rosterEntryHistory(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().RosterEntryHistory(ctx, fc.Args["code"].(string))
+			return ec.Resolvers.Query().RosterEntryHistory(ctx, fc.Args["code"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []roster.Entry) graphql.Marshaler {
-			return ec.marshalNRosterEntry2ᚕshuangsuijiᚋinternalᚋrosterᚐEntryᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Entry]) graphql.Marshaler {
+			return ec.marshalNRosterEntryConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -30138,7 +30692,7 @@ func (ec *executionContext) fieldContext_Query_rosterEntryHistory(ctx context.Co
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RosterEntry(ctx, field)
+			return ec.childFields_RosterEntryConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -30165,11 +30719,11 @@ func (ec *executionContext) _Query_entityHistory(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().EntityHistory(ctx, fc.Args["code"].(string))
+			return ec.Resolvers.Query().EntityHistory(ctx, fc.Args["code"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []roster.Entity) graphql.Marshaler {
-			return ec.marshalNEntity2ᚕshuangsuijiᚋinternalᚋrosterᚐEntityᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[roster.Entity]) graphql.Marshaler {
+			return ec.marshalNEntityConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -30182,7 +30736,7 @@ func (ec *executionContext) fieldContext_Query_entityHistory(ctx context.Context
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Entity(ctx, field)
+			return ec.childFields_EntityConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -31953,6 +32507,180 @@ func (ec *executionContext) fieldContext_RosterEntry_changedBy(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Entry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[roster.Entry]) graphql.Marshaler {
+			return ec.marshalNRosterEntryEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntryConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Entry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntryConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.Entry) graphql.Marshaler {
+			return ec.marshalNRosterEntry2ᚕshuangsuijiᚋinternalᚋrosterᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntryConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntryConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Entry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[roster.Entry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntryConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _RosterEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Entry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v roster.Entry) graphql.Marshaler {
+			return ec.marshalNRosterEntry2shuangsuijiᚋinternalᚋrosterᚐEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RosterEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RosterEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RosterEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[roster.Entry]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RosterEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RosterEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RosterEntryEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _RosterFieldChange_row(ctx context.Context, field graphql.CollectedField, obj *roster.FieldChange) (ret graphql.Marshaler) {
@@ -40209,6 +40937,93 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var entityConnectionImplementors = []string{"EntityConnection"}
+
+func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[roster.Entity]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entityConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EntityConnection")
+		case "edges":
+			out.Values[i] = ec._EntityConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._EntityConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EntityConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EntityConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var entityEdgeImplementors = []string{"EntityEdge"}
+
+func (ec *executionContext) _EntityEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[roster.Entity]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entityEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EntityEdge")
+		case "node":
+			out.Values[i] = ec._EntityEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._EntityEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var evidenceImplementors = []string{"Evidence"}
 
 func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet, obj *record.Evidence) graphql.Marshaler {
@@ -44888,6 +45703,93 @@ func (ec *executionContext) _RosterEntry(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var rosterEntryConnectionImplementors = []string{"RosterEntryConnection"}
+
+func (ec *executionContext) _RosterEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[roster.Entry]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterEntryConnection")
+		case "edges":
+			out.Values[i] = ec._RosterEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._RosterEntryConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RosterEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RosterEntryConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rosterEntryEdgeImplementors = []string{"RosterEntryEdge"}
+
+func (ec *executionContext) _RosterEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[roster.Entry]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RosterEntryEdge")
+		case "node":
+			out.Values[i] = ec._RosterEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._RosterEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var rosterFieldChangeImplementors = []string{"RosterFieldChange"}
 
 func (ec *executionContext) _RosterFieldChange(ctx context.Context, sel ast.SelectionSet, obj *roster.FieldChange) graphql.Marshaler {
@@ -47061,6 +47963,34 @@ func (ec *executionContext) marshalNEntityCodeKind2shuangsuijiᚋgraphᚋmodel�
 	return v
 }
 
+func (ec *executionContext) marshalNEntityConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[roster.Entity]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EntityConnection!")
+		return graphql.Null
+	}
+	return ec._EntityConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEntityEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[roster.Entity]) graphql.Marshaler {
+	return ec._EntityEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEntityEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Entity]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntityEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNEntityField2shuangsuijiᚋgraphᚋmodelᚐEntityField(ctx context.Context, v any) (model.EntityField, error) {
 	var res model.EntityField
 	err := res.UnmarshalGQL(v)
@@ -48447,6 +49377,34 @@ func (ec *executionContext) marshalNRosterEntry2ᚕshuangsuijiᚋinternalᚋrost
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRosterEntry2shuangsuijiᚋinternalᚋrosterᚐEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRosterEntryConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[roster.Entry]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RosterEntryConnection!")
+		return graphql.Null
+	}
+	return ec._RosterEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRosterEntryEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[roster.Entry]) graphql.Marshaler {
+	return ec._RosterEntryEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRosterEntryEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Entry]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRosterEntryEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

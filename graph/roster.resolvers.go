@@ -92,13 +92,15 @@ func (r *queryResolver) RosterCounts(ctx context.Context, filter *model.EntityFi
 }
 
 // RosterEntryHistory is the resolver for the rosterEntryHistory field.
-func (r *queryResolver) RosterEntryHistory(ctx context.Context, code string) ([]roster.Entry, error) {
-	return r.Roster.EntryHistory(ctx, code)
+func (r *queryResolver) RosterEntryHistory(ctx context.Context, code string, first *int, after *string, last *int, before *string) (*page.Connection[roster.Entry], error) {
+	rows, err := r.Roster.EntryHistory(ctx, code)
+	return page.Positions(rows, err, pageRequest(first, after, last, before))
 }
 
 // EntityHistory is the resolver for the entityHistory field.
-func (r *queryResolver) EntityHistory(ctx context.Context, code string) ([]roster.Entity, error) {
-	return r.Roster.EntityHistory(ctx, code)
+func (r *queryResolver) EntityHistory(ctx context.Context, code string, first *int, after *string, last *int, before *string) (*page.Connection[roster.Entity], error) {
+	rows, err := r.Roster.EntityHistory(ctx, code)
+	return page.Positions(rows, err, pageRequest(first, after, last, before))
 }
 
 // ByStatus is the resolver for the byStatus field.

@@ -246,10 +246,6 @@ var boundedLists = map[string]string{
 	"RosterCounts.byRiskClass":      "the risk classes",
 	"RosterCounts.byStatus":         "the statuses",
 	"WorkdayYear.overrides":         "the days of one year",
-	"InspectionItem.versions":       "TO DO: a version per change; to become a connection",
-	"Query.inspectorHistory":        "TO DO: a version per change; to become a connection",
-	"Query.entityHistory":           "TO DO: a version per change; to become a connection",
-	"Query.rosterEntryHistory":      "TO DO: a version per change; to become a connection",
 	"Query.publicPlans":             "TO DO: every bureau's plan of every year without a filter; to become a connection",
 }
 

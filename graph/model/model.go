@@ -77,3 +77,11 @@ func UnmarshalDate(v any) (time.Time, error) {
 // empty so that domain types, which know nothing of GraphQL, can be nodes:
 // the generated code tells them apart by their Go type.
 type Node interface{}
+
+// Versions of roster records, bound in gqlgen.yml.
+type (
+	EntityConnection      = page.Connection[roster.Entity]
+	EntityEdge            = page.Edge[roster.Entity]
+	RosterEntryConnection = page.Connection[roster.Entry]
+	RosterEntryEdge       = page.Edge[roster.Entry]
+)

@@ -303,3 +303,16 @@ func Slice[T any](rows []T, r Request) *Connection[T] {
 	}
 	return c
 }
+
+// Positions pages a list read whole whose rows keep their places, such as
+// the versions of a record, oldest first (a new version only adds to the
+// end): it checks the request and returns the page Slice cuts, or err.
+func Positions[T any](rows []T, err error, r Request) (*Connection[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := r.CheckKeys(IsNumber); err != nil {
+		return nil, err
+	}
+	return Slice(rows, r), nil
+}

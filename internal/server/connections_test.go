@@ -38,6 +38,10 @@ var connectionCases = map[string]connectionCase{
 	"Query.jointVisits":          {"lh-coordinator", `{ c: %s }`},
 	"Query.proposedConsequences": {"wl-admin", `{ c: %s }`},
 	"PublicDraw.selected":        {"", `query($number: Int!) { publicDraw(number: $number) { c: %s } }`},
+	"Query.entityHistory":        {"wl-planner", `query($code: String!) { c: %s }`},
+	"Query.rosterEntryHistory":   {"wl-planner", `query($code: String!) { c: %s }`},
+	"Query.inspectorHistory":     {"wl-planner", `query($inspector: ID!) { c: %s }`},
+	"InspectionItem.versions":    {"wl-planner", `query($item: String!) { inspectionItem(code: $item) { c: %s } }`},
 }
 
 // connectionArgs are arguments a connection needs besides the page's.
@@ -45,6 +49,9 @@ var connectionArgs = map[string]string{
 	"Query.expiringCertificates": "within: 3660, ",
 	"Query.drawOverlaps":         "year: 2026, quarter: 1, ",
 	"Query.jointVisits":          "year: 2026, quarter: 1, ",
+	"Query.entityHistory":        "code: $code, ",
+	"Query.rosterEntryHistory":   "code: $code, ",
+	"Query.inspectorHistory":     "id: $inspector, ",
 }
 
 // schemaConnections lists every field of the schema that returns a
@@ -195,6 +202,18 @@ WHERE b.code = '140522-wl' AND u.username = 'wl-admin'`); err != nil {
 SELECT id, 'WL-CHK-' || n, 1, '检查事项' || n, now() FROM bureaus, generate_series(2, 3) n WHERE code = '140522-wl'`); err != nil {
 		t.Fatal(err)
 	}
+	// Versions: an entity, its entry, an inspector and an item changed
+	// three times each.
+	planner := e.As("wl-planner")
+	code := usccs(1)[0]
+	var inspector string
+	for i := range 3 {
+		e.Do(planner, saveEntity, map[string]any{"in": map[string]any{"uscc": code, "name": fmt.Sprintf("改名%d", i), "unit": fmt.Sprintf("中队%d", i)}}).mustData(t, nil)
+		inspector = e.saveInspector(t, planner, inspectorIn("WL-9001", "版本", testNow().AddDate(1, 0, 0), map[string]any{"unit": fmt.Sprintf("中队%d", i)}))
+		e.Do(planner, saveItemMutation, map[string]any{"in": map[string]any{"code": "WL-VER", "name": fmt.Sprintf("事项%d", i)}}).mustData(t, nil)
+	}
+	vars := map[string]any{"code": code, "inspector": inspector, "item": "WL-VER"}
+
 	var drawID string
 	{
 		var d struct {
@@ -219,6 +238,11 @@ SELECT id, 'WL-CHK-' || n, 1, '检查事项' || n, now() FROM bureaus, generate_
 			r := connectionReader{t: t, e: e, rq: tokens[c.user], name: name, c: c, vars: map[string]any{}}
 			if strings.Contains(c.query, "$draw") {
 				r.vars["draw"] = drawID
+			}
+			for k, v := range vars {
+				if strings.Contains(c.query, "$"+k+":") {
+					r.vars[k] = v
+				}
 			}
 			if strings.Contains(c.query, "$number") {
 				r.vars["number"], _ = strconv.Atoi(publicDraw)

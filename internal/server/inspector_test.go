@@ -444,7 +444,7 @@ func TestRosterListsCostFixedStatements(t *testing.T) {
 		"conflicts": `query($n: Int) { conflicts(first: $n) { nodes { id reason inspector { name user { username } updatedBy { username } }
 			recordedBy { username } withdrawnBy { username } } } }`,
 		"inspectionItems": `query($n: Int) { inspectionItems(first: $n) { nodes { code changedBy { username }
-			versions { version changedBy { displayName } } } } }`,
+			versions { nodes { version changedBy { displayName } } } } } }`,
 		"inspectors": `query($n: Int) { inspectors(first: $n) { nodes { id user { username } updatedBy { username } } } }`,
 	}
 	for name, q := range queries {
@@ -494,10 +494,15 @@ func TestDrawNamesInspectorVersions(t *testing.T) {
 	if v.CertificateNumber != "WL-000" || v.Unit != "改后中队" || v.Version != 2 || v.ValidTo == nil {
 		t.Errorf("first inspector as drawn = %+v, want version 2 (改后中队), replaced since", v)
 	}
-	var history struct{ InspectorHistory []struct{ Unit string } }
-	e.Do(planner, `query($i: ID!) { inspectorHistory(id: $i) { unit } }`, map[string]any{"i": v.ID}).mustData(t, &history)
-	if len(history.InspectorHistory) != 3 || history.InspectorHistory[2].Unit != "再改中队" {
-		t.Errorf("history = %+v, want 3 versions ending with 再改中队", history.InspectorHistory)
+	var history struct {
+		InspectorHistory struct {
+			TotalCount int
+			Nodes      []struct{ Unit string }
+		}
+	}
+	e.Do(planner, `query($i: ID!) { inspectorHistory(id: $i, last: 1) { totalCount nodes { unit } } }`, map[string]any{"i": v.ID}).mustData(t, &history)
+	if h := history.InspectorHistory; h.TotalCount != 3 || len(h.Nodes) != 1 || h.Nodes[0].Unit != "再改中队" {
+		t.Errorf("history = %+v, want 3 versions, the last (last: 1) 再改中队", h)
 	}
 	t.Run("OtherBureauSeesNone", func(t *testing.T) {
 		var other struct{ DrawInspectorVersions []struct{ ID string } }
@@ -505,7 +510,7 @@ func TestDrawNamesInspectorVersions(t *testing.T) {
 		if len(other.DrawInspectorVersions) != 0 {
 			t.Errorf("sj reads %d of wl's inspector versions", len(other.DrawInspectorVersions))
 		}
-		wantCode(t, e.Do(e.As("sj-planner"), `query($i: ID!) { inspectorHistory(id: $i) { unit } }`, map[string]any{"i": v.ID}), "NOT_FOUND")
+		wantCode(t, e.Do(e.As("sj-planner"), `query($i: ID!) { inspectorHistory(id: $i) { nodes { unit } } }`, map[string]any{"i": v.ID}), "NOT_FOUND")
 	})
 	t.Run("Unauthenticated", func(t *testing.T) {
 		wantCode(t, e.Do(request{}, q, map[string]any{"d": id}), "UNAUTHENTICATED")

@@ -18,11 +18,11 @@ type itemNode struct {
 	FrequencyPerYear *int
 	ValidTo          *string
 	ChangedBy        *struct{ Username string }
-	Versions         []struct{ Version int }
+	Versions         struct{ Nodes []struct{ Version int } }
 }
 
 const itemQuery = `query($code: String!, $version: Int) { inspectionItem(code: $code, version: $version) {
-  code version name checklist entityTypes ratioBasisPoints frequencyPerYear validTo changedBy { username } versions { version }
+  code version name checklist entityTypes ratioBasisPoints frequencyPerYear validTo changedBy { username } versions { nodes { version } }
 } }`
 
 const listItems = `query($f: InspectionItemFilter) { inspectionItems(filter: $f, first: 50) { nodes { code version name } } }`
@@ -84,8 +84,8 @@ func TestInspectionItemVersions(t *testing.T) {
 		if latest.Version != 2 || latest.ValidTo != nil || latest.ChangedBy == nil || latest.ChangedBy.Username != "wl-planner" {
 			t.Errorf("latest = %+v", latest)
 		}
-		if len(latest.Versions) != 2 || latest.Versions[0].Version != 1 || latest.Versions[1].Version != 2 {
-			t.Errorf("versions = %+v, want 1 and 2", latest.Versions)
+		if v := latest.Versions.Nodes; len(v) != 2 || v[0].Version != 1 || v[1].Version != 2 {
+			t.Errorf("versions = %+v, want 1 and 2", v)
 		}
 		wantCode(t, e.Do(planner, itemQuery, map[string]any{"code": "WHLY-001", "version": 3}), "NOT_FOUND")
 		wantCode(t, e.Do(planner, itemQuery, map[string]any{"code": "WHLY-404"}), "NOT_FOUND")
@@ -179,7 +179,7 @@ func TestImportItemsFile(t *testing.T) {
 	t.Run("VersionsAfterImports", func(t *testing.T) {
 		var got struct{ InspectionItem itemNode }
 		e.Do(planner, itemQuery, map[string]any{"code": "WHLY-002"}).mustData(t, &got)
-		if it := got.InspectionItem; it.Version != 2 || len(it.Checklist) != 2 || len(it.Versions) != 2 || it.FrequencyPerYear != nil {
+		if it := got.InspectionItem; it.Version != 2 || len(it.Checklist) != 2 || len(it.Versions.Nodes) != 2 || it.FrequencyPerYear != nil {
 			t.Errorf("WHLY-002 = %+v, want version 2 of 2 with 2 checklist lines", it)
 		}
 	})

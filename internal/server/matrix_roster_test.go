@@ -27,7 +27,7 @@ type rosterFixture struct {
 
 const (
 	saveInspectorMutation = `mutation($in: SaveInspectorInput!) { saveInspector(input: $in) { changed inspector { id name certificateNumber unit status user { username } } } }`
-	saveItemMutation      = `mutation($in: SaveInspectionItemInput!) { saveInspectionItem(input: $in) { changed item { code version name checklist ratioBasisPoints frequencyPerYear versions { version } } } }`
+	saveItemMutation      = `mutation($in: SaveInspectionItemInput!) { saveInspectionItem(input: $in) { changed item { code version name checklist ratioBasisPoints frequencyPerYear versions { nodes { version } } } } }`
 	recordConflictMut     = `mutation($in: RecordConflictInput!) { recordConflict(input: $in) { conflict { id entityCode entityName reason declaredBy inspector { id name } recordedBy { username } } } }`
 	declareConflictMut    = `mutation($in: DeclareConflictInput!) { declareConflict(input: $in) { conflict { id entityCode reason declaredBy inspector { id name user { username } } recordedBy { username } } } }`
 	withdrawConflictMut   = `mutation($id: ID!) { withdrawConflict(input: {id: $id}) { conflict { id withdrawnAt withdrawnBy { username } } } }`
@@ -127,7 +127,7 @@ var rosterOperations = []rosterOperation{
 	},
 	{
 		name:    "inspectionItems",
-		query:   `{ inspectionItems(first: 100) { nodes { code name versions { version } } } }`,
+		query:   `{ inspectionItems(first: 100) { nodes { code name versions { nodes { version } } } } }`,
 		allowed: "wl-inspector2", otherBureau: true, control: true,
 	},
 	{

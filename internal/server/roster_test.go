@@ -182,16 +182,18 @@ func TestRosterAsOfAndHistory(t *testing.T) {
 	})
 	t.Run("History", func(t *testing.T) {
 		var h struct {
-			RosterEntryHistory []struct {
-				Version   int
-				Status    string
-				ValidTo   *string
-				ChangedBy struct{ Username string }
+			RosterEntryHistory struct {
+				Nodes []struct {
+					Version   int
+					Status    string
+					ValidTo   *string
+					ChangedBy struct{ Username string }
+				}
 			}
 		}
-		e.Do(planner, `query($c: String!) { rosterEntryHistory(code: $c) { version status validTo changedBy { username } } }`,
+		e.Do(planner, `query($c: String!) { rosterEntryHistory(code: $c) { nodes { version status validTo changedBy { username } } } }`,
 			map[string]any{"c": code}).mustData(t, &h)
-		got := h.RosterEntryHistory
+		got := h.RosterEntryHistory.Nodes
 		if len(got) != 2 || got[0].Status != "ACTIVE" || got[0].ValidTo == nil || got[1].Status != "REVOKED" || got[1].ValidTo != nil {
 			t.Fatalf("history = %+v, want active (closed) then revoked (current)", got)
 		}
@@ -438,7 +440,9 @@ func TestSaveEntityWhoseEntity(t *testing.T) {
 		t.Fatalf("another bureau's save = %+v; want its own entry linked to the shared record as it was", linked.SaveEntity)
 	}
 	const read = `query($code: String!) { entity(code: $code) { name legalRepresentative address version } }`
-	var seen struct{ Entity struct{ Name, LegalRepresentative, Address string } }
+	var seen struct {
+		Entity struct{ Name, LegalRepresentative, Address string }
+	}
 	e.Do(wl, read, map[string]any{"code": code}).mustData(t, &seen)
 	if seen.Entity.Name != "阳城县甲网吧" || seen.Entity.LegalRepresentative != "张三" || seen.Entity.Address != "凤城镇1号" {
 		t.Fatalf("wl sees %+v after sj linked the entity; want its record unchanged", seen.Entity)
@@ -459,16 +463,18 @@ func TestSaveEntityWhoseEntity(t *testing.T) {
 		t.Fatalf("sj's correction = %+v, want version 2 with the new name", fixed.SaveEntity.Entity.Entity)
 	}
 	var h struct {
-		EntityHistory []struct {
-			Name      string
-			Address   string
-			ChangedIn struct{ Code string }
+		EntityHistory struct {
+			Nodes []struct {
+				Name      string
+				Address   string
+				ChangedIn struct{ Code string }
+			}
 		}
 	}
-	e.Do(wl, `query($code: String!) { entityHistory(code: $code) { name address changedIn { code } } }`, map[string]any{"code": code}).mustData(t, &h)
-	if len(h.EntityHistory) != 2 || h.EntityHistory[0].ChangedIn.Code != "140522-wl" || h.EntityHistory[1].ChangedIn.Code != "140522-sj" ||
-		h.EntityHistory[1].Address != "凤城镇1号" {
-		t.Fatalf("history = %+v; want wl's version, then sj's naming sj with the address kept", h.EntityHistory)
+	e.Do(wl, `query($code: String!) { entityHistory(code: $code) { nodes { name address changedIn { code } } } }`, map[string]any{"code": code}).mustData(t, &h)
+	if hs := h.EntityHistory.Nodes; len(hs) != 2 || hs[0].ChangedIn.Code != "140522-wl" || hs[1].ChangedIn.Code != "140522-sj" ||
+		hs[1].Address != "凤城镇1号" {
+		t.Fatalf("history = %+v; want wl's version, then sj's naming sj with the address kept", hs)
 	}
 
 	t.Run("ForbiddenRole", func(t *testing.T) {
