@@ -21,9 +21,13 @@ var publicFields = []string{
 	"PublicDraw.quarter", "PublicDraw.redrawOf", "PublicDraw.redrawReason", "PublicDraw.selected", "PublicDraw.status",
 	"PublicDraw.title", "PublicDraw.windowEnd", "PublicDraw.windowStart", "PublicDraw.year",
 	"PublicDrawConnection.edges", "PublicDrawConnection.nodes", "PublicDrawConnection.pageInfo",
+	"PublicDrawConnection.totalCount", // how many public draws the filter finds: public already, page by page
 	"PublicDrawEdge.cursor", "PublicDrawEdge.node",
 	"PublicDrawParticipant.bureau", "PublicDrawParticipant.items",
 	"PublicEntity.code", "PublicEntity.name",
+	// a draw's selected entities as pages: the list that was public whole
+	"PublicEntityConnection.edges", "PublicEntityConnection.nodes", "PublicEntityConnection.pageInfo",
+	"PublicEntityConnection.totalCount", "PublicEntityEdge.cursor", "PublicEntityEdge.node",
 	"PublicItem.code", "PublicItem.legalBasis", "PublicItem.methods", "PublicItem.name", "PublicItem.version",
 	"PublicPlan.bureau", "PublicPlan.drawsPerYear", "PublicPlan.items", "PublicPlan.minCoverageBasisPoints",
 	"PublicPlan.minDrawRatioBasisPoints", "PublicPlan.updatedAt", "PublicPlan.year",
@@ -31,6 +35,7 @@ var publicFields = []string{
 	"PublicResult.entityName", "PublicResult.inspectedOn", "PublicResult.itemCode", "PublicResult.itemName",
 	"PublicResult.publishedAt", "PublicResult.results", "PublicResult.taskName",
 	"PublicResultConnection.edges", "PublicResultConnection.nodes", "PublicResultConnection.pageInfo",
+	"PublicResultConnection.totalCount", // how many published results the search finds
 	"PublicResultEdge.cursor", "PublicResultEdge.node",
 	"PublicTask.bureaus", "PublicTask.drawNumber", "PublicTask.drawTitle", "PublicTask.entity", "PublicTask.inspectors",
 	"PublicTask.items", "PublicTask.manifestUrl", "PublicTask.windowEnd", "PublicTask.windowStart",
