@@ -241,6 +241,7 @@ var boundedLists = map[string]string{
 	"Query.drawInspectorVersions":   "one bureau's inspectors",
 	"Query.nodes":                   "the ids asked for, at most 100",
 	"Query.plans":                   "one plan a year",
+	"Query.units":                   "one bureau's jurisdiction units (属地所, 中队): tens",
 	"Query.publicBureaus":           "the bureaus of the deployment's regions",
 	"ResultCodeTable.codes":         "one version of the result code table",
 	"RosterCounts.byRiskClass":      "the risk classes",
