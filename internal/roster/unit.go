@@ -134,39 +134,43 @@ func (s *Service) unitsOf(ctx context.Context, actor *authz.Actor) (unitTable, e
 	return newUnitTable(units), err
 }
 
-// resolveEntityUnits replaces each row's unit by its code, listing every
-// row whose unit the table does not know.
-func resolveEntityUnits(t unitTable, rows []EntityRow) []FieldError {
+// rowUnit is where a row of a roster file keeps its unit: the row's
+// number, the unit as written (replaced by its code) and whether the row
+// gives one at all.
+type rowUnit struct {
+	row   int
+	unit  *string
+	given bool
+}
+
+// resolveUnits replaces the unit of each row that gives one by its code,
+// listing every row whose unit the table does not know under the unit
+// column of kind's file.
+func resolveUnits[R any](t unitTable, kind Kind, unitColumn int, rows []R, unitOf func(*R) rowUnit) []FieldError {
 	var problems []FieldError
 	for i := range rows {
-		r := &rows[i]
-		if !r.Given.Has(EntityUnit) {
+		u := unitOf(&rows[i])
+		if !u.given {
 			continue
 		}
-		code, ok := t.code(r.Unit)
+		code, ok := t.code(*u.unit)
 		if !ok {
-			problems = append(problems, FieldError{Row: r.Row, Column: schemas[KindEntities].cols[entUnit].header, Message: t.unknown(r.Unit)})
+			problems = append(problems, FieldError{Row: u.row, Column: schemas[kind].cols[unitColumn].header, Message: t.unknown(*u.unit)})
 			continue
 		}
-		r.Unit = code
+		*u.unit = code
 	}
 	return problems
 }
 
-// resolveInspectorUnits is resolveEntityUnits for inspectors.
+func resolveEntityUnits(t unitTable, rows []EntityRow) []FieldError {
+	return resolveUnits(t, KindEntities, entUnit, rows, func(r *EntityRow) rowUnit {
+		return rowUnit{r.Row, &r.Unit, r.Given.Has(EntityUnit)}
+	})
+}
+
 func resolveInspectorUnits(t unitTable, rows []InspectorRow) []FieldError {
-	var problems []FieldError
-	for i := range rows {
-		r := &rows[i]
-		if !r.Given.Has(InspectorUnit) {
-			continue
-		}
-		code, ok := t.code(r.Unit)
-		if !ok {
-			problems = append(problems, FieldError{Row: r.Row, Column: schemas[KindInspectors].cols[insUnit].header, Message: t.unknown(r.Unit)})
-			continue
-		}
-		r.Unit = code
-	}
-	return problems
+	return resolveUnits(t, KindInspectors, insUnit, rows, func(r *InspectorRow) rowUnit {
+		return rowUnit{r.Row, &r.Unit, r.Given.Has(InspectorUnit)}
+	})
 }

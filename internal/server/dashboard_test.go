@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -157,14 +158,9 @@ type figures struct {
 		PublishWithinDays      int
 	}
 	RosterSize, Covered, CoverageBasisPoints int
-	Strata                                   []struct {
-		Stratum                                       string
-		Roster, Covered, CoverageBasisPoints, Planned int
-	}
-	Quarters []struct {
-		Quarter, Draws, Covered, CumulativeCovered, CumulativeCoverageBasisPoints, TargetBasisPoints int
-	}
-	Tasks struct {
+	Strata                                   []stratumFigures
+	Quarters                                 []quarterFigures
+	Tasks                                    struct {
 		Total, NotEntered, Returned, Submitted, Approved, Published, Overdue, DueSoon int
 	}
 	RecordsAwaitingReview int
@@ -172,6 +168,15 @@ type figures struct {
 		Code, Label string
 		Count       int
 	}
+}
+
+type stratumFigures struct {
+	Stratum                                       string
+	Roster, Covered, CoverageBasisPoints, Planned int
+}
+
+type quarterFigures struct {
+	Quarter, Draws, Covered, CumulativeCovered, CumulativeCoverageBasisPoints, TargetBasisPoints int
 }
 
 type jointQuarter struct {
@@ -187,37 +192,70 @@ type dashboardData struct {
 }
 
 // wantFigures is what the hand count above gives each bureau: its JSON
-// (easier to compare and to read in a failure than nested literals).
+// (easier to compare and to read in a failure than nested literals), with
+// its strata and quarters as tables (wantStrata, wantQuarters).
 var wantFigures = map[string]string{
 	"140525-wl": `{"Bureau":{"Code":"140525-wl"},"Plan":{"IsDefault":false,"DrawsPerYear":4,"MinCoverageBasisPoints":2000,"PublishWithinDays":5},
 	"RosterSize":10,"Covered":7,"CoverageBasisPoints":7000,
-	"Strata":[{"Stratum":"A","Roster":4,"Covered":3,"CoverageBasisPoints":7500,"Planned":4},
-	  {"Stratum":"B","Roster":3,"Covered":1,"CoverageBasisPoints":3333,"Planned":3},
-	  {"Stratum":"C","Roster":1,"Covered":1,"CoverageBasisPoints":10000,"Planned":1},
-	  {"Stratum":"D","Roster":1,"Covered":1,"CoverageBasisPoints":10000,"Planned":1},
-	  {"Stratum":"F","Roster":1,"Covered":1,"CoverageBasisPoints":10000,"Planned":1}],
-	"Quarters":[{"Quarter":1,"Draws":1,"Covered":3,"CumulativeCovered":3,"CumulativeCoverageBasisPoints":3000,"TargetBasisPoints":500},
-	  {"Quarter":2,"Draws":1,"Covered":3,"CumulativeCovered":5,"CumulativeCoverageBasisPoints":5000,"TargetBasisPoints":1000},
-	  {"Quarter":3,"Draws":1,"Covered":1,"CumulativeCovered":6,"CumulativeCoverageBasisPoints":6000,"TargetBasisPoints":1500},
-	  {"Quarter":4,"Draws":1,"Covered":1,"CumulativeCovered":7,"CumulativeCoverageBasisPoints":7000,"TargetBasisPoints":2000}],
 	"Tasks":{"Total":8,"NotEntered":2,"Returned":1,"Submitted":2,"Approved":1,"Published":2,"Overdue":5,"DueSoon":1},
 	"RecordsAwaitingReview":3,
 	"Results":[{"Code":"NO_PROBLEM","Label":"未发现问题","Count":1},{"Code":"CORRECTED","Label":"发现问题已责令改正","Count":1},
 	  {"Code":"FOLLOW_UP","Label":"发现问题待后续处理","Count":1}]}`,
 	"140525-sj": `{"Bureau":{"Code":"140525-sj"},"Plan":{"IsDefault":true,"DrawsPerYear":4,"MinCoverageBasisPoints":2000,"PublishWithinDays":20},
 	"RosterSize":5,"Covered":4,"CoverageBasisPoints":8000,
-	"Strata":[{"Stratum":"A","Roster":0,"Covered":0,"CoverageBasisPoints":0,"Planned":0},
-	  {"Stratum":"B","Roster":5,"Covered":3,"CoverageBasisPoints":6000,"Planned":4},
-	  {"Stratum":"C","Roster":0,"Covered":0,"CoverageBasisPoints":0,"Planned":0},
-	  {"Stratum":"D","Roster":0,"Covered":1,"CoverageBasisPoints":0,"Planned":0},
-	  {"Stratum":"F","Roster":0,"Covered":0,"CoverageBasisPoints":0,"Planned":0}],
-	"Quarters":[{"Quarter":1,"Draws":0,"Covered":0,"CumulativeCovered":0,"CumulativeCoverageBasisPoints":0,"TargetBasisPoints":500},
-	  {"Quarter":2,"Draws":1,"Covered":2,"CumulativeCovered":2,"CumulativeCoverageBasisPoints":4000,"TargetBasisPoints":1000},
-	  {"Quarter":3,"Draws":1,"Covered":2,"CumulativeCovered":4,"CumulativeCoverageBasisPoints":8000,"TargetBasisPoints":1500},
-	  {"Quarter":4,"Draws":0,"Covered":0,"CumulativeCovered":4,"CumulativeCoverageBasisPoints":8000,"TargetBasisPoints":2000}],
 	"Tasks":{"Total":4,"NotEntered":1,"Returned":0,"Submitted":1,"Approved":1,"Published":1,"Overdue":3,"DueSoon":0},
 	"RecordsAwaitingReview":1,
 	"Results":[{"Code":"NO_PROBLEM","Label":"未发现问题","Count":1}]}`,
+}
+
+// wantStrata is each bureau's strata A, B, C, D, F in turn, one per
+// "|": roster, covered, coverage (basis points), planned.
+var wantStrata = map[string]string{
+	"140525-wl": "4 3 7500 4 | 3 1 3333 3 | 1 1 10000 1 | 1 1 10000 1 | 1 1 10000 1",
+	"140525-sj": "0 0 0 0 | 5 3 6000 4 | 0 0 0 0 | 0 1 0 0 | 0 0 0 0",
+}
+
+// wantQuarters is each bureau's quarters 1 to 4, one per "|": draws,
+// covered, cumulative covered, cumulative coverage and the target (basis
+// points).
+var wantQuarters = map[string]string{
+	"140525-wl": "1 3 3 3000 500 | 1 3 5 5000 1000 | 1 1 6 6000 1500 | 1 1 7 7000 2000",
+	"140525-sj": "0 0 0 0 500 | 1 2 2 4000 1000 | 1 2 4 8000 1500 | 0 0 4 8000 2000",
+}
+
+// tableRows reads a table of wantStrata or wantQuarters: rows of numbers.
+func tableRows(t *testing.T, table string) [][]int {
+	t.Helper()
+	var rows [][]int
+	for _, row := range strings.Split(table, "|") {
+		var nums []int
+		for _, f := range strings.Fields(row) {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				t.Fatalf("table %q: %v", table, err)
+			}
+			nums = append(nums, n)
+		}
+		rows = append(rows, nums)
+	}
+	return rows
+}
+
+// wantFiguresOf is the figures a bureau should have.
+func wantFiguresOf(t *testing.T, code string) figures {
+	t.Helper()
+	var want figures
+	if err := json.Unmarshal([]byte(wantFigures[code]), &want); err != nil {
+		t.Fatalf("want of %s: %v", code, err)
+	}
+	for i, r := range tableRows(t, wantStrata[code]) {
+		want.Strata = append(want.Strata, stratumFigures{Stratum: "ABCDF"[i : i+1], Roster: r[0], Covered: r[1], CoverageBasisPoints: r[2], Planned: r[3]})
+	}
+	for i, r := range tableRows(t, wantQuarters[code]) {
+		want.Quarters = append(want.Quarters, quarterFigures{Quarter: i + 1, Draws: r[0], Covered: r[1], CumulativeCovered: r[2],
+			CumulativeCoverageBasisPoints: r[3], TargetBasisPoints: r[4]})
+	}
+	return want
 }
 
 // wantJoint is the region's quarters: one joint draw of two tasks in Q3;
@@ -228,10 +266,7 @@ var wantJoint = []jointQuarter{
 
 func checkFigures(t *testing.T, got figures) {
 	t.Helper()
-	var want figures
-	if err := json.Unmarshal([]byte(wantFigures[got.Bureau.Code]), &want); err != nil {
-		t.Fatalf("want of %s: %v", got.Bureau.Code, err)
-	}
+	want := wantFiguresOf(t, got.Bureau.Code)
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.Marshal(got)
 		w, _ := json.Marshal(want)
