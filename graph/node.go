@@ -16,7 +16,6 @@ import (
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/page"
-	"shuangsuiji/internal/roster"
 )
 
 // Global object identification (Relay): every object a client refetches
@@ -236,43 +235,30 @@ func (r *queryResolver) drawTask(ctx context.Context, drawID int64, seq int) (mo
 	return c.Edges[0].Node, nil
 }
 
-// jointVisit finds a proposal among its quarter's.
+// jointVisit reads a proposal by its id; the year and quarter of its
+// key must be its own.
 func (r *queryResolver) jointVisit(ctx context.Context, id int64, year, quarter int) (model.Node, error) {
-	for p := (page.Request{First: page.MaxSize}); ; {
-		c, err := r.Resolver.Draws.ListJointVisits(ctx, year, quarter, p)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range c.Edges {
-			if e.Node.ID == id {
-				return e.Node, nil
-			}
-		}
-		if !c.PageInfo.HasNextPage {
-			return nil, errs.NotFoundf("no joint visit %d", id)
-		}
-		p.After = *c.PageInfo.EndCursor
+	v, err := r.Resolver.Draws.JointVisit(ctx, id)
+	if err != nil {
+		return nil, err
 	}
+	if v.Year != year || v.Quarter != quarter {
+		return nil, errs.NotFoundf("no joint visit %d in %d Q%d", id, year, quarter)
+	}
+	return v, nil
 }
 
-// conflict finds a conflict among its inspector's, withdrawn or not.
+// conflict reads a conflict by its id, withdrawn or not; the inspector of
+// its key must be its own.
 func (r *queryResolver) conflict(ctx context.Context, id, inspectorID int64) (model.Node, error) {
-	f := roster.ConflictFilter{InspectorID: inspectorID, IncludeWithdrawn: true}
-	for p := (page.Request{First: page.MaxSize}); ; {
-		c, err := r.Roster.Conflicts(ctx, f, p)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range c.Edges {
-			if e.Node.ID == id {
-				return e.Node, nil
-			}
-		}
-		if !c.PageInfo.HasNextPage {
-			return nil, errs.NotFoundf("no conflict %d", id)
-		}
-		p.After = *c.PageInfo.EndCursor
+	c, err := r.Roster.Conflict(ctx, id)
+	if err != nil {
+		return nil, err
 	}
+	if c.InspectorID != inspectorID {
+		return nil, errs.NotFoundf("no conflict %d of inspector %d", id, inspectorID)
+	}
+	return c, nil
 }
 
 // entityVersion reads the version of an entity that took effect at

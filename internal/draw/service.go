@@ -597,6 +597,8 @@ type JointVisitStore interface {
 	// AnswerJointVisit records the acting bureau's answer, once.
 	AnswerJointVisit(ctx context.Context, actor *authz.Actor, id int64, accept bool) (JointVisit, error)
 	JointVisits(ctx context.Context, actor *authz.Actor, year, quarter int, p page.Request) ([]JointVisit, error)
+	// JointVisit reads one proposal the actor may see; NOT_FOUND otherwise.
+	JointVisit(ctx context.Context, actor *authz.Actor, id int64) (JointVisit, error)
 	CountJointVisits(ctx context.Context, actor *authz.Actor, year, quarter int) (int, error)
 }
 
@@ -621,6 +623,18 @@ func (s *Service) AnswerJointVisit(ctx context.Context, id int64, accept bool) (
 		return JointVisit{}, err
 	}
 	return s.JointVisits.AnswerJointVisit(ctx, actor, id, accept)
+}
+
+// JointVisit returns one proposal the acting bureau may see, as
+// ListJointVisits lists them (draw:read): NOT_FOUND for a proposal of
+// another region or one that names neither the bureau nor, for a joint
+// office, is its own.
+func (s *Service) JointVisit(ctx context.Context, id int64) (JointVisit, error) {
+	actor, err := s.Authz.Require(ctx, "draw:read")
+	if err != nil {
+		return JointVisit{}, err
+	}
+	return s.JointVisits.JointVisit(ctx, actor, id)
 }
 
 // ListJointVisits lists the quarter's proposals the acting bureau may see:

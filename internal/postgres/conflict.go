@@ -74,6 +74,23 @@ func (s InspectorStore) ListConflicts(ctx context.Context, actor *authz.Actor, f
 	return out, err
 }
 
+// Conflict reads one of the acting bureau's conflicts, withdrawn or not.
+func (s InspectorStore) Conflict(ctx context.Context, actor *authz.Actor, id int64) (roster.Conflict, error) {
+	const q = ` WHERE c.bureau_id = (SELECT app_bureau()) AND c.id = $1`
+	var out []roster.Conflict
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		out, err = selectConflicts(ctx, tx, conflictSelect+q, id)
+		return err
+	})
+	if err == nil && len(out) == 0 {
+		err = errs.NotFoundf("no conflict %d", id)
+	}
+	if err != nil {
+		return roster.Conflict{}, err
+	}
+	return out[0], nil
+}
+
 // CountConflicts counts the acting bureau's conflicts matching f.
 func (s InspectorStore) CountConflicts(ctx context.Context, actor *authz.Actor, f roster.ConflictFilter) (int, error) {
 	w := conflictWhere(f)

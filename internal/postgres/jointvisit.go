@@ -96,21 +96,40 @@ func (s JointVisitStore) JointVisits(ctx context.Context, actor *authz.Actor, ye
 		if err := tx.SelectContext(ctx, &ids, q, w.args...); err != nil {
 			return err
 		}
-		for _, id := range ids {
-			v, err := jointVisit(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			out = append(out, v)
-		}
-		return nil
+		var err error
+		out, err = jointVisits(ctx, tx, ids)
+		return err
 	})
 	return out, err
 }
 
+// JointVisit reads one proposal the acting bureau may see: row-level
+// security admits the joint office's own and those naming the bureau.
+func (s JointVisitStore) JointVisit(ctx context.Context, actor *authz.Actor, id int64) (draw.JointVisit, error) {
+	var v draw.JointVisit
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		v, err = jointVisit(ctx, tx, id)
+		return err
+	})
+	return v, err
+}
+
 // jointVisit reads a proposal with its bureaus' codes and answers.
 func jointVisit(ctx context.Context, tx *sqlx.Tx, id int64) (draw.JointVisit, error) {
-	var row struct {
+	vs, err := jointVisits(ctx, tx, []int64{id})
+	if err != nil {
+		return draw.JointVisit{}, err
+	}
+	if len(vs) == 0 {
+		return draw.JointVisit{}, errs.NotFoundf("no joint visit %d", id)
+	}
+	return vs[0], nil
+}
+
+// jointVisits reads proposals with their bureaus' codes and answers, in
+// the order of ids, in one statement; ids it cannot see are left out.
+func jointVisits(ctx context.Context, tx *sqlx.Tx, ids []int64) ([]draw.JointVisit, error) {
+	var rows []struct {
 		draw.JointVisit
 		DrawIDs  pq.Int64Array  `db:"draw_ids"`
 		Bureaus  pq.StringArray `db:"bureaus"`
@@ -124,11 +143,14 @@ SELECT v.id, v.year, v.quarter, v.entity_code, v.proposed_at, v.draw_ids,
         WHERE a.visit_id = v.id AND a.accepted) AS accepted,
        (SELECT coalesce(array_agg(b.code ORDER BY b.code), '{}') FROM joint_visit_answers a JOIN bureaus b ON b.id = a.bureau_id
         WHERE a.visit_id = v.id AND NOT a.accepted) AS declined
-FROM joint_visits v WHERE v.id = $1`
-	if err := tx.GetContext(ctx, &row, q, id); err != nil {
-		return draw.JointVisit{}, notFound(err, "no joint visit %d", id)
+FROM joint_visits v WHERE v.id = ANY($1) ORDER BY array_position($1, v.id)`
+	if err := tx.SelectContext(ctx, &rows, q, pq.Int64Array(ids)); err != nil {
+		return nil, fmt.Errorf("joint visits: %w", err)
 	}
-	v := row.JointVisit
-	v.DrawIDs, v.Bureaus, v.Accepted, v.Declined = row.DrawIDs, row.Bureaus, row.Accepted, row.Declined
-	return v, nil
+	out := make([]draw.JointVisit, len(rows))
+	for i, r := range rows {
+		out[i] = r.JointVisit
+		out[i].DrawIDs, out[i].Bureaus, out[i].Accepted, out[i].Declined = r.DrawIDs, r.Bureaus, r.Accepted, r.Declined
+	}
+	return out, nil
 }

@@ -65,6 +65,9 @@ const MaxReasonLength = 1000
 type ConflictStore interface {
 	// ListConflicts returns a page of the bureau's conflicts by id.
 	ListConflicts(ctx context.Context, actor *authz.Actor, f ConflictFilter, p page.Request) ([]Conflict, error)
+	// Conflict reads one of the bureau's conflicts, withdrawn or not:
+	// NOT_FOUND when it is not the bureau's.
+	Conflict(ctx context.Context, actor *authz.Actor, id int64) (Conflict, error)
 	// CountConflicts counts every page of ListConflicts.
 	CountConflicts(ctx context.Context, actor *authz.Actor, f ConflictFilter) (int, error)
 	// DeclareConflict adds a conflict of the bureau's inspector whose login
@@ -99,6 +102,17 @@ func (s *Service) Conflicts(ctx context.Context, f ConflictFilter, p page.Reques
 	return page.New(rows, p, func(c Conflict) string { return strconv.FormatInt(c.ID, 10) }).Counted(func(ctx context.Context) (int, error) {
 		return s.InspectorStore.CountConflicts(ctx, actor, f)
 	}), nil
+}
+
+// Conflict returns one of the acting bureau's conflicts of interest,
+// withdrawn or not. Needs conflict:read; NOT_FOUND when it is another
+// bureau's or does not exist.
+func (s *Service) Conflict(ctx context.Context, id int64) (Conflict, error) {
+	actor, err := s.Authz.Require(ctx, "conflict:read")
+	if err != nil {
+		return Conflict{}, err
+	}
+	return s.InspectorStore.Conflict(ctx, actor, id)
 }
 
 // DeclareConflict is an inspector declaring their own conflict of interest

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -223,4 +224,36 @@ func TestNodeJointVisit(t *testing.T) {
 		}
 	}
 	wantCode(t, e.Do(request{Token: e.otherRegionUser()}, nodeQuery, map[string]any{"id": id}), "NOT_FOUND")
+	t.Run("ErrBureauNotNamedNotFound", func(t *testing.T) {
+		ws := request{Token: e.bureauPlanner("140522", "140522-ws", "阳城县卫生健康局", "ws-planner")}
+		wantCode(t, e.Do(ws, nodeQuery, map[string]any{"id": id}), "NOT_FOUND")
+	})
+	t.Run("ErrKeyOfAnotherQuarterNotFound", func(t *testing.T) {
+		key, _ := base64.RawURLEncoding.DecodeString(id)
+		moved := base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(key), ":1", ":2", 1)))
+		if moved == id {
+			t.Fatalf("key %q names no quarter 1", key)
+		}
+		wantCode(t, e.Do(lh, nodeQuery, map[string]any{"id": moved}), "NOT_FOUND")
+	})
+	t.Run("OKNamedBureauSees", func(t *testing.T) {
+		e.Do(wl, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}).mustData(t, nil)
+	})
+}
+
+// TestNodeConflict refetches a withdrawn conflict by its id, and another
+// bureau's planner finds none.
+func TestNodeConflict(t *testing.T) {
+	e := newEnv(t)
+	id := newRosterFixture(t, e).Conflict
+	e.Do(e.As("wl-admin"), `mutation($id: ID!) { withdrawConflict(input: {id: $id}) { conflict { id } } }`, map[string]any{"id": id}).mustData(t, nil)
+	var d struct {
+		Node struct{ ID, WithdrawnAt string }
+	}
+	e.Do(e.As("wl-planner"), `query($id: ID!) { node(id: $id) { id ... on Conflict { withdrawnAt } } }`, map[string]any{"id": id}).mustData(t, &d)
+	if d.Node.ID != id || d.Node.WithdrawnAt == "" {
+		t.Errorf("node(withdrawn conflict) = %+v, want it back with its withdrawal", d.Node)
+	}
+	wantCode(t, e.Do(e.As("sj-planner"), nodeQuery, map[string]any{"id": id}), "NOT_FOUND")
+	wantCode(t, e.Do(e.As("wl-inspector1"), nodeQuery, map[string]any{"id": id}), "FORBIDDEN")
 }

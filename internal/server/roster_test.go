@@ -262,20 +262,32 @@ func TestEntityVisibility(t *testing.T) {
 // schema owner, and returns the planner's session token.
 func (e *env) otherRegionUser() string {
 	e.t.Helper()
-	stmts := []string{
-		`INSERT INTO regions (code, name) VALUES ('140521', '沁水县')`,
-		`INSERT INTO bureaus (code, region_code, name, kind) VALUES ('140521-wl', '140521', '沁水县文化和旅游局', 'culture_tourism')`,
-		`INSERT INTO users (username, display_name, password_hash) SELECT 'qs-planner', '沁水计划员', password_hash FROM users WHERE username = 'wl-planner'`,
-		`INSERT INTO members (bureau_id, user_id, role) SELECT b.id, u.id, 'planner' FROM bureaus b, users u WHERE b.code = '140521-wl' AND u.username = 'qs-planner'`,
-		`SELECT pg_notify('authz_changed', '140521-wl')`,
+	if _, err := e.DB.Exec(`INSERT INTO regions (code, name) VALUES ('140521', '沁水县')`); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.bureauPlanner("140521", "140521-wl", "沁水县文化和旅游局", "qs-planner")
+}
+
+// bureauPlanner creates, as the schema owner, a bureau of the region with
+// one planner (the demo password) and returns the planner's session token.
+func (e *env) bureauPlanner(region, bureau, name, username string) string {
+	e.t.Helper()
+	stmts := []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO bureaus (code, region_code, name, kind) VALUES ($1, $2, $3, 'culture_tourism')`, []any{bureau, region, name}},
+		{`INSERT INTO users (username, display_name, password_hash) SELECT $1, $1, password_hash FROM users WHERE username = 'wl-planner'`, []any{username}},
+		{`INSERT INTO members (bureau_id, user_id, role) SELECT b.id, u.id, 'planner' FROM bureaus b, users u WHERE b.code = $1 AND u.username = $2`, []any{bureau, username}},
+		{`SELECT pg_notify('authz_changed', $1)`, []any{bureau}},
 	}
 	for _, s := range stmts {
-		if _, err := e.DB.Exec(s); err != nil {
-			e.t.Fatalf("%s: %v", s, err)
+		if _, err := e.DB.Exec(s.sql, s.args...); err != nil {
+			e.t.Fatalf("%s: %v", s.sql, err)
 		}
 	}
 	time.Sleep(200 * time.Millisecond) // the NOTIFY reloads role assignments
-	return e.SignIn("qs-planner")
+	return e.SignIn(username)
 }
 
 func TestRosterPageCostsFixedStatements(t *testing.T) {
