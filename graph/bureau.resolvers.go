@@ -46,6 +46,27 @@ func (r *memberResolver) Roles(ctx context.Context, obj *bureau.Member) ([]model
 	return rolesOut(obj.Roles), nil
 }
 
+// ID is the resolver for the id field.
+func (r *memberInvitationResolver) ID(ctx context.Context, obj *bureau.Invitation) (string, error) {
+	return globalID(nodeMemberInvitation, obj.ID), nil
+}
+
+// Bureau is the resolver for the bureau field.
+func (r *memberInvitationResolver) Bureau(ctx context.Context, obj *bureau.Invitation) (*bureau.Bureau, error) {
+	b, err := loaders(ctx).Bureaus.Load(ctx, obj.BureauID)
+	return &b, err
+}
+
+// Roles is the resolver for the roles field.
+func (r *memberInvitationResolver) Roles(ctx context.Context, obj *bureau.Invitation) ([]model.Role, error) {
+	return rolesOut(obj.Roles), nil
+}
+
+// State is the resolver for the state field.
+func (r *memberInvitationResolver) State(ctx context.Context, obj *bureau.Invitation) (model.MemberInvitationState, error) {
+	return model.MemberInvitationState(strings.ToUpper(obj.State)), nil
+}
+
 // Roles is the resolver for the roles field.
 func (r *membershipResolver) Roles(ctx context.Context, obj *bureau.Membership) ([]model.Role, error) {
 	return rolesOut(obj.Roles), nil
@@ -69,14 +90,32 @@ func (r *mutationResolver) ResetMemberPassword(ctx context.Context, input model.
 	return &model.ResetMemberPasswordPayload{TemporaryPassword: password}, nil
 }
 
-// AddMember is the resolver for the addMember field.
-func (r *mutationResolver) AddMember(ctx context.Context, input model.AddMemberInput) (*model.AddMemberPayload, error) {
-	m, err := r.Bureaus.AddMember(ctx, bureau.NewMember{Username: input.Username, DisplayName: deref(input.DisplayName),
+// InviteMember is the resolver for the inviteMember field.
+func (r *mutationResolver) InviteMember(ctx context.Context, input model.InviteMemberInput) (*model.InviteMemberPayload, error) {
+	inv, err := r.Bureaus.Invite(ctx, bureau.NewMember{Username: input.Username, DisplayName: deref(input.DisplayName),
 		InitialPassword: deref(input.InitialPassword), Roles: rolesIn(input.Roles)})
 	if err != nil {
 		return nil, err
 	}
-	return &model.AddMemberPayload{Member: &m}, nil
+	return &model.InviteMemberPayload{Invitation: &inv}, nil
+}
+
+// WithdrawMemberInvitation is the resolver for the withdrawMemberInvitation field.
+func (r *mutationResolver) WithdrawMemberInvitation(ctx context.Context, input model.WithdrawMemberInvitationInput) (*model.WithdrawMemberInvitationPayload, error) {
+	inv, err := r.Bureaus.WithdrawInvitation(ctx, numberOf(input.InvitationID, nodeMemberInvitation))
+	if err != nil {
+		return nil, err
+	}
+	return &model.WithdrawMemberInvitationPayload{Invitation: &inv}, nil
+}
+
+// AnswerMemberInvitation is the resolver for the answerMemberInvitation field.
+func (r *mutationResolver) AnswerMemberInvitation(ctx context.Context, input model.AnswerMemberInvitationInput) (*model.AnswerMemberInvitationPayload, error) {
+	inv, err := r.Bureaus.AnswerInvitation(ctx, numberOf(input.InvitationID, nodeMemberInvitation), input.Accept)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AnswerMemberInvitationPayload{Invitation: &inv}, nil
 }
 
 // SetMemberRoles is the resolver for the setMemberRoles field.
@@ -102,10 +141,28 @@ func (r *queryResolver) Members(ctx context.Context, filter *bureau.MemberFilter
 	return r.Bureaus.Members(ctx, deref(filter), pageRequest(first, after, last, before))
 }
 
+// MemberInvitations is the resolver for the memberInvitations field.
+func (r *queryResolver) MemberInvitations(ctx context.Context, filter *bureau.InvitationFilter, first *int, after *string, last *int, before *string) (*page.Connection[bureau.Invitation], error) {
+	return r.Bureaus.OutgoingInvitations(ctx, deref(filter), pageRequest(first, after, last, before))
+}
+
+// InvitationsToMe is the resolver for the invitationsToMe field.
+func (r *queryResolver) InvitationsToMe(ctx context.Context, first *int, after *string, last *int, before *string) (*page.Connection[bureau.Invitation], error) {
+	return r.Bureaus.InvitationsToMe(ctx, pageRequest(first, after, last, before))
+}
+
 // Role is the resolver for the role field.
 func (r *memberFilterResolver) Role(ctx context.Context, obj *bureau.MemberFilter, data *model.Role) error {
 	if data != nil {
 		obj.Role = strings.ToLower(string(*data))
+	}
+	return nil
+}
+
+// State is the resolver for the state field.
+func (r *memberInvitationFilterResolver) State(ctx context.Context, obj *bureau.InvitationFilter, data *model.MemberInvitationState) error {
+	if data != nil {
+		obj.State = strings.ToLower(string(*data))
 	}
 	return nil
 }
@@ -116,15 +173,25 @@ func (r *Resolver) Bureau() BureauResolver { return &bureauResolver{r} }
 // Member returns MemberResolver implementation.
 func (r *Resolver) Member() MemberResolver { return &memberResolver{r} }
 
+// MemberInvitation returns MemberInvitationResolver implementation.
+func (r *Resolver) MemberInvitation() MemberInvitationResolver { return &memberInvitationResolver{r} }
+
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
 
 // MemberFilter returns MemberFilterResolver implementation.
 func (r *Resolver) MemberFilter() MemberFilterResolver { return &memberFilterResolver{r} }
 
+// MemberInvitationFilter returns MemberInvitationFilterResolver implementation.
+func (r *Resolver) MemberInvitationFilter() MemberInvitationFilterResolver {
+	return &memberInvitationFilterResolver{r}
+}
+
 type (
-	bureauResolver       struct{ *Resolver }
-	memberResolver       struct{ *Resolver }
-	membershipResolver   struct{ *Resolver }
-	memberFilterResolver struct{ *Resolver }
+	bureauResolver                 struct{ *Resolver }
+	memberResolver                 struct{ *Resolver }
+	memberInvitationResolver       struct{ *Resolver }
+	membershipResolver             struct{ *Resolver }
+	memberFilterResolver           struct{ *Resolver }
+	memberInvitationFilterResolver struct{ *Resolver }
 )

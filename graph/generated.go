@@ -61,6 +61,7 @@ type ResolverRoot interface {
 	Inspector() InspectorResolver
 	JointVisit() JointVisitResolver
 	Member() MemberResolver
+	MemberInvitation() MemberInvitationResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Plan() PlanResolver
@@ -75,14 +76,15 @@ type ResolverRoot interface {
 	User() UserResolver
 	VisitRecord() VisitRecordResolver
 	MemberFilter() MemberFilterResolver
+	MemberInvitationFilter() MemberInvitationFilterResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
-	AddMemberPayload struct {
-		Member func(childComplexity int) int
+	AnswerMemberInvitationPayload struct {
+		Invitation func(childComplexity int) int
 	}
 
 	AuditEntry struct {
@@ -550,6 +552,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InviteMemberPayload struct {
+		Invitation func(childComplexity int) int
+	}
+
 	IssueInspectionNoticesPayload struct {
 		New   func(childComplexity int) int
 		Total func(childComplexity int) int
@@ -624,6 +630,29 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MemberInvitation struct {
+		AnsweredAt func(childComplexity int) int
+		Bureau     func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		InvitedAt  func(childComplexity int) int
+		Roles      func(childComplexity int) int
+		State      func(childComplexity int) int
+		Username   func(childComplexity int) int
+	}
+
+	MemberInvitationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MemberInvitationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Membership struct {
 		Bureau func(childComplexity int) int
 		Roles  func(childComplexity int) int
@@ -631,9 +660,9 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AddEvidence              func(childComplexity int, input model.AddEvidenceInput) int
-		AddMember                func(childComplexity int, input model.AddMemberInput) int
 		AnswerDrawInvitation     func(childComplexity int, input model.AnswerDrawInvitationInput) int
 		AnswerJointVisit         func(childComplexity int, input model.AnswerJointVisitInput) int
+		AnswerMemberInvitation   func(childComplexity int, input model.AnswerMemberInvitationInput) int
 		ApproveRecord            func(childComplexity int, input model.RecordActionInput) int
 		ApproveRedraw            func(childComplexity int, input model.ApproveRedrawInput) int
 		CancelDraw               func(childComplexity int, input model.CancelDrawInput) int
@@ -645,6 +674,7 @@ type ComplexityRoot struct {
 		ExecuteDraw              func(childComplexity int, input model.ExecuteDrawInput) int
 		FreezeDraw               func(childComplexity int, input model.FreezeDrawInput) int
 		ImportRoster             func(childComplexity int, input model.ImportRosterInput) int
+		InviteMember             func(childComplexity int, input model.InviteMemberInput) int
 		IssueInspectionNotices   func(childComplexity int, input model.IssueInspectionNoticesInput) int
 		LeaveBureau              func(childComplexity int) int
 		ProposeJointVisit        func(childComplexity int, input model.ProposeJointVisitInput) int
@@ -670,6 +700,7 @@ type ComplexityRoot struct {
 		SubstituteInspector      func(childComplexity int, input model.SubstituteInspectorInput) int
 		WithdrawConflict         func(childComplexity int, input model.WithdrawConflictInput) int
 		WithdrawInspectionNotice func(childComplexity int, input model.WithdrawInspectionNoticeInput) int
+		WithdrawMemberInvitation func(childComplexity int, input model.WithdrawMemberInvitationInput) int
 	}
 
 	PageInfo struct {
@@ -901,8 +932,10 @@ type ComplexityRoot struct {
 		Inspector             func(childComplexity int, id string) int
 		InspectorHistory      func(childComplexity int, id string, first *int, after *string, last *int, before *string) int
 		Inspectors            func(childComplexity int, filter *model.InspectorFilter, asOf *time.Time, first *int, after *string, last *int, before *string) int
+		InvitationsToMe       func(childComplexity int, first *int, after *string, last *int, before *string) int
 		JointVisits           func(childComplexity int, year int, quarter int, first *int, after *string, last *int, before *string) int
 		Me                    func(childComplexity int) int
+		MemberInvitations     func(childComplexity int, filter *bureau.InvitationFilter, first *int, after *string, last *int, before *string) int
 		Members               func(childComplexity int, filter *bureau.MemberFilter, first *int, after *string, last *int, before *string) int
 		MyTasks               func(childComplexity int, filter *model.TaskFilter, first *int, after *string, last *int, before *string) int
 		Node                  func(childComplexity int, id string) int
@@ -1199,6 +1232,10 @@ type ComplexityRoot struct {
 		Notice func(childComplexity int) int
 	}
 
+	WithdrawMemberInvitationPayload struct {
+		Invitation func(childComplexity int) int
+	}
+
 	WorkdayOverride struct {
 		Day     func(childComplexity int) int
 		Name    func(childComplexity int) int
@@ -1348,6 +1385,13 @@ type MemberResolver interface {
 	User(ctx context.Context, obj *bureau.Member) (*account.User, error)
 	Roles(ctx context.Context, obj *bureau.Member) ([]model.Role, error)
 }
+type MemberInvitationResolver interface {
+	ID(ctx context.Context, obj *bureau.Invitation) (string, error)
+	Bureau(ctx context.Context, obj *bureau.Invitation) (*bureau.Bureau, error)
+
+	Roles(ctx context.Context, obj *bureau.Invitation) ([]model.Role, error)
+	State(ctx context.Context, obj *bureau.Invitation) (model.MemberInvitationState, error)
+}
 type MembershipResolver interface {
 	Roles(ctx context.Context, obj *bureau.Membership) ([]model.Role, error)
 }
@@ -1357,7 +1401,9 @@ type MutationResolver interface {
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.ChangePasswordPayload, error)
 	LeaveBureau(ctx context.Context) (*model.LeaveBureauPayload, error)
 	ResetMemberPassword(ctx context.Context, input model.ResetMemberPasswordInput) (*model.ResetMemberPasswordPayload, error)
-	AddMember(ctx context.Context, input model.AddMemberInput) (*model.AddMemberPayload, error)
+	InviteMember(ctx context.Context, input model.InviteMemberInput) (*model.InviteMemberPayload, error)
+	WithdrawMemberInvitation(ctx context.Context, input model.WithdrawMemberInvitationInput) (*model.WithdrawMemberInvitationPayload, error)
+	AnswerMemberInvitation(ctx context.Context, input model.AnswerMemberInvitationInput) (*model.AnswerMemberInvitationPayload, error)
 	SetMemberRoles(ctx context.Context, input model.SetMemberRolesInput) (*model.SetMemberRolesPayload, error)
 	CreateDraw(ctx context.Context, input model.CreateDrawInput) (*model.DrawPayload, error)
 	SetDrawParticipation(ctx context.Context, input model.SetDrawParticipationInput) (*model.DrawParticipantPayload, error)
@@ -1421,6 +1467,8 @@ type QueryResolver interface {
 	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string, last *int, before *string) (*page.Connection[audit.Entry], error)
 	ActingBureau(ctx context.Context) (*bureau.Bureau, error)
 	Members(ctx context.Context, filter *bureau.MemberFilter, first *int, after *string, last *int, before *string) (*page.Connection[bureau.Member], error)
+	MemberInvitations(ctx context.Context, filter *bureau.InvitationFilter, first *int, after *string, last *int, before *string) (*page.Connection[bureau.Invitation], error)
+	InvitationsToMe(ctx context.Context, first *int, after *string, last *int, before *string) (*page.Connection[bureau.Invitation], error)
 	Dashboard(ctx context.Context, year int) (*dashboard.Dashboard, error)
 	InspectionHistory(ctx context.Context, entityCode string) (*dashboard.History, error)
 	Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string, last *int, before *string) (*page.Connection[draw.Draw], error)
@@ -1499,6 +1547,9 @@ type VisitRecordResolver interface {
 type MemberFilterResolver interface {
 	Role(ctx context.Context, obj *bureau.MemberFilter, data *model.Role) error
 }
+type MemberInvitationFilterResolver interface {
+	State(ctx context.Context, obj *bureau.InvitationFilter, data *model.MemberInvitationState) error
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -1518,12 +1569,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
-	case "AddMemberPayload.member":
-		if e.ComplexityRoot.AddMemberPayload.Member == nil {
+	case "AnswerMemberInvitationPayload.invitation":
+		if e.ComplexityRoot.AnswerMemberInvitationPayload.Invitation == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AddMemberPayload.Member(childComplexity), true
+		return e.ComplexityRoot.AnswerMemberInvitationPayload.Invitation(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -3424,6 +3475,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InspectorEdge.Node(childComplexity), true
 
+	case "InviteMemberPayload.invitation":
+		if e.ComplexityRoot.InviteMemberPayload.Invitation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteMemberPayload.Invitation(childComplexity), true
+
 	case "IssueInspectionNoticesPayload.issued":
 		if e.ComplexityRoot.IssueInspectionNoticesPayload.New == nil {
 			break
@@ -3681,6 +3739,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberEdge.Node(childComplexity), true
 
+	case "MemberInvitation.answeredAt":
+		if e.ComplexityRoot.MemberInvitation.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitation.AnsweredAt(childComplexity), true
+	case "MemberInvitation.bureau":
+		if e.ComplexityRoot.MemberInvitation.Bureau == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitation.Bureau(childComplexity), true
+	case "MemberInvitation.expiresAt":
+		if e.ComplexityRoot.MemberInvitation.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitation.ExpiresAt(childComplexity), true
+	case "MemberInvitation.id":
+		if e.ComplexityRoot.MemberInvitation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitation.ID(childComplexity), true
+	case "MemberInvitation.invitedAt":
+		if e.ComplexityRoot.MemberInvitation.InvitedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitation.InvitedAt(childComplexity), true
+	case "MemberInvitation.roles":
+		if e.ComplexityRoot.MemberInvitation.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitation.Roles(childComplexity), true
+	case "MemberInvitation.state":
+		if e.ComplexityRoot.MemberInvitation.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitation.State(childComplexity), true
+	case "MemberInvitation.username":
+		if e.ComplexityRoot.MemberInvitation.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitation.Username(childComplexity), true
+
+	case "MemberInvitationConnection.edges":
+		if e.ComplexityRoot.MemberInvitationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitationConnection.Edges(childComplexity), true
+	case "MemberInvitationConnection.nodes":
+		if e.ComplexityRoot.MemberInvitationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitationConnection.Nodes(childComplexity), true
+	case "MemberInvitationConnection.pageInfo":
+		if e.ComplexityRoot.MemberInvitationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitationConnection.PageInfo(childComplexity), true
+	case "MemberInvitationConnection.totalCount":
+		if e.ComplexityRoot.MemberInvitationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitationConnection.TotalCount(childComplexity), true
+
+	case "MemberInvitationEdge.cursor":
+		if e.ComplexityRoot.MemberInvitationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitationEdge.Cursor(childComplexity), true
+	case "MemberInvitationEdge.node":
+		if e.ComplexityRoot.MemberInvitationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberInvitationEdge.Node(childComplexity), true
+
 	case "Membership.bureau":
 		if e.ComplexityRoot.Membership.Bureau == nil {
 			break
@@ -3705,17 +3850,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddEvidence(childComplexity, args["input"].(model.AddEvidenceInput)), true
-	case "Mutation.addMember":
-		if e.ComplexityRoot.Mutation.AddMember == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_addMember_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(model.AddMemberInput)), true
 	case "Mutation.answerDrawInvitation":
 		if e.ComplexityRoot.Mutation.AnswerDrawInvitation == nil {
 			break
@@ -3738,6 +3872,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AnswerJointVisit(childComplexity, args["input"].(model.AnswerJointVisitInput)), true
+	case "Mutation.answerMemberInvitation":
+		if e.ComplexityRoot.Mutation.AnswerMemberInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerMemberInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerMemberInvitation(childComplexity, args["input"].(model.AnswerMemberInvitationInput)), true
 	case "Mutation.approveRecord":
 		if e.ComplexityRoot.Mutation.ApproveRecord == nil {
 			break
@@ -3859,6 +4004,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ImportRoster(childComplexity, args["input"].(model.ImportRosterInput)), true
+	case "Mutation.inviteMember":
+		if e.ComplexityRoot.Mutation.InviteMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteMember(childComplexity, args["input"].(model.InviteMemberInput)), true
 	case "Mutation.issueInspectionNotices":
 		if e.ComplexityRoot.Mutation.IssueInspectionNotices == nil {
 			break
@@ -4124,6 +4280,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawInspectionNotice(childComplexity, args["input"].(model.WithdrawInspectionNoticeInput)), true
+	case "Mutation.withdrawMemberInvitation":
+		if e.ComplexityRoot.Mutation.WithdrawMemberInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawMemberInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawMemberInvitation(childComplexity, args["input"].(model.WithdrawMemberInvitationInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -5216,6 +5383,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Inspectors(childComplexity, args["filter"].(*model.InspectorFilter), args["asOf"].(*time.Time), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
+	case "Query.invitationsToMe":
+		if e.ComplexityRoot.Query.InvitationsToMe == nil {
+			break
+		}
+
+		args, err := ec.field_Query_invitationsToMe_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InvitationsToMe(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.jointVisits":
 		if e.ComplexityRoot.Query.JointVisits == nil {
 			break
@@ -5233,6 +5411,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.memberInvitations":
+		if e.ComplexityRoot.Query.MemberInvitations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_memberInvitations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MemberInvitations(childComplexity, args["filter"].(*bureau.InvitationFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.members":
 		if e.ComplexityRoot.Query.Members == nil {
 			break
@@ -6396,6 +6585,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WithdrawInspectionNoticePayload.Notice(childComplexity), true
 
+	case "WithdrawMemberInvitationPayload.invitation":
+		if e.ComplexityRoot.WithdrawMemberInvitationPayload.Invitation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WithdrawMemberInvitationPayload.Invitation(childComplexity), true
+
 	case "WorkdayOverride.day":
 		if e.ComplexityRoot.WorkdayOverride.Day == nil {
 			break
@@ -6451,9 +6647,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddEvidenceInput", ec.unmarshalInputAddEvidenceInput),
-			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
 			graphql.NewInputUnmarshaler("AnswerDrawInvitationInput", ec.unmarshalInputAnswerDrawInvitationInput),
 			graphql.NewInputUnmarshaler("AnswerJointVisitInput", ec.unmarshalInputAnswerJointVisitInput),
+			graphql.NewInputUnmarshaler("AnswerMemberInvitationInput", ec.unmarshalInputAnswerMemberInvitationInput),
 			graphql.NewInputUnmarshaler("ApproveRedrawInput", ec.unmarshalInputApproveRedrawInput),
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("CancelDrawInput", ec.unmarshalInputCancelDrawInput),
@@ -6474,8 +6670,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ImportRosterInput", ec.unmarshalInputImportRosterInput),
 			graphql.NewInputUnmarshaler("InspectionItemFilter", ec.unmarshalInputInspectionItemFilter),
 			graphql.NewInputUnmarshaler("InspectorFilter", ec.unmarshalInputInspectorFilter),
+			graphql.NewInputUnmarshaler("InviteMemberInput", ec.unmarshalInputInviteMemberInput),
 			graphql.NewInputUnmarshaler("IssueInspectionNoticesInput", ec.unmarshalInputIssueInspectionNoticesInput),
 			graphql.NewInputUnmarshaler("MemberFilter", ec.unmarshalInputMemberFilter),
+			graphql.NewInputUnmarshaler("MemberInvitationFilter", ec.unmarshalInputMemberInvitationFilter),
 			graphql.NewInputUnmarshaler("ProposeJointVisitInput", ec.unmarshalInputProposeJointVisitInput),
 			graphql.NewInputUnmarshaler("PublicDrawFilter", ec.unmarshalInputPublicDrawFilter),
 			graphql.NewInputUnmarshaler("PublicResultFilter", ec.unmarshalInputPublicResultFilter),
@@ -6502,6 +6700,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TaskFilter", ec.unmarshalInputTaskFilter),
 			graphql.NewInputUnmarshaler("WithdrawConflictInput", ec.unmarshalInputWithdrawConflictInput),
 			graphql.NewInputUnmarshaler("WithdrawInspectionNoticeInput", ec.unmarshalInputWithdrawInspectionNoticeInput),
+			graphql.NewInputUnmarshaler("WithdrawMemberInvitationInput", ec.unmarshalInputWithdrawMemberInvitationInput),
 		)
 	}
 	first := true
@@ -6661,7 +6860,7 @@ type AuditEntry {
   actor: User
   "The username at the time of the action."
   actorUsername: String!
-  "What was done, e.g. ` + "`" + `member.add` + "`" + `."
+  "What was done, e.g. ` + "`" + `member.invite` + "`" + `."
   action: String!
   "The kind of object changed, e.g. ` + "`" + `member` + "`" + `."
   objectType: String!
@@ -6707,7 +6906,7 @@ type AuditEntryEdge {
 Narrows the audit trail; every field given must match.
 """
 input AuditFilter {
-  "The action, e.g. ` + "`" + `member.add` + "`" + `."
+  "The action, e.g. ` + "`" + `member.invite` + "`" + `."
   action: String
   "The kind of object, e.g. ` + "`" + `member` + "`" + `."
   objectType: String
@@ -6886,26 +7085,135 @@ input MemberFilter {
 }
 
 """
-Adds a user to the acting bureau. A new user needs a display name and an initial password;
-an existing user (a member of another bureau) is named by username alone.
+Invites a username to the acting bureau with roles; the roles exist only once the user holding
+the name accepts. To create a user at the same time, give a display name and an initial password
+(both or neither): the user is created if the name is free; if it is taken, nothing is created
+and the password is dropped. The answer is the same pending invitation in every case, so an admin
+learns from it nothing about who exists or which bureau holds a name (an invitation to a name
+nobody holds is just never accepted). The password is hashed in every case; only signing in with it
+would show its maker whether the user was created.
 """
-input AddMemberInput {
+input InviteMemberInput {
   "The username: 2 to 63 characters of a-z, 0-9, '.', '_', '-'."
   username: String!
-  "The name shown to people, for a new user."
-  displayName: String
-  "The first password of a new user, at least 12 characters."
-  initialPassword: String
-  "The roles to grant (at least one)."
+  "The roles the user would hold here (at least one)."
   roles: [Role!]!
+  "To create the user if the name is free: the name shown to people (with ` + "`" + `initialPassword` + "`" + `)."
+  displayName: String
+  "To create the user if the name is free: their first password, at least 12 characters, to be changed at their first sign-in (with ` + "`" + `displayName` + "`" + `)."
+  initialPassword: String
 }
 
 """
-The member added.
+The invitation made.
 """
-type AddMemberPayload {
-  "The member, with all their roles in the acting bureau."
-  member: Member!
+type InviteMemberPayload {
+  "The pending invitation (re-inviting a name refreshes its pending invitation: new roles, 14 days from now)."
+  invitation: MemberInvitation!
+}
+
+"""
+Where an invitation stands.
+"""
+enum MemberInvitationState {
+  "待答复: waiting for the user's answer."
+  PENDING
+  "已接受: the user joined with the roles."
+  ACCEPTED
+  "已拒绝: the user declined."
+  DECLINED
+  "已撤回: an admin of the bureau withdrew it."
+  WITHDRAWN
+  "已过期: unanswered for 14 days."
+  EXPIRED
+}
+
+"""
+An invitation to join a bureau with roles (成员邀请), addressed to a username.
+"""
+type MemberInvitation implements Node {
+  "The global id: opaque, unique across types; refetch the object with ` + "`" + `node(id:)` + "`" + `."
+  id: ID!
+  "The inviting bureau."
+  bureau: Bureau!
+  "The username invited."
+  username: String!
+  "The roles the user holds once they accept."
+  roles: [Role!]!
+  "Where it stands."
+  state: MemberInvitationState!
+  "When it was made (or last refreshed)."
+  invitedAt: Time!
+  "When it expires unanswered."
+  expiresAt: Time!
+  "When the user answered or an admin withdrew it; null while pending or once expired."
+  answeredAt: Time
+}
+
+"""
+A page of invitations.
+"""
+type MemberInvitationConnection {
+  "The invitations of the page with their cursors."
+  edges: [MemberInvitationEdge!]!
+  "The invitations of the page."
+  nodes: [MemberInvitation!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
+}
+
+"""
+An invitation and its cursor.
+"""
+type MemberInvitationEdge {
+  "The invitation."
+  node: MemberInvitation!
+  "Pass as ` + "`" + `after` + "`" + ` to read on from here."
+  cursor: String!
+}
+
+"""
+Narrows the acting bureau's invitations.
+"""
+input MemberInvitationFilter {
+  "Only invitations in this state."
+  state: MemberInvitationState
+}
+
+"""
+The signed-in user's answer to an invitation to them.
+"""
+input AnswerMemberInvitationInput {
+  "The invitation."
+  invitationId: ID!
+  "true to join the bureau with its roles, false to decline (the bureau sees the answer; to stay unknown there, let it expire)."
+  accept: Boolean!
+}
+
+"""
+The invitation answered.
+"""
+type AnswerMemberInvitationPayload {
+  "The invitation, accepted or declined."
+  invitation: MemberInvitation!
+}
+
+"""
+A pending invitation of the acting bureau to withdraw.
+"""
+input WithdrawMemberInvitationInput {
+  "The invitation."
+  invitationId: ID!
+}
+
+"""
+The invitation withdrawn.
+"""
+type WithdrawMemberInvitationPayload {
+  "The invitation, now withdrawn."
+  invitation: MemberInvitation!
 }
 
 """
@@ -6942,6 +7250,30 @@ extend type Query {
     "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
     before: String
   ): MemberConnection!
+  "The acting bureau's invitations, newest first. Admins only."
+  memberInvitations(
+    "Return only the rows matching every field given."
+    filter: MemberInvitationFilter
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): MemberInvitationConnection!
+  "The pending invitations to the signed-in user, of every bureau, newest first. Any signed-in user, acting in a bureau or not."
+  invitationsToMe(
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): MemberInvitationConnection!
 }
 
 """
@@ -6976,11 +7308,21 @@ extend type Mutation {
     "What to change: see ` + "`" + `ResetMemberPasswordInput` + "`" + `."
     input: ResetMemberPasswordInput!
   ): ResetMemberPasswordPayload!
-  "Add a user to the acting bureau with roles. Admins only."
-  addMember(
-    "What to change: see ` + "`" + `AddMemberInput` + "`" + `."
-    input: AddMemberInput!
-  ): AddMemberPayload!
+  "Invite a username to the acting bureau with roles, creating the user if asked and the name is free; the same answer whether or not anyone holds the name. Admins only; CONFLICT when the name is already a member here. Written in the bureau's audit trail."
+  inviteMember(
+    "What to change: see ` + "`" + `InviteMemberInput` + "`" + `."
+    input: InviteMemberInput!
+  ): InviteMemberPayload!
+  "Withdraw a pending invitation of the acting bureau. Admins only; CONFLICT when it is no longer pending. Written in the bureau's audit trail."
+  withdrawMemberInvitation(
+    "What to change: see ` + "`" + `WithdrawMemberInvitationInput` + "`" + `."
+    input: WithdrawMemberInvitationInput!
+  ): WithdrawMemberInvitationPayload!
+  "Accept or decline a pending invitation to the signed-in user (whatever bureau they act in, or none; not before changing a password an admin set). Accepting grants its roles at once. Written in the inviting bureau's audit trail. NOT_FOUND for an invitation to someone else; CONFLICT when it was answered, withdrawn or has expired."
+  answerMemberInvitation(
+    "What to change: see ` + "`" + `AnswerMemberInvitationInput` + "`" + `."
+    input: AnswerMemberInvitationInput!
+  ): AnswerMemberInvitationPayload!
   "Replace a member's roles in the acting bureau (none: remove them). Admins only; a bureau keeps at least one admin."
   setMemberRoles(
     "What to change: see ` + "`" + `SetMemberRolesInput` + "`" + `."
@@ -10425,12 +10767,12 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
-func (ec *executionContext) childFields_AddMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_AnswerMemberInvitationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "member":
-		return ec.fieldContext_AddMemberPayload_member(ctx, field)
+	case "invitation":
+		return ec.fieldContext_AnswerMemberInvitationPayload_invitation(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type AddMemberPayload", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type AnswerMemberInvitationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11363,6 +11705,14 @@ func (ec *executionContext) childFields_InspectorEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type InspectorEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InviteMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invitation":
+		return ec.fieldContext_InviteMemberPayload_invitation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteMemberPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_IssueInspectionNoticesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "issued":
@@ -11509,6 +11859,52 @@ func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field gr
 		return ec.fieldContext_MemberEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberInvitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MemberInvitation_id(ctx, field)
+	case "bureau":
+		return ec.fieldContext_MemberInvitation_bureau(ctx, field)
+	case "username":
+		return ec.fieldContext_MemberInvitation_username(ctx, field)
+	case "roles":
+		return ec.fieldContext_MemberInvitation_roles(ctx, field)
+	case "state":
+		return ec.fieldContext_MemberInvitation_state(ctx, field)
+	case "invitedAt":
+		return ec.fieldContext_MemberInvitation_invitedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_MemberInvitation_expiresAt(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_MemberInvitation_answeredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberInvitation", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberInvitationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MemberInvitationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MemberInvitationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MemberInvitationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MemberInvitationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberInvitationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MemberInvitationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MemberInvitationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MemberInvitationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberInvitationEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12469,6 +12865,14 @@ func (ec *executionContext) childFields_WithdrawInspectionNoticePayload(ctx cont
 	return nil, fmt.Errorf("no field named %q was found under type WithdrawInspectionNoticePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_WithdrawMemberInvitationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invitation":
+		return ec.fieldContext_WithdrawMemberInvitationPayload_invitation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WithdrawMemberInvitationPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_WorkdayOverride(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "day":
@@ -12707,20 +13111,6 @@ func (ec *executionContext) field_Mutation_addEvidence_args(ctx context.Context,
 	return args, nil
 }
 
-func (ec *executionContext) field_Mutation_addMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (model.AddMemberInput, error) {
-			return ec.unmarshalNAddMemberInput2shuangsuijiᚋgraphᚋmodelᚐAddMemberInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["input"] = arg0
-	return args, nil
-}
-
 func (ec *executionContext) field_Mutation_answerDrawInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12741,6 +13131,20 @@ func (ec *executionContext) field_Mutation_answerJointVisit_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AnswerJointVisitInput, error) {
 			return ec.unmarshalNAnswerJointVisitInput2shuangsuijiᚋgraphᚋmodelᚐAnswerJointVisitInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_answerMemberInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AnswerMemberInvitationInput, error) {
+			return ec.unmarshalNAnswerMemberInvitationInput2shuangsuijiᚋgraphᚋmodelᚐAnswerMemberInvitationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12895,6 +13299,20 @@ func (ec *executionContext) field_Mutation_importRoster_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ImportRosterInput, error) {
 			return ec.unmarshalNImportRosterInput2shuangsuijiᚋgraphᚋmodelᚐImportRosterInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_inviteMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InviteMemberInput, error) {
+			return ec.unmarshalNInviteMemberInput2shuangsuijiᚋgraphᚋmodelᚐInviteMemberInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13217,6 +13635,20 @@ func (ec *executionContext) field_Mutation_withdrawInspectionNotice_args(ctx con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.WithdrawInspectionNoticeInput, error) {
 			return ec.unmarshalNWithdrawInspectionNoticeInput2shuangsuijiᚋgraphᚋmodelᚐWithdrawInspectionNoticeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawMemberInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.WithdrawMemberInvitationInput, error) {
+			return ec.unmarshalNWithdrawMemberInvitationInput2shuangsuijiᚋgraphᚋmodelᚐWithdrawMemberInvitationInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -14035,6 +14467,44 @@ func (ec *executionContext) field_Query_inspectors_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_invitationsToMe_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_jointVisits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14086,6 +14556,52 @@ func (ec *executionContext) field_Query_jointVisits_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["before"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_memberInvitations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*bureau.InvitationFilter, error) {
+			return ec.unmarshalOMemberInvitationFilter2ᚖshuangsuijiᚋinternalᚋbureauᚐInvitationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -14677,33 +15193,33 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
-func (ec *executionContext) _AddMemberPayload_member(ctx context.Context, field graphql.CollectedField, obj *model.AddMemberPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _AnswerMemberInvitationPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *model.AnswerMemberInvitationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AddMemberPayload_member(ctx, field)
+			return ec.fieldContext_AnswerMemberInvitationPayload_invitation(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Member, nil
+			return obj.Invitation, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Member) graphql.Marshaler {
-			return ec.marshalNMember2ᚖshuangsuijiᚋinternalᚋbureauᚐMember(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Invitation) graphql.Marshaler {
+			return ec.marshalNMemberInvitation2ᚖshuangsuijiᚋinternalᚋbureauᚐInvitation(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_AddMemberPayload_member(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_AnswerMemberInvitationPayload_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "AddMemberPayload",
+		Object:     "AnswerMemberInvitationPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Member(ctx, field)
+			return ec.childFields_MemberInvitation(ctx, field)
 		},
 	}
 	return fc, nil
@@ -22545,6 +23061,38 @@ func (ec *executionContext) fieldContext_InspectorEdge_cursor(_ context.Context,
 	return graphql.NewScalarFieldContext("InspectorEdge", field, false, false, "String")
 }
 
+func (ec *executionContext) _InviteMemberPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *model.InviteMemberPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteMemberPayload_invitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invitation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Invitation) graphql.Marshaler {
+			return ec.marshalNMemberInvitation2ᚖshuangsuijiᚋinternalᚋbureauᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteMemberPayload_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteMemberPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberInvitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IssueInspectionNoticesPayload_issued(ctx context.Context, field graphql.CollectedField, obj *notice.Issued) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23614,6 +24162,373 @@ func (ec *executionContext) fieldContext_MemberEdge_cursor(_ context.Context, fi
 	return graphql.NewScalarFieldContext("MemberEdge", field, false, false, "String")
 }
 
+func (ec *executionContext) _MemberInvitation_id(ctx context.Context, field graphql.CollectedField, obj *bureau.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberInvitation().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberInvitation", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MemberInvitation_bureau(ctx context.Context, field graphql.CollectedField, obj *bureau.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitation_bureau(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberInvitation().Bureau(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Bureau) graphql.Marshaler {
+			return ec.marshalNBureau2ᚖshuangsuijiᚋinternalᚋbureauᚐBureau(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitation_bureau(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberInvitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bureau(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberInvitation_username(ctx context.Context, field graphql.CollectedField, obj *bureau.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitation_username(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Username, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitation_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberInvitation", field, false, false, "String")
+}
+
+func (ec *executionContext) _MemberInvitation_roles(ctx context.Context, field graphql.CollectedField, obj *bureau.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitation_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberInvitation().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕshuangsuijiᚋgraphᚋmodelᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitation_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberInvitation", field, true, true, "Role")
+}
+
+func (ec *executionContext) _MemberInvitation_state(ctx context.Context, field graphql.CollectedField, obj *bureau.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitation_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MemberInvitation().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MemberInvitationState) graphql.Marshaler {
+			return ec.marshalNMemberInvitationState2shuangsuijiᚋgraphᚋmodelᚐMemberInvitationState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitation_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberInvitation", field, true, true, "MemberInvitationState")
+}
+
+func (ec *executionContext) _MemberInvitation_invitedAt(ctx context.Context, field graphql.CollectedField, obj *bureau.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitation_invitedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvitedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitation_invitedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberInvitation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MemberInvitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *bureau.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitation_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitation_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberInvitation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MemberInvitation_answeredAt(ctx context.Context, field graphql.CollectedField, obj *bureau.Invitation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitation_answeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitation_answeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberInvitation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MemberInvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[bureau.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[bureau.Invitation]) graphql.Marshaler {
+			return ec.marshalNMemberInvitationEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberInvitationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberInvitationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberInvitationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[bureau.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitationConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []bureau.Invitation) graphql.Marshaler {
+			return ec.marshalNMemberInvitation2ᚕshuangsuijiᚋinternalᚋbureauᚐInvitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitationConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberInvitationConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberInvitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberInvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[bureau.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberInvitationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberInvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[bureau.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberInvitationConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _MemberInvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[bureau.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bureau.Invitation) graphql.Marshaler {
+			return ec.marshalNMemberInvitation2shuangsuijiᚋinternalᚋbureauᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MemberInvitationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberInvitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MemberInvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[bureau.Invitation]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberInvitationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberInvitationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberInvitationEdge", field, false, false, "String")
+}
+
 func (ec *executionContext) _Membership_bureau(ctx context.Context, field graphql.CollectedField, obj *bureau.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23865,34 +24780,34 @@ func (ec *executionContext) fieldContext_Mutation_resetMemberPassword(ctx contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_addMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_inviteMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_addMember(ctx, field)
+			return ec.fieldContext_Mutation_inviteMember(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddMember(ctx, fc.Args["input"].(model.AddMemberInput))
+			return ec.Resolvers.Mutation().InviteMember(ctx, fc.Args["input"].(model.InviteMemberInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AddMemberPayload) graphql.Marshaler {
-			return ec.marshalNAddMemberPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐAddMemberPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InviteMemberPayload) graphql.Marshaler {
+			return ec.marshalNInviteMemberPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐInviteMemberPayload(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_addMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_inviteMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_AddMemberPayload(ctx, field)
+			return ec.childFields_InviteMemberPayload(ctx, field)
 		},
 	}
 	defer func() {
@@ -23902,7 +24817,95 @@ func (ec *executionContext) fieldContext_Mutation_addMember(ctx context.Context,
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_addMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_inviteMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawMemberInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawMemberInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawMemberInvitation(ctx, fc.Args["input"].(model.WithdrawMemberInvitationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WithdrawMemberInvitationPayload) graphql.Marshaler {
+			return ec.marshalNWithdrawMemberInvitationPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWithdrawMemberInvitationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawMemberInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WithdrawMemberInvitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawMemberInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_answerMemberInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_answerMemberInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnswerMemberInvitation(ctx, fc.Args["input"].(model.AnswerMemberInvitationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnswerMemberInvitationPayload) graphql.Marshaler {
+			return ec.marshalNAnswerMemberInvitationPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐAnswerMemberInvitationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_answerMemberInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnswerMemberInvitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_answerMemberInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28800,6 +29803,94 @@ func (ec *executionContext) fieldContext_Query_members(ctx context.Context, fiel
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_memberInvitations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_memberInvitations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MemberInvitations(ctx, fc.Args["filter"].(*bureau.InvitationFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[bureau.Invitation]) graphql.Marshaler {
+			return ec.marshalNMemberInvitationConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_memberInvitations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberInvitationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_memberInvitations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_invitationsToMe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_invitationsToMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InvitationsToMe(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[bureau.Invitation]) graphql.Marshaler {
+			return ec.marshalNMemberInvitationConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_invitationsToMe(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberInvitationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_invitationsToMe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -34599,6 +35690,38 @@ func (ec *executionContext) fieldContext_WithdrawInspectionNoticePayload_notice(
 	return fc, nil
 }
 
+func (ec *executionContext) _WithdrawMemberInvitationPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *model.WithdrawMemberInvitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WithdrawMemberInvitationPayload_invitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invitation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bureau.Invitation) graphql.Marshaler {
+			return ec.marshalNMemberInvitation2ᚖshuangsuijiᚋinternalᚋbureauᚐInvitation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WithdrawMemberInvitationPayload_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WithdrawMemberInvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberInvitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WorkdayOverride_day(ctx context.Context, field graphql.CollectedField, obj *workday.Override) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35900,69 +37023,6 @@ func UnmarshalAddEvidenceInput(ctx context.Context, raw any) (model.AddEvidenceI
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputAddMemberInput(ctx context.Context, obj any) (model.AddMemberInput, error) {
-	var it model.AddMemberInput
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	fieldsInOrder := [...]string{"username", "displayName", "initialPassword", "roles"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "username":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("username"))
-			data, err := ec.unmarshalNString2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Username = data
-		case "displayName":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DisplayName = data
-		case "initialPassword":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initialPassword"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.InitialPassword = data
-		case "roles":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
-			data, err := ec.unmarshalNRole2ᚕshuangsuijiᚋgraphᚋmodelᚐRoleᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Roles = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalAddMemberInput unmarshals raw into the AddMemberInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalAddMemberInput(ctx context.Context, raw any) (model.AddMemberInput, error) {
-	var out model.AddMemberInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddMemberInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputAnswerDrawInvitationInput(ctx context.Context, obj any) (model.AnswerDrawInvitationInput, error) {
 	var it model.AnswerDrawInvitationInput
 	if obj == nil {
@@ -36058,6 +37118,55 @@ func (ec *executionContext) unmarshalInputAnswerJointVisitInput(ctx context.Cont
 func UnmarshalAnswerJointVisitInput(ctx context.Context, raw any) (model.AnswerJointVisitInput, error) {
 	var out model.AnswerJointVisitInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerJointVisitInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAnswerMemberInvitationInput(ctx context.Context, obj any) (model.AnswerMemberInvitationInput, error) {
+	var it model.AnswerMemberInvitationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"invitationId", "accept"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "invitationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitationID = data
+		case "accept":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accept"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Accept = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAnswerMemberInvitationInput unmarshals raw into the AnswerMemberInvitationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAnswerMemberInvitationInput(ctx context.Context, raw any) (model.AnswerMemberInvitationInput, error) {
+	var out model.AnswerMemberInvitationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AnswerMemberInvitationInput", raw, &out)
 	return out, err
 }
 
@@ -37314,6 +38423,69 @@ func UnmarshalInspectorFilter(ctx context.Context, raw any) (model.InspectorFilt
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputInviteMemberInput(ctx context.Context, obj any) (model.InviteMemberInput, error) {
+	var it model.InviteMemberInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"username", "roles", "displayName", "initialPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "username":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("username"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Username = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalNRole2ᚕshuangsuijiᚋgraphᚋmodelᚐRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "initialPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("initialPassword"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InitialPassword = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInviteMemberInput unmarshals raw into the InviteMemberInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInviteMemberInput(ctx context.Context, raw any) (model.InviteMemberInput, error) {
+	var out model.InviteMemberInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteMemberInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIssueInspectionNoticesInput(ctx context.Context, obj any) (model.IssueInspectionNoticesInput, error) {
 	var it model.IssueInspectionNoticesInput
 	if obj == nil {
@@ -37404,6 +38576,50 @@ func (ec *executionContext) unmarshalInputMemberFilter(ctx context.Context, obj 
 func UnmarshalMemberFilter(ctx context.Context, raw any) (bureau.MemberFilter, error) {
 	var out bureau.MemberFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MemberFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMemberInvitationFilter(ctx context.Context, obj any) (bureau.InvitationFilter, error) {
+	var it bureau.InvitationFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"state"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOMemberInvitationState2ᚖshuangsuijiᚋgraphᚋmodelᚐMemberInvitationState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.MemberInvitationFilter().State(ctx, &it, data); err != nil {
+				return it, err
+			}
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMemberInvitationFilter unmarshals raw into the MemberInvitationFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMemberInvitationFilter(ctx context.Context, raw any) (bureau.InvitationFilter, error) {
+	var out bureau.InvitationFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MemberInvitationFilter", raw, &out)
 	return out, err
 }
 
@@ -39136,6 +40352,48 @@ func UnmarshalWithdrawInspectionNoticeInput(ctx context.Context, raw any) (model
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWithdrawMemberInvitationInput(ctx context.Context, obj any) (model.WithdrawMemberInvitationInput, error) {
+	var it model.WithdrawMemberInvitationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"invitationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "invitationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invitationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvitationID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWithdrawMemberInvitationInput unmarshals raw into the WithdrawMemberInvitationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWithdrawMemberInvitationInput(ctx context.Context, raw any) (model.WithdrawMemberInvitationInput, error) {
+	var out model.WithdrawMemberInvitationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WithdrawMemberInvitationInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -39158,6 +40416,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Plan(ctx, sel, obj)
+	case bureau.Invitation:
+		return ec._MemberInvitation(ctx, sel, &obj)
+	case *bureau.Invitation:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MemberInvitation(ctx, sel, obj)
 	case bureau.Member:
 		return ec._Member(ctx, sel, &obj)
 	case *bureau.Member:
@@ -39248,19 +40513,19 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
-var addMemberPayloadImplementors = []string{"AddMemberPayload"}
+var answerMemberInvitationPayloadImplementors = []string{"AnswerMemberInvitationPayload"}
 
-func (ec *executionContext) _AddMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AddMemberPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addMemberPayloadImplementors)
+func (ec *executionContext) _AnswerMemberInvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AnswerMemberInvitationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, answerMemberInvitationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("AddMemberPayload")
-		case "member":
-			out.Values[i] = ec._AddMemberPayload_member(ctx, field, obj)
+			out.Values[i] = graphql.MarshalString("AnswerMemberInvitationPayload")
+		case "invitation":
+			out.Values[i] = ec._AnswerMemberInvitationPayload_invitation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -42363,6 +43628,39 @@ func (ec *executionContext) _InspectorEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var inviteMemberPayloadImplementors = []string{"InviteMemberPayload"}
+
+func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InviteMemberPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteMemberPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteMemberPayload")
+		case "invitation":
+			out.Values[i] = ec._InviteMemberPayload_invitation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var issueInspectionNoticesPayloadImplementors = []string{"IssueInspectionNoticesPayload"}
 
 func (ec *executionContext) _IssueInspectionNoticesPayload(ctx context.Context, sel ast.SelectionSet, obj *notice.Issued) graphql.Marshaler {
@@ -42884,6 +44182,165 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var memberInvitationImplementors = []string{"MemberInvitation", "Node"}
+
+func (ec *executionContext) _MemberInvitation(ctx context.Context, sel ast.SelectionSet, obj *bureau.Invitation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberInvitationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberInvitation")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberInvitation_id(ctx, field, obj)
+				})
+		case "bureau":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberInvitation_bureau(ctx, field, obj)
+				})
+		case "username":
+			out.Values[i] = ec._MemberInvitation_username(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberInvitation_roles(ctx, field, obj)
+				})
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberInvitation_state(ctx, field, obj)
+				})
+		case "invitedAt":
+			out.Values[i] = ec._MemberInvitation_invitedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._MemberInvitation_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredAt":
+			out.Values[i] = ec._MemberInvitation_answeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var memberInvitationConnectionImplementors = []string{"MemberInvitationConnection"}
+
+func (ec *executionContext) _MemberInvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[bureau.Invitation]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberInvitationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberInvitationConnection")
+		case "edges":
+			out.Values[i] = ec._MemberInvitationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._MemberInvitationConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MemberInvitationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MemberInvitationConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var memberInvitationEdgeImplementors = []string{"MemberInvitationEdge"}
+
+func (ec *executionContext) _MemberInvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[bureau.Invitation]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberInvitationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberInvitationEdge")
+		case "node":
+			out.Values[i] = ec._MemberInvitationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._MemberInvitationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var membershipImplementors = []string{"Membership"}
 
 func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSet, obj *bureau.Membership) graphql.Marshaler {
@@ -42977,9 +44434,23 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "addMember":
+		case "inviteMember":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_addMember(ctx, field)
+				return ec._Mutation_inviteMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawMemberInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawMemberInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answerMemberInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_answerMemberInvitation(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -44612,6 +46083,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_members(ctx, field)
+				})
+		case "memberInvitations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_memberInvitations(ctx, field)
+				})
+		case "invitationsToMe":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_invitationsToMe(ctx, field)
 				})
 		case "dashboard":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -46832,6 +48315,39 @@ func (ec *executionContext) _WithdrawInspectionNoticePayload(ctx context.Context
 	return out
 }
 
+var withdrawMemberInvitationPayloadImplementors = []string{"WithdrawMemberInvitationPayload"}
+
+func (ec *executionContext) _WithdrawMemberInvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.WithdrawMemberInvitationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, withdrawMemberInvitationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WithdrawMemberInvitationPayload")
+		case "invitation":
+			out.Values[i] = ec._WithdrawMemberInvitationPayload_invitation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var workdayOverrideImplementors = []string{"WorkdayOverride"}
 
 func (ec *executionContext) _WorkdayOverride(ctx context.Context, sel ast.SelectionSet, obj *workday.Override) graphql.Marshaler {
@@ -47318,19 +48834,6 @@ func (ec *executionContext) unmarshalNAddEvidenceInput2shuangsuijiᚋgraphᚋmod
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNAddMemberInput2shuangsuijiᚋgraphᚋmodelᚐAddMemberInput(ctx context.Context, v any) (model.AddMemberInput, error) {
-	res, err := ec.unmarshalInputAddMemberInput(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAddMemberPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐAddMemberPayload(ctx context.Context, sel ast.SelectionSet, v *model.AddMemberPayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AddMemberPayload!")
-		return graphql.Null
-	}
-	return ec._AddMemberPayload(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNAnswerDrawInvitationInput2shuangsuijiᚋgraphᚋmodelᚐAnswerDrawInvitationInput(ctx context.Context, v any) (model.AnswerDrawInvitationInput, error) {
 	res, err := ec.unmarshalInputAnswerDrawInvitationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -47339,6 +48842,19 @@ func (ec *executionContext) unmarshalNAnswerDrawInvitationInput2shuangsuijiᚋgr
 func (ec *executionContext) unmarshalNAnswerJointVisitInput2shuangsuijiᚋgraphᚋmodelᚐAnswerJointVisitInput(ctx context.Context, v any) (model.AnswerJointVisitInput, error) {
 	res, err := ec.unmarshalInputAnswerJointVisitInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAnswerMemberInvitationInput2shuangsuijiᚋgraphᚋmodelᚐAnswerMemberInvitationInput(ctx context.Context, v any) (model.AnswerMemberInvitationInput, error) {
+	res, err := ec.unmarshalInputAnswerMemberInvitationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerMemberInvitationPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐAnswerMemberInvitationPayload(ctx context.Context, sel ast.SelectionSet, v *model.AnswerMemberInvitationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnswerMemberInvitationPayload!")
+		return graphql.Null
+	}
+	return ec._AnswerMemberInvitationPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNApproveRedrawInput2shuangsuijiᚋgraphᚋmodelᚐApproveRedrawInput(ctx context.Context, v any) (model.ApproveRedrawInput, error) {
@@ -48439,6 +49955,19 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNInviteMemberInput2shuangsuijiᚋgraphᚋmodelᚐInviteMemberInput(ctx context.Context, v any) (model.InviteMemberInput, error) {
+	res, err := ec.unmarshalInputInviteMemberInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInviteMemberPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐInviteMemberPayload(ctx context.Context, sel ast.SelectionSet, v *model.InviteMemberPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InviteMemberPayload!")
+		return graphql.Null
+	}
+	return ec._InviteMemberPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNIssueInspectionNoticesInput2shuangsuijiᚋgraphᚋmodelᚐIssueInspectionNoticesInput(ctx context.Context, v any) (model.IssueInspectionNoticesInput, error) {
 	res, err := ec.unmarshalInputIssueInspectionNoticesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -48618,6 +50147,72 @@ func (ec *executionContext) marshalNMemberEdge2ᚕshuangsuijiᚋinternalᚋpage�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNMemberInvitation2shuangsuijiᚋinternalᚋbureauᚐInvitation(ctx context.Context, sel ast.SelectionSet, v bureau.Invitation) graphql.Marshaler {
+	return ec._MemberInvitation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMemberInvitation2ᚕshuangsuijiᚋinternalᚋbureauᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []bureau.Invitation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberInvitation2shuangsuijiᚋinternalᚋbureauᚐInvitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMemberInvitation2ᚖshuangsuijiᚋinternalᚋbureauᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *bureau.Invitation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberInvitation!")
+		return graphql.Null
+	}
+	return ec._MemberInvitation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberInvitationConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[bureau.Invitation]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MemberInvitationConnection!")
+		return graphql.Null
+	}
+	return ec._MemberInvitationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMemberInvitationEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[bureau.Invitation]) graphql.Marshaler {
+	return ec._MemberInvitationEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMemberInvitationEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[bureau.Invitation]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberInvitationEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNMemberInvitationState2shuangsuijiᚋgraphᚋmodelᚐMemberInvitationState(ctx context.Context, v any) (model.MemberInvitationState, error) {
+	var res model.MemberInvitationState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMemberInvitationState2shuangsuijiᚋgraphᚋmodelᚐMemberInvitationState(ctx context.Context, sel ast.SelectionSet, v model.MemberInvitationState) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNMembership2shuangsuijiᚋinternalᚋbureauᚐMembership(ctx context.Context, sel ast.SelectionSet, v bureau.Membership) graphql.Marshaler {
@@ -49895,6 +51490,19 @@ func (ec *executionContext) marshalNWithdrawInspectionNoticePayload2ᚖshuangsui
 	return ec._WithdrawInspectionNoticePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNWithdrawMemberInvitationInput2shuangsuijiᚋgraphᚋmodelᚐWithdrawMemberInvitationInput(ctx context.Context, v any) (model.WithdrawMemberInvitationInput, error) {
+	res, err := ec.unmarshalInputWithdrawMemberInvitationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWithdrawMemberInvitationPayload2ᚖshuangsuijiᚋgraphᚋmodelᚐWithdrawMemberInvitationPayload(ctx context.Context, sel ast.SelectionSet, v *model.WithdrawMemberInvitationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WithdrawMemberInvitationPayload!")
+		return graphql.Null
+	}
+	return ec._WithdrawMemberInvitationPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNWorkdayOverride2shuangsuijiᚋinternalᚋworkdayᚐOverride(ctx context.Context, sel ast.SelectionSet, v workday.Override) graphql.Marshaler {
 	return ec._WorkdayOverride(ctx, sel, &v)
 }
@@ -50536,6 +52144,30 @@ func (ec *executionContext) unmarshalOMemberFilter2ᚖshuangsuijiᚋinternalᚋb
 	}
 	res, err := ec.unmarshalInputMemberFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMemberInvitationFilter2ᚖshuangsuijiᚋinternalᚋbureauᚐInvitationFilter(ctx context.Context, v any) (*bureau.InvitationFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMemberInvitationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMemberInvitationState2ᚖshuangsuijiᚋgraphᚋmodelᚐMemberInvitationState(ctx context.Context, v any) (*model.MemberInvitationState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.MemberInvitationState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMemberInvitationState2ᚖshuangsuijiᚋgraphᚋmodelᚐMemberInvitationState(ctx context.Context, sel ast.SelectionSet, v *model.MemberInvitationState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalONode2shuangsuijiᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {

@@ -34,20 +34,21 @@ import (
 
 // Type names that global ids begin with.
 const (
-	nodeUser           = "User"
-	nodeBureau         = "Bureau"
-	nodeMember         = "Member"
-	nodeDraw           = "Draw"
-	nodeDrawTask       = "DrawTask"
-	nodeJointVisit     = "JointVisit"
-	nodePlan           = "Plan"
-	nodeInspector      = "Inspector"
-	nodeConflict       = "Conflict"
-	nodeInspectionItem = "InspectionItem"
-	nodeEntity         = "Entity"
-	nodeRecord         = "InspectionRecord"
-	nodeTask           = "InspectionTask"
-	nodeEvidence       = "Evidence"
+	nodeUser             = "User"
+	nodeBureau           = "Bureau"
+	nodeMember           = "Member"
+	nodeMemberInvitation = "MemberInvitation"
+	nodeDraw             = "Draw"
+	nodeDrawTask         = "DrawTask"
+	nodeJointVisit       = "JointVisit"
+	nodePlan             = "Plan"
+	nodeInspector        = "Inspector"
+	nodeConflict         = "Conflict"
+	nodeInspectionItem   = "InspectionItem"
+	nodeEntity           = "Entity"
+	nodeRecord           = "InspectionRecord"
+	nodeTask             = "InspectionTask"
+	nodeEvidence         = "Evidence"
 )
 
 // maxNodes bounds nodes(ids:), as page.MaxSize bounds a page.
@@ -90,7 +91,7 @@ func decodeID(id string) (typ string, key []string, ok bool) {
 var keyParts = map[string]int{
 	nodeUser: 1, nodeBureau: 1, nodeMember: 2, nodeDraw: 1, nodeDrawTask: 2, nodeJointVisit: 3,
 	nodePlan: 2, nodeInspector: 1, nodeConflict: 2, nodeInspectionItem: 3, nodeEntity: 3,
-	nodeRecord: 1, nodeTask: 2, nodeEvidence: 1,
+	nodeRecord: 1, nodeTask: 2, nodeEvidence: 1, nodeMemberInvitation: 1,
 }
 
 // keyOf returns the key parts of a global id of type typ, or ok false.
@@ -169,6 +170,8 @@ func (r *queryResolver) nodeOf(ctx context.Context, typ string, key []string) (m
 		return r.Bureaus.User(ctx, nums[0])
 	case nodeBureau:
 		return r.Bureaus.Bureau(ctx, nums[0])
+	case nodeMemberInvitation:
+		return r.Bureaus.Invitation(ctx, nums[0])
 	case nodeDraw:
 		return r.Resolver.Draws.Get(ctx, nums[0])
 	case nodeDrawTask:

@@ -20,10 +20,13 @@ import (
 
 // Connections bound in gqlgen.yml.
 type (
-	MemberConnection     = page.Connection[bureau.Member]
-	MemberEdge           = page.Edge[bureau.Member]
-	AuditEntryConnection = page.Connection[audit.Entry]
-	AuditEntryEdge       = page.Edge[audit.Entry]
+	MemberConnection = page.Connection[bureau.Member]
+	MemberEdge       = page.Edge[bureau.Member]
+
+	MemberInvitationConnection = page.Connection[bureau.Invitation]
+	MemberInvitationEdge       = page.Edge[bureau.Invitation]
+	AuditEntryConnection       = page.Connection[audit.Entry]
+	AuditEntryEdge             = page.Edge[audit.Entry]
 
 	RosterEntityConnection = page.Connection[roster.RosterEntity]
 	RosterEntityEdge       = page.Edge[roster.RosterEntity]

@@ -27,25 +27,6 @@ type AddEvidenceInput struct {
 	File graphql.Upload `json:"file"`
 }
 
-// Adds a user to the acting bureau. A new user needs a display name and an initial password;
-// an existing user (a member of another bureau) is named by username alone.
-type AddMemberInput struct {
-	// The username: 2 to 63 characters of a-z, 0-9, '.', '_', '-'.
-	Username string `json:"username"`
-	// The name shown to people, for a new user.
-	DisplayName *string `json:"displayName,omitempty"`
-	// The first password of a new user, at least 12 characters.
-	InitialPassword *string `json:"initialPassword,omitempty"`
-	// The roles to grant (at least one).
-	Roles []Role `json:"roles"`
-}
-
-// The member added.
-type AddMemberPayload struct {
-	// The member, with all their roles in the acting bureau.
-	Member *bureau.Member `json:"member"`
-}
-
 // The acting bureau's answer to its invitation to a draft joint draw.
 type AnswerDrawInvitationInput struct {
 	// The draw.
@@ -62,6 +43,20 @@ type AnswerJointVisitInput struct {
 	Accept bool `json:"accept"`
 }
 
+// The signed-in user's answer to an invitation to them.
+type AnswerMemberInvitationInput struct {
+	// The invitation.
+	InvitationID string `json:"invitationId"`
+	// true to join the bureau with its roles, false to decline (the bureau sees the answer; to stay unknown there, let it expire).
+	Accept bool `json:"accept"`
+}
+
+// The invitation answered.
+type AnswerMemberInvitationPayload struct {
+	// The invitation, accepted or declined.
+	Invitation *bureau.Invitation `json:"invitation"`
+}
+
 // A leader's approval of a re-draw.
 type ApproveRedrawInput struct {
 	// The draft re-draw.
@@ -70,7 +65,7 @@ type ApproveRedrawInput struct {
 
 // Narrows the audit trail; every field given must match.
 type AuditFilter struct {
-	// The action, e.g. `member.add`.
+	// The action, e.g. `member.invite`.
 	Action *string `json:"action,omitempty"`
 	// The kind of object, e.g. `member`.
 	ObjectType *string `json:"objectType,omitempty"`
@@ -343,6 +338,30 @@ type InspectorFilter struct {
 	Qualification *string `json:"qualification,omitempty"`
 	// The certificate's last valid day (有效期至) is before this day.
 	CertificateExpiresBefore *time.Time `json:"certificateExpiresBefore,omitempty"`
+}
+
+// Invites a username to the acting bureau with roles; the roles exist only once the user holding
+// the name accepts. To create a user at the same time, give a display name and an initial password
+// (both or neither): the user is created if the name is free; if it is taken, nothing is created
+// and the password is dropped. The answer is the same pending invitation in every case, so an admin
+// learns from it nothing about who exists or which bureau holds a name (an invitation to a name
+// nobody holds is just never accepted). The password is hashed in every case; only signing in with it
+// would show its maker whether the user was created.
+type InviteMemberInput struct {
+	// The username: 2 to 63 characters of a-z, 0-9, '.', '_', '-'.
+	Username string `json:"username"`
+	// The roles the user would hold here (at least one).
+	Roles []Role `json:"roles"`
+	// To create the user if the name is free: the name shown to people (with `initialPassword`).
+	DisplayName *string `json:"displayName,omitempty"`
+	// To create the user if the name is free: their first password, at least 12 characters, to be changed at their first sign-in (with `displayName`).
+	InitialPassword *string `json:"initialPassword,omitempty"`
+}
+
+// The invitation made.
+type InviteMemberPayload struct {
+	// The pending invitation (re-inviting a name refreshes its pending invitation: new roles, 14 days from now).
+	Invitation *bureau.Invitation `json:"invitation"`
 }
 
 // Issue the notices of an executed draw's tasks.
@@ -837,6 +856,18 @@ type WithdrawInspectionNoticeInput struct {
 type WithdrawInspectionNoticePayload struct {
 	// The notice, now withdrawn.
 	Notice *notice.Notice `json:"notice"`
+}
+
+// A pending invitation of the acting bureau to withdraw.
+type WithdrawMemberInvitationInput struct {
+	// The invitation.
+	InvitationID string `json:"invitationId"`
+}
+
+// The invitation withdrawn.
+type WithdrawMemberInvitationPayload struct {
+	// The invitation, now withdrawn.
+	Invitation *bureau.Invitation `json:"invitation"`
 }
 
 // A year of the calendar after a change.
@@ -1626,6 +1657,73 @@ func (e *ManifestForm) UnmarshalJSON(b []byte) error {
 }
 
 func (e ManifestForm) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where an invitation stands.
+type MemberInvitationState string
+
+const (
+	// 待答复: waiting for the user's answer.
+	MemberInvitationStatePending MemberInvitationState = "PENDING"
+	// 已接受: the user joined with the roles.
+	MemberInvitationStateAccepted MemberInvitationState = "ACCEPTED"
+	// 已拒绝: the user declined.
+	MemberInvitationStateDeclined MemberInvitationState = "DECLINED"
+	// 已撤回: an admin of the bureau withdrew it.
+	MemberInvitationStateWithdrawn MemberInvitationState = "WITHDRAWN"
+	// 已过期: unanswered for 14 days.
+	MemberInvitationStateExpired MemberInvitationState = "EXPIRED"
+)
+
+var AllMemberInvitationState = []MemberInvitationState{
+	MemberInvitationStatePending,
+	MemberInvitationStateAccepted,
+	MemberInvitationStateDeclined,
+	MemberInvitationStateWithdrawn,
+	MemberInvitationStateExpired,
+}
+
+func (e MemberInvitationState) IsValid() bool {
+	switch e {
+	case MemberInvitationStatePending, MemberInvitationStateAccepted, MemberInvitationStateDeclined, MemberInvitationStateWithdrawn, MemberInvitationStateExpired:
+		return true
+	}
+	return false
+}
+
+func (e MemberInvitationState) String() string {
+	return string(e)
+}
+
+func (e *MemberInvitationState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MemberInvitationState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MemberInvitationState", str)
+	}
+	return nil
+}
+
+func (e MemberInvitationState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MemberInvitationState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MemberInvitationState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

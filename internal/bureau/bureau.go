@@ -62,9 +62,9 @@ type MemberFilter struct {
 	Search string // part of the username or display name
 }
 
-// NewMember is what an admin enters to add someone to their bureau. A new
-// user needs a display name and an initial password; an existing user
-// (a member of another bureau) is found by username.
+// NewMember is what an admin enters to invite someone to their bureau: a
+// username and roles, and for a user to create (if the name is free) a
+// display name and an initial password.
 type NewMember struct {
 	Username        string
 	DisplayName     string
@@ -72,9 +72,10 @@ type NewMember struct {
 	Roles           []string
 }
 
-// Store keeps bureaus and members. Methods taking an actor run as the
-// serving role in the actor's bureau.
+// Store keeps bureaus, members and invitations. Methods taking an actor
+// run as the serving role in the actor's bureau.
 type Store interface {
+	InvitationStore
 	BureauByCode(ctx context.Context, code string) (Bureau, error)
 	BureausByID(ctx context.Context, ids []int64) ([]Bureau, error)
 	Regions(ctx context.Context, codes []string) ([]Region, error)
@@ -85,9 +86,6 @@ type Store interface {
 	// Member returns the actor's bureau's member with this username;
 	// NOT_FOUND if there is none.
 	Member(ctx context.Context, actor *authz.Actor, username string) (Member, error)
-	// AddMember creates the user when passwordHash is set and the username
-	// is free, then grants the roles; CONFLICT if the member already holds them.
-	AddMember(ctx context.Context, actor *authz.Actor, m NewMember, passwordHash string) (Member, error)
 	// SetMemberRoles replaces a member's roles (none: removes the member);
 	// NOT_FOUND if the user is not a member of the actor's bureau.
 	SetMemberRoles(ctx context.Context, actor *authz.Actor, username string, roles []string) (Member, error)
@@ -188,35 +186,6 @@ func (s *Service) Bureau(ctx context.Context, id int64) (Bureau, error) {
 	return bs[0], nil
 }
 
-// AddMember adds a user to the acting bureau with roles (admins only,
-// member:manage). BAD_USER_INPUT names the field at fault; CONFLICT when the
-// user already holds every role given.
-func (s *Service) AddMember(ctx context.Context, m NewMember) (Member, error) {
-	actor, err := s.Authz.Require(ctx, "member:manage")
-	if err != nil {
-		return Member{}, err
-	}
-	m.Username = strings.ToLower(strings.TrimSpace(m.Username))
-	m.DisplayName = strings.TrimSpace(m.DisplayName)
-	if err := validateNewMember(m); err != nil {
-		return Member{}, err
-	}
-	if err := rolesFitBureau(actor, m.Roles); err != nil {
-		return Member{}, err
-	}
-	var hash string
-	if m.InitialPassword != "" {
-		if hash, err = account.HashPasswordLimited(ctx, m.InitialPassword); err != nil {
-			return Member{}, err
-		}
-	}
-	added, err := s.Store.AddMember(ctx, actor, m, hash)
-	if err != nil {
-		return Member{}, err
-	}
-	return added, s.Authz.Reload(ctx)
-}
-
 func validateNewMember(m NewMember) error {
 	if err := validateUsername(m.Username); err != nil {
 		return err
@@ -224,10 +193,17 @@ func validateNewMember(m NewMember) error {
 	if utf8.RuneCountInString(m.DisplayName) > 100 {
 		return errs.InvalidField("input.displayName", "is at most 100 characters")
 	}
+	// Whether a user is created is decided by what the admin entered,
+	// never by whether the name is taken: both or neither.
 	if m.InitialPassword != "" {
 		if err := account.ValidateNewPassword("input.initialPassword", m.InitialPassword); err != nil {
 			return err
 		}
+		if m.DisplayName == "" {
+			return errs.InvalidField("input.displayName", "is required with an initial password, to create a user")
+		}
+	} else if m.DisplayName != "" {
+		return errs.InvalidField("input.initialPassword", "is required with a display name, to create a user; leave both empty to invite a user who exists")
 	}
 	if len(m.Roles) == 0 {
 		return errs.InvalidField("input.roles", "give at least one role")

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -147,81 +146,6 @@ func memberIn(ctx context.Context, tx *sqlx.Tx, username string) (*bureau.Member
 	return &m, nil
 }
 
-// AddMember creates the user if needed and grants the roles, in one
-// transaction with its audit entry and the NOTIFY for other instances.
-func (s BureauStore) AddMember(ctx context.Context, actor *authz.Actor, nm bureau.NewMember, passwordHash string) (bureau.Member, error) {
-	var added bureau.Member
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		if err := lockMembers(ctx, tx, actor, true); err != nil {
-			return err
-		}
-		userID, err := findOrCreateUser(ctx, tx, nm, passwordHash)
-		if err != nil {
-			return err
-		}
-		before, err := memberIn(ctx, tx, nm.Username)
-		if err != nil {
-			return err
-		}
-		if before != nil && containsAll(before.Roles, nm.Roles) {
-			return errs.E(errs.Conflict, "%s is already a member with roles %v", nm.Username, before.Roles)
-		}
-		const grant = `
-INSERT INTO members (bureau_id, user_id, role) SELECT $1, $2, unnest($3::text[])
-ON CONFLICT DO NOTHING`
-		if _, err := tx.ExecContext(ctx, grant, actor.BureauID, userID, pq.Array(nm.Roles)); err != nil {
-			return err
-		}
-		after, err := memberIn(ctx, tx, nm.Username)
-		if err != nil {
-			return err
-		}
-		added = *after
-		return s.audited(ctx, tx, actor, "member.add", nm.Username, before, after)
-	})
-	return added, err
-}
-
-func containsAll(have, want []string) bool {
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			return false
-		}
-	}
-	return true
-}
-
-// findOrCreateUser returns the user's id, creating the user when a
-// password hash is given; without one the user must already exist.
-func findOrCreateUser(ctx context.Context, tx *sqlx.Tx, nm bureau.NewMember, passwordHash string) (int64, error) {
-	var id int64
-	err := tx.GetContext(ctx, &id, `SELECT id FROM users WHERE username = $1`, nm.Username)
-	if err == nil {
-		if passwordHash != "" {
-			return 0, errs.InvalidField("input.initialPassword",
-				"user %s exists already: leave the password empty to add them to this bureau", nm.Username)
-		}
-		return id, nil
-	}
-	if err = notFound(err, ""); errs.KindOf(err) != errs.NotFound {
-		return 0, err
-	}
-	if passwordHash == "" {
-		return 0, errs.InvalidField("input.initialPassword", "user %s does not exist yet: give an initial password to create them", nm.Username)
-	}
-	if nm.DisplayName == "" {
-		return 0, errs.InvalidField("input.displayName", "is required for a new user")
-	}
-	// create_user checks the acting user is an admin here, and marks the
-	// password as one to change at the first sign-in.
-	const ins = `SELECT create_user($1, $2, $3)`
-	err = tx.GetContext(ctx, &id, ins, nm.Username, nm.DisplayName, passwordHash)
-	if uniqueViolation(err) {
-		return 0, errs.E(errs.Conflict, "user %s was just created by someone else: try again", nm.Username)
-	}
-	return id, err
-}
-
 // lockMembers serialises the membership changes of the actor's bureau
 // until the transaction ends, so that each reads the members as the one
 // before left them: two admins removing each other cannot both succeed,
@@ -295,12 +219,14 @@ func (s BureauStore) changeRoles(ctx context.Context, actor *authz.Actor, action
 }
 
 func replaceRoles(ctx context.Context, tx *sqlx.Tx, userID int64, roles []string) error {
-	const del = `DELETE FROM members WHERE bureau_id = app_bureau() AND user_id = $1 AND NOT role = ANY($2)`
-	if _, err := tx.ExecContext(ctx, del, userID, pq.Array(roles)); err != nil {
+	// Grant before taking away: the database grants roles only to members
+	// (app_may_grant), and the user is one until the delete.
+	const ins = `INSERT INTO members (bureau_id, user_id, role) SELECT app_bureau(), $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
+	if _, err := tx.ExecContext(ctx, ins, userID, pq.Array(roles)); err != nil {
 		return err
 	}
-	const ins = `INSERT INTO members (bureau_id, user_id, role) SELECT app_bureau(), $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
-	_, err := tx.ExecContext(ctx, ins, userID, pq.Array(roles))
+	const del = `DELETE FROM members WHERE bureau_id = app_bureau() AND user_id = $1 AND NOT role = ANY($2)`
+	_, err := tx.ExecContext(ctx, del, userID, pq.Array(roles))
 	return err
 }
 

@@ -73,9 +73,9 @@ func tryData(r response, err error, into any) error {
 }
 
 const (
-	meQuery        = `{ me { user { username } actingBureau { code } } }`
-	addMemberQuery = `mutation($u: String!) { addMember(input: {username: $u, displayName: "并发测试执法员",
-		initialPassword: "concurrency-test-pw", roles: [LEADER]}) { member { user { username } roles } } }`
+	meQuery           = `{ me { user { username } actingBureau { code } } }`
+	inviteMemberQuery = `mutation($u: String!) { inviteMember(input: {username: $u, displayName: "并发测试执法员",
+		initialPassword: "concurrency-test-pw", roles: [LEADER]}) { invitation { username roles } } }`
 	signOutQuery = `mutation { signOut { signedOut } }`
 )
 
@@ -116,21 +116,21 @@ func worker(baseURL string, i int, u postgres.DemoUser, bureau string) ([]string
 	if slices.Contains(u.Roles, "admin") {
 		newUser := fmt.Sprintf("conc-%02d", i)
 		var added struct {
-			AddMember struct {
-				Member struct {
-					User  struct{ Username string }
-					Roles []string
+			InviteMember struct {
+				Invitation struct {
+					Username string
+					Roles    []string
 				}
 			}
 		}
-		r, err = tryGraphQL(baseURL, rq, addMemberQuery, map[string]any{"u": newUser})
+		r, err = tryGraphQL(baseURL, rq, inviteMemberQuery, map[string]any{"u": newUser})
 		if err := tryData(r, err, &added); err != nil {
-			return nil, fmt.Errorf("%s adds %s: %v", u.Username, newUser, err)
+			return nil, fmt.Errorf("%s invites %s: %v", u.Username, newUser, err)
 		}
-		if got := added.AddMember.Member; got.User.Username != newUser || !slices.Equal(got.Roles, []string{"LEADER"}) {
-			return nil, fmt.Errorf("%s adds %s: member %+v, want %s with [LEADER]", u.Username, newUser, got, newUser)
+		if got := added.InviteMember.Invitation; got.Username != newUser || !slices.Equal(got.Roles, []string{"LEADER"}) {
+			return nil, fmt.Errorf("%s invites %s: invitation %+v, want %s with [LEADER]", u.Username, newUser, got, newUser)
 		}
-		return append(actions, "member.add"), nil
+		return append(actions, "member.invite"), nil
 	}
 	var out struct{ SignOut struct{ SignedOut bool } }
 	r, err = tryGraphQL(baseURL, rq, signOutQuery, nil)
@@ -224,7 +224,7 @@ func TestConcurrentRequests(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("audit entries by action = %v, want %v", got, want)
 	}
-	if want["member.add"] == 0 || want["session.sign_out"] == 0 {
+	if want["member.invite"] == 0 || want["session.sign_out"] == 0 {
 		t.Errorf("the workers made %v: the test needs both kinds of change", want)
 	}
 
@@ -232,8 +232,8 @@ func TestConcurrentRequests(t *testing.T) {
 	if err := e.DB.Get(&added, `SELECT count(*) FROM users WHERE username LIKE 'conc-%'`); err != nil {
 		t.Fatal(err)
 	}
-	if added != want["member.add"] {
-		t.Errorf("users added = %d, want %d", added, want["member.add"])
+	if added != want["member.invite"] {
+		t.Errorf("users added = %d, want %d", added, want["member.invite"])
 	}
 }
 

@@ -52,8 +52,8 @@ var operations = []operation{
 		otherBureau: func(t *testing.T, r response) { mustNotMention(t, r, "wl-") },
 	},
 	{
-		name:    "addMember",
-		query:   `mutation($u: String!) { addMember(input: {username: $u, displayName: "新同事", initialPassword: "a-long-password-1", roles: [INSPECTOR]}) { member { user { username } roles } } }`,
+		name:    "inviteMember",
+		query:   `mutation($u: String!) { inviteMember(input: {username: $u, displayName: "新同事", initialPassword: "a-long-password-1", roles: [INSPECTOR]}) { invitation { username roles state } } }`,
 		vars:    map[string]any{"u": "wl-new-inspector"},
 		allowed: "wl-admin", forbidden: "wl-leader",
 		otherBureau: func(t *testing.T, r response) { mustNotMention(t, r, "wl-admin") },

@@ -5,47 +5,7 @@ import (
 	"testing"
 )
 
-const addMember = `mutation($in: AddMemberInput!) { addMember(input: $in) { member { user { username displayName } roles } } }`
 const setRoles = `mutation($in: SetMemberRolesInput!) { setMemberRoles(input: $in) { member { user { username } roles } } }`
-
-func TestAddMember(t *testing.T) {
-	tests := []struct {
-		name      string
-		in        map[string]any
-		wantCode  string
-		wantField string
-	}{
-		{"OK", map[string]any{"username": "wl-zhang", "displayName": "张三", "initialPassword": "correct-horse-1", "roles": []string{"INSPECTOR"}}, "", ""},
-		{"OKExistingUserOfAnotherBureau", map[string]any{"username": "sj-planner", "roles": []string{"PLANNER"}}, "", ""},
-		{"ErrAlreadyMember", map[string]any{"username": "wl-planner", "roles": []string{"PLANNER"}}, "CONFLICT", ""},
-		{"ErrBadUsername", map[string]any{"username": "Zhang San", "displayName": "张三", "initialPassword": "correct-horse-1", "roles": []string{"INSPECTOR"}}, "BAD_USER_INPUT", "input.username"},
-		{"ErrShortPassword", map[string]any{"username": "wl-li", "displayName": "李四", "initialPassword": "short", "roles": []string{"INSPECTOR"}}, "BAD_USER_INPUT", "input.initialPassword"},
-		{"ErrNewUserWithoutPassword", map[string]any{"username": "wl-li", "displayName": "李四", "roles": []string{"INSPECTOR"}}, "BAD_USER_INPUT", "input.initialPassword"},
-		{"ErrNewUserWithoutName", map[string]any{"username": "wl-li", "initialPassword": "correct-horse-1", "roles": []string{"INSPECTOR"}}, "BAD_USER_INPUT", "input.displayName"},
-		{"ErrNoRoles", map[string]any{"username": "wl-li", "displayName": "李四", "initialPassword": "correct-horse-1", "roles": []string{}}, "BAD_USER_INPUT", "input.roles"},
-		{"ErrCoordinatorOutsideAJointOffice", map[string]any{"username": "wl-li", "displayName": "李四", "initialPassword": "correct-horse-1", "roles": []string{"COORDINATOR"}}, "BAD_USER_INPUT", "input.roles"},
-		{"ErrUnknownRole", map[string]any{"username": "wl-li", "displayName": "李四", "initialPassword": "correct-horse-1", "roles": []string{"KING"}}, "BAD_USER_INPUT", ""},
-	}
-	e := newEnv(t)
-	admin := e.As("wl-admin")
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := auditCount(t, e)
-			r := e.Do(admin, addMember, map[string]any{"in": tt.in})
-			wantCodeOrOK(t, r, tt.wantCode)
-			if tt.wantField != "" && r.Errors[0].Extensions.Field != tt.wantField {
-				t.Errorf("field = %q, want %q", r.Errors[0].Extensions.Field, tt.wantField)
-			}
-			wantAudit := before
-			if tt.wantCode == "" {
-				wantAudit++
-			}
-			if got := auditCount(t, e); got != wantAudit {
-				t.Errorf("audit entries = %d, want %d: a refused mutation must change nothing", got, wantAudit)
-			}
-		})
-	}
-}
 
 // auditCount counts the audit entries of 140522-wl, as the schema owner.
 func auditCount(t *testing.T, e *env) int {
@@ -58,19 +18,12 @@ func auditCount(t *testing.T, e *env) int {
 	return n
 }
 
-func TestNewMemberCanSignIn(t *testing.T) {
-	e := newEnv(t)
-	in := map[string]any{"username": "wl-zhao", "displayName": "赵六", "initialPassword": "correct-horse-1", "roles": []string{"PLANNER"}}
-	e.Do(e.As("wl-admin"), addMember, map[string]any{"in": in}).mustData(t, nil)
-	r := e.Do(request{}, signInMutation, map[string]any{"u": "wl-zhao", "p": "correct-horse-1"})
-	r.mustData(t, nil)
-}
-
 func TestActingBureauChoice(t *testing.T) {
 	e := newEnv(t)
-	// sj-admin makes wl-planner a member of 140522-sj too.
-	e.Do(e.As("sj-admin"), addMember, map[string]any{"in": map[string]any{"username": "wl-planner", "roles": []string{"REVIEWER"}}}).mustData(t, nil)
+	// sj-admin invites wl-planner to 140522-sj too, and wl-planner accepts.
 	token := e.SignIn("wl-planner")
+	e.Do(request{Token: token}, answerMemberInvite, map[string]any{"in": map[string]any{
+		"invitationId": invite(t, e, e.As("sj-admin"), "wl-planner", "REVIEWER"), "accept": true}}).mustData(t, nil)
 
 	t.Run("MeListsBoth", func(t *testing.T) {
 		var data struct {
