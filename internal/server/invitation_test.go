@@ -146,6 +146,7 @@ func TestInvitationNamesNoExistence(t *testing.T) {
 					in["displayName"], in["initialPassword"] = "新同事", "correct-horse-1"
 				}
 				r := e.Do(admin, inviteMember, map[string]any{"in": in})
+				r.mustData(t, nil)
 				answers[username] = normal(r, username)
 			}
 			var first string
