@@ -9,8 +9,14 @@ import (
 	"context"
 	"shuangsuiji/graph/model"
 	"shuangsuiji/internal/dashboard"
+	"shuangsuiji/internal/page"
 	"strings"
 )
+
+// Visits is the resolver for the visits field.
+func (r *inspectionHistoryResolver) Visits(ctx context.Context, obj *dashboard.History, first *int, after *string, last *int, before *string) (*page.Connection[dashboard.Visit], error) {
+	return r.Dashboards.Visits(ctx, obj.EntityCode, pageRequest(first, after, last, before))
+}
 
 // Dashboard is the resolver for the dashboard field.
 func (r *queryResolver) Dashboard(ctx context.Context, year int) (*dashboard.Dashboard, error) {
@@ -29,7 +35,15 @@ func (r *visitRecordResolver) State(ctx context.Context, obj *dashboard.VisitRec
 	return model.RecordState(strings.ToUpper(obj.State)), nil
 }
 
+// InspectionHistory returns InspectionHistoryResolver implementation.
+func (r *Resolver) InspectionHistory() InspectionHistoryResolver {
+	return &inspectionHistoryResolver{r}
+}
+
 // VisitRecord returns VisitRecordResolver implementation.
 func (r *Resolver) VisitRecord() VisitRecordResolver { return &visitRecordResolver{r} }
 
-type visitRecordResolver struct{ *Resolver }
+type (
+	inspectionHistoryResolver struct{ *Resolver }
+	visitRecordResolver       struct{ *Resolver }
+)

@@ -54,6 +54,7 @@ type ResolverRoot interface {
 	Evidence() EvidenceResolver
 	FollowUp() FollowUpResolver
 	ImportRosterPayload() ImportRosterPayloadResolver
+	InspectionHistory() InspectionHistoryResolver
 	InspectionItem() InspectionItemResolver
 	InspectionNotice() InspectionNoticeResolver
 	InspectionRecord() InspectionRecordResolver
@@ -386,7 +387,7 @@ type ComplexityRoot struct {
 	InspectionHistory struct {
 		EntityCode func(childComplexity int) int
 		EntityName func(childComplexity int) int
-		Visits     func(childComplexity int) int
+		Visits     func(childComplexity int, first *int, after *string, last *int, before *string) int
 	}
 
 	InspectionItem struct {
@@ -521,6 +522,18 @@ type ComplexityRoot struct {
 		WindowEnd   func(childComplexity int) int
 		WindowStart func(childComplexity int) int
 		Year        func(childComplexity int) int
+	}
+
+	InspectionVisitConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	InspectionVisitEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Inspector struct {
@@ -838,6 +851,18 @@ type ComplexityRoot struct {
 		Year           func(childComplexity int) int
 	}
 
+	PublicPlanConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PublicPlanEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	PublicResult struct {
 		Bureau      func(childComplexity int) int
 		Correction  func(childComplexity int) int
@@ -947,7 +972,7 @@ type ComplexityRoot struct {
 		PublicBureaus         func(childComplexity int, region *string) int
 		PublicDraw            func(childComplexity int, number int) int
 		PublicDraws           func(childComplexity int, filter *model.PublicDrawFilter, first *int, after *string, last *int, before *string) int
-		PublicPlans           func(childComplexity int, bureau *string, year *int) int
+		PublicPlans           func(childComplexity int, filter *model.PublicPlanFilter, first *int, after *string, last *int, before *string) int
 		PublicResults         func(childComplexity int, filter *model.PublicResultFilter, first *int, after *string, last *int, before *string) int
 		PublicTask            func(childComplexity int, code string) int
 		ResultCodes           func(childComplexity int, version *int) int
@@ -1324,6 +1349,9 @@ type FollowUpResolver interface {
 type ImportRosterPayloadResolver interface {
 	Kind(ctx context.Context, obj *roster.ImportResult) (model.RosterKind, error)
 }
+type InspectionHistoryResolver interface {
+	Visits(ctx context.Context, obj *dashboard.History, first *int, after *string, last *int, before *string) (*page.Connection[dashboard.Visit], error)
+}
 type InspectionItemResolver interface {
 	ID(ctx context.Context, obj *roster.Item) (string, error)
 
@@ -1495,7 +1523,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	PublicBureaus(ctx context.Context, region *string) ([]public.Bureau, error)
-	PublicPlans(ctx context.Context, bureau *string, year *int) ([]public.Plan, error)
+	PublicPlans(ctx context.Context, filter *model.PublicPlanFilter, first *int, after *string, last *int, before *string) (*page.Connection[public.Plan], error)
 	PublicDraws(ctx context.Context, filter *model.PublicDrawFilter, first *int, after *string, last *int, before *string) (*page.Connection[public.Draw], error)
 	PublicDraw(ctx context.Context, number int) (*public.Draw, error)
 	PublicResults(ctx context.Context, filter *model.PublicResultFilter, first *int, after *string, last *int, before *string) (*page.Connection[public.Result], error)
@@ -2728,7 +2756,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.InspectionHistory.Visits(childComplexity), true
+		args, err := ec.field_InspectionHistory_visits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.InspectionHistory.Visits(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "InspectionItem.changedBy":
 		if e.ComplexityRoot.InspectionItem.ChangedBy == nil {
@@ -3351,6 +3384,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionVisit.Year(childComplexity), true
+
+	case "InspectionVisitConnection.edges":
+		if e.ComplexityRoot.InspectionVisitConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisitConnection.Edges(childComplexity), true
+	case "InspectionVisitConnection.nodes":
+		if e.ComplexityRoot.InspectionVisitConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisitConnection.Nodes(childComplexity), true
+	case "InspectionVisitConnection.pageInfo":
+		if e.ComplexityRoot.InspectionVisitConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisitConnection.PageInfo(childComplexity), true
+	case "InspectionVisitConnection.totalCount":
+		if e.ComplexityRoot.InspectionVisitConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisitConnection.TotalCount(childComplexity), true
+
+	case "InspectionVisitEdge.cursor":
+		if e.ComplexityRoot.InspectionVisitEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisitEdge.Cursor(childComplexity), true
+	case "InspectionVisitEdge.node":
+		if e.ComplexityRoot.InspectionVisitEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionVisitEdge.Node(childComplexity), true
 
 	case "Inspector.certificateNumber":
 		if e.ComplexityRoot.Inspector.CertificateNumber == nil {
@@ -4835,6 +4906,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PublicPlan.Year(childComplexity), true
 
+	case "PublicPlanConnection.edges":
+		if e.ComplexityRoot.PublicPlanConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlanConnection.Edges(childComplexity), true
+	case "PublicPlanConnection.nodes":
+		if e.ComplexityRoot.PublicPlanConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlanConnection.Nodes(childComplexity), true
+	case "PublicPlanConnection.pageInfo":
+		if e.ComplexityRoot.PublicPlanConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlanConnection.PageInfo(childComplexity), true
+	case "PublicPlanConnection.totalCount":
+		if e.ComplexityRoot.PublicPlanConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlanConnection.TotalCount(childComplexity), true
+
+	case "PublicPlanEdge.cursor":
+		if e.ComplexityRoot.PublicPlanEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlanEdge.Cursor(childComplexity), true
+	case "PublicPlanEdge.node":
+		if e.ComplexityRoot.PublicPlanEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicPlanEdge.Node(childComplexity), true
+
 	case "PublicResult.bureau":
 		if e.ComplexityRoot.PublicResult.Bureau == nil {
 			break
@@ -5548,7 +5657,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PublicPlans(childComplexity, args["bureau"].(*string), args["year"].(*int)), true
+		return e.ComplexityRoot.Query.PublicPlans(childComplexity, args["filter"].(*model.PublicPlanFilter), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.publicResults":
 		if e.ComplexityRoot.Query.PublicResults == nil {
 			break
@@ -6676,6 +6785,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MemberInvitationFilter", ec.unmarshalInputMemberInvitationFilter),
 			graphql.NewInputUnmarshaler("ProposeJointVisitInput", ec.unmarshalInputProposeJointVisitInput),
 			graphql.NewInputUnmarshaler("PublicDrawFilter", ec.unmarshalInputPublicDrawFilter),
+			graphql.NewInputUnmarshaler("PublicPlanFilter", ec.unmarshalInputPublicPlanFilter),
 			graphql.NewInputUnmarshaler("PublicResultFilter", ec.unmarshalInputPublicResultFilter),
 			graphql.NewInputUnmarshaler("PublishRecordsInput", ec.unmarshalInputPublishRecordsInput),
 			graphql.NewInputUnmarshaler("RecordActionInput", ec.unmarshalInputRecordActionInput),
@@ -7488,8 +7598,41 @@ type InspectionHistory {
   entityCode: String!
   "Its current name (empty when not in the region's register)."
   entityName: String!
-  "Every executed draw that selected it, newest window first."
-  visits: [InspectionVisit!]!
+  "The executed draws that selected it, newest window first."
+  visits(
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): InspectionVisitConnection!
+}
+
+"""
+A page of an entity's visits, newest window first.
+"""
+type InspectionVisitConnection {
+  "The visits of the page with their cursors."
+  edges: [InspectionVisitEdge!]!
+  "The visits of the page."
+  nodes: [InspectionVisit!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its cursors aside): one more statement, run only when asked for."
+  totalCount: Int!
+}
+
+"""
+A visit and its cursor.
+"""
+type InspectionVisitEdge {
+  "The visit."
+  node: InspectionVisit!
+  "Where the row stands in the list: pass it as ` + "`" + `after` + "`" + ` or ` + "`" + `before` + "`" + `."
+  cursor: String!
 }
 
 """
@@ -9302,6 +9445,40 @@ type PublicPlan {
 }
 
 """
+A page of published plans, latest year first, then by bureau code.
+"""
+type PublicPlanConnection {
+  "The plans of the page with their cursors."
+  edges: [PublicPlanEdge!]!
+  "The plans of the page."
+  nodes: [PublicPlan!]!
+  "Where the page ends."
+  pageInfo: PageInfo!
+  "How many rows the list holds, every page together (its filter applied, its cursors not): one more statement, run only when asked for."
+  totalCount: Int!
+}
+
+"""
+A published plan and its cursor.
+"""
+type PublicPlanEdge {
+  "The plan."
+  node: PublicPlan!
+  "Where the row stands in the list: pass it as ` + "`" + `after` + "`" + ` or ` + "`" + `before` + "`" + `."
+  cursor: String!
+}
+
+"""
+Narrows the published plans; every field given must match.
+"""
+input PublicPlanFilter {
+  "Plans of this bureau (code, e.g. 140522-wl)."
+  bureau: String
+  "Plans of this year."
+  year: Int
+}
+
+"""
 Where a public draw is. Drafts are never public.
 """
 enum PublicDrawStatus {
@@ -9524,13 +9701,19 @@ extend type Query {
     "A region's code (行政区划代码, e.g. 140522); null for every region."
     region: String
   ): [PublicBureau!]!
-  "Published plans, of a bureau (code) and a year when given, latest year first. No sign-in."
+  "Published plans, latest year first, then by bureau code. No sign-in."
   publicPlans(
-    "A bureau's code (e.g. 140522-wl); null for every bureau."
-    bureau: String
-    "A year; null for every year."
-    year: Int
-  ): [PublicPlan!]!
+    "Return only the rows matching every field given."
+    filter: PublicPlanFilter
+    "How many rows to return from the start (default 50, at most 500); not with ` + "`" + `last` + "`" + `."
+    first: Int
+    "Return the rows after this cursor: the ` + "`" + `endCursor` + "`" + ` of the page before."
+    after: String
+    "How many rows to return from the end (at most 500): the last rows of the list, or with ` + "`" + `before` + "`" + ` the rows just before it; not with ` + "`" + `first` + "`" + `."
+    last: Int
+    "Return the rows before this cursor: the ` + "`" + `startCursor` + "`" + ` of the page after."
+    before: String
+  ): PublicPlanConnection!
   "Draws from their freezing on, newest first; drafts never. No sign-in."
   publicDraws(
     "Return only the rows matching every field given."
@@ -11647,6 +11830,30 @@ func (ec *executionContext) childFields_InspectionVisit(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type InspectionVisit", field.Name)
 }
 
+func (ec *executionContext) childFields_InspectionVisitConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InspectionVisitConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InspectionVisitConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectionVisitConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectionVisitConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionVisitConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionVisitEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_InspectionVisitEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_InspectionVisitEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionVisitEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Inspector(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -12185,6 +12392,30 @@ func (ec *executionContext) childFields_PublicPlan(ctx context.Context, field gr
 		return ec.fieldContext_PublicPlan_items(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PublicPlan", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicPlanConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PublicPlanConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PublicPlanConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PublicPlanConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PublicPlanConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicPlanConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicPlanEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PublicPlanEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PublicPlanEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicPlanEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PublicResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13022,6 +13253,44 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // region    ***************************** args.gotpl *****************************
 
 func (ec *executionContext) field_Draw_tasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_InspectionHistory_visits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -14868,22 +15137,46 @@ func (ec *executionContext) field_Query_publicDraws_args(ctx context.Context, ra
 func (ec *executionContext) field_Query_publicPlans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "bureau",
-		func(ctx context.Context, v any) (*string, error) {
-			return ec.unmarshalOString2ᚖstring(ctx, v)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.PublicPlanFilter, error) {
+			return ec.unmarshalOPublicPlanFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐPublicPlanFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["bureau"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["year"] = arg1
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -19982,25 +20275,37 @@ func (ec *executionContext) _InspectionHistory_visits(ctx context.Context, field
 			return ec.fieldContext_InspectionHistory_visits(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Visits, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.InspectionHistory().Visits(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []dashboard.Visit) graphql.Marshaler {
-			return ec.marshalNInspectionVisit2ᚕshuangsuijiᚋinternalᚋdashboardᚐVisitᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[dashboard.Visit]) graphql.Marshaler {
+			return ec.marshalNInspectionVisitConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_InspectionHistory_visits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_InspectionHistory_visits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "InspectionHistory",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_InspectionVisit(ctx, field)
+			return ec.childFields_InspectionVisitConnection(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_InspectionHistory_visits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -22545,6 +22850,180 @@ func (ec *executionContext) fieldContext_InspectionVisit_records(_ context.Conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _InspectionVisitConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[dashboard.Visit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisitConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[dashboard.Visit]) graphql.Marshaler {
+			return ec.marshalNInspectionVisitEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisitConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionVisitConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionVisitEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionVisitConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[dashboard.Visit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisitConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dashboard.Visit) graphql.Marshaler {
+			return ec.marshalNInspectionVisit2ᚕshuangsuijiᚋinternalᚋdashboardᚐVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisitConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionVisitConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionVisit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionVisitConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[dashboard.Visit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisitConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisitConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionVisitConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionVisitConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[dashboard.Visit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisitConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisitConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisitConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _InspectionVisitEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[dashboard.Visit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisitEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v dashboard.Visit) graphql.Marshaler {
+			return ec.marshalNInspectionVisit2shuangsuijiᚋinternalᚋdashboardᚐVisit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisitEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionVisitEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionVisit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionVisitEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[dashboard.Visit]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionVisitEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionVisitEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionVisitEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _Inspector_id(ctx context.Context, field graphql.CollectedField, obj *roster.Inspector) (ret graphql.Marshaler) {
@@ -28610,6 +29089,180 @@ func (ec *executionContext) fieldContext_PublicPlan_items(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _PublicPlanConnection_edges(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Plan]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlanConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []page.Edge[public.Plan]) graphql.Marshaler {
+			return ec.marshalNPublicPlanEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlanConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicPlanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicPlanEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicPlanConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Plan]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlanConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []public.Plan) graphql.Marshaler {
+			return ec.marshalNPublicPlan2ᚕshuangsuijiᚋinternalᚋpublicᚐPlanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlanConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicPlanConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicPlanConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Plan]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlanConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v page.Info) graphql.Marshaler {
+			return ec.marshalNPageInfo2shuangsuijiᚋinternalᚋpageᚐInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlanConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicPlanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicPlanConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *page.Connection[public.Plan]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlanConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlanConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicPlanConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _PublicPlanEdge_node(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Plan]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlanEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v public.Plan) graphql.Marshaler {
+			return ec.marshalNPublicPlan2shuangsuijiᚋinternalᚋpublicᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlanEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicPlanEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicPlanEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *page.Edge[public.Plan]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicPlanEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicPlanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicPlanEdge", field, false, false, "String")
+}
+
 func (ec *executionContext) _PublicResult_entityName(ctx context.Context, field graphql.CollectedField, obj *public.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31039,11 +31692,11 @@ func (ec *executionContext) _Query_publicPlans(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PublicPlans(ctx, fc.Args["bureau"].(*string), fc.Args["year"].(*int))
+			return ec.Resolvers.Query().PublicPlans(ctx, fc.Args["filter"].(*model.PublicPlanFilter), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []public.Plan) graphql.Marshaler {
-			return ec.marshalNPublicPlan2ᚕshuangsuijiᚋinternalᚋpublicᚐPlanᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *page.Connection[public.Plan]) graphql.Marshaler {
+			return ec.marshalNPublicPlanConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -31056,7 +31709,7 @@ func (ec *executionContext) fieldContext_Query_publicPlans(ctx context.Context, 
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_PublicPlan(ctx, field)
+			return ec.childFields_PublicPlanConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -38742,6 +39395,55 @@ func UnmarshalPublicDrawFilter(ctx context.Context, raw any) (model.PublicDrawFi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPublicPlanFilter(ctx context.Context, obj any) (model.PublicPlanFilter, error) {
+	var it model.PublicPlanFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"bureau", "year"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "bureau":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bureau"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bureau = data
+		case "year":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("year"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Year = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPublicPlanFilter unmarshals raw into the PublicPlanFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPublicPlanFilter(ctx context.Context, raw any) (model.PublicPlanFilter, error) {
+	var out model.PublicPlanFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PublicPlanFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPublicResultFilter(ctx context.Context, obj any) (model.PublicResultFilter, error) {
 	var it model.PublicResultFilter
 	if obj == nil {
@@ -42572,18 +43274,19 @@ func (ec *executionContext) _InspectionHistory(ctx context.Context, sel ast.Sele
 		case "entityCode":
 			out.Values[i] = ec._InspectionHistory_entityCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "entityName":
 			out.Values[i] = ec._InspectionHistory_entityName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "visits":
-			out.Values[i] = ec._InspectionHistory_visits(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionHistory_visits(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43419,6 +44122,93 @@ func (ec *executionContext) _InspectionVisit(ctx context.Context, sel ast.Select
 			}
 		case "records":
 			out.Values[i] = ec._InspectionVisit_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionVisitConnectionImplementors = []string{"InspectionVisitConnection"}
+
+func (ec *executionContext) _InspectionVisitConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[dashboard.Visit]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionVisitConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionVisitConnection")
+		case "edges":
+			out.Values[i] = ec._InspectionVisitConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._InspectionVisitConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InspectionVisitConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionVisitConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionVisitEdgeImplementors = []string{"InspectionVisitEdge"}
+
+func (ec *executionContext) _InspectionVisitEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[dashboard.Visit]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionVisitEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionVisitEdge")
+		case "node":
+			out.Values[i] = ec._InspectionVisitEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._InspectionVisitEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -45584,6 +46374,93 @@ func (ec *executionContext) _PublicPlan(ctx context.Context, sel ast.SelectionSe
 			}
 		case "items":
 			out.Values[i] = ec._PublicPlan_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicPlanConnectionImplementors = []string{"PublicPlanConnection"}
+
+func (ec *executionContext) _PublicPlanConnection(ctx context.Context, sel ast.SelectionSet, obj *page.Connection[public.Plan]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicPlanConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicPlanConnection")
+		case "edges":
+			out.Values[i] = ec._PublicPlanConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._PublicPlanConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PublicPlanConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicPlanConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicPlanEdgeImplementors = []string{"PublicPlanEdge"}
+
+func (ec *executionContext) _PublicPlanEdge(ctx context.Context, sel ast.SelectionSet, obj *page.Edge[public.Plan]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicPlanEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicPlanEdge")
+		case "node":
+			out.Values[i] = ec._PublicPlanEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PublicPlanEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -49851,6 +50728,34 @@ func (ec *executionContext) marshalNInspectionVisit2ᚕshuangsuijiᚋinternalᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalNInspectionVisitConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[dashboard.Visit]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionVisitConnection!")
+		return graphql.Null
+	}
+	return ec._InspectionVisitConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionVisitEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[dashboard.Visit]) graphql.Marshaler {
+	return ec._InspectionVisitEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectionVisitEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[dashboard.Visit]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionVisitEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNInspector2shuangsuijiᚋinternalᚋrosterᚐInspector(ctx context.Context, sel ast.SelectionSet, v roster.Inspector) graphql.Marshaler {
 	return ec._Inspector(ctx, sel, &v)
 }
@@ -50501,6 +51406,34 @@ func (ec *executionContext) marshalNPublicPlan2ᚕshuangsuijiᚋinternalᚋpubli
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicPlan2shuangsuijiᚋinternalᚋpublicᚐPlan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicPlanConnection2ᚖshuangsuijiᚋinternalᚋpageᚐConnection(ctx context.Context, sel ast.SelectionSet, v *page.Connection[public.Plan]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PublicPlanConnection!")
+		return graphql.Null
+	}
+	return ec._PublicPlanConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPublicPlanEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx context.Context, sel ast.SelectionSet, v page.Edge[public.Plan]) graphql.Marshaler {
+	return ec._PublicPlanEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPublicPlanEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[public.Plan]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicPlanEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -52189,6 +53122,14 @@ func (ec *executionContext) unmarshalOPublicDrawFilter2ᚖshuangsuijiᚋgraphᚋ
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputPublicDrawFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPublicPlanFilter2ᚖshuangsuijiᚋgraphᚋmodelᚐPublicPlanFilter(ctx context.Context, v any) (*model.PublicPlanFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPublicPlanFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -40,8 +40,8 @@ func (r *queryResolver) PublicBureaus(ctx context.Context, region *string) ([]pu
 }
 
 // PublicPlans is the resolver for the publicPlans field.
-func (r *queryResolver) PublicPlans(ctx context.Context, bureau *string, year *int) ([]public.Plan, error) {
-	return r.Resolver.Public.Plans(ctx, deref(bureau), deref(year))
+func (r *queryResolver) PublicPlans(ctx context.Context, filter *model.PublicPlanFilter, first *int, after *string, last *int, before *string) (*page.Connection[public.Plan], error) {
+	return r.Resolver.Public.Plans(ctx, publicPlanFilter(filter), pageRequest(first, after, last, before))
 }
 
 // PublicDraws is the resolver for the publicDraws field.

@@ -5,6 +5,13 @@ import (
 	"shuangsuiji/internal/public"
 )
 
+func publicPlanFilter(f *model.PublicPlanFilter) public.PlanFilter {
+	if f == nil {
+		return public.PlanFilter{}
+	}
+	return public.PlanFilter{Bureau: deref(f.Bureau), Year: deref(f.Year)}
+}
+
 func publicDrawFilter(f *model.PublicDrawFilter) public.DrawFilter {
 	if f == nil {
 		return public.DrawFilter{}

@@ -214,7 +214,6 @@ var boundedLists = map[string]string{
 	"BureauFigures.quarters":        "four quarters",
 	"BureauFigures.results":         "the codes of one result code table",
 	"InspectionVisit.records":       "the items of one visit, each bureau's",
-	"InspectionHistory.visits":      "the draws that selected one entity: a few a year under the annual caps; TO DO: a connection once years pile up",
 	"Me.memberships":                "the bureaus a user belongs to",
 	"Draw.participants":             "the bureaus of one region",
 	"DrawParticipant.items":         "the items one bureau checks in one draw",
@@ -247,7 +246,6 @@ var boundedLists = map[string]string{
 	"RosterCounts.byRiskClass":      "the risk classes",
 	"RosterCounts.byStatus":         "the statuses",
 	"WorkdayYear.overrides":         "the days of one year",
-	"Query.publicPlans":             "TO DO: every bureau's plan of every year without a filter; to become a connection",
 }
 
 // lintLists: a field returning a list of objects is a connection, an

@@ -13,6 +13,7 @@ import (
 
 	"shuangsuiji/internal/audit"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/dashboard"
 	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/roster"
@@ -30,6 +31,9 @@ type (
 
 	RosterEntityConnection = page.Connection[roster.RosterEntity]
 	RosterEntityEdge       = page.Edge[roster.RosterEntity]
+
+	InspectionVisitConnection = page.Connection[dashboard.Visit]
+	InspectionVisitEdge       = page.Edge[dashboard.Visit]
 )
 
 // MarshalJSON writes a stored JSON value (the JSON scalar) as it is,

@@ -421,6 +421,14 @@ type PublicDrawFilter struct {
 	Quarter *int `json:"quarter,omitempty"`
 }
 
+// Narrows the published plans; every field given must match.
+type PublicPlanFilter struct {
+	// Plans of this bureau (code, e.g. 140522-wl).
+	Bureau *string `json:"bureau,omitempty"`
+	// Plans of this year.
+	Year *int `json:"year,omitempty"`
+}
+
 // What to search published results by; every field is optional. /public/results.csv and .xlsx take the
 // same as query parameters (q, region, bureau, item, from, to).
 type PublicResultFilter struct {

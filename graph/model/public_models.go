@@ -7,6 +7,8 @@ import (
 
 // Public (一公开) connections bound in gqlgen.yml.
 type (
+	PublicPlanConnection   = page.Connection[public.Plan]
+	PublicPlanEdge         = page.Edge[public.Plan]
 	PublicDrawConnection   = page.Connection[public.Draw]
 	PublicDrawEdge         = page.Edge[public.Draw]
 	PublicResultConnection = page.Connection[public.Result]

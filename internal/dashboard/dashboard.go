@@ -24,10 +24,13 @@ package dashboard
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
+	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/plan"
 )
 
@@ -200,11 +203,26 @@ type VisitRecord struct {
 	Results     []string   `db:"-"` // result labels
 }
 
-// History is an entity's inspection history in the acting bureau's region.
+// History is an entity's inspection history in the acting bureau's
+// region; its visits come a page at a time (Service.Visits).
 type History struct {
 	EntityCode string
 	EntityName string
-	Visits     []Visit
+}
+
+// Key is a visit's place in an entity's history, newest window first:
+// its window's first day and its draw's number, "2026-04-01/17".
+func (v Visit) Key() string {
+	return v.WindowStart.Format(time.DateOnly) + "/" + strconv.FormatInt(v.DrawNumber, 10)
+}
+
+// VisitKey splits a visit's key into its window's first day and draw
+// number; ok is false for a key that is not one.
+func VisitKey(key string) (windowStart time.Time, draw int64, ok bool) {
+	day, number, found := strings.Cut(key, "/")
+	windowStart, err := time.Parse(time.DateOnly, day)
+	draw, err2 := strconv.ParseInt(number, 10, 64)
+	return windowStart, draw, found && err == nil && err2 == nil && draw > 0
 }
 
 // Store counts. Each method is one read transaction as the serving role
@@ -217,8 +235,13 @@ type Store interface {
 	// Version is the region's data version: it grows with every change
 	// committed in the acting bureau's region, and only then.
 	Version(ctx context.Context, actor *authz.Actor) (int64, error)
-	// History lists the draws of the region that selected the entity,
-	// newest first, with the records the actor may read: published ones,
-	// and unpublished ones of draws the bureau takes part in.
+	// History reads the entity's current name in the region.
 	History(ctx context.Context, actor *authz.Actor, entityCode string) (History, error)
+	// Visits lists a page of the draws of the region that selected the
+	// entity, newest window first (keyed by Visit.Key), with the records
+	// the actor may read: published ones, and unpublished ones of draws
+	// the bureau takes part in.
+	Visits(ctx context.Context, actor *authz.Actor, entityCode string, p page.Request) ([]Visit, error)
+	// CountVisits counts every page of Visits.
+	CountVisits(ctx context.Context, actor *authz.Actor, entityCode string) (int, error)
 }

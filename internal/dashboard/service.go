@@ -8,6 +8,7 @@ import (
 
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/errs"
+	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/plan"
 	"shuangsuiji/internal/record"
 	"shuangsuiji/internal/workday"
@@ -118,18 +119,53 @@ func basisPoints(part, whole int) int {
 var entityCode = regexp.MustCompile(`^[0-9A-Z]{1,18}$`)
 
 // History returns the entity's inspection history in the acting bureau's
-// region: every executed draw that selected it, newest first, with every
-// bureau's published results and, for draws the acting bureau takes part
-// in, their unpublished records. Needs dashboard:read; BAD_USER_INPUT for
-// a malformed code; an entity never drawn has an empty history.
+// region: its code and name; its visits come through Visits. Needs
+// dashboard:read; BAD_USER_INPUT for a malformed code.
 func (s *Service) History(ctx context.Context, code string) (History, error) {
-	actor, err := s.Authz.Require(ctx, "dashboard:read")
+	actor, code, err := s.historyOf(ctx, code)
 	if err != nil {
 		return History{}, err
 	}
+	return s.Store.History(ctx, actor, code)
+}
+
+// Visits returns a page of the entity's visits in the acting bureau's
+// region: every executed draw that selected it, newest window first, with
+// every bureau's published results and, for draws the acting bureau takes
+// part in, their unpublished records. Needs dashboard:read; BAD_USER_INPUT
+// for a malformed code or cursor; an entity never drawn has no visits.
+func (s *Service) Visits(ctx context.Context, code string, p page.Request) (*page.Connection[Visit], error) {
+	actor, code, err := s.historyOf(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.CheckKeys(isVisitKey); err != nil {
+		return nil, err
+	}
+	rows, err := s.Store.Visits(ctx, actor, code, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, Visit.Key).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountVisits(ctx, actor, code)
+	}), nil
+}
+
+// historyOf checks that the caller may read histories and the code is
+// one, and returns the caller and the code as the store reads it.
+func (s *Service) historyOf(ctx context.Context, code string) (*authz.Actor, string, error) {
+	actor, err := s.Authz.Require(ctx, "dashboard:read")
+	if err != nil {
+		return nil, "", err
+	}
 	code = strings.ToUpper(strings.TrimSpace(code))
 	if !entityCode.MatchString(code) {
-		return History{}, errs.InvalidField("entityCode", "is an entity's code: its 统一社会信用代码 or registration number, up to 18 characters 0-9 and A-Z")
+		return nil, "", errs.InvalidField("entityCode", "is an entity's code: its 统一社会信用代码 or registration number, up to 18 characters 0-9 and A-Z")
 	}
-	return s.Store.History(ctx, actor, code)
+	return actor, code, nil
+}
+
+func isVisitKey(key string) bool {
+	_, _, ok := VisitKey(key)
+	return ok
 }

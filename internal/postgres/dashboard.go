@@ -12,6 +12,7 @@ import (
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/dashboard"
+	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/plan"
 )
 
@@ -325,12 +326,7 @@ ORDER BY q.quarter`
 	return out, nil
 }
 
-// History reads the entity's name, the executed draws of the region that
-// selected it (from the public views: whoever drew it, the draw is
-// public) and the records the actor may read: every published result
-// (public_results) and the unpublished records row-level security admits
-// (the bureau's own and those of draws it takes part in; a joint office
-// none). Three statements.
+// History reads the entity's current name in the acting bureau's region.
 func (s DashboardStore) History(ctx context.Context, actor *authz.Actor, code string) (dashboard.History, error) {
 	h := dashboard.History{EntityCode: code}
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
@@ -338,30 +334,58 @@ func (s DashboardStore) History(ctx context.Context, actor *authz.Actor, code st
 		if err := tx.GetContext(ctx, &h.EntityName, name, code); err != nil {
 			return fmt.Errorf("history name: %w", err)
 		}
-		var err error
-		if h.Visits, err = historyVisits(ctx, tx, code); err != nil {
-			return err
-		}
-		return attachHistoryRecords(ctx, tx, code, h.Visits)
+		return nil
 	})
 	return h, err
 }
 
-func historyVisits(ctx context.Context, tx *sqlx.Tx, code string) ([]dashboard.Visit, error) {
-	const q = `
+// Visits reads a page of the executed draws of the region that selected
+// the entity (from the public views: whoever drew it, the draw is public)
+// and the records the actor may read of them: every published result
+// (public_results) and the unpublished records row-level security admits
+// (the bureau's own and those of draws it takes part in; a joint office
+// none). Two statements, whatever the page's size.
+func (s DashboardStore) Visits(ctx context.Context, actor *authz.Actor, code string, p page.Request) ([]dashboard.Visit, error) {
+	var visits []dashboard.Visit
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		var err error
+		if visits, err = historyVisits(ctx, tx, code, p); err != nil {
+			return err
+		}
+		return attachHistoryRecords(ctx, tx, code, visits)
+	})
+	return visits, err
+}
+
+// CountVisits counts the executed draws of the region that selected the
+// entity.
+func (s DashboardStore) CountVisits(ctx context.Context, actor *authz.Actor, code string) (int, error) {
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM `+historyVisitsFrom+` WHERE e.entity_code = $1`, code)
+}
+
+// historyVisitsFrom is the executed draws of the region and the entities
+// they selected.
+const historyVisitsFrom = `public_draw_entities e
+JOIN public_draws d ON d.id = e.draw_id AND d.region_code = (SELECT app_region())`
+
+func historyVisits(ctx context.Context, tx *sqlx.Tx, code string, p page.Request) ([]dashboard.Visit, error) {
+	w := &where{}
+	w.add("e.entity_code = %s", code)
+	w.seek(p, true, "(d.window_start, d.id)", func(key string) []any {
+		day, number, _ := dashboard.VisitKey(key)
+		return []any{day, number}
+	})
+	q := `
 SELECT d.id AS draw_id, d.title, d.year, d.quarter, d.joint, d.window_start, d.window_end, b.code AS lead_code,
        ARRAY(SELECT pb.code FROM public_draw_participants p JOIN bureaus pb ON pb.id = p.bureau_id
              WHERE p.draw_id = d.id ORDER BY pb.code) AS bureaus
-FROM public_draw_entities e
-JOIN public_draws d ON d.id = e.draw_id AND d.region_code = (SELECT app_region())
-JOIN bureaus b ON b.id = d.lead_id
-WHERE e.entity_code = $1
-ORDER BY d.window_start DESC, d.id DESC`
+FROM ` + historyVisitsFrom + ` JOIN bureaus b ON b.id = d.lead_id
+WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("d.window_start, d.id", true), p.Limit())
 	var rows []struct {
 		dashboard.Visit
 		Bureaus pq.StringArray `db:"bureaus"`
 	}
-	if err := tx.SelectContext(ctx, &rows, q, code); err != nil {
+	if err := tx.SelectContext(ctx, &rows, q, w.args...); err != nil {
 		return nil, fmt.Errorf("history visits: %w", err)
 	}
 	out := make([]dashboard.Visit, len(rows))
@@ -372,23 +396,32 @@ ORDER BY d.window_start DESC, d.id DESC`
 	return out, nil
 }
 
+// attachHistoryRecords adds to each visit the records the actor may read
+// of the entity at that draw: one statement for the page.
 func attachHistoryRecords(ctx context.Context, tx *sqlx.Tx, code string, visits []dashboard.Visit) error {
+	if len(visits) == 0 {
+		return nil
+	}
+	draws := make([]int64, len(visits))
+	for i, v := range visits {
+		draws[i] = v.DrawNumber
+	}
 	const q = `
 SELECT r.draw_id, b.code AS bureau_code, b.name AS bureau_name, r.item_code, r.item_name, 'published' AS state,
        r.inspected_on, r.published_at, r.correction, r.results
 FROM public_results r JOIN bureaus b ON b.id = r.bureau_id
-WHERE r.entity_code = $1 AND r.region_code = (SELECT app_region())
+WHERE r.entity_code = $1 AND r.region_code = (SELECT app_region()) AND r.draw_id = ANY($2)
 UNION ALL
 SELECT r.draw_id, b.code, b.name, r.item_code, r.item_name, r.state, r.inspected_on, NULL, r.corrects IS NOT NULL,
        ARRAY(SELECT c.label FROM result_codes c WHERE c.version = r.code_version AND c.code = ANY (r.result_codes) ORDER BY c.position)
 FROM inspection_records r JOIN bureaus b ON b.id = r.bureau_id
-WHERE r.entity_code = $1 AND r.region_code = (SELECT app_region()) AND r.state <> 'published'
+WHERE r.entity_code = $1 AND r.region_code = (SELECT app_region()) AND r.state <> 'published' AND r.draw_id = ANY($2)
 ORDER BY 1, 2, 4, 9`
 	var rows []struct {
 		dashboard.VisitRecord
 		Results pq.StringArray `db:"results"`
 	}
-	if err := tx.SelectContext(ctx, &rows, q, code); err != nil {
+	if err := tx.SelectContext(ctx, &rows, q, code, pq.Int64Array(draws)); err != nil {
 		return fmt.Errorf("history records: %w", err)
 	}
 	index := make(map[int64]int, len(visits))

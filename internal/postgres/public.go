@@ -53,14 +53,19 @@ type publicItemRow struct {
 	public.Item
 }
 
-// Plans lists saved plans, of a bureau (code) and a year when given,
-// latest year first, each with its bureau's current inspection items.
-func (s PublicStore) Plans(ctx context.Context, bureau string, year int) ([]public.Plan, error) {
-	const plans = `
+// Plans lists a page of saved plans, latest year first, then by bureau
+// code, each with its bureau's current inspection items: two statements.
+func (s PublicStore) Plans(ctx context.Context, f public.PlanFilter, p page.Request) ([]public.Plan, error) {
+	w := publicPlanWhere(f)
+	// The list runs by year descending, code ascending: one ascending key,
+	// (-year, code), that a cursor's bounds compare as a row.
+	w.seek(p, false, "(-p.year, b.code)", func(key string) []any {
+		year, code, _ := public.PlanKey(key)
+		return []any{-year, code}
+	})
+	q := `
 SELECT ` + publicBureauColumns + `, p.year, p.draws_per_year, p.min_draw_ratio_bp, p.min_coverage_bp, p.updated_at
-FROM public_plans p JOIN bureaus b ON b.id = p.bureau_id JOIN regions r ON r.code = b.region_code
-WHERE ($1 = '' OR b.code = $1) AND ($2 = 0 OR p.year = $2)
-ORDER BY p.year DESC, b.code`
+FROM ` + publicPlanFrom + ` WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("-p.year, b.code", false), p.Limit())
 	const items = `
 SELECT b.code AS bureau, 0 AS draw_id, i.code, i.version, i.name, i.legal_basis, i.methods
 FROM public_items i JOIN bureaus b ON b.id = i.bureau_id
@@ -69,7 +74,7 @@ ORDER BY b.code, i.code`
 	var rows []publicPlanRow
 	var itemRows []publicItemRow
 	err := s.readPublic(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.SelectContext(ctx, &rows, plans, bureau, year); err != nil || len(rows) == 0 {
+		if err := tx.SelectContext(ctx, &rows, q, w.args...); err != nil || len(rows) == 0 {
 			return err
 		}
 		codes := make([]string, len(rows))
@@ -92,6 +97,25 @@ ORDER BY b.code, i.code`
 			Items: byBureau[r.Code]}
 	}
 	return out, nil
+}
+
+// CountPlans counts the saved plans the filter admits.
+func (s PublicStore) CountPlans(ctx context.Context, f public.PlanFilter) (int, error) {
+	w := publicPlanWhere(f)
+	return s.DB.countIn(ctx, Scope{}, `SELECT FROM `+publicPlanFrom+` WHERE `+w.String(), w.args...)
+}
+
+const publicPlanFrom = `public_plans p JOIN bureaus b ON b.id = p.bureau_id JOIN regions r ON r.code = b.region_code`
+
+func publicPlanWhere(f public.PlanFilter) *where {
+	w := &where{}
+	if f.Bureau != "" {
+		w.add("b.code = %s", f.Bureau)
+	}
+	if f.Year != 0 {
+		w.add("p.year = %s", f.Year)
+	}
+	return w
 }
 
 func (r publicItemRow) item() public.Item {

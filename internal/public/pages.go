@@ -176,8 +176,9 @@ func (h *Handler) plans(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	bureau := r.URL.Query().Get("bureau")
-	plans, err := h.Service.Plans(r.Context(), bureau, year)
+	q := r.URL.Query()
+	f := PlanFilter{Bureau: q.Get("bureau"), Year: year}
+	conn, err := h.Service.Plans(r.Context(), f, page.Request{First: 20, After: q.Get("after")})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -186,7 +187,8 @@ func (h *Handler) plans(w http.ResponseWriter, r *http.Request) {
 		Bureau string
 		Year   int
 		Plans  []Plan
-	}{bureau, year, plans})
+		Next   string
+	}{f.Bureau, year, conn.Nodes(), nextPage(r, conn.PageInfo)})
 }
 
 func (h *Handler) draws(w http.ResponseWriter, r *http.Request) {
@@ -206,16 +208,22 @@ func (h *Handler) draws(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	next := ""
-	if conn.PageInfo.HasNextPage {
-		q.Set("after", *conn.PageInfo.EndCursor)
-		next = "/public/draws?" + q.Encode()
-	}
 	h.render(w, r, http.StatusOK, "draws.html", "抽查任务", struct {
 		Filter DrawFilter
 		Draws  []Draw
 		Next   string
-	}{f, conn.Nodes(), next})
+	}{f, conn.Nodes(), nextPage(r, conn.PageInfo)})
+}
+
+// nextPage is the address of the page after this one, with the same
+// query parameters; "" when this page is the last.
+func nextPage(r *http.Request, info page.Info) string {
+	if !info.HasNextPage {
+		return ""
+	}
+	q := r.URL.Query()
+	q.Set("after", *info.EndCursor)
+	return r.URL.Path + "?" + q.Encode()
 }
 
 // funcs are the templates' helpers.

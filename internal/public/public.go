@@ -21,6 +21,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"shuangsuiji/internal/errs"
@@ -100,6 +101,12 @@ type Entity struct {
 	Name string `db:"entity_name"`
 }
 
+// PlanFilter narrows the published plans.
+type PlanFilter struct {
+	Bureau string // a bureau's code
+	Year   int
+}
+
 // DrawFilter narrows the public list of draws.
 type DrawFilter struct {
 	Bureau  string // a bureau's code: draws it leads or takes part in
@@ -111,7 +118,11 @@ type DrawFilter struct {
 // Store reads the public views. No method needs a signed-in user.
 type Store interface {
 	Bureaus(ctx context.Context, region string) ([]Bureau, error)
-	Plans(ctx context.Context, bureau string, year int) ([]Plan, error)
+	// Plans lists a page of published plans, latest year first, then by
+	// bureau code (keyed by PlanKey), each with its bureau's current items.
+	Plans(ctx context.Context, f PlanFilter, p page.Request) ([]Plan, error)
+	// CountPlans counts every page of Plans.
+	CountPlans(ctx context.Context, f PlanFilter) (int, error)
 	// Draws lists public draws, newest first; with selected, each
 	// executed draw carries its selected entities.
 	Draws(ctx context.Context, f DrawFilter, p page.Request, selected bool) ([]Draw, error)
@@ -135,12 +146,39 @@ func (s *Service) Bureaus(ctx context.Context, region string) ([]Bureau, error) 
 }
 
 // Plans lists published plans, of one bureau and one year when given,
-// latest year first. Bureaus that saved no plan for a year have none.
-func (s *Service) Plans(ctx context.Context, bureau string, year int) ([]Plan, error) {
-	if year != 0 && (year < 2000 || year > 2100) {
+// latest year first, then by bureau code. Bureaus that saved no plan for
+// a year have none.
+func (s *Service) Plans(ctx context.Context, f PlanFilter, p page.Request) (*page.Connection[Plan], error) {
+	if f.Year != 0 && (f.Year < 2000 || f.Year > 2100) {
 		return nil, errs.InvalidField("year", "must be between 2000 and 2100")
 	}
-	return s.Store.Plans(ctx, bureau, year)
+	if err := p.CheckKeys(isPlanKey); err != nil {
+		return nil, err
+	}
+	rows, err := s.Store.Plans(ctx, f, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.New(rows, p, Plan.Key).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountPlans(ctx, f)
+	}), nil
+}
+
+// Key is a plan's place in the list: its year and its bureau's code,
+// "2026/140522-wl".
+func (p Plan) Key() string { return strconv.Itoa(p.Year) + "/" + p.Bureau.Code }
+
+// PlanKey splits a plan's key into its year and bureau code; ok is false
+// for a key that is not one.
+func PlanKey(key string) (year int, bureau string, ok bool) {
+	y, code, found := strings.Cut(key, "/")
+	year, err := strconv.Atoi(y)
+	return year, code, found && err == nil && code != ""
+}
+
+func isPlanKey(key string) bool {
+	_, _, ok := PlanKey(key)
+	return ok
 }
 
 // Draws lists public draws (frozen, executed, failed), newest first.

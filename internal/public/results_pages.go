@@ -51,11 +51,7 @@ func (h *Handler) results(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	next := ""
-	if conn.PageInfo.HasNextPage {
-		q.Set("after", *conn.PageInfo.EndCursor)
-		next = "/public/results?" + q.Encode()
-	}
+	next := nextPage(r, conn.PageInfo)
 	q.Del("after")
 	h.render(w, r, http.StatusOK, "results.html", "抽查检查结果公示", struct {
 		Filter  ResultFilter

@@ -28,6 +28,7 @@ var connectionCases = map[string]connectionCase{
 	"Query.expiringCertificates": {"wl-planner", `{ c: %s }`},
 	"Query.conflicts":            {"wl-planner", `{ c: %s }`},
 	"Query.inspectionItems":      {"wl-planner", `{ c: %s }`},
+	"Query.publicPlans":          {"", `{ c: %s }`},
 	"Query.publicDraws":          {"", `{ c: %s }`},
 	"Query.publicResults":        {"", `{ c: %s }`},
 	"Query.myTasks":              {"wl-inspector1", `{ c: %s }`},
@@ -42,6 +43,7 @@ var connectionCases = map[string]connectionCase{
 	"Query.rosterEntryHistory":   {"wl-planner", `query($code: String!) { c: %s }`},
 	"Query.inspectorHistory":     {"wl-planner", `query($inspector: ID!) { c: %s }`},
 	"InspectionItem.versions":    {"wl-planner", `query($item: String!) { inspectionItem(code: $item) { c: %s } }`},
+	"InspectionHistory.visits":   {"wl-leader", `query($visited: String!) { inspectionHistory(entityCode: $visited) { c: %s } }`},
 }
 
 // connectionArgs are arguments a connection needs besides the page's.
@@ -185,6 +187,16 @@ SELECT d.id, s, d.bureau_id, '140522', 2026, 1, 'E' || s, 'B', 't' FROM draws d,
 		`INSERT INTO joint_visits (bureau_id, region_code, year, quarter, entity_code, draw_ids, bureau_ids)
 SELECT lh.id, '140522', 2026, 1, t.entity_code, ARRAY[t.draw_id], ARRAY[t.lead_id]
 FROM bureaus lh, draw_tasks t JOIN draws d ON d.id = t.draw_id WHERE lh.code = '140522-lh' AND d.title = '重叠'`,
+		// E1 drawn again twice in the second quarter, in the same window:
+		// three visits in its history, two tied on their window.
+		`INSERT INTO draws (bureau_id, region_code, year, quarter, title, window_start, window_end, status, input_gz)
+SELECT id, '140522', 2026, 2, t, '2026-04-01', '2026-04-30', 'executed', '\x00' FROM bureaus, unnest(ARRAY['再次', '再三']) t WHERE code = '140522-sj'`,
+		`INSERT INTO draw_tasks (draw_id, seq, lead_id, region_code, year, quarter, entity_code, stratum, ticket)
+SELECT d.id, 1, d.bureau_id, '140522', 2026, 2, 'E1', 'B', 't' FROM draws d WHERE d.title IN ('再次', '再三')`,
+		// Plans of other years and bureaus: the public list runs by year
+		// descending, then by bureau code ascending.
+		`INSERT INTO plans (bureau_id, year, strata)
+SELECT b.id, y, '{}' FROM bureaus b, generate_series(2025, 2027) y WHERE b.code IN ('140522-wl', '140522-sj') ON CONFLICT DO NOTHING`,
 		// Published records' proposals awaiting the admin.
 		`INSERT INTO record_consequences (bureau_id, record_id, kind, entity_code, state)
 SELECT bureau_id, id, 'abnormal_operations', entity_code, 'proposed' FROM inspection_records WHERE state = 'published'`,
@@ -212,7 +224,7 @@ SELECT id, 'WL-CHK-' || n, 1, '检查事项' || n, now() FROM bureaus, generate_
 		inspector = e.saveInspector(t, planner, inspectorIn("WL-9001", "版本", testNow().AddDate(1, 0, 0), map[string]any{"unit": fmt.Sprintf("中队%d", i)}))
 		e.Do(planner, saveItemMutation, map[string]any{"in": map[string]any{"code": "WL-VER", "name": fmt.Sprintf("事项%d", i)}}).mustData(t, nil)
 	}
-	vars := map[string]any{"code": code, "inspector": inspector, "item": "WL-VER"}
+	vars := map[string]any{"code": code, "inspector": inspector, "item": "WL-VER", "visited": "E1"}
 
 	var drawID string
 	{

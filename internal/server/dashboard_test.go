@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -314,20 +315,23 @@ func TestDashboardOfTheJointOffice(t *testing.T) {
 }
 
 const historyQuery = `query($c: String!) { inspectionHistory(entityCode: $c) { entityCode entityName
-  visits { title quarter joint lead bureaus records { bureauCode itemCode state inspectedOn results } } } }`
+  visits { totalCount nodes { title quarter joint lead bureaus records { bureauCode itemCode state inspectedOn results } } } } }`
 
 type historyData struct {
 	InspectionHistory struct {
 		EntityCode, EntityName string
-		Visits                 []struct {
-			Title   string
-			Quarter int
-			Joint   bool
-			Lead    string
-			Bureaus []string
-			Records []struct {
-				BureauCode, ItemCode, State, InspectedOn string
-				Results                                  []string
+		Visits                 struct {
+			TotalCount int
+			Nodes      []struct {
+				Title   string
+				Quarter int
+				Joint   bool
+				Lead    string
+				Bureaus []string
+				Records []struct {
+					BureauCode, ItemCode, State, InspectedOn string
+					Results                                  []string
+				}
 			}
 		}
 	}
@@ -337,7 +341,10 @@ type historyData struct {
 // records as bureau:state.
 func (h historyData) visitsLine() string {
 	var parts []string
-	for _, v := range h.InspectionHistory.Visits {
+	if n := len(h.InspectionHistory.Visits.Nodes); h.InspectionHistory.Visits.TotalCount != n {
+		return fmt.Sprintf("totalCount %d of %d visits", h.InspectionHistory.Visits.TotalCount, n)
+	}
+	for _, v := range h.InspectionHistory.Visits.Nodes {
 		p := v.Title + "("
 		for i, r := range v.Records {
 			if i > 0 {
@@ -380,10 +387,35 @@ func TestInspectionHistoryAcrossBureaus(t *testing.T) {
 	}
 	var h historyData
 	e.Do(e.As("zz-sj-leader"), historyQuery, map[string]any{"c": "E09"}).mustData(t, &h)
-	v := h.InspectionHistory.Visits[0]
+	v := h.InspectionHistory.Visits.Nodes[0]
 	if h.InspectionHistory.EntityName != "泽州企业E09" || !v.Joint || v.Lead != "140525-wl" || strings.Join(v.Bureaus, ",") != "140525-sj,140525-wl" ||
 		v.Records[0].InspectedOn != "2025-09-10" || strings.Join(v.Records[0].Results, ",") != "未发现问题" {
 		t.Errorf("history of E09: %+v", h)
+	}
+	// A page at a time, newest window first, either way.
+	const paged = `query($c: String!, $after: String, $before: String, $first: Int, $last: Int) { inspectionHistory(entityCode: $c) {
+  visits(first: $first, after: $after, last: $last, before: $before) { totalCount nodes { title } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }`
+	type visitsPage struct {
+		InspectionHistory struct {
+			Visits struct {
+				TotalCount int
+				Nodes      []struct{ Title string }
+				PageInfo   struct {
+					HasNextPage, HasPreviousPage bool
+					StartCursor, EndCursor       string
+				}
+			}
+		}
+	}
+	var p1, p2, back visitsPage
+	leader := e.As("zz-wl-leader")
+	e.Do(leader, paged, map[string]any{"c": "E08", "first": 1}).mustData(t, &p1)
+	e.Do(leader, paged, map[string]any{"c": "E08", "first": 1, "after": p1.InspectionHistory.Visits.PageInfo.EndCursor}).mustData(t, &p2)
+	e.Do(leader, paged, map[string]any{"c": "E08", "last": 1, "before": p2.InspectionHistory.Visits.PageInfo.StartCursor}).mustData(t, &back)
+	v1, v2, vb := p1.InspectionHistory.Visits, p2.InspectionHistory.Visits, back.InspectionHistory.Visits
+	if len(v1.Nodes) != 1 || v1.Nodes[0].Title != "D4" || !v1.PageInfo.HasNextPage || v1.TotalCount != 2 ||
+		len(v2.Nodes) != 1 || v2.Nodes[0].Title != "D2" || v2.PageInfo.HasNextPage || len(vb.Nodes) != 1 || vb.Nodes[0].Title != "D4" {
+		t.Errorf("E08's visits one at a time: %+v, then %+v, back %+v", v1, v2, vb)
 	}
 	wantCode(t, e.Do(e.As("zz-wl-inspector"), historyQuery, map[string]any{"c": "E09"}), "FORBIDDEN")
 	wantCode(t, e.Do(request{}, historyQuery, map[string]any{"c": "E09"}), "UNAUTHENTICATED")

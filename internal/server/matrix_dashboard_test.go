@@ -14,7 +14,7 @@ func init() {
 			otherBureau: func(t *testing.T, r response) { mustNotMention(t, r, "140522-wl") },
 		},
 		operation{
-			name: "inspectionHistory", query: `{ inspectionHistory(entityCode: "91140522MA0K000001") { entityCode visits { title } } }`,
+			name: "inspectionHistory", query: `{ inspectionHistory(entityCode: "91140522MA0K000001") { entityCode visits { nodes { title } } } }`,
 			allowed: "wl-reviewer", forbidden: "wl-inspector1",
 		},
 	)

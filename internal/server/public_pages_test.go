@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"fmt"
+	"html"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -122,5 +125,74 @@ func TestPublicPagesRefuseBadFilters(t *testing.T) {
 	}
 	if status, _ := getPage(t, e.Server.URL+"/public/nothing-here"); status != http.StatusNotFound {
 		t.Errorf("GET /public/nothing-here: %d, want 404", status)
+	}
+}
+
+// TestPublicPlansPaged: published plans come latest year first, then by
+// bureau code, a page at a time through publicPlans and /public/plans,
+// and the filter narrows them.
+func TestPublicPlansPaged(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.DB.Exec(`INSERT INTO plans (bureau_id, year, strata)
+SELECT b.id, y, '{}' FROM bureaus b, generate_series(2024, 2027) y WHERE b.code IN ('140522-wl', '140522-sj') ON CONFLICT DO NOTHING`); err != nil {
+		t.Fatal(err)
+	}
+	const q = `query($f: PublicPlanFilter, $after: String) { publicPlans(filter: $f, first: 3, after: $after) {
+  totalCount nodes { year bureau { code } } pageInfo { hasNextPage endCursor } } }`
+	read := func(filter map[string]any) (got []string, total int) {
+		after := any(nil)
+		for range 10 {
+			var d struct {
+				PublicPlans struct {
+					TotalCount int
+					Nodes      []struct {
+						Year   int
+						Bureau struct{ Code string }
+					}
+					PageInfo struct {
+						HasNextPage bool
+						EndCursor   string
+					}
+				}
+			}
+			e.Do(request{}, q, map[string]any{"f": filter, "after": after}).mustData(t, &d)
+			for _, n := range d.PublicPlans.Nodes {
+				got = append(got, fmt.Sprintf("%d %s", n.Year, strings.TrimPrefix(n.Bureau.Code, "140522-")))
+			}
+			total = d.PublicPlans.TotalCount
+			if !d.PublicPlans.PageInfo.HasNextPage {
+				break
+			}
+			after = d.PublicPlans.PageInfo.EndCursor
+		}
+		return got, total
+	}
+	got, total := read(nil)
+	want := "2027 sj, 2027 wl, 2026 sj, 2026 wl, 2025 sj, 2025 wl, 2024 sj, 2024 wl"
+	if strings.Join(got, ", ") != want || total != 8 {
+		t.Errorf("publicPlans in pages of 3: %v (totalCount %d), want %s (8)", got, total, want)
+	}
+	got, total = read(map[string]any{"bureau": "140522-wl", "year": 2026})
+	if strings.Join(got, ", ") != "2026 wl" || total != 1 {
+		t.Errorf("publicPlans of 140522-wl in 2026: %v (totalCount %d)", got, total)
+	}
+	r := e.Do(request{}, q, map[string]any{"f": map[string]any{"year": 1800}})
+	if r.Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions.Field != "year" {
+		t.Errorf("year 1800: %+v", r.Errors)
+	}
+
+	// The page shows 20 plans and links to the next ones.
+	if _, err := e.DB.Exec(`INSERT INTO plans (bureau_id, year, strata)
+SELECT b.id, y, '{}' FROM bureaus b, generate_series(2000, 2023) y WHERE b.code = '140522-wl'`); err != nil {
+		t.Fatal(err)
+	}
+	status, body := getPage(t, e.Server.URL+"/public/plans?bureau=140522-wl")
+	next := regexp.MustCompile(`href="(/public/plans\?[^"]*after=[^"]+)"`).FindStringSubmatch(body)
+	if status != http.StatusOK || strings.Count(body, `class="card plan"`) != 20 || next == nil {
+		t.Fatalf("GET /public/plans: %d, %d plans, next %v", status, strings.Count(body, `class="card plan"`), next)
+	}
+	status, body = getPage(t, e.Server.URL+html.UnescapeString(next[1]))
+	if status != http.StatusOK || strings.Count(body, `class="card plan"`) != 8 || !strings.Contains(body, "2000年度") || strings.Contains(body, `class="more"`) {
+		t.Errorf("the next page: %d, %d plans", status, strings.Count(body, `class="card plan"`))
 	}
 }

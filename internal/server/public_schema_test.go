@@ -31,6 +31,9 @@ var publicFields = []string{
 	"PublicItem.code", "PublicItem.legalBasis", "PublicItem.methods", "PublicItem.name", "PublicItem.version",
 	"PublicPlan.bureau", "PublicPlan.drawsPerYear", "PublicPlan.items", "PublicPlan.minCoverageBasisPoints",
 	"PublicPlan.minDrawRatioBasisPoints", "PublicPlan.updatedAt", "PublicPlan.year",
+	// published plans as pages: the list that was public whole, and how many the filter finds
+	"PublicPlanConnection.edges", "PublicPlanConnection.nodes", "PublicPlanConnection.pageInfo",
+	"PublicPlanConnection.totalCount", "PublicPlanEdge.cursor", "PublicPlanEdge.node",
 	"PublicResult.bureau", "PublicResult.correction", "PublicResult.drawNumber", "PublicResult.entityCode",
 	"PublicResult.entityName", "PublicResult.inspectedOn", "PublicResult.itemCode", "PublicResult.itemName",
 	"PublicResult.publishedAt", "PublicResult.results", "PublicResult.taskName",
