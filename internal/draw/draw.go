@@ -18,7 +18,8 @@ const (
 // Run performs the draw at the ceremony: it validates in, commits to its inputs, derives the seed,
 // selects the entities stratum by stratum and staffs every task. It returns the full manifest, or
 // an *Error (invalid_input, insufficient_inspectors) and nothing else: no partial draw is kept.
-// in is not modified; the manifest holds sorted copies of its lists.
+// in is not modified; the manifest holds sorted copies of its lists, except a frame that is
+// already in id order, which it shares: do not modify in while the manifest is in use.
 func Run(in Input) (*Manifest, error) {
 	m, err := run(in)
 	if err != nil {

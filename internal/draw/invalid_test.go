@@ -1,8 +1,11 @@
 package draw
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -191,4 +194,41 @@ func inputOf(t *testing.T, name string) Input {
 	}
 	t.Fatalf("vector %s is missing", name)
 	return Input{}
+}
+
+// TestFirstInvalidRowOfALargeFrame: a frame large enough to be validated in parallel chunks still
+// names its first invalid row, whichever chunk finishes first.
+func TestFirstInvalidRowOfALargeFrame(t *testing.T) {
+	base := syntheticInput(rand.New(rand.NewPCG(7, 8)), shape{rows: 40_000, inspectors: 50, bureaus: 1})
+	for _, bad := range [][]int{{39_999}, {25_000, 39_000}, {3, 30_000}, {20_000, 20_001}} {
+		in := base
+		in.Frame = slices.Clone(base.Frame)
+		for _, row := range bad {
+			in.Frame[row].Stratum = "E"
+		}
+		_, err := Run(in)
+		assertInvalid(t, err, fmt.Sprintf(`frame[%d].stratum: "E" is not in params.strata`, bad[0]))
+	}
+}
+
+// TestRunSharesASortedFrameWithoutWritingIt: a frame already in id order is used in place, and
+// neither it nor the rows' units change.
+func TestRunSharesASortedFrameWithoutWritingIt(t *testing.T) {
+	in := syntheticInput(rand.New(rand.NewPCG(9, 10)), shape{rows: 5_000, inspectors: 50, bureaus: 2})
+	slices.SortFunc(in.Frame, compareFrameRows)
+	before, err := CanonicalJSON(in.Frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := CanonicalJSON(in.Frame)
+	if !bytes.Equal(before, after) {
+		t.Fatal("Run changed the caller's frame")
+	}
+	if &m.Inputs.Frame[0] != &in.Frame[0] {
+		t.Error("a frame already in id order was copied")
+	}
 }
