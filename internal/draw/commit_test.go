@@ -1,7 +1,9 @@
 package draw
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -90,5 +92,29 @@ func TestPublicOfDecodedManifest(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertSameJSON(t, v.Name+" public_manifest", p, v.PublicManifest)
+	}
+}
+
+// TestHashSegmentsMatchesOneStream: the frame hash encoded in segments by several goroutines is
+// the hash of the lines written in order, for lengths around the segment boundaries.
+func TestHashSegmentsMatchesOneStream(t *testing.T) {
+	in := syntheticInput(rand.New(rand.NewPCG(3, 4)), shape{rows: 5*lineSegment + 17, inspectors: 50, bureaus: 1})
+	c, err := Commit(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 1, lineSegment, lineSegment + 1, 3*lineSegment - 1, len(c.Inputs.Frame)} {
+		rows := c.Inputs.Frame[:n]
+		want := sha256.Sum256(appendLines(nil, rows, appendFrameCommitment))
+		for _, workers := range []int{2, 3, 8} {
+			h := sha256.New()
+			hashSegments(h, rows, appendFrameCommitment, workers)
+			if got := Digest(h.Sum(nil)); got != want {
+				t.Fatalf("%d rows, %d workers: %s, want %s", n, workers, got, Digest(want))
+			}
+		}
+	}
+	if got, want := c.Hashes.FrameSHA256, Digest(sha256.Sum256(appendLines(nil, c.Inputs.Frame, appendFrameCommitment))); got != want {
+		t.Fatalf("frame_sha256 %s, want %s", got, want)
 	}
 }
