@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -28,22 +29,27 @@ func (r publicResultRow) result() public.Result {
 	return out
 }
 
-// resultFrom is what the search reads.
-const resultFrom = `public_results r JOIN bureaus b ON b.id = r.bureau_id`
+// resultFrom is what the search reads: the table of published results
+// (migration 00021), one row a result, each index newest first.
+const resultFrom = `published_results r JOIN bureaus b ON b.id = r.bureau_id`
 
-// resultWhere is the search's filter. A name query goes through the
-// entities' name grams index (migration 00010), a code straight to the
-// entity's records.
+// resultWhere is the search's filter. A name query of two characters or
+// more finds the entities through the index of their names' character
+// pairs (published_names), a code goes straight to the entity's results.
 func resultWhere(f public.ResultFilter) *where {
 	w := &where{}
 	switch {
 	case f.Query == "":
 	case f.ByCode():
 		w.add("r.entity_code = %s", f.Query)
+	case utf8.RuneCountInString(f.Query) == 1:
+		// No pair to look up: the newest results are read until
+		// enough names hold the character.
+		w.add(`strpos(lower(r.entity_name), lower(%s)) > 0`, f.Query)
 	default:
-		// The view's entity_name is the entities' current name: the
-		// grams index finds candidates, strpos keeps true matches.
-		w.add(`name_grams(r.entity_name) @> name_grams(%[1]s) AND strpos(lower(r.entity_name), lower(%[1]s)) > 0`, f.Query)
+		// The pairs find candidates, strpos keeps true matches.
+		w.add(`(r.region_code, r.entity_code) IN (SELECT n.region_code, n.entity_code FROM published_names n
+    WHERE n.name_pairs @> name_pairs(%[1]s) AND strpos(lower(n.name), lower(%[1]s)) > 0)`, f.Query)
 	}
 	if f.Region != "" {
 		w.add("r.region_code = %s", f.Region)
@@ -63,13 +69,27 @@ func resultWhere(f public.ResultFilter) *where {
 	return w
 }
 
+// resultColumns are what a result shows, with its bureau.
+const resultColumns = `r.id, r.entity_code, r.entity_name, r.draw_id, r.task_name, r.item_code, r.item_name,
+       r.inspected_on, r.published_at, r.correction, r.results, r.region_code, b.code AS bureau_code, b.name AS bureau_name`
+
 // resultQuery is the search in the order (ORDER BY) given: the list's own
 // is newest inspection first.
 func resultQuery(w *where, order string) string {
-	return `SELECT r.id, r.entity_code, r.entity_name, r.draw_id, r.task_name, r.item_code, r.item_name,
-       r.inspected_on, r.published_at, r.correction, r.results, r.region_code, b.code AS bureau_code, b.name AS bureau_name
+	return `SELECT ` + resultColumns + `
 FROM ` + resultFrom + `
 WHERE ` + w.String() + ` ORDER BY ` + order
+}
+
+// resultPageQuery chooses a page's ids first, then reads their rows: the
+// ids come from the indexes alone (published_results_entity holds every
+// filtered column), so a name found in 3,000 entities sorts their 15,000
+// results' keys, not their rows.
+func resultPageQuery(w *where, order string, limit int) string {
+	return fmt.Sprintf(`SELECT %s
+FROM %s
+WHERE r.id IN (SELECT r.id FROM published_results r WHERE %s ORDER BY %s LIMIT %d)
+ORDER BY %s`, resultColumns, resultFrom, w.String(), order, limit, order)
 }
 
 // resultKey splits a public.ResultKey.
@@ -82,7 +102,7 @@ func resultKey(key string) []any {
 func (s PublicStore) Results(ctx context.Context, f public.ResultFilter, p page.Request) ([]public.Result, error) {
 	w := resultWhere(f)
 	w.seek(p, true, "(r.inspected_on, r.id)", resultKey)
-	q := resultQuery(w, p.Order("r.inspected_on, r.id", true)) + fmt.Sprintf(" LIMIT %d", p.Limit())
+	q := resultPageQuery(w, p.Order("r.inspected_on, r.id", true), p.Limit())
 	var rows []publicResultRow
 	if err := s.readPublic(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, w.args...) }); err != nil {
 		return nil, err
@@ -100,28 +120,53 @@ func (s PublicStore) CountResults(ctx context.Context, f public.ResultFilter) (i
 	return s.DB.countIn(ctx, Scope{}, `SELECT FROM `+resultFrom+` WHERE `+w.String(), w.args...)
 }
 
+// exportChunk is how many results the export reads per statement.
+var exportChunk = 2000
+
 // EachResult streams every published result the filter admits to fn, in
-// the order of Results. lib/pq reads rows off the connection as they are
-// scanned, so memory stays flat for a million rows.
+// the order of Results, a chunk at a time: each chunk is the next page
+// after the last row sent, which PostgreSQL reads off a newest-first
+// index and stops, so the first rows leave at once (one statement over a
+// million rows sorted them all first: a minute before the first byte)
+// and memory stays flat. Each chunk sees the results published by then;
+// the keyset keeps rows from repeating or going missing between chunks.
 func (s PublicStore) EachResult(ctx context.Context, f public.ResultFilter, fn func(public.Result) error) error {
-	w := resultWhere(f)
-	q := resultQuery(w, "r.inspected_on DESC, r.id DESC")
 	return s.readPublic(ctx, func(tx *sqlx.Tx) error {
-		rows, err := tx.QueryxContext(ctx, q, w.args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var r publicResultRow
-		for rows.Next() {
-			r = publicResultRow{}
-			if err := rows.StructScan(&r); err != nil {
+		after := ""
+		for {
+			n, last, err := eachResultChunk(ctx, tx, f, after, fn)
+			if err != nil || n < exportChunk {
 				return err
 			}
-			if err := fn(r.result()); err != nil {
-				return err
-			}
+			after = last
 		}
-		return rows.Err()
 	})
+}
+
+// eachResultChunk sends to fn the next chunk of results after the key
+// after ("" at the start) and returns how many it sent and the last key.
+func eachResultChunk(ctx context.Context, tx *sqlx.Tx, f public.ResultFilter, after string, fn func(public.Result) error) (int, string, error) {
+	w := resultWhere(f)
+	if after != "" {
+		w.add("(r.inspected_on, r.id) < (%s, %s)", resultKey(after)...)
+	}
+	q := resultQuery(w, "r.inspected_on DESC, r.id DESC") + fmt.Sprintf(" LIMIT %d", exportChunk)
+	rows, err := tx.QueryxContext(ctx, q, w.args...)
+	if err != nil {
+		return 0, "", err
+	}
+	defer rows.Close()
+	n, last := 0, ""
+	for rows.Next() {
+		var r publicResultRow
+		if err := rows.StructScan(&r); err != nil {
+			return n, last, err
+		}
+		res := r.result()
+		if err := fn(res); err != nil {
+			return n, last, err
+		}
+		n, last = n+1, public.ResultKey(res)
+	}
+	return n, last, rows.Err()
 }

@@ -40,7 +40,10 @@ func benchPublishedResults(b testing.TB, e *env) {
 		     CASE WHEN t.seq % 10 < 7 THEN '{NO_PROBLEM}' WHEN t.seq % 10 < 9 THEN '{CORRECTED}' ELSE '{UNREACHABLE}' END::text[],
 		     d.window_start + t.seq % 80, 'published', 1, 1, now()
 		 FROM draw_tasks t JOIN draws d ON d.id = t.draw_id WHERE d.title LIKE '公示基准%'`,
-		`ANALYZE`,
+		// As autovacuum leaves a table some time after a million inserts:
+		// the visibility map lets the search read the results' keys from
+		// the index alone.
+		`VACUUM ANALYZE`,
 	}
 	for _, q := range stmts {
 		if _, err := e.DB.Exec(q); err != nil {
@@ -103,7 +106,7 @@ func BenchmarkPublicResults1M(b *testing.B) {
 
 // exportCSV downloads /public/results.csv of every record while sampling
 // the process's heap, and checks that rows arrive while the export's
-// query still runs: the export streams.
+// transaction still reads: the export streams.
 func exportCSV(b *testing.B, e *env) {
 	runtime.GC()
 	var base runtime.MemStats
@@ -136,9 +139,10 @@ func exportCSV(b *testing.B, e *env) {
 	}
 	first := time.Since(t0)
 	var running int
-	e.DB.Get(&running, `SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%FROM public_results r%' AND pid <> pg_backend_pid()`)
+	e.DB.Get(&running, `SELECT count(*) FROM pg_stat_activity WHERE backend_xact_start IS NOT NULL
+		AND query LIKE '%FROM published_results r%' AND pid <> pg_backend_pid()`)
 	if running == 0 {
-		b.Errorf("the first row arrived after the export's query ended: it does not stream")
+		b.Errorf("the first row arrived after the export's reading ended: it does not stream")
 	}
 	rows := 1
 	var bytes int64
