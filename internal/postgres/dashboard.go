@@ -98,7 +98,9 @@ ORDER BY b.code`
 
 // countRosterStrata counts each bureau's active roster per stratum under
 // its own plan's focus rules at q.At: the SQL twin of plan.StratumOf, as
-// stratumSQL, with each bureau's rules as a row of its own.
+// stratumSQL, with each bureau's rules as a row of its own, applied to
+// the roster's counts by the facts the rules read (roster_tallies,
+// migration 00022: tens of groups where the roster has 100,000 entries).
 func countRosterStrata(ctx context.Context, tx *sqlx.Tx, byID map[int64]*dashboard.BureauTally, ids []int64, q dashboard.Query) error {
 	const stmt = `
 WITH rules AS (
@@ -109,8 +111,8 @@ SELECT r.bureau_id,
                  OR r.complaints >= u.complaints OR r.last_penalty_date > u.penalty_since
                  OR r.focus_found_on > $6::timestamptz THEN 'F'
             WHEN r.risk_class = '' THEN 'B' ELSE r.risk_class END AS key,
-       count(*) AS n
-FROM rules u JOIN roster_entries r ON r.bureau_id = u.bureau_id AND r.valid_to IS NULL AND r.status = 'active'
+       sum(r.n) AS n
+FROM rules u JOIN roster_tallies r ON r.bureau_id = u.bureau_id AND r.n > 0
 GROUP BY 1, 2`
 	n := len(ids)
 	abnormal, serious, complaints, since := make([]bool, n), make([]bool, n), make([]int64, n), make([]string, n)

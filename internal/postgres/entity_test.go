@@ -72,6 +72,7 @@ WHERE a.valid_to IS DISTINCT FROM b.valid_from`)
 	if bad != 0 {
 		t.Errorf("%d entry versions do not end where the next begins", bad)
 	}
+	wantRosterTalliesMatch(t, s)
 }
 
 // importCSV imports CSV text as the actor, failing the test on error.
