@@ -139,8 +139,10 @@ func exportCSV(b *testing.B, e *env) {
 	}
 	first := time.Since(t0)
 	var running int
-	e.DB.Get(&running, `SELECT count(*) FROM pg_stat_activity WHERE backend_xact_start IS NOT NULL
-		AND query LIKE '%FROM published_results r%' AND pid <> pg_backend_pid()`)
+	if err := e.DB.Get(&running, `SELECT count(*) FROM pg_stat_activity WHERE xact_start IS NOT NULL
+		AND query LIKE '%FROM published_results r%' AND pid <> pg_backend_pid()`); err != nil {
+		b.Fatal(err)
+	}
 	if running == 0 {
 		b.Errorf("the first row arrived after the export's reading ended: it does not stream")
 	}
