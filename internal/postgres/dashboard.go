@@ -100,7 +100,7 @@ ORDER BY b.code`
 // its own plan's focus rules at q.At: the SQL twin of plan.StratumOf, as
 // stratumSQL, with each bureau's rules as a row of its own, applied to
 // the roster's counts by the facts the rules read (roster_tallies,
-// migration 00022: tens of groups where the roster has 100,000 entries).
+// migration 00023: tens of groups where the roster has 100,000 entries).
 func countRosterStrata(ctx context.Context, tx *sqlx.Tx, byID map[int64]*dashboard.BureauTally, ids []int64, q dashboard.Query) error {
 	const stmt = `
 WITH rules AS (

@@ -30,7 +30,7 @@ func (r publicResultRow) result() public.Result {
 }
 
 // resultFrom is what the search reads: the table of published results
-// (migration 00021), one row a result, each index newest first.
+// (migration 00022), one row a result, each index newest first.
 const resultFrom = `published_results r JOIN bureaus b ON b.id = r.bureau_id`
 
 // resultWhere is the search's filter. A name query of two characters or

@@ -20,7 +20,7 @@ func publishedResults(t *testing.T, s seededDB) []string {
 }
 
 // TestPublishedResultsFollowTheRecords: the table the public search
-// reads (migration 00021) follows the records without the store's help:
+// reads (migration 00022) follows the records without the store's help:
 // a record entering 'published' by UPDATE appears, a published
 // correction replaces what it corrects, a new version of the entity
 // renames it and its name is found, unpublished records never appear.

@@ -6,7 +6,7 @@ import (
 	"shuangsuiji/internal/roster"
 )
 
-// wantRosterTalliesMatch fails unless roster_tallies (migration 00022)
+// wantRosterTalliesMatch fails unless roster_tallies (migration 00023)
 // holds what counting the roster afresh gives.
 func wantRosterTalliesMatch(t *testing.T, s seededDB) {
 	t.Helper()
