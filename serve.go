@@ -106,6 +106,9 @@ func prepare(ctx context.Context, log *slog.Logger, db *database) error {
 	if err := postgres.SealPublicDocuments(ctx, db.DB); err != nil {
 		return err
 	}
+	if err := postgres.SealParticipantOpenings(ctx, db.DB); err != nil {
+		return err
+	}
 	if db.Local() {
 		seeded, err := postgres.Seed(ctx, db.DB)
 		if err != nil {

@@ -3,6 +3,7 @@ package draw
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -178,13 +179,12 @@ func (s *Service) publisher() *Publisher {
 // draw the bureau may see; another participant than the lead (or the
 // region's joint office) gets only entities it supervises.
 func (s *Service) Opening(ctx context.Context, drawID int64, entity string) ([]byte, error) {
-	m, own, err := s.openable(ctx, drawID)
+	code := strings.ToUpper(strings.TrimSpace(entity))
+	openings, err := s.openings(ctx, drawID, []string{code})
 	if err != nil {
 		return nil, err
 	}
-	code := strings.ToUpper(strings.TrimSpace(entity))
-	openings, err := m.Openings([]string{code})
-	if err != nil || !own(openings[0].FrameRow) {
+	if len(openings) == 0 {
 		return nil, errs.NotFoundf("entity %s is not in the frame of draw %d", entity, drawID)
 	}
 	return CanonicalJSON(openings[0])
@@ -195,47 +195,101 @@ func (s *Service) Opening(ctx context.Context, drawID int64, entity string) ([]b
 // every row), as a JSON list in id order: what a participant of a joint
 // draw gets instead of the full manifest.
 func (s *Service) Openings(ctx context.Context, drawID int64) ([]byte, error) {
-	m, own, err := s.openable(ctx, drawID)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, r := range m.Inputs.Frame {
-		if own(r) {
-			ids = append(ids, r.ID)
-		}
-	}
-	openings, err := m.Openings(ids)
+	openings, err := s.openings(ctx, drawID, nil)
 	if err != nil {
 		return nil, err
 	}
 	return CanonicalJSON(openings)
 }
 
-// openable returns an executed draw's manifest and which frame rows the
-// acting bureau may open.
-func (s *Service) openable(ctx context.Context, drawID int64) (*Manifest, func(FrameRow) bool, error) {
+// openings returns the openings of the entities (nil: all) of an executed
+// draw that the acting bureau may open. The lead and the region's joint
+// office compute them from the sealed input, which only they may read;
+// another participant reads those the lead stored for it at the ceremony
+// (the rows it supervises), never the input.
+func (s *Service) openings(ctx context.Context, drawID int64, entities []string) ([]Opening, error) {
 	actor, err := s.Authz.Require(ctx, "draw:read")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	d, err := s.Get(ctx, drawID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	if d.Status != StatusExecuted {
+		return nil, errs.NotFoundf("draw %d has no openings: it is %s", drawID, d.Status)
+	}
+	if d.BureauID != actor.BureauID && actor.BureauKind != "joint_office" {
+		stored, err := s.Store.ParticipantOpenings(ctx, actor, drawID)
+		if err != nil {
+			return nil, err
+		}
+		return keepEntities(stored, entities), nil
 	}
 	m, err := s.publisher().Manifest(ctx, actor, drawID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	own := func(FrameRow) bool { return true }
-	if d.BureauID != actor.BureauID && actor.BureauKind != "joint_office" {
-		own = func(r FrameRow) bool {
-			if r.Units == nil { // a v1 row names no bureau: the lead's to hand out
-				return false
-			}
-			_, supervises := r.Units.Of(actor.BureauCode)
-			return supervises
+	if entities == nil {
+		return m.OpeningsOf(func(FrameRow) bool { return true })
+	}
+	openings, err := m.Openings(entities)
+	if err != nil {
+		return nil, nil // an entity not in the frame: none to open
+	}
+	return openings, nil
+}
+
+// keepEntities keeps the openings of the entities (nil: all).
+func keepEntities(openings []Opening, entities []string) []Opening {
+	if entities == nil {
+		return openings
+	}
+	var out []Opening
+	for _, o := range openings {
+		if slices.Contains(entities, o.Entity) {
+			out = append(out, o)
 		}
 	}
-	return m, own, nil
+	return out
+}
+
+// OpeningsOf returns the openings of the frame rows own admits, in id
+// order.
+func (m *Manifest) OpeningsOf(own func(FrameRow) bool) ([]Opening, error) {
+	var ids []string
+	for _, r := range m.Inputs.Frame {
+		if own(r) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return m.Openings(ids)
+}
+
+// ParticipantOpenings returns, for every participant of a draw other than
+// its lead, the canonical JSON of the openings of the frame rows it
+// supervises (a v1 row names no bureau: the lead's to hand out), for the
+// store to keep beside the draw at the ceremony: a participant never reads
+// the sealed input.
+func ParticipantOpenings(m *Manifest, lead string, participants []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, b := range participants {
+		if b == lead {
+			continue
+		}
+		openings, err := m.OpeningsOf(func(r FrameRow) bool {
+			_, supervises := r.Units.Of(b)
+			return supervises
+		})
+		if err != nil {
+			return nil, err
+		}
+		if openings == nil {
+			openings = []Opening{}
+		}
+		if out[b], err = CanonicalJSON(openings); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

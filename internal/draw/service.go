@@ -214,9 +214,14 @@ type Store interface {
 	// (nothing else of it): NOT_FOUND for drafts and unknown draws.
 	PublicDocuments(ctx context.Context, drawID int64) (PublicDocuments, error)
 	// SealedInput returns a frozen or executed draw's input, nonce and row
-	// key included, when actor's bureau may read the draw; NOT_FOUND
-	// otherwise and for drafts.
+	// key included, when actor's bureau leads the draw or is its region's
+	// joint office; NOT_FOUND otherwise (another participant too) and for
+	// drafts.
 	SealedInput(ctx context.Context, actor *authz.Actor, drawID int64) (Input, Status, error)
+	// ParticipantOpenings returns the openings of an executed draw that
+	// its lead stored for actor's bureau at the ceremony (ParticipantOpenings);
+	// NOT_FOUND when it stored none for it.
+	ParticipantOpenings(ctx context.Context, actor *authz.Actor, drawID int64) ([]Opening, error)
 }
 
 // Service runs draws.

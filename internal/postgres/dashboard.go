@@ -161,7 +161,7 @@ WITH mine AS (
     WHERE d.year = $2 AND d.status = 'executed'),
 drawn AS (
     SELECT m.bureau_id, m.id AS draw_id, m.quarter, m.executed_at, t.entity_code, t.stratum
-    FROM mine m JOIN draw_tasks t ON t.draw_id = m.id
+    FROM mine m JOIN draw_task_strata t ON t.draw_id = m.id
     WHERE EXISTS (SELECT FROM roster_entries r WHERE r.bureau_id = m.bureau_id AND r.entity_code = t.entity_code
                     AND r.valid_to IS NULL AND r.status = 'active')),
 entity AS (

@@ -472,11 +472,7 @@ func decodeInput(b []byte) (draw.Input, error) {
 		return draw.UnmarshalBinaryInput(b)
 	}
 	var in draw.Input
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return in, err
-	}
-	data, err := io.ReadAll(zr)
+	data, err := gunzip(b)
 	if err != nil {
 		return in, err
 	}
@@ -500,25 +496,104 @@ func (s DrawStore) PublicDocuments(ctx context.Context, drawID int64) (draw.Publ
 	return draw.PublicDocuments{Status: row.Status, Commitment: row.Commitment, PublicManifest: row.PublicManifest}, nil
 }
 
-// SealedInput returns the stored input of a draw that is not a draft, as
-// row-level security lets the actor's bureau read it (the lead, the
-// participants, the region's joint office).
+// SealedInput returns the stored input of a draw that is not a draft,
+// through draw_sealed_input(), which gives it to the draw's lead and the
+// region's joint office only: the serving role cannot read the column.
 func (s DrawStore) SealedInput(ctx context.Context, actor *authz.Actor, drawID int64) (draw.Input, draw.Status, error) {
-	var row struct {
-		Status   draw.Status `db:"status"`
-		InputGz  []byte      `db:"input_gz"`
-		Ceremony *string     `db:"ceremony"`
-	}
-	const q = `SELECT status, input_gz, ceremony FROM draws WHERE id = $1 AND input_gz IS NOT NULL`
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &row, q, drawID) })
+	var row sealedRow
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
+		row, err = sealedInputIn(ctx, tx, drawID)
+		return err
+	})
 	if err != nil {
-		return draw.Input{}, "", notFound(err, "no frozen draw %d", drawID)
+		return draw.Input{}, "", err
 	}
-	in, err := decodeInput(row.InputGz)
-	if row.Ceremony != nil {
-		in.Ceremony = *row.Ceremony
+	return row.decode()
+}
+
+type sealedRow struct {
+	Status   draw.Status `db:"status"`
+	Input    []byte      `db:"input"`
+	Ceremony *string     `db:"ceremony"`
+}
+
+func sealedInputIn(ctx context.Context, tx *sqlx.Tx, drawID int64) (sealedRow, error) {
+	var row sealedRow
+	err := tx.GetContext(ctx, &row, `SELECT status, input, ceremony FROM draw_sealed_input($1)`, drawID)
+	return row, notFound(err, "no frozen draw %d that you lead", drawID)
+}
+
+func (r sealedRow) decode() (draw.Input, draw.Status, error) {
+	in, err := decodeInput(r.Input)
+	if r.Ceremony != nil {
+		in.Ceremony = *r.Ceremony
 	}
-	return in, row.Status, err
+	return in, r.Status, err
+}
+
+// ParticipantOpenings returns the openings the lead stored for the
+// actor's bureau at the ceremony; row-level security shows a bureau only
+// its own.
+func (s DrawStore) ParticipantOpenings(ctx context.Context, actor *authz.Actor, drawID int64) ([]draw.Opening, error) {
+	var gz []byte
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		return tx.GetContext(ctx, &gz, `SELECT openings FROM draw_openings WHERE draw_id = $1 AND bureau_id = app_bureau()`, drawID)
+	})
+	if err != nil {
+		return nil, notFound(err, "draw %d holds no openings for %s", drawID, actor.BureauCode)
+	}
+	var openings []draw.Opening
+	raw, err := gunzip(gz)
+	if err != nil {
+		return nil, err
+	}
+	return openings, json.Unmarshal(raw, &openings)
+}
+
+// storeParticipantOpenings keeps, beside an executed draw, the openings of
+// the rows each participant but the lead supervises, one row per
+// participant (an empty list too, so that a missing row means not yet
+// stored).
+func storeParticipantOpenings(ctx context.Context, tx *sqlx.Tx, drawID int64, lead string, m *draw.Manifest) error {
+	var participants []string
+	const q = `SELECT b.code FROM draw_participants p JOIN bureaus b ON b.id = p.bureau_id
+WHERE p.draw_id = $1 AND p.answer = 'accepted' ORDER BY b.code`
+	if err := tx.SelectContext(ctx, &participants, q, drawID); err != nil {
+		return err
+	}
+	byBureau, err := draw.ParticipantOpenings(m, lead, participants)
+	if err != nil {
+		return err
+	}
+	const ins = `INSERT INTO draw_openings (bureau_id, draw_id, openings) SELECT id, $2, $3 FROM bureaus WHERE code = $1`
+	for b, openings := range byBureau {
+		gz, err := gzipBytes(openings)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, ins, b, drawID, gz); err != nil {
+			return fmt.Errorf("openings of %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+func gzipBytes(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	err := zw.Close()
+	return buf.Bytes(), err
+}
+
+func gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 // SealPublicDocuments stores the public documents of frozen and executed
@@ -536,6 +611,51 @@ func SealPublicDocuments(ctx context.Context, db *DB) error {
 		}
 	}
 	return nil
+}
+
+// SealParticipantOpenings stores the participants' openings of executed
+// joint draws that have none (draws executed before the openings were
+// kept), as the schema owner: system work at start, before serving.
+func SealParticipantOpenings(ctx context.Context, db *DB) error {
+	var ids []int64
+	const q = `
+SELECT d.id FROM draws d
+WHERE d.status = 'executed' AND EXISTS (
+    SELECT FROM draw_participants p WHERE p.draw_id = d.id AND p.answer = 'accepted' AND p.bureau_id <> d.bureau_id
+      AND NOT EXISTS (SELECT FROM draw_openings o WHERE o.draw_id = d.id AND o.bureau_id = p.bureau_id))
+ORDER BY d.id`
+	if err := db.SelectContext(ctx, &ids, q); err != nil {
+		return fmt.Errorf("draws without participants' openings: %w", err)
+	}
+	for _, id := range ids {
+		if err := db.AsOwner(ctx, func(tx *sqlx.Tx) error { return sealOpeningsOf(ctx, tx, id) }); err != nil {
+			return fmt.Errorf("participants' openings of draw %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func sealOpeningsOf(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	var row struct {
+		sealedRow
+		Lead string `db:"lead"`
+	}
+	const q = `SELECT d.status, d.input_gz AS input, d.ceremony, b.code AS lead FROM draws d JOIN bureaus b ON b.id = d.bureau_id WHERE d.id = $1`
+	if err := tx.GetContext(ctx, &row, q, id); err != nil {
+		return err
+	}
+	in, _, err := row.decode()
+	if err != nil {
+		return err
+	}
+	m, err := draw.Run(in)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM draw_openings WHERE draw_id = $1`, id); err != nil {
+		return err
+	}
+	return storeParticipantOpenings(ctx, tx, id, row.Lead, m)
 }
 
 func sealDocumentsOf(ctx context.Context, tx *sqlx.Tx, id int64) error {

@@ -511,11 +511,11 @@ func (s DrawStore) Execute(ctx context.Context, actor *authz.Actor, drawID int64
 		if d.Status != draw.StatusFrozen {
 			return errs.E(errs.Conflict, "draw %d is %s: only a frozen draw can be executed, once", drawID, d.Status)
 		}
-		var gz []byte
-		if err := tx.GetContext(ctx, &gz, `SELECT input_gz FROM draws WHERE id = $1`, drawID); err != nil {
+		sealed, err := sealedInputIn(ctx, tx, drawID)
+		if err != nil {
 			return err
 		}
-		in, err := decodeInput(gz)
+		in, _, err := sealed.decode()
 		if err != nil {
 			return err
 		}
@@ -528,6 +528,9 @@ func (s DrawStore) Execute(ctx context.Context, actor *authz.Actor, drawID int64
 			return err
 		}
 		if err := storeTasks(ctx, tx, actor, d, m); err != nil {
+			return err
+		}
+		if err := storeParticipantOpenings(ctx, tx, drawID, actor.BureauCode, m); err != nil {
 			return err
 		}
 		public, err := publicManifestJSON(m)

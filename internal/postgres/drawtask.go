@@ -60,7 +60,7 @@ func (s DrawStore) TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []i
 		const q = `
 SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket
 FROM draws d
-CROSS JOIN LATERAL (SELECT * FROM draw_tasks t WHERE t.draw_id = d.id AND t.seq > $2 ORDER BY t.seq LIMIT $3) t
+CROSS JOIN LATERAL (SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket FROM draw_tasks t WHERE t.draw_id = d.id AND t.seq > $2 ORDER BY t.seq LIMIT $3) t
 LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
 WHERE d.id = ANY($1) ORDER BY t.draw_id, t.seq`
 		if err := tx.SelectContext(ctx, &tasks, q, pq.Array(ids), after, p.Limit()); err != nil {

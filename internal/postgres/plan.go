@@ -230,7 +230,7 @@ WITH mine AS (
     WHERE d.year = $1 AND d.status = 'executed'
       AND EXISTS (SELECT FROM draw_participants p WHERE p.draw_id = d.id AND p.bureau_id = (SELECT app_bureau()))),
 drawn AS (
-    SELECT t.draw_id, t.entity_code, t.stratum, m.quarter, m.executed_at FROM draw_tasks t JOIN mine m ON m.id = t.draw_id
+    SELECT t.draw_id, t.entity_code, t.stratum, m.quarter, m.executed_at FROM draw_task_strata t JOIN mine m ON m.id = t.draw_id
     WHERE EXISTS (SELECT FROM roster_entries r WHERE r.bureau_id = (SELECT app_bureau()) AND r.entity_code = t.entity_code
                     AND r.valid_to IS NULL AND r.status = 'active'))`
 

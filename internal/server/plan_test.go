@@ -401,6 +401,16 @@ SELECT d.id, $2, d.bureau_id, d.region_code, d.year, d.quarter, $3, $4, 'ticket'
 			t.Fatalf("task: %v", err)
 		}
 	}
+	// Each entity is visited by the participants that supervise it (v2's
+	// units): a participant reads the strata of those tasks only.
+	const teams = `
+INSERT INTO draw_task_members (draw_id, seq, bureau_id, position, certificate, ticket)
+SELECT t.draw_id, t.seq, p.bureau_id, 1, 'CERT-' || p.bureau_id, 'ticket'
+FROM draw_tasks t JOIN draw_participants p ON p.draw_id = t.draw_id
+WHERE t.draw_id = $1 AND EXISTS (SELECT FROM roster_entries r WHERE r.bureau_id = p.bureau_id AND r.entity_code = t.entity_code)`
+	if _, err := e.DB.Exec(teams, id); err != nil {
+		t.Fatalf("teams: %v", err)
+	}
 }
 
 func TestPlanProgress(t *testing.T) {
