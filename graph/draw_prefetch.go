@@ -10,6 +10,7 @@ import (
 
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/page"
+	"shuangsuiji/internal/public"
 )
 
 // A page of draws is answered in a fixed handful of statements: the list
@@ -20,34 +21,36 @@ import (
 // goroutines are scheduled; a field the look-ahead did not cover loads on
 // its own, as before.
 
-// taskPageKey names one draw's page of tasks as a query asks for it.
-type taskPageKey struct {
-	Draw int64
-	Page page.Request
+// pageKey names one parent's page of a nested connection (a draw's page
+// of tasks) as a query asks for it.
+type pageKey struct {
+	Parent int64
+	Page   page.Request
 }
 
-// taskPages holds the pages of tasks prefetched for a request.
-type taskPages struct {
+// pageCache holds the pages of a nested connection prefetched for a
+// request, by parent and page.
+type pageCache[T any] struct {
 	mu    sync.Mutex
-	pages map[taskPageKey]*page.Connection[draw.TaskRow]
+	pages map[pageKey]*page.Connection[T]
 }
 
-func (t *taskPages) put(p page.Request, pages map[int64]*page.Connection[draw.TaskRow]) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.pages == nil {
-		t.pages = map[taskPageKey]*page.Connection[draw.TaskRow]{}
+func (c *pageCache[T]) put(p page.Request, pages map[int64]*page.Connection[T]) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pages == nil {
+		c.pages = map[pageKey]*page.Connection[T]{}
 	}
-	for id, c := range pages {
-		t.pages[taskPageKey{id, p}] = c
+	for id, conn := range pages {
+		c.pages[pageKey{id, p}] = conn
 	}
 }
 
-func (t *taskPages) get(id int64, p page.Request) (*page.Connection[draw.TaskRow], bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c, ok := t.pages[taskPageKey{id, p}]
-	return c, ok
+func (c *pageCache[T]) get(id int64, p page.Request) (*page.Connection[T], bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	conn, ok := c.pages[pageKey{id, p}]
+	return conn, ok
 }
 
 // prefetchDrawPage loads, one statement per kind, what the current
@@ -82,41 +85,71 @@ func (r *Resolver) prefetchDrawPage(ctx context.Context, draws []draw.Draw) {
 	}
 }
 
-// taskPagesAsked returns the distinct pages of tasks (first, after) that
-// the current field, a connection of draws, asks of its draws, through
-// nodes or edges, fragments included.
+// prefetchSelected loads, one statement per distinct page asked, the
+// pages of selected entities the current selection asks of a page of
+// public draws. A page it could not read is left to the field, which
+// reads it alone and reports the error.
+func (r *Resolver) prefetchSelected(ctx context.Context, draws []public.Draw) {
+	if len(draws) == 0 {
+		return
+	}
+	numbers := make([]int64, len(draws))
+	for i, d := range draws {
+		numbers[i] = d.Number
+	}
+	for _, p := range pagesAsked(ctx, "PublicDrawConnection", "PublicDrawEdge", []string{"PublicDraw"}, "selected") {
+		if pages, err := r.Public.Selected(ctx, numbers, p); err == nil {
+			loaders(ctx).SelectedPages.put(p, pages)
+		}
+	}
+}
+
+// taskPagesAsked returns the distinct forward pages of tasks that the
+// current field, a connection of draws, asks of its draws: the batch
+// pages forward, so a backward page is read per draw.
 func taskPagesAsked(ctx context.Context) []page.Request {
+	var out []page.Request
+	for _, p := range pagesAsked(ctx, "DrawConnection", "DrawEdge", []string{"Draw", "Node"}, "tasks") {
+		if !p.Backward() && p.Before == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pagesAsked returns the distinct pages (first, after, last, before) of
+// the connection field that the current field, a connection conn (of
+// edges edge), asks of each of its nodes (of the types nodeTypes), through
+// nodes or edges, fragments included.
+func pagesAsked(ctx context.Context, conn, edge string, nodeTypes []string, field string) []page.Request {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || !graphql.HasOperationContext(ctx) {
 		return nil
 	}
 	op := graphql.GetOperationContext(ctx)
-	var drawSets []ast.SelectionSet
-	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{"DrawConnection"}) {
+	var nodeSets []ast.SelectionSet
+	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{conn}) {
 		switch f.Name {
 		case "nodes":
-			drawSets = append(drawSets, f.Selections)
+			nodeSets = append(nodeSets, f.Selections)
 		case "edges":
-			for _, g := range graphql.CollectFields(op, f.Selections, []string{"DrawEdge"}) {
+			for _, g := range graphql.CollectFields(op, f.Selections, []string{edge}) {
 				if g.Name == "node" {
-					drawSets = append(drawSets, g.Selections)
+					nodeSets = append(nodeSets, g.Selections)
 				}
 			}
 		}
 	}
 	seen := map[page.Request]bool{}
 	var out []page.Request
-	for _, set := range drawSets {
-		for _, f := range graphql.CollectFields(op, set, []string{"Draw", "Node"}) {
-			if f.Name != "tasks" {
+	for _, set := range nodeSets {
+		for _, f := range graphql.CollectFields(op, set, nodeTypes) {
+			if f.Name != field {
 				continue
 			}
 			args := f.ArgumentMap(op.Variables)
 			p := page.Request{First: intArg(args["first"]), After: stringArg(args["after"]),
 				Last: intArg(args["last"]), Before: stringArg(args["before"])}
-			if p.Backward() || p.Before != "" {
-				continue // the batch pages forward; such a page is read per draw
-			}
 			if !seen[p] {
 				seen[p] = true
 				out = append(out, p)

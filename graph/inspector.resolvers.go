@@ -98,8 +98,7 @@ func (r *queryResolver) Inspectors(ctx context.Context, filter *model.InspectorF
 
 // InspectorHistory is the resolver for the inspectorHistory field.
 func (r *queryResolver) InspectorHistory(ctx context.Context, id string, first *int, after *string, last *int, before *string) (*page.Connection[roster.Inspector], error) {
-	rows, err := r.Roster.InspectorHistory(ctx, numberOf(id, nodeInspector))
-	return page.Positions(rows, err, pageRequest(first, after, last, before))
+	return r.Roster.InspectorHistory(ctx, numberOf(id, nodeInspector), pageRequest(first, after, last, before))
 }
 
 // DrawInspectorVersions is the resolver for the drawInspectorVersions field.

@@ -11,6 +11,7 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/public"
 	"shuangsuiji/internal/roster"
 )
 
@@ -22,10 +23,11 @@ type Loaders struct {
 	Bureaus *batched[int64, bureau.Bureau]
 	Entries *batched[entriesKey, []roster.Entry]
 	// Participants of draws, by draw id.
-	Participants *batched[int64, []draw.Participant]
-	Roster       *rosterLoaders // inspectors and inspection items, in roster_loaders.go
-	Records      *recordLoaders // tasks' records, evidence, consequences, in record_loaders.go
-	TaskPages    *taskPages     // draws' pages of tasks, prefetched by a page of draws (draw_prefetch.go)
+	Participants  *batched[int64, []draw.Participant]
+	Roster        *rosterLoaders            // inspectors and inspection items, in roster_loaders.go
+	Records       *recordLoaders            // tasks' records, evidence, consequences, in record_loaders.go
+	TaskPages     *pageCache[draw.TaskRow]  // draws' pages of tasks, prefetched by a page of draws (draw_prefetch.go)
+	SelectedPages *pageCache[public.Entity] // public draws' pages of selected entities, prefetched by a page of public draws
 }
 
 // entriesKey asks for the roster entries of an entity as of an instant
@@ -44,9 +46,10 @@ const loaderWait = time.Millisecond
 func NewLoaders(r *Resolver) *Loaders {
 	store := r.Bureaus.Store
 	return &Loaders{
-		Roster:    newRosterLoaders(r.Roster),
-		Records:   newRecordLoaders(r.Records),
-		TaskPages: &taskPages{},
+		Roster:        newRosterLoaders(r.Roster),
+		Records:       newRecordLoaders(r.Records),
+		TaskPages:     &pageCache[draw.TaskRow]{},
+		SelectedPages: &pageCache[public.Entity]{},
 		Bureaus: newBatched(func(ctx context.Context, ids []int64) ([]bureau.Bureau, []error) {
 			bureaus, err := store.BureausByID(ctx, ids)
 			return inKeyOrder(ids, bureaus, err, func(b bureau.Bureau) int64 { return b.ID })

@@ -21,7 +21,15 @@ func (r *publicDrawResolver) Status(ctx context.Context, obj *public.Draw) (mode
 
 // Selected is the resolver for the selected field.
 func (r *publicDrawResolver) Selected(ctx context.Context, obj *public.Draw, first *int, after *string, last *int, before *string) (*page.Connection[public.Entity], error) {
-	return public.SelectedPage(*obj, pageRequest(first, after, last, before))
+	p := pageRequest(first, after, last, before)
+	if c, ok := loaders(ctx).SelectedPages.get(obj.Number, p); ok {
+		return c, nil
+	}
+	pages, err := r.Resolver.Public.Selected(ctx, []int64{obj.Number}, p)
+	if err != nil {
+		return nil, err
+	}
+	return pages[obj.Number], nil
 }
 
 // CommitmentURL is the resolver for the commitmentUrl field.
@@ -46,7 +54,11 @@ func (r *queryResolver) PublicPlans(ctx context.Context, filter *model.PublicPla
 
 // PublicDraws is the resolver for the publicDraws field.
 func (r *queryResolver) PublicDraws(ctx context.Context, filter *model.PublicDrawFilter, first *int, after *string, last *int, before *string) (*page.Connection[public.Draw], error) {
-	return r.Resolver.Public.Draws(ctx, publicDrawFilter(filter), pageRequest(first, after, last, before), true)
+	draws, err := r.Resolver.Public.Draws(ctx, publicDrawFilter(filter), pageRequest(first, after, last, before))
+	if err == nil {
+		r.prefetchSelected(ctx, draws.Nodes())
+	}
+	return draws, err
 }
 
 // PublicDraw is the resolver for the publicDraw field.

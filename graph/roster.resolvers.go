@@ -93,14 +93,12 @@ func (r *queryResolver) RosterCounts(ctx context.Context, filter *model.EntityFi
 
 // RosterEntryHistory is the resolver for the rosterEntryHistory field.
 func (r *queryResolver) RosterEntryHistory(ctx context.Context, code string, first *int, after *string, last *int, before *string) (*page.Connection[roster.Entry], error) {
-	rows, err := r.Roster.EntryHistory(ctx, code)
-	return page.Positions(rows, err, pageRequest(first, after, last, before))
+	return r.Roster.EntryHistory(ctx, code, pageRequest(first, after, last, before))
 }
 
 // EntityHistory is the resolver for the entityHistory field.
 func (r *queryResolver) EntityHistory(ctx context.Context, code string, first *int, after *string, last *int, before *string) (*page.Connection[roster.Entity], error) {
-	rows, err := r.Roster.EntityHistory(ctx, code)
-	return page.Positions(rows, err, pageRequest(first, after, last, before))
+	return r.Roster.EntityHistory(ctx, code, pageRequest(first, after, last, before))
 }
 
 // ByStatus is the resolver for the byStatus field.

@@ -304,6 +304,16 @@ func Slice[T any](rows []T, r Request) *Connection[T] {
 	return c
 }
 
+// Versions builds a page of a list of versions, keyed by version number
+// (from 1), from rows a store fetched with r.Limit(), r.Bounds and
+// r.Order, counted by count; or returns err.
+func Versions[T any](rows []T, err error, r Request, version func(T) int, count func(context.Context) (int, error)) (*Connection[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	return New(rows, r, func(row T) string { return strconv.Itoa(version(row)) }).Counted(count), nil
+}
+
 // Positions pages a list read whole whose rows keep their places, such as
 // the versions of a record, oldest first (a new version only adds to the
 // end): it checks the request and returns the page Slice cuts, or err.

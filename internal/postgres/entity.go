@@ -173,25 +173,41 @@ WHERE ` + w.String()
 }
 
 // EntityHistory lists every version of the region's entity, oldest first.
-func (s EntityStore) EntityHistory(ctx context.Context, actor *authz.Actor, code string) ([]roster.Entity, error) {
-	const q = `SELECT e.region_code, e.code, e.code_kind, e.name, e.legal_representative, e.address, e.version,
+func (s EntityStore) EntityHistory(ctx context.Context, actor *authz.Actor, code string, p page.Request) ([]roster.Entity, error) {
+	w := &where{}
+	w.add("e.region_code = (SELECT app_region()) AND e.code = %s", code)
+	w.seek(p, false, "e.version", intKey)
+	q := `SELECT e.region_code, e.code, e.code_kind, e.name, e.legal_representative, e.address, e.version,
     e.valid_from, e.valid_to, e.changed_by, e.changed_in
-FROM entities e WHERE e.region_code = (SELECT app_region()) AND e.code = $1 ORDER BY e.version`
+FROM entities e WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("e.version", false), p.Limit())
 	var out []roster.Entity
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &out, q, code) })
-	if err == nil && len(out) == 0 {
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &out, q, w.args...) })
+	if err == nil && len(out) == 0 && p.After == "" && p.Before == "" {
 		err = errs.NotFoundf("no entity %s in region %s", code, actor.RegionCode)
 	}
 	return out, err
 }
 
-// EntryHistory lists every version of the acting bureau's entry.
-func (s EntityStore) EntryHistory(ctx context.Context, actor *authz.Actor, code string) ([]roster.Entry, error) {
+// CountEntityHistory counts the versions of the region's entity.
+func (s EntityStore) CountEntityHistory(ctx context.Context, actor *authz.Actor, code string) (int, error) {
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM entities WHERE region_code = (SELECT app_region()) AND code = $1`, code)
+}
+
+// EntryHistory lists a page of the versions of the acting bureau's entry.
+func (s EntityStore) EntryHistory(ctx context.Context, actor *authz.Actor, code string, p page.Request) ([]roster.Entry, error) {
+	w := &where{}
+	w.add("r.bureau_id = (SELECT app_bureau()) AND r.entity_code = %s", code)
+	w.seek(p, false, "r.version", intKey)
 	q := `SELECT ` + entryColumns + ` FROM roster_entries r
-WHERE r.bureau_id = (SELECT app_bureau()) AND r.entity_code = $1 ORDER BY r.version`
+WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("r.version", false), p.Limit())
 	var entries []roster.Entry
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &entries, q, code) })
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &entries, q, w.args...) })
 	return entries, err
+}
+
+// CountEntryHistory counts the versions of the acting bureau's entry.
+func (s EntityStore) CountEntryHistory(ctx context.Context, actor *authz.Actor, code string) (int, error) {
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM roster_entries WHERE bureau_id = (SELECT app_bureau()) AND entity_code = $1`, code)
 }
 
 // ExportEntities returns the acting bureau's roster as file rows.

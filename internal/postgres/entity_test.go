@@ -231,7 +231,7 @@ func TestWhoseEntity(t *testing.T) {
 	}
 	// Now on sj's roster too, sj may correct the shared record.
 	importCSV(t, s, sj, roster.KindEntities, "统一社会信用代码,名称,法定代表人\n"+code+",阳城县甲网吧有限公司,李四\n", false, nil)
-	history, err := store.EntityHistory(context.Background(), wl, code)
+	history, err := store.EntityHistory(context.Background(), wl, code, page.Request{})
 	if err != nil || len(history) != 2 || history[1].Name != "阳城县甲网吧有限公司" || history[1].Address != "凤城镇1号" ||
 		deref(history[0].ChangedIn) != wl.BureauID || deref(history[1].ChangedIn) != sj.BureauID {
 		t.Fatalf("history = %+v, %v; want wl's version, then sj's naming sj", history, err)
@@ -271,7 +271,7 @@ func TestInspectorVersions(t *testing.T) {
 		t.Fatalf("partial save = %+v, %v, %v; want version 2 with only the unit changed", saved, changed, err)
 	}
 	t.Run("History", func(t *testing.T) {
-		history, err := store.InspectorHistory(ctx, planner, first.ID)
+		history, err := store.InspectorHistory(ctx, planner, first.ID, page.Request{})
 		if err != nil || len(history) != 2 || history[0].Unit != "凤城执法中队" || history[0].ValidTo == nil ||
 			!history[0].ValidTo.Equal(history[1].UpdatedAt) || history[1].ValidTo != nil {
 			t.Fatalf("history = %+v, %v", history, err)
@@ -284,7 +284,7 @@ func TestInspectorVersions(t *testing.T) {
 		}
 	})
 	t.Run("OtherBureauNotFound", func(t *testing.T) {
-		_, err := store.InspectorHistory(ctx, actingAs(t, s, "sj-planner"), first.ID)
+		_, err := store.InspectorHistory(ctx, actingAs(t, s, "sj-planner"), first.ID, page.Request{})
 		wantErrKind(t, err, errs.NotFound)
 	})
 	t.Run("RLSWithoutTheService", func(t *testing.T) {

@@ -180,18 +180,27 @@ WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = ANY($1) ORDER BY i.id`
 
 // InspectorHistory lists every version of the acting bureau's inspector,
 // oldest first.
-func (s InspectorStore) InspectorHistory(ctx context.Context, actor *authz.Actor, id int64) ([]roster.Inspector, error) {
+func (s InspectorStore) InspectorHistory(ctx context.Context, actor *authz.Actor, id int64, p page.Request) ([]roster.Inspector, error) {
+	w := &where{}
+	w.add("i.bureau_id = (SELECT app_bureau()) AND i.id = %s", id)
+	w.seek(p, false, "i.version", intKey)
 	q := `SELECT ` + inspectorColumns + `, i.valid_to FROM ` + inspectorVersions + `
-WHERE i.bureau_id = (SELECT app_bureau()) AND i.id = $1 ORDER BY i.version`
+WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("i.version", false), p.Limit())
 	var out []roster.Inspector
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
-		out, err = selectInspectors(ctx, tx, q, id)
+		out, err = selectInspectors(ctx, tx, q, w.args...)
 		return err
 	})
-	if err == nil && len(out) == 0 {
+	if err == nil && len(out) == 0 && p.After == "" && p.Before == "" {
 		err = errs.NotFoundf("no inspector %d", id)
 	}
 	return out, err
+}
+
+// CountInspectorHistory counts the versions of the acting bureau's
+// inspector.
+func (s InspectorStore) CountInspectorHistory(ctx context.Context, actor *authz.Actor, id int64) (int, error) {
+	return s.DB.countIn(ctx, scopeOf(actor), `SELECT FROM inspector_versions WHERE bureau_id = (SELECT app_bureau()) AND inspector_id = $1`, id)
 }
 
 // DrawInspectorVersions returns the acting bureau's inspectors that a

@@ -145,9 +145,9 @@ const publicDrawColumns = publicBureauColumns + `, d.id, d.title, d.year, d.quar
 	d.window_start, d.window_end, d.status, d.frame_size, d.frozen_at, d.executed_at, d.redraw_of, d.redraw_reason`
 
 // Draws lists public draws, newest first, keyset-paged on the number.
-// Three statements whatever the page size: draws, participants with
-// their items, and (with selected) the selected entities.
-func (s PublicStore) Draws(ctx context.Context, f public.DrawFilter, p page.Request, selected bool) ([]public.Draw, error) {
+// Three statements whatever the page size: draws, participants and their
+// items.
+func (s PublicStore) Draws(ctx context.Context, f public.DrawFilter, p page.Request) ([]public.Draw, error) {
 	w := publicDrawWhere(f)
 	w.seek(p, true, "d.id", intKey)
 	q := `SELECT ` + publicDrawColumns + ` FROM ` + publicDrawFrom + `
@@ -162,7 +162,7 @@ WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("d.id", true
 		for i, r := range rows {
 			out[i] = r.draw()
 		}
-		return completeDraws(ctx, tx, out, selected)
+		return completeDraws(ctx, tx, out)
 	})
 	return out, err
 }
@@ -194,7 +194,7 @@ func publicDrawWhere(f public.DrawFilter) *where {
 	return w
 }
 
-// Draw returns one public draw with its selected entities.
+// Draw returns one public draw.
 func (s PublicStore) Draw(ctx context.Context, number int64) (public.Draw, error) {
 	q := `SELECT ` + publicDrawColumns + ` FROM public_draws d
 JOIN bureaus b ON b.id = d.lead_id JOIN regions r ON r.code = b.region_code WHERE d.id = $1`
@@ -205,7 +205,7 @@ JOIN bureaus b ON b.id = d.lead_id JOIN regions r ON r.code = b.region_code WHER
 			return notFound(err, "no public draw %d", number)
 		}
 		d = []public.Draw{row.draw()}
-		return completeDraws(ctx, tx, d, true)
+		return completeDraws(ctx, tx, d)
 	})
 	if err != nil {
 		return public.Draw{}, err
@@ -220,9 +220,9 @@ func (r publicDrawRow) draw() public.Draw {
 		RedrawOf: r.RedrawOf, RedrawReason: r.RedrawReason}
 }
 
-// completeDraws adds the participants (with the items each checks, by
-// the version drawn) and, with selected, the entities of executed draws.
-func completeDraws(ctx context.Context, tx *sqlx.Tx, draws []public.Draw, selected bool) error {
+// completeDraws adds the participants, with the items each checks, by
+// the version drawn.
+func completeDraws(ctx context.Context, tx *sqlx.Tx, draws []public.Draw) error {
 	if len(draws) == 0 {
 		return nil
 	}
@@ -263,21 +263,45 @@ WHERE p.draw_id = ANY($1) ORDER BY p.draw_id, b.code, ref.code`
 		d.Participants = append(d.Participants, public.Participant{Bureau: r.Bureau,
 			Items: itemsOf[strconv.FormatInt(r.DrawID, 10)+"/"+r.Code]})
 	}
-	if !selected {
-		return nil
-	}
-	const entities = `SELECT draw_id, entity_code, entity_name FROM public_draw_entities
-WHERE draw_id = ANY($1) ORDER BY draw_id, seq`
-	var erows []struct {
-		DrawID int64 `db:"draw_id"`
-		public.Entity
-	}
-	if err := tx.SelectContext(ctx, &erows, entities, pq.Int64Array(ids)); err != nil {
-		return err
-	}
-	for _, r := range erows {
-		d := &draws[index[r.DrawID]]
-		d.Selected = append(d.Selected, r.Entity)
-	}
 	return nil
+}
+
+// Selected reads the same page of each draw's selected entities, in task
+// order: one statement, a page per draw read from the index of its tasks
+// (a draw may select 100,000 entities; a page reads only its rows).
+func (s PublicStore) Selected(ctx context.Context, numbers []int64, p page.Request) ([]public.SelectedEntity, error) {
+	w := &where{}
+	w.add("e.draw_id = d.id")
+	w.seek(p, false, "e.seq", intKey)
+	q := `SELECT d.id AS draw_id, e.seq, e.entity_code, e.entity_name
+FROM unnest(` + w.param(pq.Int64Array(numbers)) + `::bigint[]) d(id)
+CROSS JOIN LATERAL (SELECT e.seq, e.entity_code, e.entity_name FROM public_draw_entities e
+  WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %[1]s LIMIT %[2]d) e
+ORDER BY d.id, %[1]s`, p.Order("e.seq", false), p.Limit())
+	var out []public.SelectedEntity
+	err := s.readPublic(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &out, q, w.args...) })
+	return out, err
+}
+
+// CountSelected counts each draw's selected entities in one statement.
+func (s PublicStore) CountSelected(ctx context.Context, numbers []int64) (map[int64]int, error) {
+	const q = `SELECT t.draw_id, count(*) AS n FROM public_draw_entities t WHERE t.draw_id = ANY($1) GROUP BY t.draw_id`
+	var rows []struct {
+		DrawID int64 `db:"draw_id"`
+		N      int   `db:"n"`
+	}
+	err := s.readPublic(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, pq.Int64Array(numbers)) })
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		out[r.DrawID] = r.N
+	}
+	return out, err
+}
+
+// AllSelected reads every entity a draw selected, in task order.
+func (s PublicStore) AllSelected(ctx context.Context, number int64) ([]public.Entity, error) {
+	const q = `SELECT entity_code, entity_name FROM public_draw_entities WHERE draw_id = $1 ORDER BY seq`
+	var out []public.Entity
+	err := s.readPublic(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &out, q, number) })
+	return out, err
 }

@@ -57,7 +57,12 @@ func (h *Handler) drawPage(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		v.fill(m)
+		selected, err := h.Service.AllSelected(r.Context(), number)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		v.fill(m, selected)
 		v.Manifest = *d.ManifestURL()
 	}
 	h.render(w, r, http.StatusOK, "draw.html", d.Title, v)
@@ -65,13 +70,13 @@ func (h *Handler) drawPage(w http.ResponseWriter, r *http.Request) {
 
 // fill takes the counts and teams from the manifest and the names of the
 // selected entities from the draw.
-func (v *drawView) fill(m *draw.PublicManifest) {
+func (v *drawView) fill(m *draw.PublicManifest, selected []Entity) {
 	for _, label := range sortedLabels(m.Strata) {
 		s := m.Strata[label]
 		v.Strata = append(v.Strata, stratumRow{Label: label, Frame: s.Frame, Eligible: s.Eligible, Selected: s.Selected})
 	}
-	names := make(map[string]string, len(v.Selected))
-	for _, e := range v.Selected {
+	names := make(map[string]string, len(selected))
+	for _, e := range selected {
 		names[e.Code] = e.Name
 	}
 	v.Tasks = make([]taskRow, len(m.Tasks))

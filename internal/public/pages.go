@@ -2,6 +2,7 @@ package public
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -203,16 +204,54 @@ func (h *Handler) draws(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	conn, err := h.Service.Draws(r.Context(), f, page.Request{First: 20, After: q.Get("after")}, true)
+	conn, err := h.Service.Draws(r.Context(), f, page.Request{First: 20, After: q.Get("after")})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	cards, err := h.drawCards(r.Context(), conn.Nodes())
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	h.render(w, r, http.StatusOK, "draws.html", "抽查任务", struct {
 		Filter DrawFilter
-		Draws  []Draw
+		Draws  []drawCard
 		Next   string
-	}{f, conn.Nodes(), nextPage(r, conn.PageInfo)})
+	}{f, cards, nextPage(r, conn.PageInfo)})
+}
+
+// drawCard is a draw in the list of draws with the first of its selected
+// entities; the draw's own page lists them all.
+type drawCard struct {
+	Draw
+	Selected      []Entity
+	SelectedCount int
+}
+
+// cardSelected is how many selected entities a card of the list shows.
+const cardSelected = 20
+
+// drawCards adds to each draw its first selected entities and their
+// count: two statements for the whole list.
+func (h *Handler) drawCards(ctx context.Context, draws []Draw) ([]drawCard, error) {
+	numbers := make([]int64, len(draws))
+	for i, d := range draws {
+		numbers[i] = d.Number
+	}
+	pages, err := h.Service.Selected(ctx, numbers, page.Request{First: cardSelected})
+	if err != nil {
+		return nil, err
+	}
+	cards := make([]drawCard, len(draws))
+	for i, d := range draws {
+		n, err := pages[d.Number].TotalCount(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cards[i] = drawCard{Draw: d, Selected: pages[d.Number].Nodes(), SelectedCount: n}
+	}
+	return cards, nil
 }
 
 // nextPage is the address of the page after this one, with the same

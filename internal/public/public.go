@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"shuangsuiji/internal/errs"
@@ -91,14 +92,20 @@ type Draw struct {
 	ExecutedAt   *time.Time
 	RedrawOf     *int64
 	RedrawReason string
-	// Selected are the entities drawn, in task order, once executed.
-	Selected []Entity
 }
 
 // Entity is a market entity by code (统一社会信用代码) and name.
 type Entity struct {
 	Code string `db:"entity_code"`
 	Name string `db:"entity_name"`
+}
+
+// SelectedEntity is an entity an executed draw selected, at its place in
+// the draw's task order (Seq, from 1).
+type SelectedEntity struct {
+	DrawNumber int64 `db:"draw_id"`
+	Seq        int   `db:"seq"`
+	Entity
 }
 
 // PlanFilter narrows the published plans.
@@ -123,12 +130,19 @@ type Store interface {
 	Plans(ctx context.Context, f PlanFilter, p page.Request) ([]Plan, error)
 	// CountPlans counts every page of Plans.
 	CountPlans(ctx context.Context, f PlanFilter) (int, error)
-	// Draws lists public draws, newest first; with selected, each
-	// executed draw carries its selected entities.
-	Draws(ctx context.Context, f DrawFilter, p page.Request, selected bool) ([]Draw, error)
+	// Draws lists public draws, newest first.
+	Draws(ctx context.Context, f DrawFilter, p page.Request) ([]Draw, error)
 	// CountDraws counts every page of Draws.
 	CountDraws(ctx context.Context, f DrawFilter) (int, error)
 	Draw(ctx context.Context, number int64) (Draw, error)
+	// Selected reads the same page (keyed by seq) of the selected
+	// entities of each draw, in one statement whatever the number of draws.
+	Selected(ctx context.Context, numbers []int64, p page.Request) ([]SelectedEntity, error)
+	// CountSelected counts every page of Selected, per draw.
+	CountSelected(ctx context.Context, numbers []int64) (map[int64]int, error)
+	// AllSelected reads every entity a draw selected, in task order: the
+	// draw's page lists them all beside its manifest's teams.
+	AllSelected(ctx context.Context, number int64) ([]Entity, error)
 	ResultStore
 }
 
@@ -182,7 +196,7 @@ func isPlanKey(key string) bool {
 }
 
 // Draws lists public draws (frozen, executed, failed), newest first.
-func (s *Service) Draws(ctx context.Context, f DrawFilter, p page.Request, selected bool) (*page.Connection[Draw], error) {
+func (s *Service) Draws(ctx context.Context, f DrawFilter, p page.Request) (*page.Connection[Draw], error) {
 	if err := p.CheckKeys(page.IsID); err != nil {
 		return nil, err
 	}
@@ -192,7 +206,7 @@ func (s *Service) Draws(ctx context.Context, f DrawFilter, p page.Request, selec
 	if f.Quarter < 0 || f.Quarter > 4 {
 		return nil, errs.InvalidField("quarter", "must be between 1 and 4")
 	}
-	rows, err := s.Store.Draws(ctx, f, p, selected)
+	rows, err := s.Store.Draws(ctx, f, p)
 	if err != nil {
 		return nil, err
 	}
@@ -201,8 +215,8 @@ func (s *Service) Draws(ctx context.Context, f DrawFilter, p page.Request, selec
 	}), nil
 }
 
-// Draw returns one public draw with its selected entities. NOT_FOUND for
-// a draft or a number that does not exist.
+// Draw returns one public draw. NOT_FOUND for a draft or a number that
+// does not exist.
 func (s *Service) Draw(ctx context.Context, number int64) (Draw, error) {
 	return s.Store.Draw(ctx, number)
 }
@@ -237,10 +251,49 @@ func (d Draw) ManifestURL() *string {
 	return &u
 }
 
-// SelectedPage is a page of a draw's selected entities, in task order.
-func SelectedPage(d Draw, p page.Request) (*page.Connection[Entity], error) {
-	if err := p.CheckKeys(page.IsNumber); err != nil {
+// Selected returns the same page of the selected entities of each draw
+// numbered, in task order (keyed by seq): a draw not executed has none.
+// One statement for every draw's page, and one more, for all of them
+// together, when a page's total count is asked for.
+func (s *Service) Selected(ctx context.Context, numbers []int64, p page.Request) (map[int64]*page.Connection[Entity], error) {
+	if err := p.CheckKeys(page.IsID); err != nil {
 		return nil, err
 	}
-	return page.Slice(d.Selected, p), nil
+	rows, err := s.Store.Selected(ctx, numbers, p)
+	if err != nil {
+		return nil, err
+	}
+	byDraw := make(map[int64][]SelectedEntity, len(numbers))
+	for _, r := range rows {
+		byDraw[r.DrawNumber] = append(byDraw[r.DrawNumber], r)
+	}
+	var once sync.Once
+	var counts map[int64]int
+	var countErr error
+	out := make(map[int64]*page.Connection[Entity], len(numbers))
+	for _, n := range numbers {
+		number := n
+		c := page.New(byDraw[n], p, func(e SelectedEntity) string { return strconv.Itoa(e.Seq) })
+		out[n] = entities(c).Counted(func(ctx context.Context) (int, error) {
+			once.Do(func() { counts, countErr = s.Store.CountSelected(ctx, numbers) })
+			return counts[number], countErr
+		})
+	}
+	return out, nil
+}
+
+// AllSelected returns every entity a draw selected, in task order, for the
+// draw's page.
+func (s *Service) AllSelected(ctx context.Context, number int64) ([]Entity, error) {
+	return s.Store.AllSelected(ctx, number)
+}
+
+// entities is a page of selected entities as a page of entities, cursors
+// kept.
+func entities(c *page.Connection[SelectedEntity]) *page.Connection[Entity] {
+	out := &page.Connection[Entity]{PageInfo: c.PageInfo, Edges: make([]page.Edge[Entity], len(c.Edges))}
+	for i, e := range c.Edges {
+		out.Edges[i] = page.Edge[Entity]{Node: e.Node.Entity, Cursor: e.Cursor}
+	}
+	return out
 }

@@ -192,9 +192,13 @@ type EntityStore interface {
 	ExportEntities(ctx context.Context, actor *authz.Actor, asOf *time.Time) ([]EntityRow, error)
 	// EntityHistory lists every version of the region's entity, oldest
 	// first, each naming the bureau that made it.
-	EntityHistory(ctx context.Context, actor *authz.Actor, code string) ([]Entity, error)
+	EntityHistory(ctx context.Context, actor *authz.Actor, code string, p page.Request) ([]Entity, error)
+	// CountEntityHistory counts every page of EntityHistory.
+	CountEntityHistory(ctx context.Context, actor *authz.Actor, code string) (int, error)
 	// EntryHistory lists every version of the bureau's entry, oldest first.
-	EntryHistory(ctx context.Context, actor *authz.Actor, code string) ([]Entry, error)
+	EntryHistory(ctx context.Context, actor *authz.Actor, code string, p page.Request) ([]Entry, error)
+	// CountEntryHistory counts every page of EntryHistory.
+	CountEntryHistory(ctx context.Context, actor *authz.Actor, code string) (int, error)
 }
 
 // ImportMeta describes an import for the audit trail.

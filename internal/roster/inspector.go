@@ -150,7 +150,9 @@ type InspectorStore interface {
 	InspectorsByID(ctx context.Context, actor *authz.Actor, ids []int64) ([]Inspector, error)
 	// InspectorHistory lists every version of the bureau's inspector,
 	// oldest first (NOT_FOUND when the id is not the bureau's).
-	InspectorHistory(ctx context.Context, actor *authz.Actor, id int64) ([]Inspector, error)
+	InspectorHistory(ctx context.Context, actor *authz.Actor, id int64, p page.Request) ([]Inspector, error)
+	// CountInspectorHistory counts every page of InspectorHistory.
+	CountInspectorHistory(ctx context.Context, actor *authz.Actor, id int64) (int, error)
 	// DrawInspectorVersions returns the bureau's inspectors a frozen draw
 	// drew from, at the versions it used, by id.
 	DrawInspectorVersions(ctx context.Context, actor *authz.Actor, drawID int64) ([]Inspector, error)
@@ -259,15 +261,19 @@ func (s *Service) Inspector(ctx context.Context, id int64) (Inspector, error) {
 	return list[0], nil
 }
 
-// InspectorHistory lists every version of one of the acting bureau's
-// inspectors, oldest first: who changed what, and when. Needs
-// roster:read; NOT_FOUND when the id is not the acting bureau's.
-func (s *Service) InspectorHistory(ctx context.Context, id int64) ([]Inspector, error) {
-	actor, err := s.Authz.Require(ctx, "roster:read")
+// InspectorHistory returns a page of the versions of one of the acting
+// bureau's inspectors, oldest first (keyed by version): who changed what,
+// and when. Needs roster:read; NOT_FOUND when the id is not the acting
+// bureau's.
+func (s *Service) InspectorHistory(ctx context.Context, id int64, p page.Request) (*page.Connection[Inspector], error) {
+	actor, err := s.readHistory(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	return s.InspectorStore.InspectorHistory(ctx, actor, id)
+	rows, err := s.InspectorStore.InspectorHistory(ctx, actor, id, p)
+	return page.Versions(rows, err, p, func(i Inspector) int { return i.Version }, func(ctx context.Context) (int, error) {
+		return s.InspectorStore.CountInspectorHistory(ctx, actor, id)
+	})
 }
 
 // DrawInspectorVersions returns the acting bureau's inspectors that a

@@ -101,25 +101,44 @@ func (s *Service) EntriesOf(ctx context.Context, codes []string, asOf *time.Time
 	return s.EntityStore.EntriesOf(ctx, actor, codes, asOf)
 }
 
-// EntityHistory lists every version of the region's shared record of the
-// entity, oldest first, each naming the bureau that made it. Needs
-// roster:read; NOT_FOUND outside the region.
-func (s *Service) EntityHistory(ctx context.Context, code string) ([]Entity, error) {
-	actor, err := s.Authz.Require(ctx, "roster:read")
+// EntityHistory returns a page of the versions of the region's shared
+// record of the entity, oldest first (keyed by version), each naming the
+// bureau that made it. Needs roster:read; NOT_FOUND outside the region.
+func (s *Service) EntityHistory(ctx context.Context, code string, p page.Request) (*page.Connection[Entity], error) {
+	actor, err := s.readHistory(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	return s.EntityStore.EntityHistory(ctx, actor, NormalizeEntityCode(code))
+	code = NormalizeEntityCode(code)
+	rows, err := s.EntityStore.EntityHistory(ctx, actor, code, p)
+	return page.Versions(rows, err, p, func(e Entity) int { return e.Version }, func(ctx context.Context) (int, error) {
+		return s.EntityStore.CountEntityHistory(ctx, actor, code)
+	})
 }
 
-// EntryHistory lists every version of the acting bureau's entry for the
-// entity, oldest first: who changed what, and when.
-func (s *Service) EntryHistory(ctx context.Context, code string) ([]Entry, error) {
+// readHistory checks that the caller may read the roster and that the page
+// asked for is one of a list of versions (keyed by version number).
+func (s *Service) readHistory(ctx context.Context, p page.Request) (*authz.Actor, error) {
 	actor, err := s.Authz.Require(ctx, "roster:read")
 	if err != nil {
 		return nil, err
 	}
-	return s.EntityStore.EntryHistory(ctx, actor, NormalizeEntityCode(code))
+	return actor, p.CheckKeys(page.IsID)
+}
+
+// EntryHistory returns a page of the versions of the acting bureau's
+// entry for the entity, oldest first (keyed by version): who changed
+// what, and when.
+func (s *Service) EntryHistory(ctx context.Context, code string, p page.Request) (*page.Connection[Entry], error) {
+	actor, err := s.readHistory(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	code = NormalizeEntityCode(code)
+	rows, err := s.EntityStore.EntryHistory(ctx, actor, code, p)
+	return page.Versions(rows, err, p, func(e Entry) int { return e.Version }, func(ctx context.Context) (int, error) {
+		return s.EntityStore.CountEntryHistory(ctx, actor, code)
+	})
 }
 
 // Counts returns the totals of the acting bureau's roster matching f.

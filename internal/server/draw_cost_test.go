@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -102,19 +104,78 @@ func TestDrawsPageCostsFixedStatements(t *testing.T) {
 		}
 		return n
 	}
+	sameCostAtEverySize(t, "tasks", session, cost)
+}
+
+// sameCostAtEverySize runs cost (statements sent for a page of draws,
+// each with a page of rows) at 1, 4 and 10 draws and pages of 5 and 50
+// rows, and fails unless every run costs what the first did.
+func sameCostAtEverySize(t *testing.T, rows string, session int64, cost func(draws, rows int) int64) {
 	var first int64
 	for _, draws := range []int{1, 4, 10} {
-		for _, tasks := range []int{5, 50} {
-			t.Run(fmt.Sprintf("%d draws × %d tasks", draws, tasks), func(t *testing.T) {
-				n := cost(draws, tasks)
+		for _, n := range []int{5, 50} {
+			t.Run(fmt.Sprintf("%d draws × %d %s", draws, n, rows), func(t *testing.T) {
+				got := cost(draws, n)
 				if first == 0 {
-					first = n
+					first = got
 				}
-				if n != first {
-					t.Fatalf("%d statements; 1 draw × 5 tasks took %d: the cost must not grow with draws or pages", n, first)
+				if got != first {
+					t.Fatalf("%d statements; 1 draw × 5 %s took %d: the cost must not grow with draws or pages", got, rows, first)
 				}
-				t.Logf("%d statements (the session alone: %d)", n, session)
+				t.Logf("%d statements (the session alone: %d)", got, session)
 			})
 		}
+	}
+}
+
+// publicDrawsPageQuery is the public list of draws, each with a page of
+// its selected entities.
+const publicDrawsPageQuery = `query($draws: Int, $selected: Int) { publicDraws(filter: {bureau: "140522-wl"}, first: $draws) {
+	nodes { title selected(first: $selected) { totalCount nodes { code name } pageInfo { hasNextPage endCursor } } } } }`
+
+// TestPublicDrawsPageCostsFixedStatements: a page of public draws with a
+// page of each one's selected entities and their count costs the same
+// statements at 1, 4 or 10 draws and pages of 5 or 50 entities: the pages
+// are read in SQL, one statement for every draw, never a draw's whole
+// list (TestConnections pages them both ways). The list page shows the
+// first entities of each draw and links to the draw's page for the rest.
+func TestPublicDrawsPageCostsFixedStatements(t *testing.T) {
+	e, stmts := newEnvCounting(t)
+	seedPageOfDraws(t, e, 10, 60)
+	cost := func(draws, selected int) int64 {
+		t.Helper()
+		var d struct {
+			PublicDraws struct {
+				Nodes []struct {
+					Title    string
+					Selected struct {
+						TotalCount int
+						Nodes      []struct{ Code, Name string }
+						PageInfo   struct{ HasNextPage bool }
+					}
+				}
+			}
+		}
+		before := stmts.Count()
+		e.Do(request{}, publicDrawsPageQuery, map[string]any{"draws": draws, "selected": selected}).mustData(t, &d)
+		n := stmts.Count() - before
+		if len(d.PublicDraws.Nodes) != draws {
+			t.Fatalf("asked %d draws, got %d", draws, len(d.PublicDraws.Nodes))
+		}
+		for _, dr := range d.PublicDraws.Nodes {
+			s := dr.Selected
+			if len(s.Nodes) != selected || s.TotalCount != 60 || !s.PageInfo.HasNextPage ||
+				s.Nodes[0].Code != "KB00000001" || s.Nodes[0].Name != "看板企业1" {
+				t.Fatalf("draw %s: asked %d of 60 selected, got %d (totalCount %d, first %+v)", dr.Title, selected, len(s.Nodes), s.TotalCount, s.Nodes)
+			}
+		}
+		return n
+	}
+	sameCostAtEverySize(t, "selected", 0, cost)
+
+	status, body := getPage(t, e.Server.URL+"/public/draws?bureau=140522-wl")
+	if status != http.StatusOK || !strings.Contains(body, "抽取结果：60 户检查对象") || !strings.Contains(body, "全部 60 户") ||
+		strings.Contains(body, "KB00000021") {
+		t.Errorf("GET /public/draws: %d; want each draw's first 20 of 60 selected and a link to the rest", status)
 	}
 }
