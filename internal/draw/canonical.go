@@ -194,6 +194,12 @@ func (e *encoder) list(v reflect.Value) error {
 	if v.Type().Elem().Kind() == reflect.Uint8 {
 		return fmt.Errorf("canonical JSON: byte strings (%s) have no canonical form", v.Type())
 	}
+	if v.Kind() == reflect.Slice && v.CanInterface() {
+		if b, ok := appendLongList(e.buf, v.Interface()); ok {
+			e.buf = b
+			return nil
+		}
+	}
 	e.buf = append(e.buf, '[')
 	for i := range v.Len() {
 		if i > 0 {
@@ -205,6 +211,32 @@ func (e *encoder) list(v reflect.Value) error {
 	}
 	e.buf = append(e.buf, ']')
 	return nil
+}
+
+// appendLongList writes the lists that come by the million (a frame, its commitments) without
+// reflecting on each row: at a million rows the reflection cost seconds in every commitment and
+// public manifest the store writes.
+func appendLongList(b []byte, list any) ([]byte, bool) {
+	switch l := list.(type) {
+	case []FrameRow:
+		return appendList(b, l, appendFrameRow), true
+	case []FrameCommitment:
+		return appendList(b, l, appendFrameCommitment), true
+	case []RowCommitment:
+		return appendList(b, l, appendRowCommitment), true
+	}
+	return b, false
+}
+
+func appendList[T any](b []byte, rows []T, appendRow func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, r := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRow(b, r)
+	}
+	return append(b, ']')
 }
 
 func (e *encoder) structure(v reflect.Value) error {

@@ -192,3 +192,32 @@ func genericFrameRow(r FrameRow) map[string]any {
 	}
 	return map[string]any{"id": r.ID, "stratum": r.Stratum, "units": units}
 }
+
+// The long lists written without per-row reflection give the bytes of the same rows written one
+// by one, and an empty or nil list is [].
+func TestLongListsAreCanonical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var frame []FrameCommitment
+	var rows []RowCommitment
+	var generic []any
+	var genericRows []any
+	for range 300 {
+		d := Digest{byte(rng.Uint32()), byte(rng.Uint32())}
+		frame = append(frame, FrameCommitment{randomText(rng), d})
+		rows = append(rows, RowCommitment{d})
+		generic = append(generic, frame[len(frame)-1])
+		genericRows = append(genericRows, rows[len(rows)-1])
+	}
+	for _, c := range []struct{ long, oneByOne any }{
+		{frame, generic},
+		{rows, genericRows},
+		{struct{ F []FrameCommitment }{frame}, struct{ F []any }{generic}},
+		{[]FrameCommitment(nil), []any{}},
+	} {
+		got, err := CanonicalJSON(c.long)
+		want, err2 := CanonicalJSON(c.oneByOne)
+		if err != nil || err2 != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%T: %s, want %s (%v, %v)", c.long, got, want, err, err2)
+		}
+	}
+}
