@@ -143,6 +143,11 @@ func gatherFrame(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan, par
 	scopeConditions(w, d.Scope, stratum)
 	q := `SELECT r.entity_code, ` + stratum + `, r.bureau_code, r.unit, r.status = 'active'
 FROM draw_frame(` + source + `) r WHERE ` + w.String() + ` ORDER BY r.entity_code COLLATE "C", r.bureau_code COLLATE "C"`
+	// The function's rows are kept, then sorted: with the default 4 MB of
+	// work_mem a million-entity roster spilled both to disk several times.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return nil, nil, err
+	}
 	rows, err := tx.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("frame: %w", err)
