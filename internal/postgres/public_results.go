@@ -33,23 +33,17 @@ func (r publicResultRow) result() public.Result {
 // (migration 00022), one row a result, each index newest first.
 const resultFrom = `published_results r JOIN bureaus b ON b.id = r.bureau_id`
 
-// resultWhere is the search's filter. A name query of two characters or
-// more finds the entities through the index of their names' character
-// pairs (published_names), a code goes straight to the entity's results.
+// resultWhere is the search's filter. A code goes straight to the
+// entity's results; a part of a name finds the entities first
+// (nameMatch).
 func resultWhere(f public.ResultFilter) *where {
 	w := &where{}
 	switch {
 	case f.Query == "":
 	case f.ByCode():
 		w.add("r.entity_code = %s", f.Query)
-	case utf8.RuneCountInString(f.Query) == 1:
-		// No pair to look up: the newest results are read until
-		// enough names hold the character.
-		w.add(`strpos(lower(r.entity_name), lower(%s)) > 0`, f.Query)
 	default:
-		// The pairs find candidates, strpos keeps true matches.
-		w.add(`(r.region_code, r.entity_code) IN (SELECT n.region_code, n.entity_code FROM published_names n
-    WHERE n.name_pairs @> name_pairs(%[1]s) AND strpos(lower(n.name), lower(%[1]s)) > 0)`, f.Query)
+		w.add(nameMatch("%[1]s", f.Query), f.Query)
 	}
 	if f.Region != "" {
 		w.add("r.region_code = %s", f.Region)
@@ -67,6 +61,19 @@ func resultWhere(f public.ResultFilter) *where {
 		w.add("r.inspected_on <= %s", f.To)
 	}
 	return w
+}
+
+// nameMatch is the condition that the entity's name holds q (at the
+// placeholder mark): the index of the names of published entities finds
+// candidates by q's character pairs (by its character when it has one),
+// strpos keeps true matches.
+func nameMatch(mark, q string) string {
+	grams := "n.name_pairs @> name_pairs(" + mark + ")"
+	if utf8.RuneCountInString(q) == 1 {
+		grams = "n.name_characters @> ARRAY[lower(" + mark + ")]"
+	}
+	return `(r.region_code, r.entity_code) IN (SELECT n.region_code, n.entity_code FROM published_names n
+    WHERE ` + grams + ` AND strpos(lower(n.name), lower(` + mark + `)) > 0)`
 }
 
 // resultColumns are what a result shows, with its bureau.
@@ -92,6 +99,29 @@ WHERE r.id IN (SELECT r.id FROM published_results r WHERE %s ORDER BY %s LIMIT %
 ORDER BY %s`, resultColumns, resultFrom, w.String(), order, limit, order)
 }
 
+// headRows is how many of the newest results a page by one character
+// reads before it asks the names' index instead.
+const headRows = 2000
+
+// oneCharacterPageQuery is resultPageQuery for a query of one character
+// (at mark in w, which holds the other filters): a common character is
+// found at once among the newest results (one in most names), a rare one
+// through the names' index (a few entities); the newest headRows results
+// are read first, and when fewer than limit of them match, the index
+// answers instead. Either way the page is the newest matches.
+func oneCharacterPageQuery(w *where, mark, q, order string, limit int) string {
+	return fmt.Sprintf(`WITH head AS MATERIALIZED (
+    SELECT r.id FROM (SELECT r.id, r.inspected_on, r.entity_name FROM published_results r WHERE %[3]s ORDER BY %[4]s LIMIT %[6]d) r
+    WHERE strpos(lower(r.entity_name), lower(%[7]s)) > 0 ORDER BY %[4]s LIMIT %[5]d)
+SELECT %[1]s
+FROM %[2]s
+WHERE r.id IN (
+    SELECT id FROM head WHERE (SELECT count(*) FROM head) = %[5]d
+    UNION ALL
+    (SELECT r.id FROM published_results r WHERE %[3]s AND %[8]s AND (SELECT count(*) FROM head) < %[5]d ORDER BY %[4]s LIMIT %[5]d))
+ORDER BY %[4]s`, resultColumns, resultFrom, w.String(), order, limit, headRows, mark, nameMatch(mark, q))
+}
+
 // resultKey splits a public.ResultKey.
 func resultKey(key string) []any {
 	day, id, _ := strings.Cut(key, "|")
@@ -100,9 +130,20 @@ func resultKey(key string) []any {
 
 // Results returns a page of published results, newest inspection first.
 func (s PublicStore) Results(ctx context.Context, f public.ResultFilter, p page.Request) ([]public.Result, error) {
-	w := resultWhere(f)
-	w.seek(p, true, "(r.inspected_on, r.id)", resultKey)
-	q := resultPageQuery(w, p.Order("r.inspected_on, r.id", true), p.Limit())
+	order := p.Order("r.inspected_on, r.id", true)
+	var w *where
+	var q string
+	if f.Query != "" && !f.ByCode() && utf8.RuneCountInString(f.Query) == 1 {
+		rest := f
+		rest.Query = ""
+		w = resultWhere(rest)
+		w.seek(p, true, "(r.inspected_on, r.id)", resultKey)
+		q = oneCharacterPageQuery(w, w.param(f.Query), f.Query, order, p.Limit())
+	} else {
+		w = resultWhere(f)
+		w.seek(p, true, "(r.inspected_on, r.id)", resultKey)
+		q = resultPageQuery(w, order, p.Limit())
+	}
 	var rows []publicResultRow
 	if err := s.readPublic(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, w.args...) }); err != nil {
 		return nil, err

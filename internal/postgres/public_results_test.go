@@ -106,3 +106,61 @@ func TestEachResultReadsInChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestResultsByOneCharacter: a page by one character is the newest
+// matches whether the newest results hold enough of them (a common
+// character) or the names' index must find them (a rare one), and pages
+// on in order.
+func TestResultsByOneCharacter(t *testing.T) {
+	s := newSeeded(t)
+	var want []int64
+	for i := range 12 {
+		code := fmt.Sprintf("91140522MA000002%dX", i)
+		name := fmt.Sprintf("阳城县甲%d有限公司", i)
+		if i%4 == 3 {
+			name = fmt.Sprintf("阳城县乙%d有限公司", i) // 乙: rare, 3 of 12
+		}
+		if _, err := s.Exec(`INSERT INTO entities (region_code, code, version, code_kind, name, valid_from)
+			VALUES ('140522', $1, 1, 'uscc', $2, '2025-01-01')`, code, name); err != nil {
+			t.Fatal(err)
+		}
+		id := seedRecord(t, s, s.bureau["140522-wl"], code)
+		if i%4 == 3 {
+			want = append([]int64{id}, want...)
+		}
+	}
+	store := postgres.PublicStore{DB: s.DB}
+	search := func(q string, p page.Request) []int64 {
+		t.Helper()
+		got, err := store.Results(t.Context(), public.ResultFilter{Query: q}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]int64, len(got))
+		for i, r := range got {
+			ids[i] = r.ID
+		}
+		return ids
+	}
+	if got := search("乙", page.Request{First: 5}); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("乙 found %v, want %v", got, want)
+	}
+	// 甲 is in 9 names: a page of 4 (the store reads 5, to know of more)
+	// comes from the newest results, the next from after its fourth.
+	common := search("甲", page.Request{First: 4})
+	if len(common) != 5 {
+		t.Fatalf("甲 found %d, want 5", len(common))
+	}
+	for i := 1; i < len(common); i++ {
+		if common[i] >= common[i-1] {
+			t.Errorf("甲: %v is not newest first", common)
+		}
+	}
+	after := page.Cursor(public.ResultKey(public.Result{ID: common[3], InspectedOn: civil(2026, 3, 10)}))
+	if next := search("甲", page.Request{First: 20, After: after}); len(next) != 5 || next[0] != common[4] {
+		t.Errorf("甲 after the first page found %v, want 5 starting with %d", next, common[4])
+	}
+	if n := len(search("丙", page.Request{First: 5})); n != 0 {
+		t.Errorf("丙 found %d", n)
+	}
+}

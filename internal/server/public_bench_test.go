@@ -65,6 +65,8 @@ var publicSearches = []struct {
 	{"code", map[string]any{"query": "R00000000000012345"}},
 	{"name-common", map[string]any{"query": "文化有限公司"}},
 	{"name-rare", map[string]any{"query": "演艺中心1234"}},
+	{"one-char-common", map[string]any{"query": "公"}},
+	{"one-char-none", map[string]any{"query": "龙"}},
 	{"bureau", map[string]any{"bureau": "140522-sj"}},
 	{"item-dates", map[string]any{"item": "ITEM-3", "from": "2025-04-01", "to": "2025-06-30"}},
 	{"region-bureau-item", map[string]any{"region": "140522", "bureau": "140522-wl", "item": "ITEM-7"}},
