@@ -88,3 +88,37 @@ func BenchmarkBinaryForm(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkParticipantOpenings is what the ceremony of a joint draw adds so that no participant
+// reads the sealed input: the openings of the rows each participant but the lead supervises, as
+// canonical JSON (the store gzips and keeps them).
+func BenchmarkParticipantOpenings(b *testing.B) {
+	for _, rows := range []int{100_000, 1_000_000} {
+		s := bigCounty(rows)
+		s.bureaus = 2 // a joint draw of two bureaus, each entity supervised by one or both
+		in := syntheticInput(rand.New(rand.NewPCG(1, 2)), s)
+		m, err := Run(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var bureaus []string
+		for i := range s.bureaus {
+			bureaus = append(bureaus, bureauName(i))
+		}
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				out, err := ParticipantOpenings(m, bureaus[0], bureaus)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = 0
+				for _, o := range out {
+					size += len(o)
+				}
+			}
+			b.ReportMetric(float64(size)/1e6, "MB")
+		})
+	}
+}

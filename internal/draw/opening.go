@@ -74,21 +74,27 @@ func (m *Manifest) Openings(entities []string) ([]Opening, error) {
 		if !found {
 			return nil, invalid("entity %q is not in the frame", entity)
 		}
-		o := Opening{Entity: entity, FrameRow: m.Inputs.Frame[i]}
-		o.FrameSalt, _ = s.frame(o.FrameRow)
-		if j, excluded := slices.BinarySearchFunc(m.Inputs.Exclusions, entity, func(x Exclusion, id string) int { return compareExclusions(x, Exclusion{ID: id}) }); excluded {
-			x := m.Inputs.Exclusions[j]
-			salt, _ := s.exclusion(x)
-			o.ExclusionRow, o.ExclusionSalt = &x, &salt
-		}
-		if m.Algorithm != AlgorithmV1 {
-			row := StratumRow{Stratum: o.FrameRow.Stratum, Threshold: m.Strata[o.FrameRow.Stratum].Threshold}
-			salt, _ := s.stratum(row)
-			o.StratumRow, o.StratumSalt = &row, &salt
-		}
+		o := m.openingAt(s, i)
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// openingAt is the opening of frame row i, sealed with s.
+func (m *Manifest) openingAt(s *sealer, i int) Opening {
+	o := Opening{Entity: m.Inputs.Frame[i].ID, FrameRow: m.Inputs.Frame[i]}
+	o.FrameSalt, _ = s.frame(o.FrameRow)
+	if j, excluded := slices.BinarySearchFunc(m.Inputs.Exclusions, o.Entity, func(x Exclusion, id string) int { return compareExclusions(x, Exclusion{ID: id}) }); excluded {
+		x := m.Inputs.Exclusions[j]
+		salt, _ := s.exclusion(x)
+		o.ExclusionRow, o.ExclusionSalt = &x, &salt
+	}
+	if m.Algorithm != AlgorithmV1 {
+		row := StratumRow{Stratum: o.FrameRow.Stratum, Threshold: m.Strata[o.FrameRow.Stratum].Threshold}
+		salt, _ := s.stratum(row)
+		o.StratumRow, o.StratumSalt = &row, &salt
+	}
+	return o
 }
 
 // CheckOpening checks an entity's opening against a public manifest and returns the entity's

@@ -1,7 +1,9 @@
 package draw
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -255,15 +257,39 @@ func keepEntities(openings []Opening, entities []string) []Opening {
 }
 
 // OpeningsOf returns the openings of the frame rows own admits, in id
-// order.
+// order, sealed on every CPU (a joint draw's ceremony computes them for
+// each participant's rows, up to the whole frame).
 func (m *Manifest) OpeningsOf(own func(FrameRow) bool) ([]Opening, error) {
-	var ids []string
-	for _, r := range m.Inputs.Frame {
+	var rows []int
+	for i, r := range m.Inputs.Frame {
 		if own(r) {
-			ids = append(ids, r.ID)
+			rows = append(rows, i)
 		}
 	}
-	return m.Openings(ids)
+	out := make([]Opening, len(rows))
+	inParallel(len(rows), 4096, func(lo, hi int) {
+		s := newSealer(m.Algorithm, m.Inputs.RowKey)
+		for k := lo; k < hi; k++ {
+			out[k] = m.openingAt(s, rows[k])
+		}
+	})
+	return out, nil
+}
+
+// canonicalList is CanonicalJSON of a list, its elements encoded on every
+// CPU.
+func canonicalList[T any](items []T) ([]byte, error) {
+	parts := make([][]byte, len(items))
+	failed := make([]error, len(items))
+	inParallel(len(items), 4096, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			parts[k], failed[k] = CanonicalJSON(items[k])
+		}
+	})
+	if err := errors.Join(failed...); err != nil {
+		return nil, err
+	}
+	return append(append([]byte{'['}, bytes.Join(parts, []byte{','})...), ']'), nil
 }
 
 // ParticipantOpenings returns, for every participant of a draw other than
@@ -284,10 +310,7 @@ func ParticipantOpenings(m *Manifest, lead string, participants []string) (map[s
 		if err != nil {
 			return nil, err
 		}
-		if openings == nil {
-			openings = []Opening{}
-		}
-		if out[b], err = CanonicalJSON(openings); err != nil {
+		if out[b], err = canonicalList(openings); err != nil {
 			return nil, err
 		}
 	}
