@@ -28,6 +28,39 @@ type Publisher struct {
 	mu     sync.Mutex
 	cache  map[int64]*Manifest
 	flight singleflight.Group // one computation per draw however many ask at once
+	// kept holds participants' stored openings, decoded, by draw and
+	// bureau: a notice or an entity's opening should not decode a large
+	// draw's list again.
+	kept map[keptKey][]Opening
+}
+
+type keptKey struct{ draw, bureau int64 }
+
+// ParticipantOpenings returns the openings the lead of an executed draw
+// stored for actor's bureau, which must not lead it: read once under the
+// bureau's row-level security, then kept (they never change).
+func (p *Publisher) ParticipantOpenings(ctx context.Context, actor *authz.Actor, drawID int64) ([]Opening, error) {
+	key := keptKey{drawID, actor.BureauID}
+	p.mu.Lock()
+	openings, ok := p.kept[key]
+	p.mu.Unlock()
+	if ok {
+		return openings, nil
+	}
+	v, err, _ := p.flight.Do(fmt.Sprintf("openings %d %d", drawID, actor.BureauID), func() (any, error) {
+		return p.Store.ParticipantOpenings(ctx, actor, drawID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	openings = v.([]Opening)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.kept == nil || len(p.kept) >= 16 {
+		p.kept = map[keptKey][]Opening{}
+	}
+	p.kept[key] = openings
+	return openings, nil
 }
 
 // Commitment returns the canonical JSON of a frozen or executed draw's
@@ -222,7 +255,7 @@ func (s *Service) openings(ctx context.Context, drawID int64, entities []string)
 		return nil, errs.NotFoundf("draw %d has no openings: it is %s", drawID, d.Status)
 	}
 	if d.BureauID != actor.BureauID && actor.BureauKind != "joint_office" {
-		stored, err := s.Store.ParticipantOpenings(ctx, actor, drawID)
+		stored, err := s.publisher().ParticipantOpenings(ctx, actor, drawID)
 		if err != nil {
 			return nil, err
 		}
