@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/lib/pq"
+
 	"shuangsuiji/internal/authz"
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/postgres"
@@ -124,9 +126,11 @@ func writeRows(buf *bytes.Buffer, rows any) error {
 
 func demoActor(ctx context.Context, db *postgres.DB, username string) (*authz.Actor, error) {
 	a := &authz.Actor{Username: username}
-	const q = `SELECT u.id, b.id, b.code, b.region_code, b.kind FROM users u
-JOIN members m ON m.user_id = u.id JOIN bureaus b ON b.id = m.bureau_id WHERE u.username = $1 LIMIT 1`
-	err := db.QueryRowContext(ctx, q, username).Scan(&a.UserID, &a.BureauID, &a.BureauCode, &a.RegionCode, &a.BureauKind)
+	const q = `SELECT u.id, b.id, b.code, b.region_code, b.kind, array_agg(m.role ORDER BY m.role) FROM users u
+JOIN members m ON m.user_id = u.id JOIN bureaus b ON b.id = m.bureau_id WHERE u.username = $1
+GROUP BY u.id, b.id ORDER BY b.id LIMIT 1`
+	err := db.QueryRowContext(ctx, q, username).Scan(&a.UserID, &a.BureauID, &a.BureauCode, &a.RegionCode, &a.BureauKind,
+		(*pq.StringArray)(&a.Roles))
 	return a, err
 }
 

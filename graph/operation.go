@@ -40,3 +40,10 @@ func noteOperation(ctx context.Context, next graphql.OperationHandler) graphql.R
 	}
 	return next(ctx)
 }
+
+// OnlyReads reports whether the request's operation only reads: anything
+// but a mutation, including a request whose operation is not parsed yet.
+func OnlyReads(ctx context.Context) bool {
+	op, _ := ctx.Value(operationKey{}).(*Operation)
+	return op == nil || op.Type != "mutation"
+}

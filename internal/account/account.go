@@ -85,8 +85,9 @@ type Store interface {
 	// failures, and writes the sign-in to the trail of every bureau the
 	// user belongs to.
 	CreateSession(ctx context.Context, attempt int64, user User, tokenHash []byte, expires time.Time, address string, change audit.Change) error
-	// SessionUser returns the user of a live session, or NotFound.
-	SessionUser(ctx context.Context, tokenHash []byte) (User, error)
+	// Identify returns the user of a live session, or NotFound, and their
+	// bureau bureauCode ("" for their only one) with their roles there.
+	Identify(ctx context.Context, tokenHash []byte, bureauCode string) (Identity, error)
 	// RevokeSession ends the session and audits it like CreateSession.
 	RevokeSession(ctx context.Context, user User, tokenHash []byte, change audit.Change) error
 	// ChangePassword stores the user's new hash, forgets the attempt that
@@ -204,13 +205,26 @@ func (s *Service) openSession(ctx context.Context, attempt int64, user User, add
 	return &Session{Token: token, ExpiresAt: expires, User: user}, nil
 }
 
-// Authenticate returns the user of a live session token, or UNAUTHENTICATED.
-func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
-	u, err := s.Store.SessionUser(ctx, HashToken(token))
+// Identity is who a request's session token belongs to and the bureau
+// they act in, read together at the start of the request.
+type Identity struct {
+	User User
+	// The acting bureau, when the user is a member of the bureau asked for
+	// (or of exactly one, when none was asked for); zero otherwise.
+	BureauID                           int64
+	BureauCode, RegionCode, BureauKind string
+	Roles                              []string // the user's roles there
+	Bureaus                            int      // how many bureaus the user belongs to
+}
+
+// Authenticate returns the identity of a live session token acting in
+// bureauCode ("" for the user's only bureau), or UNAUTHENTICATED.
+func (s *Service) Authenticate(ctx context.Context, token, bureauCode string) (Identity, error) {
+	id, err := s.Store.Identify(ctx, HashToken(token), bureauCode)
 	if errs.KindOf(err) == errs.NotFound {
-		return User{}, errs.E(errs.Unauthenticated, "the session token is unknown, expired or signed out: sign in again")
+		return Identity{}, errs.E(errs.Unauthenticated, "the session token is unknown, expired or signed out: sign in again")
 	}
-	return u, err
+	return id, err
 }
 
 // SignOut revokes the caller's session token. UNAUTHENTICATED when nobody

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/audit"
@@ -100,15 +101,30 @@ func auditInEachBureau(ctx context.Context, tx *sqlx.Tx, user account.User, c au
 	return nil
 }
 
-// SessionUser returns the user of a live session.
-func (s AccountStore) SessionUser(ctx context.Context, tokenHash []byte) (account.User, error) {
-	var u account.User
-	const q = `SELECT id, username, display_name, created_at, password_must_change FROM session_user_of($1)`
-	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
-		return tx.GetContext(ctx, &u, q, tokenHash)
+// Identify reads the session and membership with one statement, the first
+// of the request's transaction (see WithRequest); request_identity puts
+// the tenant settings in force for the rest of it.
+func (s AccountStore) Identify(ctx context.Context, tokenHash []byte, bureauCode string) (account.Identity, error) {
+	var row struct {
+		account.User
+		BureauID   sql.NullInt64  `db:"bureau_id"`
+		BureauCode sql.NullString `db:"bureau_code"`
+		RegionCode sql.NullString `db:"region_code"`
+		BureauKind sql.NullString `db:"bureau_kind"`
+		Roles      pq.StringArray `db:"roles"`
+		Bureaus    sql.NullInt64  `db:"bureaus"`
+	}
+	err := s.DB.identify(ctx, func(tx *sqlx.Tx) (Scope, error) {
+		err := s.DB.prepared(ctx, tx, identityQuery).GetContext(ctx, &row, tokenHash, bureauCode)
+		return Scope{BureauID: row.BureauID.Int64, UserID: row.ID}, err
 	})
-	return u, notFound(err, "no such session")
+	return account.Identity{User: row.User, BureauID: row.BureauID.Int64, BureauCode: row.BureauCode.String,
+		RegionCode: row.RegionCode.String, BureauKind: row.BureauKind.String, Roles: row.Roles,
+		Bureaus: int(row.Bureaus.Int64)}, notFound(err, "no such session")
 }
+
+var identityQuery = prepare(`SELECT user_id AS id, username, display_name, created_at, password_must_change,
+	bureau_id, bureau_code, region_code, bureau_kind, roles, bureaus FROM request_identity($1, $2)`)
 
 // RevokeSession ends the session and audits it.
 func (s AccountStore) RevokeSession(ctx context.Context, user account.User, tokenHash []byte, c audit.Change) error {

@@ -100,19 +100,37 @@ type Scope struct {
 // InScope runs fn in one transaction as the serving role, with the tenant
 // settings of scope. It rolls back on error or panic and retries
 // serialization failures and deadlocks a few times.
+//
+// Within a request that only reads (see WithRequest), fn runs in the
+// request's one transaction instead.
 func (db *DB) InScope(ctx context.Context, scope Scope, fn func(tx *sqlx.Tx) error) error {
+	if r := db.requestOf(ctx); r != nil {
+		if ok, err := r.run(scope, fn); ok {
+			return err
+		}
+	}
 	serving, err := db.Serving(ctx)
 	if err != nil {
 		return err
 	}
 	return transact(ctx, serving, func(tx *sqlx.Tx) error {
-		const set = `SELECT set_config('app.bureau_id', $1, true), set_config('app.user_id', $2, true)`
-		if _, err := tx.ExecContext(ctx, set, idSetting(scope.BureauID), idSetting(scope.UserID)); err != nil {
-			return err
+		if scope != (Scope{}) { // a new transaction has no settings
+			if err := db.setScope(ctx, tx, scope); err != nil {
+				return err
+			}
 		}
 		return fn(tx)
 	})
 }
+
+// setScope puts the tenant settings of scope in force in tx, with a
+// statement prepared once per connection.
+func (db *DB) setScope(ctx context.Context, tx *sqlx.Tx, scope Scope) error {
+	_, err := db.prepared(ctx, tx, setScopeQuery).ExecContext(ctx, idSetting(scope.BureauID), idSetting(scope.UserID))
+	return err
+}
+
+var setScopeQuery = prepare(`SELECT set_config('app.bureau_id', $1, true), set_config('app.user_id', $2, true)`)
 
 // AsOwner runs fn in one transaction as the schema owner, for system work
 // that must see every bureau. Never call it on behalf of a request.

@@ -27,6 +27,7 @@ type servingPool struct {
 	ownerURL string
 	owner    *sqlx.DB
 	connect  func(url string) (*sqlx.DB, error)
+	stmts    []*sqlx.Stmt // preparedQueries, on this pool
 }
 
 // ServingURLEnv names a connection string for the serving login, for
@@ -49,6 +50,10 @@ func (p *servingPool) get(ctx context.Context) (*sqlx.DB, error) {
 	db.SetMaxOpenConns(40)
 	db.SetMaxIdleConns(40)
 	db.SetConnMaxIdleTime(5 * time.Minute)
+	if p.stmts, err = prepareAll(ctx, db); err != nil {
+		db.Close()
+		return nil, unavailable(err)
+	}
 	p.db = db
 	return db, nil
 }

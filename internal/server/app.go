@@ -89,7 +89,7 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 	pages.Manifests = resolver.Draws
 	deps := Deps{
 		Log: log, Accounts: accounts, Bureaus: bureaus, Resolver: resolver, Authz: enforcer,
-		Store: bureauStore, Ready: db.PingContext, Public: pages,
+		Store: bureauStore, Ready: db.PingContext, Requests: db.WithRequest, Public: pages,
 		Limits: LimitsFromEnv(), CORSOrigins: origins, PDF: printer, Collectors: []prometheus.Collector{listening},
 	}
 	for _, change := range o.deps {

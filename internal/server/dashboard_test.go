@@ -478,11 +478,12 @@ func TestDashboardCostsFixedStatements(t *testing.T) {
 	if joint != full+1 {
 		t.Errorf("the joint office's dashboard cost %d statements, want %d (a bureau's and its joint quarters)", joint, full+1)
 	}
-	// Counted statements (BEGIN and COMMIT are not): the session and the
-	// calendar's overrides 6, the region's version 2 (settings, query),
-	// and to count, the dashboard's transaction: settings, bureaus, plans,
-	// roster, coverage, tasks, results.
-	const wantCount, wantAgain = 15, 8
+	// Counted statements (BEGIN and COMMIT are not), all in the request's
+	// one transaction: the session and the bureau's settings 1, the
+	// calendar's overrides 2 (the settings of no bureau, query), the
+	// region's version 2 (the bureau's settings again, query), and to
+	// count: bureaus, plans, roster, coverage, tasks, results.
+	const wantCount, wantAgain = 11, 5
 	if full != wantCount {
 		t.Errorf("counting a bureau's dashboard cost %d statements, want %d", full, wantCount)
 	}

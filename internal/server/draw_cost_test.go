@@ -57,7 +57,8 @@ const drawsPageQuery = `query($draws: Int, $tasks: Int) { draws(first: $draws) {
 // TestDrawsPageCostsFixedStatements: the dashboard costs the same handful
 // of statements whatever the number of draws (1, 4, 10) and the size of
 // their task pages (5, 50), because each nesting level is one statement
-// across all its parents.
+// across all its parents, all in the request's one transaction, after
+// one statement for the session, the bureau and the roles.
 func TestDrawsPageCostsFixedStatements(t *testing.T) {
 	e, stmts := newEnvCounting(t)
 	seedPageOfDraws(t, e, 10, 60)
@@ -69,6 +70,9 @@ func TestDrawsPageCostsFixedStatements(t *testing.T) {
 	before := stmts.Count()
 	e.Do(as, `{ __typename }`, nil).mustData(t, &none)
 	session := stmts.Count() - before
+	if session != 1 {
+		t.Errorf("the session cost %d statements, want 1 (request_identity): %q", session, stmts.Since(before))
+	}
 
 	cost := func(draws, tasks int) int64 {
 		t.Helper()
@@ -86,9 +90,12 @@ func TestDrawsPageCostsFixedStatements(t *testing.T) {
 				}
 			}
 		}
-		before := stmts.Count()
+		before, begins := stmts.Count(), stmts.Begins()
 		e.Do(as, drawsPageQuery, map[string]any{"draws": draws, "tasks": tasks}).mustData(t, &d)
 		n := stmts.Count() - before
+		if b := stmts.Begins() - begins; b != 1 {
+			t.Errorf("the request began %d transactions, want its one", b)
+		}
 		if len(d.Draws.Nodes) != draws {
 			t.Fatalf("asked %d draws, got %d", draws, len(d.Draws.Nodes))
 		}

@@ -14,7 +14,6 @@ import (
 	"shuangsuiji/graph"
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/authz"
-	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/errs"
 )
 
@@ -106,15 +105,22 @@ func routeOf(path string) string {
 }
 
 // authenticator turns the Authorization and X-Bureau headers into the
-// request's Signer and Actor.
+// request's Signer and Actor, at the start of the request's transaction.
 type authenticator struct {
 	accounts *account.Service
-	authz    *authz.Enforcer
-	store    bureau.Store
+	// requests gives the request a transaction that its reads share (nil:
+	// every store call opens its own).
+	requests func(ctx context.Context, shared func() bool) (context.Context, func())
 }
 
 func (a authenticator) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.requests != nil {
+			ctx := r.Context()
+			ctx, end := a.requests(ctx, func() bool { return graph.OnlyReads(ctx) })
+			defer end()
+			r = r.WithContext(ctx)
+		}
 		ctx, err := a.identify(r)
 		if err != nil {
 			leaveBodyUnread(w, r)
@@ -127,7 +133,10 @@ func (a authenticator) wrap(next http.Handler) http.Handler {
 
 // identify authenticates the bearer token, if any, and resolves the acting
 // bureau: the X-Bureau header, or the user's only membership. A bureau the
-// user is not a member of is refused whether or not it exists.
+// user is not a member of is refused whether or not it exists. Session,
+// bureau and roles are read in one statement (the first of the request's
+// transaction), so a signed-out token or a changed role applies on the
+// next request of every instance.
 func (a authenticator) identify(r *http.Request) (context.Context, error) {
 	ctx := r.Context()
 	header := r.Header.Get("Authorization")
@@ -138,36 +147,24 @@ func (a authenticator) identify(r *http.Request) (context.Context, error) {
 	if !ok || token == "" {
 		return nil, errs.E(errs.Unauthenticated, "the Authorization header must be: Bearer <token>")
 	}
-	user, err := a.accounts.Authenticate(ctx, token)
+	code := strings.TrimSpace(r.Header.Get("X-Bureau"))
+	id, err := a.accounts.Authenticate(ctx, token, code)
 	if err != nil {
 		return nil, err
 	}
+	user := id.User
 	ctx = authz.WithSigner(ctx, &authz.Signer{UserID: user.ID, Username: user.Username, Token: token,
 		MustChangePassword: user.MustChangePassword})
-	if user.MustChangePassword {
+	switch {
+	case user.MustChangePassword:
 		return ctx, nil // no bureau until the password is the user's own
-	}
-	if err := a.authz.Refresh(ctx); err != nil {
-		return nil, err
-	}
-	code := strings.TrimSpace(r.Header.Get("X-Bureau"))
-	if code == "" {
-		bureaus := a.authz.BureausOf(user.ID)
-		if len(bureaus) != 1 {
-			return ctx, nil // "me" still works; bureau operations ask for X-Bureau
-		}
-		code = bureaus[0]
-	}
-	roles := a.authz.RolesIn(user.ID, code)
-	if len(roles) == 0 {
+	case code == "" && id.BureauID == 0:
+		return ctx, nil // "me" still works; bureau operations ask for X-Bureau
+	case len(id.Roles) == 0:
 		return nil, errs.E(errs.Forbidden, "you are not a member of bureau %q (X-Bureau)", code)
 	}
-	b, err := a.store.BureauByCode(ctx, code)
-	if err != nil {
-		return nil, err
-	}
-	return authz.WithActor(ctx, &authz.Actor{UserID: user.ID, Username: user.Username, BureauID: b.ID,
-		BureauCode: b.Code, RegionCode: b.RegionCode, BureauKind: b.Kind, Roles: roles}), nil
+	return authz.WithActor(ctx, &authz.Actor{UserID: user.ID, Username: user.Username, BureauID: id.BureauID,
+		BureauCode: id.BureauCode, RegionCode: id.RegionCode, BureauKind: id.BureauKind, Roles: id.Roles}), nil
 }
 
 // writeError answers a request refused before GraphQL runs, in GraphQL's

@@ -38,9 +38,12 @@ type Deps struct {
 	Authz    *authz.Enforcer
 	Store    bureau.Store
 	Ready    func(ctx context.Context) error // nil when the database answers
-	Public   *public.Handler                 // the public pages under /public/, and notices
-	Limits   graph.Limits                    // zero: graph.DefaultLimits
-	PDF      *pdf.Renderer                   // prints forms; one is made when nil
+	// Requests gives each request one transaction for its reads (see
+	// postgres.DB.WithRequest); nil: each store call opens its own.
+	Requests func(ctx context.Context, shared func() bool) (context.Context, func())
+	Public   *public.Handler // the public pages under /public/, and notices
+	Limits   graph.Limits    // zero: graph.DefaultLimits
+	PDF      *pdf.Renderer   // prints forms; one is made when nil
 
 	MaxInFlight int           // API requests at once; zero: DefaultMaxInFlight
 	QueueWait   time.Duration // how long a request waits for a slot; zero: DefaultQueueWait
@@ -81,7 +84,7 @@ func New(d Deps) http.Handler {
 		}
 	}
 	gql := graph.NewHandler(d.Resolver, d.Log, onError, d.Limits)
-	auth := authenticator{accounts: d.Accounts, authz: d.Authz, store: d.Store}
+	auth := authenticator{accounts: d.Accounts, requests: d.Requests}
 
 	mux := http.NewServeMux()
 	api := shedLoad(d.MaxInFlight, d.QueueWait, limitBody(auth.wrap(requireSessionForUploads(

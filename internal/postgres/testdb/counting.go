@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,13 +18,18 @@ import (
 // Statements counts the SQL statements sent through a counting connection,
 // and keeps their text so that a failing count can say which ones ran.
 type Statements struct {
-	n    atomic.Int64
-	mu   sync.Mutex
-	text []string
+	n      atomic.Int64
+	begins atomic.Int64
+	mu     sync.Mutex
+	text   []string
 }
 
 // Count is the number of statements so far.
 func (s *Statements) Count() int64 { return s.n.Load() }
+
+// Begins is the number of transactions begun so far (BEGIN and COMMIT are
+// not counted as statements).
+func (s *Statements) Begins() int64 { return s.begins.Load() }
 
 // Since lists the statements after the first n, in the order they ran.
 func (s *Statements) Since(n int64) []string {
@@ -87,22 +93,56 @@ type countingConn struct {
 	stmts *Statements
 }
 
+// Prepared statements count when they run, not when they are prepared
+// (once per connection, which depends on the pool, not on the request).
 func (c *countingConn) Prepare(q string) (driver.Stmt, error) {
-	c.stmts.add(q)
-	return c.conn.Prepare(q)
+	st, err := c.conn.Prepare(q)
+	return c.wrap(st, q, err)
 }
 
 func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	c.stmts.add(q)
-	return c.conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+	st, err := c.conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+	return c.wrap(st, q, err)
+}
+
+func (c *countingConn) wrap(st driver.Stmt, q string, err error) (driver.Stmt, error) {
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(q, "COPY") { // one statement, however many rows it is given
+		c.stmts.add(q)
+		return st, nil
+	}
+	return &countingStmt{Stmt: st, q: q, stmts: c.stmts}, nil
+}
+
+// countingStmt counts each run of a prepared statement.
+type countingStmt struct {
+	driver.Stmt
+	q     string
+	stmts *Statements
+}
+
+func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.stmts.add(s.q)
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.stmts.add(s.q)
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 
 func (c *countingConn) Close() error { return c.conn.Close() }
 
 //lint:ignore SA1019 required by driver.Conn
-func (c *countingConn) Begin() (driver.Tx, error) { return c.conn.Begin() } //nolint:staticcheck
+func (c *countingConn) Begin() (driver.Tx, error) { //nolint:staticcheck
+	c.stmts.begins.Add(1)
+	return c.conn.Begin() //nolint:staticcheck
+}
 
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.stmts.begins.Add(1)
 	return c.conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }
 

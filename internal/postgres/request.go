@@ -1,0 +1,225 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"shuangsuiji/internal/errs"
+)
+
+// A request reads in one transaction: the first store that needs the
+// database begins it (the session and membership lookup, for a signed-in
+// caller), every later read of the request runs in it, and the request's
+// end commits it. A request that writes (a GraphQL mutation) stops sharing
+// it at its first store call: the transaction is committed there, and each
+// write runs in a transaction of its own as before (retries, rollback of
+// the use case alone).
+//
+// The transaction is the request's only connection, so its users take
+// turns: resolvers run concurrently, and a connection carries one
+// statement at a time. No store calls another store inside its callback
+// (which would wait for itself).
+type request struct {
+	db     *DB
+	ctx    context.Context // the request's, without its cancellation
+	shared func() bool     // false once the request turns out to write
+
+	mu    sync.Mutex
+	tx    *sqlx.Tx
+	scope Scope // the tenant settings in force in tx
+	ended bool
+}
+
+type requestKey struct{}
+
+// WithRequest returns a context whose reads share one transaction, opened
+// on first use, and the function that ends it (call it when the request is
+// answered). shared reports whether the request still only reads; nil
+// means always.
+func (db *DB) WithRequest(ctx context.Context, shared func() bool) (context.Context, func()) {
+	if shared == nil {
+		shared = func() bool { return true }
+	}
+	// The transaction outlives the answer by a moment (the commit after
+	// the response is written), when a client that has read it may have
+	// hung up, cancelling the request's context: begun with that context,
+	// the transaction would be rolled back under us and lib/pq would
+	// discard the connection, opening a new PostgreSQL session for the
+	// next request. Its statements still stop with their resolvers.
+	r := &request{db: db, ctx: context.WithoutCancel(ctx), shared: shared}
+	return context.WithValue(ctx, requestKey{}, r), r.end
+}
+
+// requestOf returns the request of ctx that reads from db, or nil.
+func (db *DB) requestOf(ctx context.Context) *request {
+	r, _ := ctx.Value(requestKey{}).(*request)
+	if r == nil || r.db != db {
+		return nil
+	}
+	return r
+}
+
+// run runs fn in the request's transaction under scope. ok is false when
+// the request cannot lend it (it writes, or has ended): the caller opens a
+// transaction of its own.
+func (r *request) run(scope Scope, fn func(tx *sqlx.Tx) error) (ok bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		return false, nil
+	}
+	if !r.shared() {
+		r.finish()
+		return false, nil
+	}
+	if err := r.enter(scope); err != nil {
+		r.abandon()
+		return true, unavailable(err)
+	}
+	return true, r.call(fn)
+}
+
+// identify runs fn, the identity lookup that sets the tenant settings
+// itself, as the first statement of the request's transaction, and
+// records the scope it set.
+func (r *request) identify(fn func(tx *sqlx.Tx) (Scope, error)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.enter(Scope{}); err != nil {
+		r.abandon()
+		return unavailable(err)
+	}
+	return r.call(func(tx *sqlx.Tx) error {
+		scope, err := fn(tx)
+		if err == nil {
+			r.scope = scope
+		}
+		return err
+	})
+}
+
+// enter begins the transaction if needed and puts scope's settings in
+// force, with one statement at most.
+func (r *request) enter(scope Scope) error {
+	if r.tx == nil {
+		serving, err := r.db.Serving(r.ctx)
+		if err != nil {
+			return err
+		}
+		if r.tx, err = serving.BeginTxx(r.ctx, nil); err != nil {
+			return err
+		}
+		r.scope = Scope{} // settings are transaction-local: a new one has none
+	}
+	if scope == r.scope {
+		return nil
+	}
+	if err := r.db.setScope(r.ctx, r.tx, scope); err != nil {
+		return err
+	}
+	r.scope = scope
+	return nil
+}
+
+// call runs fn; after a failure the database reports, the transaction may
+// be aborted, so it is dropped and the next reader begins another.
+func (r *request) call(fn func(tx *sqlx.Tx) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.abandon()
+			panic(p)
+		}
+		if err != nil && !harmless(err) {
+			r.abandon()
+		}
+		err = unavailable(err)
+	}()
+	return fn(r.tx)
+}
+
+// harmless errors leave the transaction usable: no row, or the service's
+// own verdicts.
+func harmless(err error) bool {
+	var pqErr *pq.Error
+	var ours *errs.Error
+	return errors.Is(err, sql.ErrNoRows) || (errors.As(err, &ours) && !errors.As(err, &pqErr) && !connectionFailure(err))
+}
+
+func (r *request) abandon() {
+	if r.tx != nil {
+		r.tx.Rollback()
+		r.tx = nil
+	}
+}
+
+// finish commits what the request did so far (its reads; nothing is left
+// to roll back) and gives the connection back.
+func (r *request) finish() {
+	if r.tx != nil {
+		r.tx.Commit()
+		r.tx = nil
+	}
+}
+
+func (r *request) end() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finish()
+	r.ended = true
+}
+
+// A preparedQuery is a statement every request runs, prepared once on each
+// serving connection: lib/pq sends an unprepared statement with
+// parameters as two round trips (parse and describe, then bind and
+// execute), a prepared one as one.
+type preparedQuery int
+
+// preparedQueries are the texts of the prepared queries, by index.
+var preparedQueries []string
+
+// prepare registers q, at package initialisation, to be prepared on the
+// serving pool when it opens.
+func prepare(q string) preparedQuery {
+	preparedQueries = append(preparedQueries, q)
+	return preparedQuery(len(preparedQueries) - 1)
+}
+
+// prepareAll prepares the registered queries on db, a pool nobody uses
+// yet: preparing needs a connection of the pool, which a request holding
+// one could otherwise wait for forever.
+func prepareAll(ctx context.Context, db *sqlx.DB) ([]*sqlx.Stmt, error) {
+	stmts := make([]*sqlx.Stmt, len(preparedQueries))
+	for i, q := range preparedQueries {
+		st, err := db.PreparexContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		stmts[i] = st
+	}
+	return stmts, nil
+}
+
+// prepared returns q as a statement of tx, a serving transaction. The
+// connection prepares it the first time, and keeps it for its later
+// transactions.
+func (db *DB) prepared(ctx context.Context, tx *sqlx.Tx, q preparedQuery) *sqlx.Stmt {
+	return tx.StmtxContext(ctx, db.serving.stmts[q])
+}
+
+// identify runs fn, which reads who the request is for and puts the
+// tenant settings in force itself, first in the request's transaction (or
+// in one of its own outside a request), and returns the scope it set.
+func (db *DB) identify(ctx context.Context, fn func(tx *sqlx.Tx) (Scope, error)) error {
+	if r := db.requestOf(ctx); r != nil {
+		return r.identify(fn)
+	}
+	return db.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
+		_, err := fn(tx)
+		return err
+	})
+}
