@@ -154,3 +154,13 @@ func connPassword(conn string) string {
 	}
 	return b.String()
 }
+
+// ServingConnString is the serving login's connection string, for tools
+// that measure what requests run, as requests run it (pgbench).
+func (db *DB) ServingConnString() (string, error) {
+	if u := os.Getenv(ServingURLEnv); u != "" {
+		return u, nil
+	}
+	u, _, err := servingURL(db.serving.ownerURL)
+	return u, err
+}
