@@ -29,7 +29,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "serve takes no arguments (got %q); usage: shuangsuiji serve [--addr HOST:PORT]\n", fs.Args())
 		return 2
 	}
-	log, err := newLogger(stderr)
+	logs := newLogBuffer(stderr, 200*time.Millisecond)
+	defer logs.Close()
+	log, err := newLogger(logs)
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 2
