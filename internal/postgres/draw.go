@@ -544,7 +544,7 @@ func (s DrawStore) ParticipantOpenings(ctx context.Context, actor *authz.Actor, 
 	}
 	var openings []draw.Opening
 	raw := stored
-	if bytes.HasPrefix(stored, []byte{0x1f, 0x8b}) { // kept gzip'd before 00027
+	if bytes.HasPrefix(stored, []byte{0x1f, 0x8b}) { // kept gzip'd before 00028
 		if raw, err = gunzip(stored); err != nil {
 			return nil, err
 		}
