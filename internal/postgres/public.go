@@ -284,8 +284,14 @@ ORDER BY d.id, %[1]s`, p.Order("e.seq", false), p.Limit())
 }
 
 // CountSelected counts each draw's selected entities in one statement.
+// A draw's tasks are numbered 1 to n at its ceremony (storeTasks) and
+// never removed (records, notices and teams refer to them), so its last
+// seq is its count: one step down the index of its tasks instead of a
+// scan of 100,000 rows joined to their names.
 func (s PublicStore) CountSelected(ctx context.Context, numbers []int64) (map[int64]int, error) {
-	const q = `SELECT t.draw_id, count(*) AS n FROM public_draw_entities t WHERE t.draw_id = ANY($1) GROUP BY t.draw_id`
+	const q = `SELECT d.id AS draw_id, coalesce(last.seq, 0) AS n
+FROM unnest($1::bigint[]) d(id)
+LEFT JOIN LATERAL (SELECT e.seq FROM public_draw_entities e WHERE e.draw_id = d.id ORDER BY e.seq DESC LIMIT 1) last ON true`
 	var rows []struct {
 		DrawID int64 `db:"draw_id"`
 		N      int   `db:"n"`
