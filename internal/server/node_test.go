@@ -257,3 +257,37 @@ func TestNodeConflict(t *testing.T) {
 	wantCode(t, e.Do(e.As("sj-planner"), nodeQuery, map[string]any{"id": id}), "NOT_FOUND")
 	wantCode(t, e.Do(e.As("wl-inspector1"), nodeQuery, map[string]any{"id": id}), "FORBIDDEN")
 }
+
+// TestNodeRecordAndTask refetches an inspection task and a record
+// (publishedFixture: records in every state) by their global ids:
+// the reviewer finds them, another bureau's reviewer and another region
+// find none, nobody signed in is refused.
+func TestNodeRecordAndTask(t *testing.T) {
+	e := newEnv(t)
+	publishedFixture(t, e)
+	reviewer := e.As("wl-reviewer")
+	var d struct {
+		InspectionTasks   struct{ Nodes []struct{ ID string } }
+		InspectionRecords struct{ Nodes []struct{ ID string } }
+	}
+	e.Do(reviewer, `{ inspectionTasks(first: 1) { nodes { id } } inspectionRecords(first: 1) { nodes { id } } }`, nil).mustData(t, &d)
+	if len(d.InspectionTasks.Nodes) == 0 || len(d.InspectionRecords.Nodes) == 0 {
+		t.Fatalf("no task or record to refetch: %+v", d)
+	}
+	other := request{Token: e.otherRegionUser()}
+	for _, f := range []nodeFixture{{"InspectionTask", d.InspectionTasks.Nodes[0].ID}, {"InspectionRecord", d.InspectionRecords.Nodes[0].ID}} {
+		var raw struct {
+			Node struct {
+				Typename string `json:"__typename"`
+				ID       string `json:"id"`
+			}
+		}
+		e.Do(reviewer, nodeQuery, map[string]any{"id": f.id}).mustData(t, &raw)
+		if raw.Node.Typename != f.typename || raw.Node.ID != f.id {
+			t.Errorf("node(%s id) = %s %q, want the same %s back", f.typename, raw.Node.Typename, raw.Node.ID, f.typename)
+		}
+		wantCode(t, e.Do(e.As("sj-reviewer"), nodeQuery, map[string]any{"id": f.id}), "NOT_FOUND")
+		wantCode(t, e.Do(other, nodeQuery, map[string]any{"id": f.id}), "NOT_FOUND")
+		wantCode(t, e.Do(request{}, nodeQuery, map[string]any{"id": f.id}), "UNAUTHENTICATED")
+	}
+}
