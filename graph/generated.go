@@ -9987,7 +9987,7 @@ type InspectionRecord implements Node {
 }
 
 "A file of evidence attached to a record."
-type Evidence {
+type Evidence implements Node {
   "The file's id."
   id: ID!
   "The file's name as uploaded."
@@ -41167,6 +41167,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._InspectionItem(ctx, sel, obj)
+	case record.Evidence:
+		return ec._Evidence(ctx, sel, &obj)
+	case *record.Evidence:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Evidence(ctx, sel, obj)
 	case roster.Entity:
 		return ec._Entity(ctx, sel, &obj)
 	case *roster.Entity:
@@ -42991,7 +42998,7 @@ func (ec *executionContext) _EntityEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var evidenceImplementors = []string{"Evidence"}
+var evidenceImplementors = []string{"Evidence", "Node"}
 
 func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet, obj *record.Evidence) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceImplementors)

@@ -189,6 +189,8 @@ func (r *queryResolver) nodeOf(ctx context.Context, typ string, key []string) (m
 		return r.Records.Record(ctx, nums[0])
 	case nodeTask:
 		return r.Records.Task(ctx, nums[0], int(nums[1]))
+	case nodeEvidence:
+		return r.Records.Evidence(ctx, nums[0])
 	}
 	return nil, errs.NotFoundf("no type %q", typ)
 }

@@ -85,6 +85,16 @@ WHERE e.record_id = ANY($1) ORDER BY e.record_id, e.id`, pq.Array(recordIDs))
 	return evs, err
 }
 
+// Evidence reads a file of the bureau's records, without its content.
+func (s RecordStore) Evidence(ctx context.Context, actor *authz.Actor, id int64) (record.Evidence, error) {
+	var ev record.Evidence
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &ev, `SELECT `+evidenceColumns+` FROM record_evidence e WHERE e.id = $1`, id)
+		return notFound(err, "no evidence %d", id)
+	})
+	return ev, err
+}
+
 // EvidenceContent returns a file of the bureau's records with its content.
 func (s RecordStore) EvidenceContent(ctx context.Context, actor *authz.Actor, id int64) (record.Evidence, []byte, error) {
 	var row struct {

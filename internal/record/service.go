@@ -66,6 +66,8 @@ type Store interface {
 	Methods(ctx context.Context) ([]string, error)
 	AddEvidence(ctx context.Context, actor *authz.Actor, recordID int64, f EvidenceFile) (Evidence, error)
 	RemoveEvidence(ctx context.Context, actor *authz.Actor, id int64) (Evidence, error)
+	// Evidence reads one file of the bureau's records, without its content.
+	Evidence(ctx context.Context, actor *authz.Actor, id int64) (Evidence, error)
 	EvidenceOf(ctx context.Context, actor *authz.Actor, recordIDs []int64) ([]Evidence, error)
 	// EvidenceContent returns a file of a record the actor's bureau keeps.
 	EvidenceContent(ctx context.Context, actor *authz.Actor, id int64) (Evidence, []byte, error)
@@ -350,6 +352,16 @@ func (s *Service) RemoveEvidence(ctx context.Context, id int64) (Evidence, error
 		return Evidence{}, err
 	}
 	return s.Store.RemoveEvidence(ctx, actor, id)
+}
+
+// Evidence returns an evidence file of a record of the bureau, without
+// its content (record:read); NOT_FOUND for anyone else's.
+func (s *Service) Evidence(ctx context.Context, id int64) (Evidence, error) {
+	actor, err := s.Authz.Require(ctx, "record:read")
+	if err != nil {
+		return Evidence{}, err
+	}
+	return s.Store.Evidence(ctx, actor, id)
 }
 
 // EvidenceContent returns an evidence file of a record of the bureau

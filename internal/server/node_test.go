@@ -258,24 +258,42 @@ func TestNodeConflict(t *testing.T) {
 	wantCode(t, e.Do(e.As("wl-inspector1"), nodeQuery, map[string]any{"id": id}), "FORBIDDEN")
 }
 
-// TestNodeRecordAndTask refetches an inspection task and a record
-// (publishedFixture: records in every state) by their global ids:
+// TestNodeRecordAndTask refetches an inspection task, a record
+// (publishedFixture: records in every state) and a file of evidence of it
+// by their global ids:
 // the reviewer finds them, another bureau's reviewer and another region
 // find none, nobody signed in is refused.
 func TestNodeRecordAndTask(t *testing.T) {
 	e := newEnv(t)
 	publishedFixture(t, e)
 	reviewer := e.As("wl-reviewer")
+	if _, err := e.DB.Exec(`INSERT INTO record_evidence (bureau_id, record_id, filename, content_type, size_bytes, sha256, content, uploaded_by)
+SELECT r.bureau_id, r.id, 'photo.png', 'image/png', 3, encode(sha256('png'), 'hex'), 'png', r.created_by
+FROM inspection_records r JOIN bureaus b ON b.id = r.bureau_id WHERE b.code = '140522-wl' ORDER BY r.id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
 	var d struct {
 		InspectionTasks   struct{ Nodes []struct{ ID string } }
-		InspectionRecords struct{ Nodes []struct{ ID string } }
+		InspectionRecords struct {
+			Nodes []struct {
+				ID       string
+				Evidence []struct{ ID string }
+			}
+		}
 	}
-	e.Do(reviewer, `{ inspectionTasks(first: 1) { nodes { id } } inspectionRecords(first: 1) { nodes { id } } }`, nil).mustData(t, &d)
-	if len(d.InspectionTasks.Nodes) == 0 || len(d.InspectionRecords.Nodes) == 0 {
-		t.Fatalf("no task or record to refetch: %+v", d)
+	e.Do(reviewer, `{ inspectionTasks(first: 1) { nodes { id } } inspectionRecords(first: 50) { nodes { id evidence { id } } } }`, nil).mustData(t, &d)
+	fixtures := []nodeFixture{}
+	for _, r := range d.InspectionRecords.Nodes {
+		if len(r.Evidence) > 0 {
+			fixtures = append(fixtures, nodeFixture{"InspectionRecord", r.ID}, nodeFixture{"Evidence", r.Evidence[0].ID})
+		}
 	}
+	if len(d.InspectionTasks.Nodes) == 0 || len(fixtures) == 0 {
+		t.Fatalf("no task, record or evidence to refetch: %+v", d)
+	}
+	fixtures = append(fixtures, nodeFixture{"InspectionTask", d.InspectionTasks.Nodes[0].ID})
 	other := request{Token: e.otherRegionUser()}
-	for _, f := range []nodeFixture{{"InspectionTask", d.InspectionTasks.Nodes[0].ID}, {"InspectionRecord", d.InspectionRecords.Nodes[0].ID}} {
+	for _, f := range fixtures {
 		var raw struct {
 			Node struct {
 				Typename string `json:"__typename"`
