@@ -285,8 +285,15 @@ func (s EntityStore) ImportEntities(ctx context.Context, actor *authz.Actor, row
 // a transaction's now() is when it began, which may be before the import
 // it waited for wrote its versions.
 func lockRoster(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) (time.Time, error) {
+	return lockList(ctx, tx, "roster:"+actor.RegionCode)
+}
+
+// lockList takes the transaction's advisory lock on one list that writers
+// serialise on (key names it: "roster:140522", "inspectors:7") and returns
+// the time, read after the lock, that the writes take effect.
+func lockList(ctx context.Context, tx *sqlx.Tx, key string) (time.Time, error) {
 	var at time.Time
-	err := tx.GetContext(ctx, &at, `SELECT clock_timestamp() FROM (SELECT pg_advisory_xact_lock(hashtext('roster:' || $1))) l`, actor.RegionCode)
+	err := tx.GetContext(ctx, &at, `SELECT clock_timestamp() FROM (SELECT pg_advisory_xact_lock(hashtext($1))) l`, key)
 	return at, err
 }
 

@@ -222,9 +222,7 @@ WHERE d.draw_id = $1 AND i.bureau_id = (SELECT app_bureau()) ORDER BY i.id`
 // returns the time its versions take effect, read after the lock (see
 // lockRoster).
 func lockInspectors(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) (time.Time, error) {
-	var at time.Time
-	err := tx.GetContext(ctx, &at, `SELECT clock_timestamp() FROM (SELECT pg_advisory_xact_lock(hashtext('inspectors:' || $1::text))) l`, actor.BureauID)
-	return at, err
+	return lockList(ctx, tx, "inspectors:"+strconv.FormatInt(actor.BureauID, 10))
 }
 
 // SaveInspector adds or changes one inspector, writing nothing when the

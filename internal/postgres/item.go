@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -141,9 +142,7 @@ WHERE t.bureau_id = (SELECT app_bureau()) AND t.code = ANY($1) ORDER BY t.code, 
 // It returns the time the writes' versions take effect, read after the
 // lock (see lockRoster).
 func lockItems(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor) (time.Time, error) {
-	var at time.Time
-	err := tx.GetContext(ctx, &at, `SELECT clock_timestamp() FROM (SELECT pg_advisory_xact_lock(hashtext('inspection_items:' || $1::text))) l`, actor.BureauID)
-	return at, err
+	return lockList(ctx, tx, "inspection_items:"+strconv.FormatInt(actor.BureauID, 10))
 }
 
 // SaveItem adds the item or, when it differs from the current version,
