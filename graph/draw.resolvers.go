@@ -132,11 +132,7 @@ func (r *mutationResolver) CreateDraw(ctx context.Context, input model.CreateDra
 // SetDrawParticipation is the resolver for the setDrawParticipation field.
 func (r *mutationResolver) SetDrawParticipation(ctx context.Context, input model.SetDrawParticipationInput) (*model.DrawParticipantPayload, error) {
 	id := numberOf(input.DrawID, nodeDraw)
-	p, err := r.Draws.Participate(ctx, id, input.TeamSize, itemRefs(input.Items))
-	if err != nil {
-		return nil, err
-	}
-	return &model.DrawParticipantPayload{Participant: &p}, nil
+	return participantPayload(r.Draws.Participate(ctx, id, input.TeamSize, itemRefs(input.Items)))
 }
 
 // ApproveRedraw is the resolver for the approveRedraw field.
@@ -154,11 +150,7 @@ func (r *mutationResolver) CancelDraw(ctx context.Context, input model.CancelDra
 // AnswerDrawInvitation is the resolver for the answerDrawInvitation field.
 func (r *mutationResolver) AnswerDrawInvitation(ctx context.Context, input model.AnswerDrawInvitationInput) (*model.DrawParticipantPayload, error) {
 	id := numberOf(input.DrawID, nodeDraw)
-	p, err := r.Draws.Answer(ctx, id, input.Accept)
-	if err != nil {
-		return nil, err
-	}
-	return &model.DrawParticipantPayload{Participant: &p}, nil
+	return participantPayload(r.Draws.Answer(ctx, id, input.Accept))
 }
 
 // FreezeDraw is the resolver for the freezeDraw field.

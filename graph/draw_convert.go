@@ -15,6 +15,13 @@ func drawPayload(d draw.Draw, err error) (*model.DrawPayload, error) {
 	return &model.DrawPayload{Draw: &d}, nil
 }
 
+func participantPayload(p draw.Participant, err error) (*model.DrawParticipantPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.DrawParticipantPayload{Participant: &p}, nil
+}
+
 func itemRefs(in []model.DrawItemInput) []draw.ItemRef {
 	out := make([]draw.ItemRef, len(in))
 	for i, it := range in {
