@@ -44,6 +44,8 @@ var connectionCases = map[string]connectionCase{
 	"Query.inspectorHistory":     {"wl-planner", `query($inspector: ID!) { c: %s }`},
 	"InspectionItem.versions":    {"wl-planner", `query($item: String!) { inspectionItem(code: $item) { c: %s } }`},
 	"InspectionHistory.visits":   {"wl-leader", `query($visited: String!) { inspectionHistory(entityCode: $visited) { c: %s } }`},
+	"Query.memberInvitations":    {"sj-admin", `{ c: %s }`},
+	"Query.invitationsToMe":      {"wl-inspector1", `{ c: %s }`},
 }
 
 // connectionArgs are arguments a connection needs besides the page's.
@@ -224,6 +226,15 @@ SELECT id, 'WL-CHK-' || n, 1, '检查事项' || n, now() FROM bureaus, generate_
 		inspector = e.saveInspector(t, planner, inspectorIn("WL-9001", "版本", testNow().AddDate(1, 0, 0), map[string]any{"unit": fmt.Sprintf("中队%d", i)}))
 		e.Do(planner, saveItemMutation, map[string]any{"in": map[string]any{"code": "WL-VER", "name": fmt.Sprintf("事项%d", i)}}).mustData(t, nil)
 	}
+	// Invitations: the market-supervision bureau's admin invites five
+	// names, and the culture bureau's inspector is invited by both
+	// bureaus that are not its own (one withdrawn, still listed to admins).
+	sjAdmin, lhAdmin := e.As("sj-admin"), e.As("lh-admin")
+	for _, name := range []string{"wl-inspector1", "wl-reviewer", "nobody-1", "nobody-2"} {
+		invite(t, e, sjAdmin, name, "INSPECTOR")
+	}
+	e.Do(sjAdmin, withdrawInvite, withdrawVars(invite(t, e, sjAdmin, "nobody-3", "LEADER"))).mustData(t, nil)
+	invite(t, e, lhAdmin, "wl-inspector1", "LEADER")
 	vars := map[string]any{"code": code, "inspector": inspector, "item": "WL-VER", "visited": "E1"}
 
 	var drawID string
