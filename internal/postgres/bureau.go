@@ -26,23 +26,26 @@ const AuthzChannel = "authz_changed"
 func (s BureauStore) BureauByCode(ctx context.Context, code string) (bureau.Bureau, error) {
 	var b bureau.Bureau
 	const q = `SELECT id, code, region_code, name, kind FROM bureaus WHERE code = $1`
-	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &b, q, code) })
+	err := s.DB.InAnyScope(ctx, func(tx *sqlx.Tx) error { return tx.GetContext(ctx, &b, q, code) })
 	return b, notFound(err, "no bureau %q", code)
 }
 
 // BureausByID returns the bureaus with the ids, in any order.
 func (s BureauStore) BureausByID(ctx context.Context, ids []int64) ([]bureau.Bureau, error) {
 	var bs []bureau.Bureau
-	const q = `SELECT id, code, region_code, name, kind FROM bureaus WHERE id = ANY($1) ORDER BY id`
-	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &bs, q, pq.Array(ids)) })
+	err := s.DB.InAnyScope(ctx, func(tx *sqlx.Tx) error {
+		return s.DB.prepared(ctx, tx, bureausByIDQuery).SelectContext(ctx, &bs, pq.Array(ids))
+	})
 	return bs, err
 }
+
+var bureausByIDQuery = prepare(`SELECT id, code, region_code, name, kind FROM bureaus WHERE id = ANY($1) ORDER BY id`)
 
 // Regions returns the regions with the codes, in any order.
 func (s BureauStore) Regions(ctx context.Context, codes []string) ([]bureau.Region, error) {
 	var rs []bureau.Region
 	const q = `SELECT code, name FROM regions WHERE code = ANY($1) ORDER BY code`
-	err := s.DB.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rs, q, pq.Array(codes)) })
+	err := s.DB.InAnyScope(ctx, func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rs, q, pq.Array(codes)) })
 	return rs, err
 }
 

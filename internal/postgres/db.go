@@ -105,7 +105,7 @@ type Scope struct {
 // request's one transaction instead.
 func (db *DB) InScope(ctx context.Context, scope Scope, fn func(tx *sqlx.Tx) error) error {
 	if r := db.requestOf(ctx); r != nil {
-		if ok, err := r.run(scope, fn); ok {
+		if ok, err := r.run(&scope, fn); ok {
 			return err
 		}
 	}

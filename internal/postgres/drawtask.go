@@ -33,7 +33,7 @@ WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("t.seq", fal
 		if err := tx.SelectContext(ctx, &tasks, q, w.args...); err != nil {
 			return err
 		}
-		return attachTeams(ctx, tx, tasks)
+		return s.DB.attachTeams(ctx, tx, tasks)
 	})
 	return tasks, err
 }
@@ -57,19 +57,21 @@ func (s DrawStore) TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []i
 	}
 	var tasks []draw.TaskRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		const q = `
+		st := s.DB.prepared(ctx, tx, tasksOfDrawsQuery)
+		if err := st.SelectContext(ctx, &tasks, pq.Array(ids), after, p.Limit()); err != nil {
+			return err
+		}
+		return s.DB.attachTeams(ctx, tx, tasks)
+	})
+	return tasks, err
+}
+
+var tasksOfDrawsQuery = prepare(`
 SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket
 FROM draws d
 CROSS JOIN LATERAL (SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket FROM draw_tasks t WHERE t.draw_id = d.id AND t.seq > $2 ORDER BY t.seq LIMIT $3) t
 LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
-WHERE d.id = ANY($1) ORDER BY t.draw_id, t.seq`
-		if err := tx.SelectContext(ctx, &tasks, q, pq.Array(ids), after, p.Limit()); err != nil {
-			return err
-		}
-		return attachTeams(ctx, tx, tasks)
-	})
-	return tasks, err
-}
+WHERE d.id = ANY($1) ORDER BY t.draw_id, t.seq`)
 
 // taskKey names a task of any draw.
 type taskKey struct {
@@ -79,7 +81,7 @@ type taskKey struct {
 
 // attachTeams fills in the teams and substitutions of the tasks, of one
 // draw or many, in two statements.
-func attachTeams(ctx context.Context, tx *sqlx.Tx, tasks []draw.TaskRow) error {
+func (db *DB) attachTeams(ctx context.Context, tx *sqlx.Tx, tasks []draw.TaskRow) error {
 	if len(tasks) == 0 {
 		return nil
 	}
@@ -95,14 +97,7 @@ func attachTeams(ctx context.Context, tx *sqlx.Tx, tasks []draw.TaskRow) error {
 		Seq    int   `db:"seq"`
 		draw.Member
 	}
-	const mq = `
-SELECT m.draw_id, m.seq, b.code AS bureau_code, m.certificate, coalesce(i.name, '') AS name, m.ticket, m.step, m.position
-FROM unnest($1::bigint[], $2::int[]) k(draw_id, seq)
-JOIN draw_task_members m ON m.draw_id = k.draw_id AND m.seq = k.seq
-JOIN bureaus b ON b.id = m.bureau_id
-LEFT JOIN inspectors i ON i.bureau_id = m.bureau_id AND i.certificate_number = m.certificate
-ORDER BY m.draw_id, m.seq, b.code, m.position`
-	if err := tx.SelectContext(ctx, &members, mq, pq.Array(draws), pq.Array(seqs)); err != nil {
+	if err := db.prepared(ctx, tx, teamsQuery).SelectContext(ctx, &members, pq.Array(draws), pq.Array(seqs)); err != nil {
 		return err
 	}
 	for _, m := range members {
@@ -114,13 +109,7 @@ ORDER BY m.draw_id, m.seq, b.code, m.position`
 		Seq    int   `db:"seq"`
 		draw.Substitution
 	}
-	const sq = `
-SELECT s.draw_id, s.seq, b.code AS bureau_code, s.out_certificate, s.in_certificate, s.reason, s.at
-FROM unnest($1::bigint[], $2::int[]) k(draw_id, seq)
-JOIN draw_substitutions s ON s.draw_id = k.draw_id AND s.seq = k.seq
-JOIN bureaus b ON b.id = s.bureau_id
-ORDER BY s.draw_id, s.seq, s.id`
-	if err := tx.SelectContext(ctx, &subs, sq, pq.Array(draws), pq.Array(seqs)); err != nil {
+	if err := db.prepared(ctx, tx, substitutionsQuery).SelectContext(ctx, &subs, pq.Array(draws), pq.Array(seqs)); err != nil {
 		return err
 	}
 	for _, s := range subs {
@@ -129,6 +118,23 @@ ORDER BY s.draw_id, s.seq, s.id`
 	}
 	return nil
 }
+
+// The statements of every page of tasks, prepared once per connection.
+var (
+	teamsQuery = prepare(`
+SELECT m.draw_id, m.seq, b.code AS bureau_code, m.certificate, coalesce(i.name, '') AS name, m.ticket, m.step, m.position
+FROM unnest($1::bigint[], $2::int[]) k(draw_id, seq)
+JOIN draw_task_members m ON m.draw_id = k.draw_id AND m.seq = k.seq
+JOIN bureaus b ON b.id = m.bureau_id
+LEFT JOIN inspectors i ON i.bureau_id = m.bureau_id AND i.certificate_number = m.certificate
+ORDER BY m.draw_id, m.seq, b.code, m.position`)
+	substitutionsQuery = prepare(`
+SELECT s.draw_id, s.seq, b.code AS bureau_code, s.out_certificate, s.in_certificate, s.reason, s.at
+FROM unnest($1::bigint[], $2::int[]) k(draw_id, seq)
+JOIN draw_substitutions s ON s.draw_id = k.draw_id AND s.seq = k.seq
+JOIN bureaus b ON b.id = s.bureau_id
+ORDER BY s.draw_id, s.seq, s.id`)
+)
 
 // Substitute records that an inspector of the acting bureau replaces
 // another of its inspectors on a task. The replaced one must be on the
@@ -170,7 +176,7 @@ VALUES ($1, $2, (SELECT app_bureau()), $3, $4, $5, $6)`
 			return err
 		}
 		tasks := []draw.TaskRow{task}
-		if err := attachTeams(ctx, tx, tasks); err != nil {
+		if err := s.DB.attachTeams(ctx, tx, tasks); err != nil {
 			return err
 		}
 		task = tasks[0]

@@ -67,7 +67,9 @@ func (db *DB) requestOf(ctx context.Context) *request {
 // run runs fn in the request's transaction under scope. ok is false when
 // the request cannot lend it (it writes, or has ended): the caller opens a
 // transaction of its own.
-func (r *request) run(scope Scope, fn func(tx *sqlx.Tx) error) (ok bool, err error) {
+// A nil scope takes the settings in force: for reference data, which no
+// setting hides.
+func (r *request) run(scope *Scope, fn func(tx *sqlx.Tx) error) (ok bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ended {
@@ -77,7 +79,10 @@ func (r *request) run(scope Scope, fn func(tx *sqlx.Tx) error) (ok bool, err err
 		r.finish()
 		return false, nil
 	}
-	if err := r.enter(scope); err != nil {
+	if scope == nil {
+		scope = &r.scope
+	}
+	if err := r.enter(*scope); err != nil {
 		r.abandon()
 		return true, unavailable(err)
 	}
@@ -222,4 +227,17 @@ func (db *DB) identify(ctx context.Context, fn func(tx *sqlx.Tx) (Scope, error))
 		_, err := fn(tx)
 		return err
 	})
+}
+
+// InAnyScope runs fn, which reads only reference data (tables without
+// row-level security: regions, bureaus), in the request's transaction
+// under whatever tenant settings are in force, which spares switching them
+// and back; outside a request, in a transaction with none.
+func (db *DB) InAnyScope(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	if r := db.requestOf(ctx); r != nil {
+		if ok, err := r.run(nil, fn); ok {
+			return err
+		}
+	}
+	return db.InScope(ctx, Scope{}, fn)
 }
