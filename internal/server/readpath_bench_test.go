@@ -24,7 +24,8 @@ import (
 //
 //	go test ./internal/server -run '^$' -bench ReadPath -benchtime 1x -timeout 20m
 //
-// READPATH_SECONDS sets each run's length (default 10).
+// READPATH_SECONDS sets each run's length (default 10); READPATH_ONLY runs
+// only the queries whose name holds it (for a CPU profile of one).
 
 const readClients = 16
 
@@ -240,7 +241,11 @@ func runReadPath(t testing.TB, e *env, d time.Duration, w io.Writer) map[string]
 	bin := pgbenchBinary()
 	out := map[string][2]loadResult{}
 	fmt.Fprintf(w, "%-28s %-58s %s\n", "query", "this service", "one SQL statement (pgbench)")
+	only := os.Getenv("READPATH_ONLY")
 	for _, q := range readQueries() {
+		if !strings.Contains(q.name, only) {
+			continue
+		}
 		e.Do(rq, q.gql, q.vars).mustData(t, nil) // warm: the pool, the statements, the caches
 		service := driveGraphQL(t, e, rq, q, d)
 		var sql loadResult
