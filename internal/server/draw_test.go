@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/postgres"
 )
 
 // fillRoster imports entities (classes cycling A–D) and inspectors into
@@ -398,6 +400,24 @@ func TestJointDraw(t *testing.T) {
 		}
 	}
 	t.Run("ParticipantGetsOwnOpeningsNotFullManifest", func(t *testing.T) { participantDocuments(t, e, id, codes) })
+	t.Run("OpeningsKeptAgainAtStart", func(t *testing.T) {
+		// A draw executed before the openings were kept gets them when the
+		// service starts: the same as the ceremony keeps.
+		const kept = `SELECT string_agg(b.code || '=' || md5(o.openings), ' ' ORDER BY b.code) FROM draw_openings o JOIN bureaus b ON b.id = o.bureau_id WHERE o.draw_id = $1`
+		var before, after string
+		if err := e.DB.Get(&before, kept, databaseID(t, id)); err != nil || strings.Count(before, "=") != 2 {
+			t.Fatalf("openings kept at the ceremony: %q (%v), want wl's and sj's", before, err)
+		}
+		if _, err := e.DB.Exec(`DELETE FROM draw_openings WHERE draw_id = $1`, databaseID(t, id)); err != nil {
+			t.Fatal(err)
+		}
+		if err := postgres.SealParticipantOpenings(context.Background(), e.DB); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.DB.Get(&after, kept, databaseID(t, id)); err != nil || after != before {
+			t.Errorf("openings kept at start: %q (%v), want %q", after, err, before)
+		}
+	})
 	t.Run("InvitationAndAnswerInBothTrails", func(t *testing.T) {
 		for _, bureau := range []string{"140522-wl", "140522-sj", "140522-lh"} {
 			var invites, answers int
