@@ -35,8 +35,7 @@ func (r *inspectionItemResolver) ChangedBy(ctx context.Context, obj *roster.Item
 
 // Versions is the resolver for the versions field.
 func (r *inspectionItemResolver) Versions(ctx context.Context, obj *roster.Item, first *int, after *string, last *int, before *string) (*page.Connection[roster.Item], error) {
-	rows, err := loaders(ctx).Roster.ItemVersions.Load(ctx, obj.Code)
-	return page.Positions(rows, err, pageRequest(first, after, last, before))
+	return loaders(ctx).Roster.ItemVersions.Load(ctx, itemVersionsPage{obj.Code, pageRequest(first, after, last, before)})
 }
 
 // SaveInspectionItem is the resolver for the saveInspectionItem field.

@@ -11,6 +11,7 @@ import (
 	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
+	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/public"
 	"shuangsuiji/internal/roster"
 )
@@ -207,4 +208,36 @@ func loadEntries(ctx context.Context, rosters *roster.Service, keys []entriesKey
 
 func loaders(ctx context.Context) *Loaders {
 	return ctx.Value(loadersKey{}).(*Loaders)
+}
+
+// parentPage names one parent's page of a nested connection (an item's
+// versions), as a loader's key.
+type parentPage[P comparable] struct {
+	Parent P
+	Page   page.Request
+}
+
+// pagesPerParent answers a loader's keys with one call of pages (a service
+// reading the same page of every parent at once) per distinct page asked:
+// parents on a page of a list asking the same page cost one statement.
+func pagesPerParent[P comparable, T any](ctx context.Context, keys []parentPage[P],
+	pages func(context.Context, []P, page.Request) (map[P]*page.Connection[T], error)) ([]*page.Connection[T], []error) {
+	var asked []page.Request
+	parents := map[page.Request][]P{}
+	for _, k := range keys {
+		if _, ok := parents[k.Page]; !ok {
+			asked = append(asked, k.Page)
+		}
+		parents[k.Page] = append(parents[k.Page], k.Parent)
+	}
+	got := map[page.Request]map[P]*page.Connection[T]{}
+	failed := map[page.Request]error{}
+	for _, p := range asked {
+		got[p], failed[p] = pages(ctx, parents[p], p)
+	}
+	out, errs := make([]*page.Connection[T], len(keys)), make([]error, len(keys))
+	for i, k := range keys {
+		out[i], errs[i] = got[k.Page][k.Parent], failed[k.Page]
+	}
+	return out, errs
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"shuangsuiji/internal/account"
+	"shuangsuiji/internal/page"
 	"shuangsuiji/internal/roster"
 )
 
@@ -12,8 +13,11 @@ import (
 // the roster service, so permission and tenancy hold as for any query.
 type rosterLoaders struct {
 	Inspectors   *batched[int64, roster.Inspector]
-	ItemVersions *batched[string, []roster.Item]
+	ItemVersions *batched[itemVersionsPage, *page.Connection[roster.Item]]
 }
+
+// itemVersionsPage names a page of an item's versions.
+type itemVersionsPage = parentPage[string]
 
 func newRosterLoaders(rosters *roster.Service) *rosterLoaders {
 	return &rosterLoaders{
@@ -21,17 +25,8 @@ func newRosterLoaders(rosters *roster.Service) *rosterLoaders {
 			list, err := rosters.InspectorsByID(ctx, ids)
 			return inKeyOrder(ids, list, err, func(i roster.Inspector) int64 { return i.ID })
 		}),
-		ItemVersions: newBatched(func(ctx context.Context, codes []string) ([][]roster.Item, []error) {
-			items, err := rosters.ItemVersions(ctx, codes)
-			byCode := make(map[string][]roster.Item, len(codes))
-			for _, it := range items {
-				byCode[it.Code] = append(byCode[it.Code], it)
-			}
-			out, errs := make([][]roster.Item, len(codes)), make([]error, len(codes))
-			for i, c := range codes {
-				out[i], errs[i] = byCode[c], err
-			}
-			return out, errs
+		ItemVersions: newBatched(func(ctx context.Context, keys []itemVersionsPage) ([]*page.Connection[roster.Item], []error) {
+			return pagesPerParent(ctx, keys, rosters.ItemVersions)
 		}),
 	}
 }

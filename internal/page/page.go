@@ -22,6 +22,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"shuangsuiji/internal/errs"
@@ -273,37 +274,6 @@ func IsNumber(key string) bool {
 // username), where any text is a position.
 func IsAny(string) bool { return true }
 
-// Slice pages a list held whole in memory whose rows never change place
-// (a draw's selected entities, in task order): a row's key is its
-// position. The request's keys must be numbers (CheckKeys(IsNumber)).
-func Slice[T any](rows []T, r Request) *Connection[T] {
-	from, to := 0, len(rows)
-	if k, _ := r.AfterKey(); k != "" {
-		n, _ := strconv.Atoi(k)
-		from = min(max(from, n+1), to)
-	}
-	if k, _ := r.BeforeKey(); k != "" {
-		n, _ := strconv.Atoi(k)
-		to = max(min(to, n), from)
-	}
-	lo, hi := from, min(to, from+r.Size())
-	if r.Backward() {
-		lo, hi = max(from, to-r.Size()), to
-	}
-	c := &Connection[T]{count: func(context.Context) (int, error) { return len(rows), nil }}
-	c.PageInfo.HasPreviousPage = lo > 0
-	c.PageInfo.HasNextPage = hi < len(rows)
-	c.Edges = make([]Edge[T], hi-lo)
-	for i := lo; i < hi; i++ {
-		c.Edges[i-lo] = Edge[T]{Node: rows[i], Cursor: Cursor(strconv.Itoa(i))}
-	}
-	if n := len(c.Edges); n > 0 {
-		c.PageInfo.StartCursor = &c.Edges[0].Cursor
-		c.PageInfo.EndCursor = &c.Edges[n-1].Cursor
-	}
-	return c
-}
-
 // Versions builds a page of a list of versions, keyed by version number
 // (from 1), from rows a store fetched with r.Limit(), r.Bounds and
 // r.Order, counted by count; or returns err.
@@ -314,15 +284,26 @@ func Versions[T any](rows []T, err error, r Request, version func(T) int, count 
 	return New(rows, r, func(row T) string { return strconv.Itoa(version(row)) }).Counted(count), nil
 }
 
-// Positions pages a list read whole whose rows keep their places, such as
-// the versions of a record, oldest first (a new version only adds to the
-// end): it checks the request and returns the page Slice cuts, or err.
-func Positions[T any](rows []T, err error, r Request) (*Connection[T], error) {
-	if err != nil {
-		return nil, err
+// PerParent builds the same page of a nested list for each of several
+// parents (a page of the versions of each item on a page of items) from
+// the rows a store read for all of them at once, each parent's rows as
+// New wants them. The pages count their rows, every parent's at once, the
+// first time one of them is asked for its total.
+func PerParent[P comparable, T any](parents []P, rows []T, r Request, parentOf func(T) P, key func(T) string,
+	count func(context.Context) (map[P]int, error)) map[P]*Connection[T] {
+	byParent := make(map[P][]T, len(parents))
+	for _, row := range rows {
+		byParent[parentOf(row)] = append(byParent[parentOf(row)], row)
 	}
-	if err := r.CheckKeys(IsNumber); err != nil {
-		return nil, err
+	var once sync.Once
+	var counts map[P]int
+	var countErr error
+	out := make(map[P]*Connection[T], len(parents))
+	for _, parent := range parents {
+		out[parent] = New(byParent[parent], r, key).Counted(func(ctx context.Context) (int, error) {
+			once.Do(func() { counts, countErr = count(ctx) })
+			return counts[parent], countErr
+		})
 	}
-	return Slice(rows, r), nil
+	return out
 }

@@ -158,33 +158,28 @@ func FuzzCursor(f *testing.F) {
 	})
 }
 
-func TestSlice(t *testing.T) {
-	list := []int{10, 11, 12, 13, 14}
-	var got []int
-	r := Request{First: 2}
-	for {
-		c := Slice(list, r)
-		got = append(got, c.Nodes()...)
-		if !c.PageInfo.HasNextPage {
-			break
+// TestPerParent: each parent gets its own page of the rows read for all,
+// and one count answers every parent's total.
+func TestPerParent(t *testing.T) {
+	type row struct {
+		parent string
+		n      int
+	}
+	rows := []row{{"a", 1}, {"a", 2}, {"a", 3}, {"b", 1}}
+	counted := 0
+	pages := PerParent([]string{"a", "b", "c"}, rows, Request{First: 2}, func(r row) string { return r.parent },
+		func(r row) string { return strconv.Itoa(r.n) },
+		func(context.Context) (map[string]int, error) { counted++; return map[string]int{"a": 7, "b": 1}, nil })
+	a, b, c := pages["a"], pages["b"], pages["c"]
+	if len(a.Edges) != 2 || !a.PageInfo.HasNextPage || len(b.Edges) != 1 || b.PageInfo.HasNextPage || len(c.Edges) != 0 {
+		t.Fatalf("pages: a %+v, b %+v, c %+v", a, b, c)
+	}
+	for parent, want := range map[string]int{"a": 7, "b": 1, "c": 0} {
+		if n, err := pages[parent].TotalCount(t.Context()); n != want || err != nil {
+			t.Errorf("totalCount of %s = %d, %v; want %d", parent, n, err, want)
 		}
-		r.After = *c.PageInfo.EndCursor
 	}
-	if !slices.Equal(got, list) {
-		t.Errorf("forward %v, want %v", got, list)
-	}
-	c := Slice(list, Request{Last: 2})
-	if !slices.Equal(c.Nodes(), []int{13, 14}) || !c.PageInfo.HasPreviousPage || c.PageInfo.HasNextPage {
-		t.Errorf("last 2: %v %+v", c.Nodes(), c.PageInfo)
-	}
-	c = Slice(list, Request{Last: 2, Before: *c.PageInfo.StartCursor})
-	if !slices.Equal(c.Nodes(), []int{11, 12}) {
-		t.Errorf("last 2 before 13: %v", c.Nodes())
-	}
-	if n, _ := c.TotalCount(t.Context()); n != 5 {
-		t.Errorf("totalCount %d", n)
-	}
-	if c := Slice(list, Request{After: Cursor("3"), Before: Cursor("1")}); len(c.Edges) != 0 {
-		t.Errorf("after 3 before 1: %v, want none", c.Nodes())
+	if counted != 1 {
+		t.Errorf("counted %d times, want once for every parent", counted)
 	}
 }

@@ -409,7 +409,7 @@ func TestItemVersions(t *testing.T) {
 		if err != nil || latest.Version != 2 || len(latest.Checklist) != 3 || latest.ValidTo != nil {
 			t.Fatalf("latest = %+v, %v", latest, err)
 		}
-		all, err := store.ItemVersions(ctx, planner, []string{"WHLY-001", "WHLY-002"})
+		all, err := store.ItemVersions(ctx, planner, []string{"WHLY-001", "WHLY-002"}, page.Request{})
 		if err != nil || len(all) != 3 {
 			t.Fatalf("versions = %d, %v; want 3", len(all), err)
 		}

@@ -123,16 +123,38 @@ ORDER BY t.version DESC LIMIT 1`
 	return list[0], nil
 }
 
-// ItemVersions returns every version of the acting bureau's items with the
-// codes.
-func (s ItemStore) ItemVersions(ctx context.Context, actor *authz.Actor, codes []string) ([]roster.Item, error) {
-	q := `SELECT ` + itemColumns + ` FROM inspection_items t
-WHERE t.bureau_id = (SELECT app_bureau()) AND t.code = ANY($1) ORDER BY t.code, t.version`
+// ItemVersions reads the same page of the versions of each of the acting
+// bureau's items with the codes: one statement, a page per item read
+// from the index of its versions.
+func (s ItemStore) ItemVersions(ctx context.Context, actor *authz.Actor, codes []string, p page.Request) ([]roster.Item, error) {
+	w := &where{}
+	w.add("t.bureau_id = (SELECT app_bureau()) AND t.code = c.code")
+	w.seek(p, false, "t.version", intKey)
+	q := `SELECT t.* FROM unnest(` + w.param(pq.Array(codes)) + `::text[]) c(code)
+CROSS JOIN LATERAL (SELECT ` + itemColumns + ` FROM inspection_items t
+  WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %[1]s LIMIT %[2]d) t
+ORDER BY t.code, %[1]s`, p.Order("t.version", false), p.Limit())
 	var out []roster.Item
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) (err error) {
-		out, err = selectItems(ctx, tx, q, pq.Array(codes))
+		out, err = selectItems(ctx, tx, q, w.args...)
 		return err
 	})
+	return out, err
+}
+
+// CountItemVersions counts the versions of each of the acting bureau's
+// items with the codes.
+func (s ItemStore) CountItemVersions(ctx context.Context, actor *authz.Actor, codes []string) (map[string]int, error) {
+	const q = `SELECT code, count(*) AS n FROM inspection_items WHERE bureau_id = (SELECT app_bureau()) AND code = ANY($1) GROUP BY code`
+	var rows []struct {
+		Code string `db:"code"`
+		N    int    `db:"n"`
+	}
+	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error { return tx.SelectContext(ctx, &rows, q, pq.Array(codes)) })
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Code] = r.N
+	}
 	return out, err
 }
 

@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"shuangsuiji/internal/errs"
@@ -263,21 +262,12 @@ func (s *Service) Selected(ctx context.Context, numbers []int64, p page.Request)
 	if err != nil {
 		return nil, err
 	}
-	byDraw := make(map[int64][]SelectedEntity, len(numbers))
-	for _, r := range rows {
-		byDraw[r.DrawNumber] = append(byDraw[r.DrawNumber], r)
-	}
-	var once sync.Once
-	var counts map[int64]int
-	var countErr error
-	out := make(map[int64]*page.Connection[Entity], len(numbers))
-	for _, n := range numbers {
-		number := n
-		c := page.New(byDraw[n], p, func(e SelectedEntity) string { return strconv.Itoa(e.Seq) })
-		out[n] = entities(c).Counted(func(ctx context.Context) (int, error) {
-			once.Do(func() { counts, countErr = s.Store.CountSelected(ctx, numbers) })
-			return counts[number], countErr
-		})
+	pages := page.PerParent(numbers, rows, p, func(e SelectedEntity) int64 { return e.DrawNumber },
+		func(e SelectedEntity) string { return strconv.Itoa(e.Seq) },
+		func(ctx context.Context) (map[int64]int, error) { return s.Store.CountSelected(ctx, numbers) })
+	out := make(map[int64]*page.Connection[Entity], len(pages))
+	for n, c := range pages {
+		out[n] = entities(c)
 	}
 	return out, nil
 }
@@ -289,11 +279,11 @@ func (s *Service) AllSelected(ctx context.Context, number int64) ([]Entity, erro
 }
 
 // entities is a page of selected entities as a page of entities, cursors
-// kept.
+// and count kept.
 func entities(c *page.Connection[SelectedEntity]) *page.Connection[Entity] {
 	out := &page.Connection[Entity]{PageInfo: c.PageInfo, Edges: make([]page.Edge[Entity], len(c.Edges))}
 	for i, e := range c.Edges {
 		out.Edges[i] = page.Edge[Entity]{Node: e.Node.Entity, Cursor: e.Cursor}
 	}
-	return out
+	return out.Counted(c.TotalCount)
 }

@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,8 +65,11 @@ type ItemStore interface {
 	// ItemVersion returns one version of an item, the latest when version
 	// is 0: NOT_FOUND when there is none in the bureau.
 	ItemVersion(ctx context.Context, actor *authz.Actor, code string, version int) (Item, error)
-	// ItemVersions returns every version of the items, by code and version.
-	ItemVersions(ctx context.Context, actor *authz.Actor, codes []string) ([]Item, error)
+	// ItemVersions reads the same page (keyed by version) of the versions
+	// of each item, in one statement whatever the number of items.
+	ItemVersions(ctx context.Context, actor *authz.Actor, codes []string, p page.Request) ([]Item, error)
+	// CountItemVersions counts every page of ItemVersions, per item.
+	CountItemVersions(ctx context.Context, actor *authz.Actor, codes []string) (map[string]int, error)
 	// SaveItem adds an item or gives it a new version, and reports whether
 	// anything changed.
 	SaveItem(ctx context.Context, actor *authz.Actor, row ItemRow) (Item, bool, error)
@@ -110,14 +114,23 @@ func (s *Service) Item(ctx context.Context, code string, version *int) (Item, er
 	return s.ItemStore.ItemVersion(ctx, actor, NormalizeEntityCode(code), v)
 }
 
-// ItemVersions returns every version of the acting bureau's items with the
-// codes, by code and version, for batch loading. Needs roster:read.
-func (s *Service) ItemVersions(ctx context.Context, codes []string) ([]Item, error) {
-	actor, err := s.Authz.Require(ctx, "roster:read")
+// ItemVersions returns the same page of the versions of each of the
+// acting bureau's items with the codes, oldest first (keyed by version),
+// for batch loading: one statement for every item's page, and one more,
+// for all of them, when a total is asked for. Needs roster:read.
+func (s *Service) ItemVersions(ctx context.Context, codes []string, p page.Request) (map[string]*page.Connection[Item], error) {
+	actor, err := s.readHistory(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	return s.ItemStore.ItemVersions(ctx, actor, codes)
+	rows, err := s.ItemStore.ItemVersions(ctx, actor, codes, p)
+	if err != nil {
+		return nil, err
+	}
+	return page.PerParent(codes, rows, p, func(i Item) string { return i.Code }, func(i Item) string { return strconv.Itoa(i.Version) },
+		func(ctx context.Context) (map[string]int, error) {
+			return s.ItemStore.CountItemVersions(ctx, actor, codes)
+		}), nil
 }
 
 // SaveItem adds an inspection item or, when it changed, gives it a new
