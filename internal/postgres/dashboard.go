@@ -193,37 +193,27 @@ UNION ALL SELECT bureau_id, 'draws', quarter::text, count(*) FROM mine GROUP BY 
 	return err
 }
 
-// countTasks counts each bureau's tasks of the year by state (as
-// tasksSQL decides it, from record_progress so that a joint office may
-// count what it may not read), the unpublished ones overdue and due soon
-// by the cutoffs, and the records submitted for review.
+// countTasks counts each bureau's tasks of the year by state (kept per
+// task by triggers as taskStateSQL decides it, task_progress, migration
+// 00029, so that a joint office may count what it may not read), the
+// unpublished ones overdue and due soon by the cutoffs, and the records
+// submitted for review.
 func countTasks(ctx context.Context, tx *sqlx.Tx, byID map[int64]*dashboard.BureauTally, ids []int64, q dashboard.Query) error {
 	const stmt = `
-WITH own AS (
-    SELECT dp.bureau_id, t.draw_id, t.seq, d.window_end, dp.items,
+WITH due AS (
+    SELECT k.bureau_id, k.state, coalesce(k.inspected_until, d.window_end) AS inspection_end,
            coalesce(p.publish_within_days, 20) AS days
     FROM draws d
-    JOIN draw_participants dp ON dp.draw_id = d.id AND dp.bureau_id = ANY($1)
-    JOIN draw_tasks t ON t.draw_id = d.id
-    LEFT JOIN plans p ON p.bureau_id = dp.bureau_id AND p.year = d.year
-    WHERE d.year = $2 AND d.status = 'executed'
-      AND EXISTS (SELECT FROM draw_task_members m WHERE m.draw_id = t.draw_id AND m.seq = t.seq AND m.bureau_id = dp.bureau_id)),
-summary AS (
-    SELECT own.bureau_id, own.days, ` + taskStateSQL + ` AS state,
-           coalesce(max(r.inspected_on), own.window_end) AS inspection_end
-    FROM own
-    LEFT JOIN LATERAL jsonb_array_elements(own.items) it ON true
-    LEFT JOIN record_progress r ON r.bureau_id = own.bureau_id AND r.draw_id = own.draw_id AND r.seq = own.seq
-         AND r.item_code = it->>'code' AND r.original
-    GROUP BY own.bureau_id, own.draw_id, own.seq, own.days, own.window_end),
-due AS (
-    SELECT bureau_id, state,
-           state <> 'published' AND inspection_end < ($3::date[])[days + 1] AS overdue,
-           state <> 'published' AND inspection_end >= ($3::date[])[days + 1] AND inspection_end < ($4::date[])[days + 1] AS due_soon
-    FROM summary)
+    JOIN task_progress k ON k.draw_id = d.id AND k.bureau_id = ANY($1)
+    LEFT JOIN plans p ON p.bureau_id = k.bureau_id AND p.year = d.year
+    WHERE d.year = $2 AND d.status = 'executed')
 SELECT bureau_id, 'state' AS kind, state AS key, count(*) AS n FROM due GROUP BY 1, 3
-UNION ALL SELECT bureau_id, 'overdue', '', count(*) FROM due WHERE overdue GROUP BY 1
-UNION ALL SELECT bureau_id, 'due_soon', '', count(*) FROM due WHERE due_soon GROUP BY 1
+UNION ALL
+SELECT bureau_id, 'overdue', '', count(*) FROM due
+WHERE state <> 'published' AND inspection_end < ($3::date[])[days + 1] GROUP BY 1
+UNION ALL
+SELECT bureau_id, 'due_soon', '', count(*) FROM due
+WHERE state <> 'published' AND inspection_end >= ($3::date[])[days + 1] AND inspection_end < ($4::date[])[days + 1] GROUP BY 1
 UNION ALL
 SELECT r.bureau_id, 'awaiting_review', '', count(*) FROM record_progress r JOIN draws d ON d.id = r.draw_id AND d.year = $2
 WHERE r.bureau_id = ANY($1) AND r.state = 'submitted' GROUP BY 1`
