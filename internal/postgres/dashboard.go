@@ -195,7 +195,7 @@ UNION ALL SELECT bureau_id, 'draws', quarter::text, count(*) FROM mine GROUP BY 
 
 // countTasks counts each bureau's tasks of the year by state (kept per
 // task by triggers as taskStateSQL decides it, task_progress, migration
-// 00029, so that a joint office may count what it may not read), the
+// 00030, so that a joint office may count what it may not read), the
 // unpublished ones overdue and due soon by the cutoffs, and the records
 // submitted for review.
 func countTasks(ctx context.Context, tx *sqlx.Tx, byID map[int64]*dashboard.BureauTally, ids []int64, q dashboard.Query) error {

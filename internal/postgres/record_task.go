@@ -35,7 +35,7 @@ func onCurrentTeam(cert string) string {
 const myCertificate = `(SELECT certificate_number FROM inspectors WHERE bureau_id = (SELECT app_bureau()) AND user_id = (SELECT app_user()))`
 
 // taskStateRank orders task states least advanced first; the task's state
-// is its items' minimum. task_progress_of (migration 00029) keeps the
+// is its items' minimum. task_progress_of (migration 00030) keeps the
 // dashboard's states by the same CASE: change both together.
 const taskStateSQL = `CASE min(CASE WHEN r.state = 'returned' THEN 0 WHEN r.state IS NULL OR r.state = 'draft' THEN 1
     WHEN r.state = 'submitted' THEN 2 WHEN r.state = 'approved' THEN 3 ELSE 4 END)

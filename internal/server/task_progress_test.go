@@ -12,7 +12,7 @@ import (
 )
 
 // checkTaskProgress fails t unless the kept task states (task_progress,
-// migration 00029) are those counted afresh from the records, teams and
+// migration 00030) are those counted afresh from the records, teams and
 // items, row for row, and there are want of them.
 func checkTaskProgress(t *testing.T, e *env, step string, want int) {
 	t.Helper()
