@@ -364,8 +364,10 @@ func historyVisits(ctx context.Context, tx *sqlx.Tx, code string, p page.Request
 	w := &where{}
 	w.add("e.entity_code = %s", code)
 	w.seek(p, true, "(d.window_start, d.id)", func(key string) []any {
+		// The day as text, which PostgreSQL reads as the column's date: a
+		// time.Time would compare as a timestamp in the session's zone.
 		day, number, _ := dashboard.VisitKey(key)
-		return []any{day, number}
+		return []any{day.Format(time.DateOnly), number}
 	})
 	q := `
 SELECT d.id AS draw_id, d.title, d.year, d.quarter, d.joint, d.window_start, d.window_end, b.code AS lead_code,
