@@ -72,13 +72,15 @@ func readPathData(t testing.TB, e *env, entities, tasks int) {
 	}
 }
 
-// readQuery is one query of the benchmark: its GraphQL and the single SQL
-// statement that answers the same rows.
+// readQuery is one query of the benchmark: its GraphQL, the single SQL
+// statement that answers the same rows, and the same in PostGraphile's
+// schema (with a variable $bureau more).
 type readQuery struct {
-	name string
-	gql  string
-	vars map[string]any
-	sql  string
+	name         string
+	gql          string
+	vars         map[string]any
+	sql          string
+	postgraphile string
 }
 
 // drawsPageSQL answers drawsPageQuery in one statement: the latest 4 draws,
@@ -106,9 +108,9 @@ const rosterPageSQL = `SELECT json_agg(x ORDER BY x.entity_code) FROM (
 
 func readQueries() []readQuery {
 	return []readQuery{
-		{"4 draws × 50 tasks × team", drawsPageQuery, map[string]any{"draws": 4, "tasks": 50}, fmt.Sprintf(drawsPageSQL, 50)},
-		{"4 draws × 5 tasks × team", drawsPageQuery, map[string]any{"draws": 4, "tasks": 5}, fmt.Sprintf(drawsPageSQL, 5)},
-		{"roster page, 50 rows", rosterPageQuery, map[string]any{"n": 50}, rosterPageSQL},
+		{"4 draws × 50 tasks × team", drawsPageQuery, map[string]any{"draws": 4, "tasks": 50}, fmt.Sprintf(drawsPageSQL, 50), postgraphileDrawsPage},
+		{"4 draws × 5 tasks × team", drawsPageQuery, map[string]any{"draws": 4, "tasks": 5}, fmt.Sprintf(drawsPageSQL, 5), postgraphileDrawsPage},
+		{"roster page, 50 rows", rosterPageQuery, map[string]any{"n": 50}, rosterPageSQL, postgraphileRosterPage},
 	}
 }
 
@@ -138,6 +140,15 @@ func summarize(latencies []time.Duration, errors int, d time.Duration) loadResul
 // driveGraphQL sends q from readClients clients at once for d.
 func driveGraphQL(t testing.TB, e *env, rq request, q readQuery, d time.Duration) loadResult {
 	t.Helper()
+	return drive(d, func() bool {
+		r := e.Do(rq, q.gql, q.vars)
+		return len(r.Errors) == 0 && r.Status == 200
+	})
+}
+
+// drive calls request from readClients clients at once for d and times
+// every call that answers without error.
+func drive(d time.Duration, request func() (ok bool)) loadResult {
 	var mu sync.Mutex
 	var all []time.Duration
 	errors := 0
@@ -149,8 +160,7 @@ func driveGraphQL(t testing.TB, e *env, rq request, q readQuery, d time.Duration
 			failed := 0
 			for time.Now().Before(deadline) {
 				start := time.Now()
-				r := e.Do(rq, q.gql, q.vars)
-				if len(r.Errors) > 0 || r.Status != 200 {
+				if !request() {
 					failed++
 					continue
 				}
@@ -230,8 +240,15 @@ func readPgbenchLog(t testing.TB, name string) []time.Duration {
 	return out
 }
 
-// runReadPath measures every query for d each and writes the table to w.
-func runReadPath(t testing.TB, e *env, d time.Duration, w io.Writer) map[string][2]loadResult {
+// readResult is what one query measured on each side.
+type readResult struct {
+	service, postgraphile, sql loadResult
+}
+
+// runReadPath measures every query for d each and writes the table to w:
+// the service, PostGraphile when READPATH_POSTGRAPHILE names it (after
+// checking once that it answers the service's rows), and pgbench.
+func runReadPath(t testing.TB, e *env, d time.Duration, w io.Writer) map[string]readResult {
 	t.Helper()
 	rq := e.As("wl-leader")
 	var bureauID int64
@@ -239,21 +256,26 @@ func runReadPath(t testing.TB, e *env, d time.Duration, w io.Writer) map[string]
 		t.Fatal(err)
 	}
 	bin := pgbenchBinary()
-	out := map[string][2]loadResult{}
-	fmt.Fprintf(w, "%-28s %-58s %s\n", "query", "this service", "one SQL statement (pgbench)")
+	pg := startPostGraphile(t, e, bureauID)
+	out := map[string]readResult{}
+	fmt.Fprintf(w, "%-28s %-58s %-58s %s\n", "query", "this service", "PostGraphile v4 (as superuser)", "one SQL statement (pgbench)")
 	only := os.Getenv("READPATH_ONLY")
 	for _, q := range readQueries() {
 		if !strings.Contains(q.name, only) {
 			continue
 		}
 		e.Do(rq, q.gql, q.vars).mustData(t, nil) // warm: the pool, the statements, the caches
-		service := driveGraphQL(t, e, rq, q, d)
-		var sql loadResult
-		if bin != "" {
-			sql = drivePgbench(t, e, bin, bureauID, q.sql, d)
+		var r readResult
+		r.service = driveGraphQL(t, e, rq, q, d)
+		if pg != nil {
+			pg.mustMatchService(t, e, rq, q) // and warms PostGraphile
+			r.postgraphile = pg.drive(q, d)
 		}
-		out[q.name] = [2]loadResult{service, sql}
-		fmt.Fprintf(w, "%-28s %s  %s\n", q.name, service, sql)
+		if bin != "" {
+			r.sql = drivePgbench(t, e, bin, bureauID, q.sql, d)
+		}
+		out[q.name] = r
+		fmt.Fprintf(w, "%-28s %s  %s  %s\n", q.name, r.service, r.postgraphile, r.sql)
 	}
 	return out
 }
@@ -306,10 +328,13 @@ func TestReadPathHarness(t *testing.T) {
 	results := runReadPath(t, e, 300*time.Millisecond, &table)
 	t.Log("\n" + table.String())
 	for name, r := range results {
-		if r[0].requests == 0 || r[0].errors > 0 {
-			t.Errorf("%s: the service answered %d requests, %d with errors", name, r[0].requests, r[0].errors)
+		if r.service.requests == 0 || r.service.errors > 0 {
+			t.Errorf("%s: the service answered %d requests, %d with errors", name, r.service.requests, r.service.errors)
 		}
-		if pgbenchBinary() != "" && r[1].requests == 0 {
+		if os.Getenv(postgraphileEnv) != "" && (r.postgraphile.requests == 0 || r.postgraphile.errors > 0) {
+			t.Errorf("%s: PostGraphile answered %d requests, %d with errors", name, r.postgraphile.requests, r.postgraphile.errors)
+		}
+		if pgbenchBinary() != "" && r.sql.requests == 0 {
 			t.Errorf("%s: pgbench ran no transaction", name)
 		}
 	}
