@@ -25,7 +25,9 @@ import (
 //	go test ./internal/server -run '^$' -bench ReadPath -benchtime 1x -timeout 20m
 //
 // READPATH_SECONDS sets each run's length (default 10); READPATH_ONLY runs
-// only the queries whose name holds it (for a CPU profile of one).
+// only the queries whose name holds it (for a CPU profile of one);
+// READPATH_POSTGRAPHILE adds PostGraphile v4 beside them
+// (readpath_postgraphile_test.go says how to install it).
 
 const readClients = 16
 
