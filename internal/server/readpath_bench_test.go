@@ -277,7 +277,11 @@ func runReadPath(t testing.TB, e *env, d time.Duration, w io.Writer) map[string]
 			r.sql = drivePgbench(t, e, bin, bureauID, q.sql, d)
 		}
 		out[q.name] = r
-		fmt.Fprintf(w, "%-28s %s  %s  %s\n", q.name, r.service, r.postgraphile, r.sql)
+		postgraphileColumn := fmt.Sprintf("%-56s", "(not measured: "+postgraphileEnv+" unset)")
+		if pg != nil {
+			postgraphileColumn = r.postgraphile.String()
+		}
+		fmt.Fprintf(w, "%-28s %s  %s  %s\n", q.name, r.service, postgraphileColumn, r.sql)
 	}
 	return out
 }
