@@ -39,11 +39,11 @@ const postgraphileEnv = "READPATH_POSTGRAPHILE"
 // team member's inspector. PostGraphile exposes each as a field (entity,
 // inspector); the service joins the same rows.
 const postgraphileComputedColumns = `
-CREATE FUNCTION draw_tasks_entity(t draw_tasks) RETURNS entities LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION draw_tasks_entity(t draw_tasks) RETURNS entities LANGUAGE sql STABLE AS $$
   SELECT e.* FROM entities e WHERE e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL $$;
-CREATE FUNCTION roster_entries_entity(r roster_entries) RETURNS entities LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION roster_entries_entity(r roster_entries) RETURNS entities LANGUAGE sql STABLE AS $$
   SELECT e.* FROM entities e WHERE e.region_code = r.region_code AND e.code = r.entity_code AND e.valid_to IS NULL $$;
-CREATE FUNCTION draw_task_members_inspector(m draw_task_members) RETURNS inspectors LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION draw_task_members_inspector(m draw_task_members) RETURNS inspectors LANGUAGE sql STABLE AS $$
   SELECT i.* FROM inspectors i WHERE i.bureau_id = m.bureau_id AND i.certificate_number = m.certificate $$;`
 
 // postgraphileDrawsPage is drawsPageQuery in PostGraphile's schema: the
