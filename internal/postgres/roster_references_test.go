@@ -55,3 +55,45 @@ VALUES ($1, '999998', $2, 1, 'suspended', current_date, now())`
 	mustExec(`DELETE FROM entities WHERE region_code IN ('999998', '999996')`)
 	mustExec(`DELETE FROM regions WHERE code IN ('999998', '999996')`)
 }
+
+// TestRosterReferencesHoldUnderConcurrency: as a foreign key would, an
+// import's check locks the region its entities name, so a deletion of the
+// region waits for the import (here refused by its lock timeout) and, once
+// the import commits, finds its entities and is refused. (Entries' bureaus
+// are locked by the roster tallies' rows as well, so the region is the
+// reference only the check itself guards.)
+func TestRosterReferencesHoldUnderConcurrency(t *testing.T) {
+	s := newSeeded(t)
+	if _, err := s.Exec(`INSERT INTO regions (code, name) VALUES ('999995', '并发县')`); err != nil {
+		t.Fatal(err)
+	}
+	importing, err := s.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer importing.Rollback()
+	if _, err := importing.Exec(`INSERT INTO entities (region_code, code, version, code_kind, name, valid_from)
+VALUES ('999995', 'LOCKCHECK1', 1, 'uscc', '并发', now())`); err != nil {
+		t.Fatal(err)
+	}
+	deleting, err := s.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer deleting.Rollback()
+	if _, err := deleting.Exec(`SET LOCAL lock_timeout = '200ms'`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = deleting.Exec(`DELETE FROM regions WHERE code = '999995'`)
+	if code, msg := pqCode(err); code != "55P03" {
+		t.Fatalf("deleting the region an uncommitted import names: got %q %s, want to wait on its lock (55P03)", code, msg)
+	}
+	deleting.Rollback()
+	if err := importing.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Exec(`DELETE FROM regions WHERE code = '999995'`)
+	if code, msg := pqCode(err); code != "23503" {
+		t.Errorf("deleting the region after the import: got %q %s, want foreign_key_violation (23503)", code, msg)
+	}
+}
