@@ -23,12 +23,16 @@ func BenchmarkRun(b *testing.B) {
 func benchmarkRun(b *testing.B, in Input) {
 	b.ReportAllocs()
 	var tasks int
+	cpu, measured := cpuTime()
 	for b.Loop() {
 		m, err := Run(in)
 		if err != nil {
 			b.Fatal(err)
 		}
 		tasks = len(m.Tasks)
+	}
+	if after, ok := cpuTime(); measured && ok {
+		b.ReportMetric((after-cpu).Seconds()/float64(b.N), "cpu-s/op")
 	}
 	b.ReportMetric(float64(tasks), "tasks")
 }
