@@ -18,8 +18,10 @@ import (
 
 // Publisher hands out the documents of draws. The public ones (the
 // commitment from the moment of freezing, the public manifest once
-// executed) are stored beside the draw when it is frozen and executed, and
-// read through a database function that returns nothing else: the sealed
+// executed) are stored beside the draw when it is frozen and executed (in
+// their stored forms since those exist, see publicform.go; rendered to
+// canonical JSON here and kept), and read through a database function
+// that returns nothing else: the sealed
 // input (nonce, row key, risk classes) never leaves the database for
 // anyone without a bureau. The full manifest is recomputed from the input
 // the acting bureau may read, and cached: a draw's documents never change.
@@ -32,6 +34,10 @@ type Publisher struct {
 	// bureau: a notice or an entity's opening should not decode a large
 	// draw's list again.
 	kept map[keptKey][]Opening
+	// documents holds the public documents rendered from their stored
+	// forms, documentBytes their size.
+	documents     map[docKey][]byte
+	documentBytes int
 }
 
 type keptKey struct{ draw, bureau int64 }
@@ -66,11 +72,16 @@ func (p *Publisher) ParticipantOpenings(ctx context.Context, actor *authz.Actor,
 // Commitment returns the canonical JSON of a frozen or executed draw's
 // commitment.
 func (p *Publisher) Commitment(ctx context.Context, drawID int64) ([]byte, error) {
-	docs, err := p.Store.PublicDocuments(ctx, drawID)
-	if err != nil {
-		return nil, err
-	}
-	return docs.Commitment, nil
+	return p.rendered(ctx, docKey{drawID, FormCommitment}, func(docs PublicDocuments) ([]byte, error) {
+		if !IsStoredForm(docs.Commitment) {
+			return docs.Commitment, nil
+		}
+		c, err := UnmarshalBinaryCommitment(docs.Commitment)
+		if err != nil {
+			return nil, fmt.Errorf("draw %d: %w", drawID, err)
+		}
+		return CanonicalJSON(c)
+	})
 }
 
 // Manifest returns the full manifest of an executed draw that actor's
@@ -108,26 +119,121 @@ func (p *Publisher) Manifest(ctx context.Context, actor *authz.Actor, drawID int
 
 // PublicManifest returns the public manifest of an executed draw.
 func (p *Publisher) PublicManifest(ctx context.Context, drawID int64) (*PublicManifest, error) {
-	raw, err := p.publicManifestJSON(ctx, drawID)
+	docs, err := p.executedDocuments(ctx, drawID)
 	if err != nil {
 		return nil, err
 	}
+	if IsStoredForm(docs.PublicManifest) {
+		return publicManifestOf(drawID, docs)
+	}
 	var pm PublicManifest
-	if err := decodeStrict(raw, &pm); err != nil {
+	if err := decodeStrict(docs.PublicManifest, &pm); err != nil {
 		return nil, fmt.Errorf("stored public manifest of draw %d: %w", drawID, err)
 	}
 	return &pm, nil
 }
 
 func (p *Publisher) publicManifestJSON(ctx context.Context, drawID int64) ([]byte, error) {
+	return p.rendered(ctx, docKey{drawID, FormPublic}, func(docs PublicDocuments) ([]byte, error) {
+		if docs.Status != StatusExecuted || docs.PublicManifest == nil {
+			return nil, errs.NotFoundf("draw %d has no manifest: it is %s", drawID, docs.Status)
+		}
+		if !IsStoredForm(docs.PublicManifest) {
+			return docs.PublicManifest, nil
+		}
+		pm, err := publicManifestOf(drawID, docs)
+		if err != nil {
+			return nil, err
+		}
+		return CanonicalJSON(pm)
+	})
+}
+
+func (p *Publisher) executedDocuments(ctx context.Context, drawID int64) (PublicDocuments, error) {
 	docs, err := p.Store.PublicDocuments(ctx, drawID)
+	if err != nil {
+		return docs, err
+	}
+	if docs.Status != StatusExecuted || docs.PublicManifest == nil {
+		return docs, errs.NotFoundf("draw %d has no manifest: it is %s", drawID, docs.Status)
+	}
+	return docs, nil
+}
+
+// publicManifestOf decodes a public manifest kept in its stored form,
+// with the public lists of the draw's commitment: in its stored form too,
+// or canonical JSON for a draw frozen before the stored forms and
+// executed after.
+func publicManifestOf(drawID int64, docs PublicDocuments) (*PublicManifest, error) {
+	c := &Commitment{}
+	var err error
+	if IsStoredForm(docs.Commitment) {
+		c, err = UnmarshalBinaryCommitment(docs.Commitment)
+	} else {
+		err = decodeStrict(docs.Commitment, c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("draw %d: commitment: %w", drawID, err)
+	}
+	pm, err := PublicManifestFrom(c, docs.PublicManifest)
+	if err != nil {
+		return nil, fmt.Errorf("draw %d: %w", drawID, err)
+	}
+	return pm, nil
+}
+
+// docKey names a public document of a draw: its form, FormCommitment or
+// FormPublic.
+type docKey struct {
+	draw int64
+	form string
+}
+
+// renderedBudget bounds the bytes of canonical JSON a Publisher keeps:
+// a million-entity draw's two documents are 100 MB each.
+const renderedBudget = 256 << 20
+
+// rendered returns the canonical JSON of a public document, rendering it
+// once from the stored documents and keeping it: a document never changes
+// once it exists, and rendering a large draw's takes a second. Documents
+// stored as canonical JSON are served as stored, and not kept twice.
+func (p *Publisher) rendered(ctx context.Context, key docKey, render func(PublicDocuments) ([]byte, error)) ([]byte, error) {
+	p.mu.Lock()
+	doc, ok := p.documents[key]
+	p.mu.Unlock()
+	if ok {
+		return doc, nil
+	}
+	var derived bool
+	v, err, _ := p.flight.Do(fmt.Sprintf("%s %d", key.form, key.draw), func() (any, error) {
+		docs, err := p.Store.PublicDocuments(ctx, key.draw)
+		if err != nil {
+			return nil, err
+		}
+		derived = IsStoredForm(docs.Commitment) || IsStoredForm(docs.PublicManifest)
+		return render(docs)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if docs.Status != StatusExecuted || docs.PublicManifest == nil {
-		return nil, errs.NotFoundf("draw %d has no manifest: it is %s", drawID, docs.Status)
+	doc = v.([]byte)
+	if derived {
+		p.keep(key, doc)
 	}
-	return docs.PublicManifest, nil
+	return doc, nil
+}
+
+func (p *Publisher) keep(key docKey, doc []byte) {
+	if len(doc) > renderedBudget {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.documents == nil || p.documentBytes+len(doc) > renderedBudget {
+		p.documents, p.documentBytes = map[docKey][]byte{}, 0
+	}
+	p.documents[key] = doc
+	p.documentBytes += len(doc)
 }
 
 // PublicDocuments are what anyone may read of a draw that is not a

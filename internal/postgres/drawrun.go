@@ -485,7 +485,9 @@ func storeFrozen(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 	if err != nil {
 		return err
 	}
-	commitment, err := draw.CanonicalJSON(c)
+	// The commitment is kept in its stored form, a third of its canonical
+	// JSON, and rendered when asked.
+	commitment, err := c.MarshalBinary()
 	if err != nil {
 		return err
 	}
@@ -538,7 +540,7 @@ func (s DrawStore) Execute(ctx context.Context, actor *authz.Actor, drawID int64
 		if err := storeParticipantOpenings(ctx, tx, drawID, actor.BureauCode, m); err != nil {
 			return err
 		}
-		public, err := publicManifestJSON(m)
+		public, err := publicManifestToKeep(ctx, tx, drawID, m)
 		if err != nil {
 			return err
 		}
@@ -559,12 +561,23 @@ func (s DrawStore) Execute(ctx context.Context, actor *authz.Actor, drawID int64
 	return executed, failure
 }
 
-// publicManifestJSON is the public manifest kept beside an executed draw
-// for anyone to read.
-func publicManifestJSON(m *draw.Manifest) ([]byte, error) {
+// publicManifestToKeep is the public manifest kept beside an executed draw
+// for anyone to read: in its stored form, without the public lists, when
+// the commitment kept at the freeze is in its stored form and holds the
+// manifest's hashes (then its lists are the manifest's); else, for a draw
+// frozen before the stored forms, as canonical JSON.
+func publicManifestToKeep(ctx context.Context, tx *sqlx.Tx, drawID int64, m *draw.Manifest) ([]byte, error) {
 	pm, err := m.Public()
 	if err != nil {
 		return nil, err
+	}
+	var head []byte
+	const q = `SELECT substring(commitment FROM 1 FOR $2) FROM draws WHERE id = $1`
+	if err := tx.GetContext(ctx, &head, q, drawID, draw.CommittedHashesSize); err != nil {
+		return nil, err
+	}
+	if committed, ok := draw.CommittedHashes(head); ok && committed == pm.Hashes {
+		return pm.MarshalBinary()
 	}
 	return draw.CanonicalJSON(pm)
 }
