@@ -1,295 +1,106 @@
-// Code derived from Go's crypto/internal/fips140/sha256 (blockSHANI, sha256block_amd64.s),
-// Copyright 2017 The Go Authors, BSD-style licence (see Go's LICENSE). Changed: the round
-// constants are one copy (Go's table is laid out for AVX2), added from a register, and the loads
-// are SSE (MOVOU) so that only SHA, SSSE3 and SSE4.1 are required, which hasSHANI checks.
-
 //go:build amd64 && !purego
 
 #include "textflag.h"
+
+// SHA-256's compression function with the SHA extensions (SHA-NI), written from the instructions'
+// definitions in Intel's SDM: SHA256RNDS2 runs two rounds on the state held as ABEF and CDGH,
+// SHA256MSG1 and SHA256MSG2 extend the message schedule four words at a time. Only SSE loads and
+// SSSE3/SSE4.1 shuffles are used besides, which hasSHANI checks.
+//
+// Registers: X1 = ABEF, X2 = CDGH, X3–X6 the last sixteen schedule words (four to a register,
+// in a ring), X0 the rounds' message-plus-constant input (SHA256RNDS2 reads it implicitly),
+// X7 scratch, X8 the byte-order mask, X9/X10 the state before the block, AX the round
+// constants of the next four groups, CX the groups left, SI the block, DX the end of the input.
+
+// FOUR_ROUNDS runs rounds 4k to 4k+3 with schedule words W and constants at off(AX).
+#define FOUR_ROUNDS(W, off) \
+	MOVO        W, X0; \
+	MOVOU       off(AX), X7; \
+	PADDD       X7, X0; \
+	SHA256RNDS2 X0, X1, X2; \
+	PSHUFD      $0x0e, X0, X0; \
+	SHA256RNDS2 X0, X2, X1
+
+// NEXT_WORDS replaces OLDEST (W[t-16..t-13]) by W[t..t+3], given W[t-12..t-9] in A,
+// W[t-8..t-5] in B and W[t-4..t-1] in NEWEST: σ0 terms, the W[t-7] terms, then σ1 terms.
+#define NEXT_WORDS(OLDEST, A, B, NEWEST) \
+	SHA256MSG1  A, OLDEST; \
+	MOVO        NEWEST, X7; \
+	PALIGNR     $4, B, X7; \
+	PADDD       X7, OLDEST; \
+	SHA256MSG2  NEWEST, OLDEST
+
+// LOAD_WORDS reads four big-endian message words at off(SI) into W.
+#define LOAD_WORDS(W, off) \
+	MOVOU       off(SI), W; \
+	PSHUFB      X8, W
 
 // func compressSHANI(state *[8]uint32, p []byte)
 TEXT ·compressSHANI(SB), NOSPLIT, $0-32
 	MOVQ        state+0(FP), DI
 	MOVQ        p_base+8(FP), SI
 	MOVQ        p_len+16(FP), DX
-	SHRQ        $0x06, DX
-	SHLQ        $0x06, DX
-	CMPQ        DX, $0x00
-	JEQ         done
+	ANDQ        $~63, DX
+	JZ          done
 	ADDQ        SI, DX
+
+	// state is A B C D | E F G H; the instructions want F E B A and H G D C.
 	MOVOU       (DI), X1
 	MOVOU       16(DI), X2
-	PSHUFD      $0xb1, X1, X1
-	PSHUFD      $0x1b, X2, X2
+	PSHUFD      $0xb1, X1, X1      // B A D C
+	PSHUFD      $0x1b, X2, X2      // H G F E
 	MOVO        X1, X7
-	PALIGNR     $0x08, X2, X1
-	PBLENDW     $0xf0, X7, X2
-	MOVOU       shaFlipMask<>+0(SB), X8
-	LEAQ        shaK<>+0(SB), AX
+	PALIGNR     $8, X2, X1         // F E B A
+	PBLENDW     $0xf0, X7, X2      // H G D C
+	MOVOU       byteOrder<>(SB), X8
 
-roundLoop:
-	// save hash values for addition after rounds
+block:
 	MOVO        X1, X9
 	MOVO        X2, X10
+	LEAQ        roundConstants<>(SB), AX
 
-	// do rounds 0-59
-	MOVOU       (SI), X0
-	PSHUFB      X8, X0
-	MOVO        X0, X3
-	MOVOU       (AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	MOVOU       16(SI), X0
-	PSHUFB      X8, X0
-	MOVO        X0, X4
-	MOVOU       16(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X4, X3
-	MOVOU       32(SI), X0
-	PSHUFB      X8, X0
-	MOVO        X0, X5
-	MOVOU       32(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X5, X4
-	MOVOU       48(SI), X0
-	PSHUFB      X8, X0
-	MOVO        X0, X6
-	MOVOU       48(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X6, X7
-	PALIGNR     $0x04, X5, X7
-	PADDD       X7, X3
-	SHA256MSG2  X6, X3
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X6, X5
-	MOVO        X3, X0
-	MOVOU       64(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X3, X7
-	PALIGNR     $0x04, X6, X7
-	PADDD       X7, X4
-	SHA256MSG2  X3, X4
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X3, X6
-	MOVO        X4, X0
-	MOVOU       80(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X4, X7
-	PALIGNR     $0x04, X3, X7
-	PADDD       X7, X5
-	SHA256MSG2  X4, X5
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X4, X3
-	MOVO        X5, X0
-	MOVOU       96(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X5, X7
-	PALIGNR     $0x04, X4, X7
-	PADDD       X7, X6
-	SHA256MSG2  X5, X6
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X5, X4
-	MOVO        X6, X0
-	MOVOU       112(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X6, X7
-	PALIGNR     $0x04, X5, X7
-	PADDD       X7, X3
-	SHA256MSG2  X6, X3
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X6, X5
-	MOVO        X3, X0
-	MOVOU       128(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X3, X7
-	PALIGNR     $0x04, X6, X7
-	PADDD       X7, X4
-	SHA256MSG2  X3, X4
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X3, X6
-	MOVO        X4, X0
-	MOVOU       144(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X4, X7
-	PALIGNR     $0x04, X3, X7
-	PADDD       X7, X5
-	SHA256MSG2  X4, X5
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X4, X3
-	MOVO        X5, X0
-	MOVOU       160(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X5, X7
-	PALIGNR     $0x04, X4, X7
-	PADDD       X7, X6
-	SHA256MSG2  X5, X6
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X5, X4
-	MOVO        X6, X0
-	MOVOU       176(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X6, X7
-	PALIGNR     $0x04, X5, X7
-	PADDD       X7, X3
-	SHA256MSG2  X6, X3
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X6, X5
-	MOVO        X3, X0
-	MOVOU       192(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X3, X7
-	PALIGNR     $0x04, X6, X7
-	PADDD       X7, X4
-	SHA256MSG2  X3, X4
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	SHA256MSG1  X3, X6
-	MOVO        X4, X0
-	MOVOU       208(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X4, X7
-	PALIGNR     $0x04, X3, X7
-	PADDD       X7, X5
-	SHA256MSG2  X4, X5
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
-	MOVO        X5, X0
-	MOVOU       224(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	MOVO        X5, X7
-	PALIGNR     $0x04, X4, X7
-	PADDD       X7, X6
-	SHA256MSG2  X5, X6
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
+	LOAD_WORDS(X3, 0)
+	FOUR_ROUNDS(X3, 0)
+	LOAD_WORDS(X4, 16)
+	FOUR_ROUNDS(X4, 16)
+	LOAD_WORDS(X5, 32)
+	FOUR_ROUNDS(X5, 32)
+	LOAD_WORDS(X6, 48)
+	FOUR_ROUNDS(X6, 48)
 
-	// do rounds 60-63
-	MOVO        X6, X0
-	MOVOU       240(AX), X11
-	PADDD       X11, X0
-	SHA256RNDS2 X0, X1, X2
-	PSHUFD      $0x0e, X0, X0
-	SHA256RNDS2 X0, X2, X1
+	// Rounds 16 to 63: three turns of the ring of four schedule registers.
+	MOVQ        $3, CX
 
-	// add current hash values with previously saved
+schedule:
+	ADDQ        $64, AX
+	NEXT_WORDS(X3, X4, X5, X6)
+	FOUR_ROUNDS(X3, 0)
+	NEXT_WORDS(X4, X5, X6, X3)
+	FOUR_ROUNDS(X4, 16)
+	NEXT_WORDS(X5, X6, X3, X4)
+	FOUR_ROUNDS(X5, 32)
+	NEXT_WORDS(X6, X3, X4, X5)
+	FOUR_ROUNDS(X6, 48)
+	DECQ        CX
+	JNZ         schedule
+
 	PADDD       X9, X1
 	PADDD       X10, X2
+	ADDQ        $64, SI
+	CMPQ        SI, DX
+	JB          block
 
-	// advance data pointer; loop until buffer empty
-	ADDQ        $0x40, SI
-	CMPQ        DX, SI
-	JNE         roundLoop
-
-	// write hash values back in the correct order
-	PSHUFD      $0x1b, X1, X1
-	PSHUFD      $0xb1, X2, X2
+	// Back to A B C D | E F G H.
+	PSHUFD      $0x1b, X1, X1      // A B E F
+	PSHUFD      $0xb1, X2, X2      // G H C D
 	MOVO        X1, X7
-	PBLENDW     $0xf0, X2, X1
-	PALIGNR     $0x08, X7, X2
+	PBLENDW     $0xf0, X2, X1      // A B C D
+	PALIGNR     $8, X7, X2         // E F G H
 	MOVOU       X1, (DI)
 	MOVOU       X2, 16(DI)
 
 done:
 	RET
-
-DATA shaK<>+0(SB)/4, $0x428a2f98
-DATA shaK<>+4(SB)/4, $0x71374491
-DATA shaK<>+8(SB)/4, $0xb5c0fbcf
-DATA shaK<>+12(SB)/4, $0xe9b5dba5
-DATA shaK<>+16(SB)/4, $0x3956c25b
-DATA shaK<>+20(SB)/4, $0x59f111f1
-DATA shaK<>+24(SB)/4, $0x923f82a4
-DATA shaK<>+28(SB)/4, $0xab1c5ed5
-DATA shaK<>+32(SB)/4, $0xd807aa98
-DATA shaK<>+36(SB)/4, $0x12835b01
-DATA shaK<>+40(SB)/4, $0x243185be
-DATA shaK<>+44(SB)/4, $0x550c7dc3
-DATA shaK<>+48(SB)/4, $0x72be5d74
-DATA shaK<>+52(SB)/4, $0x80deb1fe
-DATA shaK<>+56(SB)/4, $0x9bdc06a7
-DATA shaK<>+60(SB)/4, $0xc19bf174
-DATA shaK<>+64(SB)/4, $0xe49b69c1
-DATA shaK<>+68(SB)/4, $0xefbe4786
-DATA shaK<>+72(SB)/4, $0x0fc19dc6
-DATA shaK<>+76(SB)/4, $0x240ca1cc
-DATA shaK<>+80(SB)/4, $0x2de92c6f
-DATA shaK<>+84(SB)/4, $0x4a7484aa
-DATA shaK<>+88(SB)/4, $0x5cb0a9dc
-DATA shaK<>+92(SB)/4, $0x76f988da
-DATA shaK<>+96(SB)/4, $0x983e5152
-DATA shaK<>+100(SB)/4, $0xa831c66d
-DATA shaK<>+104(SB)/4, $0xb00327c8
-DATA shaK<>+108(SB)/4, $0xbf597fc7
-DATA shaK<>+112(SB)/4, $0xc6e00bf3
-DATA shaK<>+116(SB)/4, $0xd5a79147
-DATA shaK<>+120(SB)/4, $0x06ca6351
-DATA shaK<>+124(SB)/4, $0x14292967
-DATA shaK<>+128(SB)/4, $0x27b70a85
-DATA shaK<>+132(SB)/4, $0x2e1b2138
-DATA shaK<>+136(SB)/4, $0x4d2c6dfc
-DATA shaK<>+140(SB)/4, $0x53380d13
-DATA shaK<>+144(SB)/4, $0x650a7354
-DATA shaK<>+148(SB)/4, $0x766a0abb
-DATA shaK<>+152(SB)/4, $0x81c2c92e
-DATA shaK<>+156(SB)/4, $0x92722c85
-DATA shaK<>+160(SB)/4, $0xa2bfe8a1
-DATA shaK<>+164(SB)/4, $0xa81a664b
-DATA shaK<>+168(SB)/4, $0xc24b8b70
-DATA shaK<>+172(SB)/4, $0xc76c51a3
-DATA shaK<>+176(SB)/4, $0xd192e819
-DATA shaK<>+180(SB)/4, $0xd6990624
-DATA shaK<>+184(SB)/4, $0xf40e3585
-DATA shaK<>+188(SB)/4, $0x106aa070
-DATA shaK<>+192(SB)/4, $0x19a4c116
-DATA shaK<>+196(SB)/4, $0x1e376c08
-DATA shaK<>+200(SB)/4, $0x2748774c
-DATA shaK<>+204(SB)/4, $0x34b0bcb5
-DATA shaK<>+208(SB)/4, $0x391c0cb3
-DATA shaK<>+212(SB)/4, $0x4ed8aa4a
-DATA shaK<>+216(SB)/4, $0x5b9cca4f
-DATA shaK<>+220(SB)/4, $0x682e6ff3
-DATA shaK<>+224(SB)/4, $0x748f82ee
-DATA shaK<>+228(SB)/4, $0x78a5636f
-DATA shaK<>+232(SB)/4, $0x84c87814
-DATA shaK<>+236(SB)/4, $0x8cc70208
-DATA shaK<>+240(SB)/4, $0x90befffa
-DATA shaK<>+244(SB)/4, $0xa4506ceb
-DATA shaK<>+248(SB)/4, $0xbef9a3f7
-DATA shaK<>+252(SB)/4, $0xc67178f2
-GLOBL shaK<>(SB), RODATA|NOPTR, $256
-
-DATA shaFlipMask<>+0(SB)/8, $0x0405060700010203
-DATA shaFlipMask<>+8(SB)/8, $0x0c0d0e0f08090a0b
-GLOBL shaFlipMask<>(SB), RODATA|NOPTR, $16
 
 // func cpuid(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
@@ -301,3 +112,43 @@ TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL        CX, ecx+16(FP)
 	MOVL        DX, edx+20(FP)
 	RET
+
+// The bytes of each 32-bit word reversed: message words are big-endian.
+DATA byteOrder<>+0(SB)/8, $0x0405060700010203
+DATA byteOrder<>+8(SB)/8, $0x0c0d0e0f08090a0b
+GLOBL byteOrder<>(SB), RODATA|NOPTR, $16
+
+// SHA-256's 64 round constants (FIPS 180-4 §4.2.2), two to a line.
+DATA roundConstants<>+0(SB)/8, $0x71374491428a2f98
+DATA roundConstants<>+8(SB)/8, $0xe9b5dba5b5c0fbcf
+DATA roundConstants<>+16(SB)/8, $0x59f111f13956c25b
+DATA roundConstants<>+24(SB)/8, $0xab1c5ed5923f82a4
+DATA roundConstants<>+32(SB)/8, $0x12835b01d807aa98
+DATA roundConstants<>+40(SB)/8, $0x550c7dc3243185be
+DATA roundConstants<>+48(SB)/8, $0x80deb1fe72be5d74
+DATA roundConstants<>+56(SB)/8, $0xc19bf1749bdc06a7
+DATA roundConstants<>+64(SB)/8, $0xefbe4786e49b69c1
+DATA roundConstants<>+72(SB)/8, $0x240ca1cc0fc19dc6
+DATA roundConstants<>+80(SB)/8, $0x4a7484aa2de92c6f
+DATA roundConstants<>+88(SB)/8, $0x76f988da5cb0a9dc
+DATA roundConstants<>+96(SB)/8, $0xa831c66d983e5152
+DATA roundConstants<>+104(SB)/8, $0xbf597fc7b00327c8
+DATA roundConstants<>+112(SB)/8, $0xd5a79147c6e00bf3
+DATA roundConstants<>+120(SB)/8, $0x1429296706ca6351
+DATA roundConstants<>+128(SB)/8, $0x2e1b213827b70a85
+DATA roundConstants<>+136(SB)/8, $0x53380d134d2c6dfc
+DATA roundConstants<>+144(SB)/8, $0x766a0abb650a7354
+DATA roundConstants<>+152(SB)/8, $0x92722c8581c2c92e
+DATA roundConstants<>+160(SB)/8, $0xa81a664ba2bfe8a1
+DATA roundConstants<>+168(SB)/8, $0xc76c51a3c24b8b70
+DATA roundConstants<>+176(SB)/8, $0xd6990624d192e819
+DATA roundConstants<>+184(SB)/8, $0x106aa070f40e3585
+DATA roundConstants<>+192(SB)/8, $0x1e376c0819a4c116
+DATA roundConstants<>+200(SB)/8, $0x34b0bcb52748774c
+DATA roundConstants<>+208(SB)/8, $0x4ed8aa4a391c0cb3
+DATA roundConstants<>+216(SB)/8, $0x682e6ff35b9cca4f
+DATA roundConstants<>+224(SB)/8, $0x78a5636f748f82ee
+DATA roundConstants<>+232(SB)/8, $0x8cc7020884c87814
+DATA roundConstants<>+240(SB)/8, $0xa4506ceb90befffa
+DATA roundConstants<>+248(SB)/8, $0xc67178f2bef9a3f7
+GLOBL roundConstants<>(SB), RODATA|NOPTR, $256

@@ -2,6 +2,7 @@ package draw
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 )
@@ -47,5 +48,50 @@ func checkFramedHashLengths(t *testing.T) {
 				t.Fatalf("shared field of %d bytes, %d bytes added: got %x, want %x", sharedLen, addedLen, got, want)
 			}
 		}
+	}
+}
+
+// FuzzCompressSHANI holds the assembly compression function to crypto/sha256 over whole
+// messages of any length: the message is padded as FIPS 180-4 pads it and compressed from the
+// initial state, which must give sha256.Sum256 of the message.
+func FuzzCompressSHANI(f *testing.F) {
+	if !useSHANI {
+		f.Skip("this CPU has no SHA-NI")
+	}
+	for _, n := range []int{0, 1, 55, 56, 63, 64, 65, 119, 120, 200, 1000} {
+		f.Add(make([]byte, n))
+	}
+	f.Fuzz(func(t *testing.T, message []byte) {
+		state := [8]uint32{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
+		compressSHANI(&state, padSHA256(message))
+		var got [sha256.Size]byte
+		for i, word := range state {
+			binary.BigEndian.PutUint32(got[4*i:], word)
+		}
+		if want := sha256.Sum256(message); got != want {
+			t.Fatalf("%d bytes: got %x, want %x", len(message), got, want)
+		}
+	})
+}
+
+// padSHA256 appends SHA-256's padding: a one bit, zeros, and the message's length in bits.
+func padSHA256(message []byte) []byte {
+	padded := append(append([]byte(nil), message...), 0x80)
+	for len(padded)%sha256.BlockSize != 56 {
+		padded = append(padded, 0)
+	}
+	return binary.BigEndian.AppendUint64(padded, uint64(len(message))*8)
+}
+
+// BenchmarkCompressSHANI is the cost of one 64-byte block, the unit every draw hash is paid in.
+func BenchmarkCompressSHANI(b *testing.B) {
+	if !useSHANI {
+		b.Skip("this CPU has no SHA-NI")
+	}
+	var state [8]uint32
+	block := make([]byte, sha256.BlockSize)
+	b.SetBytes(sha256.BlockSize)
+	for b.Loop() {
+		compressSHANI(&state, block)
 	}
 }
