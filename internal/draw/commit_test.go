@@ -95,8 +95,8 @@ func TestPublicOfDecodedManifest(t *testing.T) {
 	}
 }
 
-// TestHashSegmentsMatchesOneStream: the frame hash encoded in segments by several goroutines is
-// the hash of the lines written in order, for lengths around the segment boundaries.
+// TestHashSegmentsMatchesOneStream: the frame hash encoded in segments, by one goroutine or
+// several, is the hash of the lines written in order, for lengths around the segment boundaries.
 func TestHashSegmentsMatchesOneStream(t *testing.T) {
 	in := syntheticInput(rand.New(rand.NewPCG(3, 4)), shape{rows: 5*lineSegment + 17, inspectors: 50, bureaus: 1})
 	c, err := Commit(in)
@@ -106,10 +106,8 @@ func TestHashSegmentsMatchesOneStream(t *testing.T) {
 	for _, n := range []int{0, 1, lineSegment, lineSegment + 1, 3*lineSegment - 1, len(c.Inputs.Frame)} {
 		rows := c.Inputs.Frame[:n]
 		want := sha256.Sum256(appendLines(nil, rows, appendFrameCommitment))
-		for _, workers := range []int{2, 3, 8} {
-			h := sha256.New()
-			hashSegments(h, rows, appendFrameCommitment, workers)
-			if got := Digest(h.Sum(nil)); got != want {
+		for _, workers := range []int{1, 2, 3, 8} {
+			if got := hashEncoded(n, workers, linesOf(rows, appendFrameCommitment)); got != want {
 				t.Fatalf("%d rows, %d workers: %s, want %s", n, workers, got, Digest(want))
 			}
 		}

@@ -2,6 +2,7 @@ package draw
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"sync"
 )
@@ -49,13 +50,22 @@ func run(in Input) (*Manifest, error) {
 }
 
 // pick is a selected entity: its ticket and its row in the sorted frame. Rows are in id order, so
-// (ticket, row) orders picks as the spec's (ticket, id) does.
+// (ticket, row) orders picks as the spec's (ticket, id) does. lead is the ticket's first 8 bytes:
+// a million tickets are compared with the lowest kept, and nearly every comparison ends there.
 type pick struct {
+	lead   uint64
 	ticket Digest
 	row    int32
 }
 
+func newPick(ticket Digest, row int32) pick {
+	return pick{lead: binary.BigEndian.Uint64(ticket[:8]), ticket: ticket, row: row}
+}
+
 func (a pick) compare(b pick) int {
+	if a.lead != b.lead {
+		return cmp.Compare(a.lead, b.lead)
+	}
 	return cmp.Or(a.ticket.compare(b.ticket), cmp.Compare(a.row, b.row))
 }
 
@@ -104,7 +114,7 @@ func (d *draft) lowestTickets(seed Digest, quotas []int) [][]lowest {
 	inParallel(len(d.in.Frame), 4096, func(lo, hi int) {
 		kept := make([]lowest, len(quotas))
 		for h, n := range quotas {
-			kept[h].n = n
+			kept[h] = lowest{n: n, picks: make([]pick, 0, min(n, hi-lo))}
 		}
 		h := newFramedHash("entity", seed.String())
 		for i := lo; i < hi; i++ {
@@ -112,7 +122,7 @@ func (d *draft) lowestTickets(seed Digest, quotas []int) [][]lowest {
 				continue
 			}
 			h.field(d.in.Frame[i].ID)
-			kept[d.stratumOf[i]].offer(pick{ticket: h.sum(), row: int32(i)})
+			kept[d.stratumOf[i]].offer(newPick(h.sum(), int32(i)))
 		}
 		mu.Lock()
 		perChunk = append(perChunk, kept)

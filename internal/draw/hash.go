@@ -153,19 +153,16 @@ func frameField(s string) []byte {
 }
 
 // hashLines returns the SHA-256 of rows as JSON Lines, each row canonical and followed by "\n"
-// (the empty list hashes the empty string). The hash is one sequential stream but the encoding is
-// not: a long list is encoded in segments on every CPU while this goroutine hashes the finished
-// segments in order (at a million frame rows the encoding is more than half of the work).
+// (the empty list hashes the empty string).
 func hashLines[T any](rows []T, appendRow func([]byte, T) []byte) Digest {
-	h := sha256.New()
-	if workers := runtime.GOMAXPROCS(0); workers > 1 && len(rows) > 2*lineSegment {
-		hashSegments(h, rows, appendRow, workers)
-	} else {
-		h.Write(appendLines(make([]byte, 0, 32<<10), rows, appendRow))
+	return hashEncoded(len(rows), runtime.GOMAXPROCS(0), linesOf(rows, appendRow))
+}
+
+// linesOf makes encoders of rows as JSON Lines, for hashEncoded.
+func linesOf[T any](rows []T, appendRow func([]byte, T) []byte) func() segmentEncoder {
+	return func() segmentEncoder {
+		return func(buf []byte, lo, hi int) []byte { return appendLines(buf, rows[lo:hi], appendRow) }
 	}
-	var d Digest
-	h.Sum(d[:0])
-	return d
 }
 
 // lineSegment is how many rows one encoded segment holds, and lineBytes the room a buffer starts
@@ -182,11 +179,37 @@ func appendLines[T any](buf []byte, rows []T, appendRow func([]byte, T) []byte) 
 	return buf
 }
 
-// hashSegments writes rows' lines to h in order, encoded by workers goroutines. Buffers are
-// recycled through free, and a worker takes a buffer before it claims a segment: so the lowest
-// segment not yet hashed always has a buffer, and memory stays at 2 buffers a worker.
-func hashSegments[T any](h hash.Hash, rows []T, appendRow func([]byte, T) []byte, workers int) {
-	segments := (len(rows) + lineSegment - 1) / lineSegment
+// segmentEncoder appends the bytes of rows [lo, hi) to buf and returns it. It may also write
+// results of its own for those rows (sealFrame stores their commitments).
+type segmentEncoder func(buf []byte, lo, hi int) []byte
+
+// hashEncoded returns the SHA-256 of the bytes encoders produce for n rows, segment after segment.
+// The hash is one sequential stream but the encoding is not: with more than one worker, segments
+// are encoded on every CPU, each worker with its own encoder from newEncoder, while this goroutine
+// hashes the finished segments in order (at a million frame rows the encoding is most of the
+// work). Either way no buffer holds more than a segment.
+func hashEncoded(n, workers int, newEncoder func() segmentEncoder) Digest {
+	h := sha256.New()
+	if workers > 1 && n > 2*lineSegment {
+		hashSegments(h, n, workers, newEncoder)
+	} else {
+		encode := newEncoder()
+		buf := make([]byte, 0, min(n, lineSegment)*lineBytes)
+		for lo := 0; lo < n; lo += lineSegment {
+			buf = encode(buf[:0], lo, min(n, lo+lineSegment))
+			h.Write(buf)
+		}
+	}
+	var d Digest
+	h.Sum(d[:0])
+	return d
+}
+
+// hashSegments writes the segments' bytes to h in order, encoded by workers goroutines. Buffers
+// are recycled through free, and a worker takes a buffer before it claims a segment: so the
+// lowest segment not yet hashed always has a buffer, and memory stays at 2 buffers a worker.
+func hashSegments(h hash.Hash, n, workers int, newEncoder func() segmentEncoder) {
+	segments := (n + lineSegment - 1) / lineSegment
 	done := make([]chan []byte, segments)
 	for i := range done {
 		done[i] = make(chan []byte, 1)
@@ -198,13 +221,13 @@ func hashSegments[T any](h hash.Hash, rows []T, appendRow func([]byte, T) []byte
 	var next atomic.Int64
 	for range workers {
 		go func() {
+			encode := newEncoder()
 			for buf := range free {
 				i := int(next.Add(1) - 1)
 				if i >= segments {
 					return
 				}
-				lo, hi := i*lineSegment, min(len(rows), (i+1)*lineSegment)
-				done[i] <- appendLines(buf[:0], rows[lo:hi], appendRow)
+				done[i] <- encode(buf[:0], i*lineSegment, min(n, (i+1)*lineSegment))
 			}
 		}()
 	}
