@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"runtime"
 	"slices"
+	"sync/atomic"
 )
 
 // Forms of the documents this package reads and writes ("form" in their JSON).
@@ -57,11 +58,11 @@ type Hashes struct {
 // except for the ceremony, which does not exist yet and is ignored. Run on the same input, with the
 // ceremony filled in, yields a manifest whose hashes equal these (Matches checks it).
 func Commit(in Input) (*Commitment, error) {
-	d, err := prepare(in, false)
+	d, err := prepareToSeal(in, false)
 	if err != nil {
 		return nil, err
 	}
-	return d.commit(), nil
+	return d.commit()
 }
 
 // Matches reports whether p was drawn from the inputs c committed to: the algorithm and all six
@@ -80,8 +81,13 @@ func (c *Commitment) Matches(p *PublicManifest) error {
 	return nil
 }
 
-func (d *draft) commit() *Commitment {
-	frame, frameHash := d.sealFrame()
+// commit seals the draft's rows and hashes its lists. Its only error is an invalid frame row of a
+// draft made by prepareToSeal.
+func (d *draft) commit() (*Commitment, error) {
+	frame, frameHash, valid := d.sealFrame()
+	if !valid {
+		return nil, d.frameRowsFirst(&d.in.Params, errInvalidFrameRow)
+	}
 	lists := PublicLists{
 		Frame:      frame,
 		Exclusions: sealRows(d.alg, d.in.RowKey, d.in.Exclusions, (*sealer).exclusion),
@@ -92,28 +98,39 @@ func (d *draft) commit() *Commitment {
 	hashes := hashListsButFrame(&lists)
 	hashes.FrameSHA256 = frameHash
 	hashes.NonceCommitment = nonceCommitment(d.alg, d.in.Nonce)
-	return &Commitment{Algorithm: d.alg, Form: FormCommitment, Inputs: lists, Hashes: hashes}
+	return &Commitment{Algorithm: d.alg, Form: FormCommitment, Inputs: lists, Hashes: hashes}, nil
 }
+
+// errInvalidFrameRow stands for the error of an invalid frame row, which frameRowsFirst replaces
+// with the full check's message: sealing finds such a row in the sorted frame, the message names
+// its place in the caller's.
+var errInvalidFrameRow = invalid("frame: a row is invalid")
 
 // sealFrame computes every frame row's commitment and frame_sha256, the hash of the public rows'
 // JSON Lines, in one pass over the frame: workers seal a segment of rows and encode its lines
 // while one goroutine hashes the finished segments in order. At a million rows this is some seven
-// SHA-256 blocks a row (salt 2, commitment 3, line 1.7), the bulk of a draw's work.
-func (d *draft) sealFrame() ([]FrameCommitment, Digest) {
-	frame := d.in.Frame
-	out := make([]FrameCommitment, len(frame))
-	hash := hashEncoded(len(frame), runtime.GOMAXPROCS(0), func() segmentEncoder {
+// SHA-256 blocks a row (salt 2, commitment 3, line 1.7), the bulk of a draw's work. The rows of a
+// draft made by prepareToSeal are checked here, as they are sealed; valid is false when one is
+// invalid.
+func (d *draft) sealFrame() (rows []FrameCommitment, hash Digest, valid bool) {
+	frame, params := d.in.Frame, &d.in.Params
+	rows = make([]FrameCommitment, len(frame))
+	var invalidRow atomic.Bool
+	hash = hashEncoded(len(frame), runtime.GOMAXPROCS(0), func() segmentEncoder {
 		s := newSealer(d.alg, d.in.RowKey)
 		return func(buf []byte, lo, hi int) []byte {
 			for i := lo; i < hi; i++ {
+				if d.uncheckedRows && validateFrameRow(i, frame[i], params) != nil {
+					invalidRow.Store(true)
+				}
 				_, c := s.frame(frame[i])
-				out[i] = FrameCommitment{ID: frame[i].ID, Commitment: c}
-				buf = append(appendFrameCommitment(buf, out[i]), '\n')
+				rows[i] = FrameCommitment{ID: frame[i].ID, Commitment: c}
+				buf = append(appendFrameCommitment(buf, rows[i]), '\n')
 			}
 			return buf
 		}
 	})
-	return out, hash
+	return rows, hash, !invalidRow.Load()
 }
 
 // sealRows returns the public form of confidential rows: their commitments, sorted.

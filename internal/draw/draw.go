@@ -32,11 +32,14 @@ func Run(in Input) (*Manifest, error) {
 // run draws in the spec's order. When a task cannot be staffed it returns, with the error, the
 // manifest without its tasks, so that Verify can compare the hashes, seed and strata first.
 func run(in Input) (*Manifest, error) {
-	d, err := prepare(in, true)
+	d, err := prepareToSeal(in, true)
 	if err != nil {
 		return nil, err
 	}
-	c := d.commit()
+	c, err := d.commit()
+	if err != nil {
+		return nil, err
+	}
 	m := &Manifest{Algorithm: d.alg, Form: FormFull, Inputs: d.in, Hashes: c.Hashes, commitment: c}
 	m.Seed = seedOf(d.alg, d.in.Nonce, d.in.Ceremony, c.Hashes)
 	var picks []pick

@@ -232,3 +232,40 @@ func TestRunSharesASortedFrameWithoutWritingIt(t *testing.T) {
 		t.Error("a frame already in id order was copied")
 	}
 }
+
+// TestInvalidFrameRowReportedFirst: Run and Commit check the frame's rows while they seal them,
+// after the other lists, yet an input with several faults is refused for its first invalid frame
+// row, as the checks in the spec's order find it first.
+func TestInvalidFrameRowReportedFirst(t *testing.T) {
+	later := map[string]func(in *Input){
+		"invalid exclusion":         func(in *Input) { in.Exclusions[0].Reason = "\x00" },
+		"invalid conflict":          func(in *Input) { in.Conflicts[0].Entity = "\x7f" },
+		"repeated frame id":         func(in *Input) { in.Frame[5].ID = in.Frame[2].ID },
+		"exclusion not in frame":    func(in *Input) { in.Exclusions[1].ID = "91140522NOTINFRAME" },
+		"a second invalid row":      func(in *Input) { in.Frame[6].Stratum = "E" },
+		"no other fault":            func(in *Input) {},
+		"frame not in id order":     func(in *Input) { slices.Reverse(in.Frame) },
+		"repeated inspector id":     func(in *Input) { in.Inspectors[4].ID = in.Inspectors[1].ID },
+		"invalid row before it too": func(in *Input) { in.Frame[1].Unit = "\n" },
+		"no strata at all":          func(in *Input) { in.Params.Strata = nil },
+	}
+	for name, modify := range later {
+		t.Run(name, func(t *testing.T) {
+			in := validInput(t)
+			in.Frame[3].Stratum = "E"
+			modify(&in)
+			want := validate(&in, true)
+			if want == nil {
+				t.Fatal("validate accepts the input")
+			}
+			_, errRun := Run(in)
+			_, errCommit := Commit(in)
+			for _, err := range []error{errRun, errCommit} {
+				var got *Error
+				if !errors.As(err, &got) || got.Error() != want.Error() {
+					t.Errorf("error %v, want %v", err, want)
+				}
+			}
+		})
+	}
+}

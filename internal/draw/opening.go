@@ -56,7 +56,11 @@ func OpeningFor(in Input, entity string) (*Opening, error) {
 	if err := validateCeremony(d.in.Ceremony); err != nil {
 		return nil, err
 	}
-	seed := seedOf(d.alg, d.in.Nonce, d.in.Ceremony, d.commit().Hashes)
+	c, err := d.commit()
+	if err != nil {
+		return nil, err
+	}
+	seed := seedOf(d.alg, d.in.Nonce, d.in.Ceremony, c.Hashes)
 	_, strata := d.selectEntities(seed)
 	row := StratumRow{Stratum: o.FrameRow.Stratum, Threshold: strata[o.FrameRow.Stratum].Threshold}
 	salt, _ := s.stratum(row)

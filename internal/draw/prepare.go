@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // draft is a validated input in its sorted private form (the full manifest's inputs) with the
@@ -17,18 +19,65 @@ type draft struct {
 	excluded  []bool   // per frame row
 	frame     []int    // per stratum, |N|: its frame rows
 	eligible  []int    // per stratum, |E|: its rows not excluded
+	// uncheckedRows is set when the frame's rows are left for commit to check as it seals them;
+	// given is then the caller's frame, in which an invalid row is reported.
+	uncheckedRows bool
+	given         []FrameRow
 }
 
+// prepare validates in and returns its draft.
 func prepare(in Input, needCeremony bool) (*draft, error) {
 	if err := validate(&in, needCeremony); err != nil {
 		return nil, err
 	}
-	d := &draft{alg: in.Params.Algorithm, in: sortedForm(in)}
-	if err := checkRepeats(in, d.in); err != nil {
+	d, err := sortAndIndex(in, &draft{})
+	if err != nil {
 		return nil, err
 	}
-	if err := d.markExclusions(in.Exclusions); err != nil {
+	return d, nil
+}
+
+// prepareToSeal is prepare for a caller that commits to the draft at once (Run, Commit): the
+// frame's rows are checked by commit while it seals them, so that a million rows are read once,
+// not twice. The error for an invalid input is the one prepare gives, whatever else is wrong.
+func prepareToSeal(in Input, needCeremony bool) (*draft, error) {
+	if err := validateHeader(&in, needCeremony); err != nil {
 		return nil, err
+	}
+	d := &draft{uncheckedRows: true, given: in.Frame}
+	if err := validateLists(&in); err != nil {
+		return nil, d.frameRowsFirst(&in.Params, err)
+	}
+	d, err := sortAndIndex(in, d)
+	if err != nil {
+		return nil, d.frameRowsFirst(&in.Params, err)
+	}
+	return d, nil
+}
+
+// frameRowsFirst returns the error for an input found invalid by a later check when the frame's
+// rows are not checked yet: an invalid frame row, if there is one, is reported first, as validate
+// finds it first.
+func (d *draft) frameRowsFirst(p *Params, later error) error {
+	if d.uncheckedRows {
+		if err := validateFrame(d.given, p); err != nil {
+			return err
+		}
+	}
+	return later
+}
+
+// sortAndIndex fills d from an input whose values are valid: the sorted form, the repeated ids,
+// the exclusions and the strata. On an error it still returns d, for frameRowsFirst.
+func sortAndIndex(in Input, d *draft) (*draft, error) {
+	var frameDistinct bool
+	d.alg = in.Params.Algorithm
+	d.in, frameDistinct = sortedForm(in)
+	if err := checkRepeats(in, d.in, frameDistinct); err != nil {
+		return d, err
+	}
+	if err := d.markExclusions(in.Exclusions); err != nil {
+		return d, err
 	}
 	d.countStrata()
 	return d, nil
@@ -36,10 +85,10 @@ func prepare(in Input, needCeremony bool) (*draft, error) {
 
 // sortedForm returns the lists of in sorted as the spec orders them, with every inspector's
 // qualifications de-duplicated and sorted. The caller's slices are never modified; a frame already
-// in order is shared rather than copied (see inIDOrder).
-func sortedForm(in Input) Input {
-	out := in
-	out.Frame = inIDOrder(in.Frame)
+// in order is shared rather than copied (see inIDOrder), and then its ids are known distinct.
+func sortedForm(in Input) (out Input, frameDistinct bool) {
+	out = in
+	out.Frame, frameDistinct = inIDOrder(in.Frame)
 	out.Exclusions = sortedClone(in.Exclusions, compareExclusions)
 	out.Inspectors = sortedClone(in.Inspectors, compareInspectors)
 	for i := range out.Inspectors {
@@ -47,7 +96,7 @@ func sortedForm(in Input) Input {
 	}
 	out.Conflicts = sortedClone(in.Conflicts, compareConflicts)
 	out.Params = withEmptyMaps(in.Params)
-	return out
+	return out, frameDistinct
 }
 
 func compareFrameRows(a, b FrameRow) int   { return strings.Compare(a.ID, b.ID) }
@@ -57,14 +106,29 @@ func compareConflicts(a, b Conflict) int {
 	return cmp.Or(strings.Compare(a.Inspector, b.Inspector), strings.Compare(a.Entity, b.Entity))
 }
 
-// inIDOrder returns frame itself when it is already in id order, as a frame read with ORDER BY
-// id COLLATE "C" is, and a sorted copy otherwise. At a million rows the copy alone is 72 MB: a
-// draw never writes to its frame, so sharing the caller's rows is safe.
-func inIDOrder(frame []FrameRow) []FrameRow {
-	if frame != nil && slices.IsSortedFunc(frame, compareFrameRows) {
-		return frame
+// inIDOrder returns frame itself when its ids are strictly increasing, as in a frame read with
+// ORDER BY id COLLATE "C" from a table keyed by id, and a sorted copy otherwise. At a million rows
+// the copy alone is 72 MB: a draw never writes to its frame, so sharing the caller's rows is safe.
+// distinct reports the strict order, which also proves that no id is repeated.
+func inIDOrder(frame []FrameRow) (sorted []FrameRow, distinct bool) {
+	if frame != nil && idsIncrease(frame) {
+		return frame, true
 	}
-	return sortedClone(frame, compareFrameRows)
+	return sortedClone(frame, compareFrameRows), false
+}
+
+// idsIncrease reports whether every id of frame is below the next, comparing in parallel chunks:
+// at a million rows this is a million string comparisons.
+func idsIncrease(frame []FrameRow) bool {
+	var disorder atomic.Bool
+	inParallel(max(0, len(frame)-1), 16384, func(lo, hi int) {
+		for i := lo; i < hi && !disorder.Load(); i++ {
+			if frame[i].ID >= frame[i+1].ID {
+				disorder.Store(true)
+			}
+		}
+	})
+	return !disorder.Load()
 }
 
 // sortedClone returns a sorted copy of rows, never nil. Rows already in order (a frame read with
@@ -104,11 +168,14 @@ func withEmptyMaps(p Params) Params {
 	return p
 }
 
-// checkRepeats refuses a repeated id (frame, exclusions, inspectors) or pair (conflicts).
-func checkRepeats(original, sorted Input) error {
+// checkRepeats refuses a repeated id (frame, exclusions, inspectors) or pair (conflicts). The
+// frame's ids need no check when they are known distinct.
+func checkRepeats(original, sorted Input, frameDistinct bool) error {
 	frameID := func(r FrameRow) string { return r.ID }
-	if id, at, found := firstRepeat(sorted.Frame, original.Frame, frameID); found {
-		return invalid("frame[%d].id: repeated id %q", at, id)
+	if !frameDistinct {
+		if id, at, found := firstRepeat(sorted.Frame, original.Frame, frameID); found {
+			return invalid("frame[%d].id: repeated id %q", at, id)
+		}
 	}
 	exclusionID := func(x Exclusion) string { return x.ID }
 	if id, at, found := firstRepeat(sorted.Exclusions, original.Exclusions, exclusionID); found {
@@ -143,42 +210,63 @@ func firstRepeat[T any, K comparable](sorted, original []T, key func(T) K) (k K,
 	return k, 0, false
 }
 
-// markExclusions flags the excluded frame rows, merging the two lists sorted by id, and refuses an
-// exclusion of an entity that is not in the frame.
+// markExclusions flags the excluded frame rows, finding each exclusion in the frame by binary
+// search from the previous one (both lists are sorted by id), and refuses an exclusion of an
+// entity that is not in the frame.
 func (d *draft) markExclusions(original []Exclusion) error {
 	frame := d.in.Frame
 	d.excluded = make([]bool, len(frame))
 	i := 0
 	for _, x := range d.in.Exclusions {
-		for i < len(frame) && frame[i].ID < x.ID {
-			i++
-		}
-		if i == len(frame) || frame[i].ID != x.ID {
+		j, found := slices.BinarySearchFunc(frame[i:], x.ID, func(r FrameRow, id string) int { return strings.Compare(r.ID, id) })
+		if !found {
 			at := slices.IndexFunc(original, func(o Exclusion) bool { return o.ID == x.ID })
 			return invalid("exclusions[%d].id: %q is not in the frame", at, x.ID)
 		}
+		i += j
 		d.excluded[i] = true
 	}
 	return nil
 }
 
+// countStrata finds each row's stratum and counts the strata's rows, in parallel chunks. A row
+// names one of a few labels, so they are compared in turn rather than hashed into a map. A row
+// whose stratum is not in params.strata counts in the first: such a draft is refused anyway.
 func (d *draft) countStrata() {
 	d.strata = sortedKeys(d.in.Params.Strata)
-	index := make(map[string]int32, len(d.strata))
-	for i, label := range d.strata {
-		index[label] = int32(i)
-	}
 	d.frame = make([]int, len(d.strata))
 	d.eligible = make([]int, len(d.strata))
 	d.stratumOf = make([]int32, len(d.in.Frame))
-	for i, r := range d.in.Frame {
-		h := index[r.Stratum]
-		d.stratumOf[i] = h
-		d.frame[h]++
-		if !d.excluded[i] {
-			d.eligible[h]++
+	if len(d.strata) == 0 {
+		return // every row is invalid, and commit refuses the draft
+	}
+	var mu sync.Mutex
+	inParallel(len(d.in.Frame), 16384, func(lo, hi int) {
+		frame, eligible := make([]int, len(d.strata)), make([]int, len(d.strata))
+		for i := lo; i < hi; i++ {
+			h := stratumIndex(d.strata, d.in.Frame[i].Stratum)
+			d.stratumOf[i] = h
+			frame[h]++
+			if !d.excluded[i] {
+				eligible[h]++
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for h := range d.strata {
+			d.frame[h] += frame[h]
+			d.eligible[h] += eligible[h]
+		}
+	})
+}
+
+func stratumIndex(labels []string, label string) int32 {
+	for h, l := range labels {
+		if l == label {
+			return int32(h)
 		}
 	}
+	return 0
 }
 
 // quota is the spec's n = min(|E|, max(min if |E| > 0 else 0, ceil(p·|N|/q))): the ratio applies

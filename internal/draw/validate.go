@@ -15,6 +15,18 @@ import (
 // exclusions outside the frame are checked on the sorted form (see prepare). The ceremony is
 // checked only when needed: it does not exist yet when the draw is frozen.
 func validate(in *Input, needCeremony bool) error {
+	if err := validateHeader(in, needCeremony); err != nil {
+		return err
+	}
+	if err := validateFrame(in.Frame, &in.Params); err != nil {
+		return err
+	}
+	return validateLists(in)
+}
+
+// validateHeader checks what comes before the frame: the nonce, the row key, the ceremony when
+// needed and the params.
+func validateHeader(in *Input, needCeremony bool) error {
 	if !isLowerHex64(in.Nonce) {
 		return invalid("nonce: must be 64 lowercase hex characters")
 	}
@@ -26,12 +38,11 @@ func validate(in *Input, needCeremony bool) error {
 			return err
 		}
 	}
-	if err := validateParams(&in.Params); err != nil {
-		return err
-	}
-	if err := validateFrame(in.Frame, &in.Params); err != nil {
-		return err
-	}
+	return validateParams(&in.Params)
+}
+
+// validateLists checks the lists after the frame.
+func validateLists(in *Input) error {
 	if err := validateExclusions(in.Exclusions); err != nil {
 		return err
 	}
