@@ -11,7 +11,20 @@ import (
 // each task in order and each bureau that supervises its entity, a Fisher–Yates shuffle of the
 // bureau's pool keyed by H("inspector", seed, entity, bureau, j) is walked step by step, and the
 // first team[b] eligible candidates are taken. A task costs about team[b] × |pool| / |eligible|
-// hashes, so the walk is cheap enough to run in task order, with the cap, on one CPU.
+// hashes.
+//
+// The candidates a shuffle reaches, step by step, depend only on the task and the bureau; only the
+// cap makes one task depend on the tasks before it, as v1's ranking does (see teams.go). So
+// staffing runs in two passes:
+//
+//  1. In parallel over tasks, walk each shuffle ignoring the cap and keep the first few candidates
+//     that are otherwise eligible (team[b] without a cap; team[b]+capSlack with one).
+//  2. In task order, take from each kept walk the first team[b] under the cap. That is the spec's
+//     walk whenever enough kept candidates are under the cap; when they are not and the walk went
+//     on past them, the shuffle is walked again from its first step with the cap, as the spec
+//     states it.
+//
+// Without a cap the second pass only copies, and the result never depends on the number of CPUs.
 
 // shufflePlan holds what the walk looks up, computed once per draw.
 type shufflePlan struct {
@@ -51,41 +64,127 @@ func newShufflePlan(inspectors []Inspector, conflicts []Conflict, params Params)
 	return p
 }
 
+// depth is how many candidates the first pass keeps of bureau b's walk: never more than the pool.
+func (p *shufflePlan) depth(b int) int {
+	if p.cap > 0 {
+		return min(p.sizes[b]+capSlack, len(p.pools[b]))
+	}
+	return min(p.sizes[b], len(p.pools[b]))
+}
+
+// walks are the first pass's results: per task and bureau, the first candidates of its walk
+// that are eligible but for the cap, in a slot of depth(b) places.
+type walks struct {
+	kept    []taken // per task, a slot of stride candidates
+	counts  []int32 // per task and bureau, how many were kept; -1: the bureau does not supervise
+	offsets []int   // where each bureau's candidates start in a task's slot
+	stride  int
+}
+
 // staffByShuffle assigns the teams of the picked entities, in task order.
 func (d *draft) staffByShuffle(seed Digest, picks []pick) ([]Task, error) {
 	p := newShufflePlan(d.in.Inspectors, d.in.Conflicts, d.in.Params)
-	w := newWalker(p, seed)
-	if p.cap > 0 {
-		w.loads = make([]int32, len(p.inspectors))
-	}
-	var members []TeamMember
-	var steps []int
-	tasks := make([]Task, len(picks))
+	entities := make([]FrameRow, len(picks))
 	for t, pk := range picks {
-		e := d.in.Frame[pk.row]
-		w.startTask(e)
+		entities[t] = d.in.Frame[pk.row]
+	}
+	return p.assign(seed, entities, picks, p.walkAll(seed, entities))
+}
+
+// walkAll is the first pass, in parallel chunks of tasks.
+func (p *shufflePlan) walkAll(seed Digest, entities []FrameRow) *walks {
+	nb := len(p.bureaus)
+	wk := &walks{counts: make([]int32, len(entities)*nb)}
+	for b := range p.bureaus {
+		wk.offsets = append(wk.offsets, wk.stride)
+		wk.stride += p.depth(b)
+	}
+	wk.kept = make([]taken, len(entities)*wk.stride)
+	inParallel(len(entities), 64, func(lo, hi int) {
+		w := newWalker(p, seed) // no loads: eligible but for the cap
+		for t := lo; t < hi; t++ {
+			w.startTask(entities[t])
+			for b, bureau := range p.bureaus {
+				unit, supervises := entities[t].Units.Of(bureau)
+				if !supervises {
+					wk.counts[t*nb+b] = -1
+					continue
+				}
+				kept := w.collect(b, unit, p.depth(b))
+				copy(wk.kept[t*wk.stride+wk.offsets[b]:], kept)
+				wk.counts[t*nb+b] = int32(len(kept))
+			}
+		}
+	})
+	return wk
+}
+
+// assign is the second pass: it walks the tasks in order and takes each team from the kept walks
+// under the cap.
+func (p *shufflePlan) assign(seed Digest, entities []FrameRow, picks []pick, wk *walks) ([]Task, error) {
+	nb := len(p.bureaus)
+	var rewalk *walker // made on the first walk that the kept candidates do not cover, which is rare
+	var loads []int32  // tasks per inspector so far; nil without a cap
+	if p.cap > 0 {
+		loads = make([]int32, len(p.inspectors))
+	}
+	// One array holds every member and one every step; each task's team is a full slice of the
+	// first, never reallocated, and members point into the second.
+	most := 0
+	for b := range p.bureaus {
+		most += p.depth(b)
+	}
+	members := make([]TeamMember, 0, len(picks)*most)
+	steps := make([]int, 0, len(picks)*most)
+	tasks := make([]Task, len(picks))
+	var chosen []taken
+	for t, e := range entities {
 		start := len(members)
 		for b, bureau := range p.bureaus {
-			unit, supervises := e.Units.Of(bureau)
-			if !supervises {
+			count := int(wk.counts[t*nb+b])
+			if count < 0 {
 				continue
 			}
-			taken, err := w.walk(b, unit)
-			if err != nil {
-				return nil, insufficient(t, e.ID, bureau, err.available, p.sizes[b])
-			}
-			for _, c := range taken {
-				if len(steps) == cap(steps) {
-					// Members point into steps: grow it by a new array, never by moving.
-					steps = make([]int, 0, max(1024, len(picks)*2))
+			kept := wk.kept[t*wk.stride+wk.offsets[b]:][:count]
+			chosen = underCapOf(chosen[:0], kept, p.sizes[b], loads, p.cap)
+			if len(chosen) < p.sizes[b] && count == p.depth(b) && count < len(p.pools[b]) {
+				// Too many kept candidates are at the cap and the walk goes on: walk it again.
+				if rewalk == nil {
+					rewalk = newWalker(p, seed)
+					rewalk.loads = loads
 				}
+				rewalk.startTask(e)
+				unit, _ := e.Units.Of(bureau)
+				chosen = append(chosen[:0], rewalk.collect(b, unit, p.sizes[b])...)
+			} else if loads != nil {
+				for _, c := range chosen {
+					loads[c.inspector]++
+				}
+			}
+			if len(chosen) < p.sizes[b] {
+				return nil, insufficient(t, e.ID, bureau, len(chosen), p.sizes[b])
+			}
+			for _, c := range chosen {
 				steps = append(steps, c.step)
 				members = append(members, TeamMember{Bureau: bureau, Inspector: p.inspectors[c.inspector].ID, Step: &steps[len(steps)-1]})
 			}
 		}
-		tasks[t] = Task{Entity: e.ID, Stratum: e.Stratum, Ticket: pk.ticket, Team: members[start:len(members):len(members)]}
+		tasks[t] = Task{Entity: e.ID, Stratum: e.Stratum, Ticket: picks[t].ticket, Team: members[start:len(members):len(members)]}
 	}
 	return tasks, nil
+}
+
+// underCapOf appends to chosen the first size candidates of kept whose load is under the cap.
+func underCapOf(chosen, kept []taken, size int, loads []int32, limit int32) []taken {
+	for _, c := range kept {
+		if len(chosen) == size {
+			break
+		}
+		if loads == nil || loads[c.inspector] < limit {
+			chosen = append(chosen, c)
+		}
+	}
+	return chosen
 }
 
 // taken is a candidate taken onto a team at a step of the shuffle.
@@ -94,14 +193,11 @@ type taken struct {
 	inspector int32
 }
 
-// shortage says how many eligible candidates a pool had when it ran out.
-type shortage struct{ available int }
-
 // walker walks the shuffles of one task after another.
 type walker struct {
 	plan  *shufflePlan
 	h     *framedHash // shares ("inspector", seed)
-	loads []int32     // tasks per inspector so far; nil without a cap
+	loads []int32     // tasks per inspector so far; nil: the cap is not looked at
 	// conflicted[i] == stamp marks inspector i as in conflict with the current task's entity.
 	conflicted []uint32
 	stamp      uint32
@@ -138,15 +234,15 @@ func (w *walker) startTask(e FrameRow) {
 	}
 }
 
-// walk shuffles bureau b's pool for the current task until team[b] eligible candidates are taken;
-// unit is the entity's unit in that bureau. It adds each one taken to its load at once, before
-// the next candidate is looked at, as the spec says.
-func (w *walker) walk(b int, unit string) ([]taken, *shortage) {
-	size := w.plan.sizes[b]
+// collect shuffles bureau b's pool for the current task until want eligible candidates are taken
+// or the pool is walked through; unit is the entity's unit in that bureau. With loads, it adds
+// each one taken to its load at once, before the next candidate is looked at, as the spec says.
+// The result is valid until the next call.
+func (w *walker) collect(b int, unit string, want int) []taken {
 	w.walkStamp++
 	w.taken = w.taken[:0]
 	m := len(w.plan.pools[b])
-	for j := 0; j < m && len(w.taken) < size; j++ {
+	for j := 0; j < m && len(w.taken) < want; j++ {
 		candidate := w.next(b, j)
 		if w.eligible(candidate, unit) {
 			w.taken = append(w.taken, taken{step: j, inspector: candidate})
@@ -155,10 +251,7 @@ func (w *walker) walk(b int, unit string) ([]taken, *shortage) {
 			}
 		}
 	}
-	if len(w.taken) < size {
-		return nil, &shortage{available: len(w.taken)}
-	}
-	return w.taken, nil
+	return w.taken
 }
 
 // draw is the first 8 bytes of H("inspector", seed, entity, bureau, decimal(j)).

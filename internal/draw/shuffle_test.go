@@ -142,8 +142,8 @@ func TestTeamFromNonSupervisingBureauCaught(t *testing.T) {
 		if bureau == team[0].Bureau {
 			continue
 		}
-		taken, short := w.walk(b, "")
-		if short != nil {
+		taken := w.collect(b, "", plan.sizes[b])
+		if len(taken) < plan.sizes[b] {
 			t.Fatal("the other bureau cannot staff the task")
 		}
 		for _, c := range taken {
