@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -130,20 +132,20 @@ func gatherInput(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dr
 // them gives it. In a 定向 draw a bureau's entry counts only for the entity
 // types its own items apply to, so an entity is visited by exactly the
 // bureaus that supervise it and have something to check there; a 不定向
-// draw takes the whole rosters. active tells which frame rows are active
-// entities in at least one roster.
-func gatherFrame(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan, participants []draw.Participant) ([]draw.FrameRow, map[string]bool, error) {
+// draw takes the whole rosters. active tells, by frame row, which are
+// active entities in at least one roster.
+func gatherFrame(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan, participants []draw.Participant) ([]draw.FrameRow, []bool, error) {
 	w := &where{}
 	stratum := stratumSQL(w, p, time.Now())
-	source := w.param(d.ID)
+	source, order := frameSource(w, d, participants)
 	if limited, bureaus, types := itemEntityTypes(d.Scope, participants); len(limited) > 0 {
 		w.add("(r.bureau_code <> ALL(%s) OR (r.bureau_code, r.entity_type) IN (SELECT * FROM unnest(%s::text[], %s::text[])))",
 			pq.Array(limited), pq.Array(bureaus), pq.Array(types))
 	}
 	scopeConditions(w, d.Scope, stratum)
 	q := `SELECT r.entity_code, ` + stratum + `, r.bureau_code, r.unit, r.status = 'active'
-FROM draw_frame(` + source + `) r WHERE ` + w.String() + ` ORDER BY r.entity_code COLLATE "C", r.bureau_code COLLATE "C"`
-	// The function's rows are kept, then sorted: with the default 4 MB of
+FROM ` + source + ` WHERE ` + w.String() + ` ORDER BY ` + order
+	// draw_frame()'s rows are kept, then sorted: with the default 4 MB of
 	// work_mem a million-entity roster spilled both to disk several times.
 	if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return nil, nil, err
@@ -153,8 +155,7 @@ FROM draw_frame(` + source + `) r WHERE ` + w.String() + ` ORDER BY r.entity_cod
 		return nil, nil, fmt.Errorf("frame: %w", err)
 	}
 	defer rows.Close()
-	var frame []draw.FrameRow
-	active := map[string]bool{}
+	var b frameBuilder
 	for rows.Next() {
 		var id, stratum string
 		var unit draw.UnitOf
@@ -162,18 +163,104 @@ FROM draw_frame(` + source + `) r WHERE ` + w.String() + ` ORDER BY r.entity_cod
 		if err := rows.Scan(&id, &stratum, &unit.Bureau, &unit.Unit, &isActive); err != nil {
 			return nil, nil, err
 		}
-		if n := len(frame); n > 0 && frame[n-1].ID == id {
-			r := &frame[n-1]
-			r.Units = append(r.Units, unit)
-			r.Stratum = higherStratum(r.Stratum, stratum)
-		} else {
-			frame = append(frame, draw.FrameRow{ID: id, Stratum: stratum, Units: draw.Units{unit}})
-		}
-		if isActive {
-			active[id] = true
-		}
+		b.add(id, stratum, unit, isActive)
 	}
-	return frame, active, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	frame, active := b.done()
+	if !b.sorted {
+		sortFrame(frame, active)
+	}
+	return frame, active, nil
+}
+
+// frameSource is where the frame's rows come from, and in which order. A
+// draw of the lead's bureau alone reads its roster directly, under its
+// row-level security, in the order of the roster's index (a million rows
+// in a second, where draw_frame() took six to hand them over and the sort
+// by byte order as many again): that is the database's collation, byte
+// order under C and C.UTF-8, which frameBuilder checks (else the frame is
+// sorted here). draw_frame(), which reads every participant's roster for
+// the lead, returns its rows unordered, and they are sorted by byte order.
+func frameSource(w *where, d draw.Draw, participants []draw.Participant) (source, order string) {
+	if len(participants) == 1 && participants[0].BureauID == d.BureauID {
+		return fmt.Sprintf(`(SELECT e.*, %s::text AS bureau_code FROM roster_entries e WHERE e.bureau_id = %s AND e.valid_to IS NULL) r`,
+			w.param(participants[0].BureauCode), w.param(d.BureauID)), "r.entity_code"
+	}
+	return `draw_frame(` + w.param(d.ID) + `) r`, `r.entity_code COLLATE "C", r.bureau_code COLLATE "C"`
+}
+
+// sortFrame sorts a frame of one bureau's roster (one row an entity) by
+// byte order of the ids, with its rows' activity.
+func sortFrame(frame []draw.FrameRow, active []bool) { sort.Sort(frameOrder{frame, active}) }
+
+type frameOrder struct {
+	frame  []draw.FrameRow
+	active []bool
+}
+
+func (o frameOrder) Len() int           { return len(o.frame) }
+func (o frameOrder) Less(i, j int) bool { return o.frame[i].ID < o.frame[j].ID }
+func (o frameOrder) Swap(i, j int) {
+	o.frame[i], o.frame[j] = o.frame[j], o.frame[i]
+	o.active[i], o.active[j] = o.active[j], o.active[i]
+}
+
+// frameBuilder collects the frame's rows as they come, in id order, one
+// row of each bureau that supervises an entity. A million-row frame grown
+// by append was copied over and over (twice its size at the end) and its
+// rows' one-unit lists were a million allocations: the rows are kept in
+// chunks, copied once into a frame of the right size, and the units share
+// large arrays.
+type frameBuilder struct {
+	chunks [][]draw.FrameRow
+	units  []draw.UnitOf
+	active []bool // by frame row: an active entity in at least one roster
+	last   *draw.FrameRow
+	// sorted stays true while the ids come in byte order.
+	sorted bool
+}
+
+const frameChunk = 1 << 16
+
+func (b *frameBuilder) add(id, stratum string, unit draw.UnitOf, isActive bool) {
+	if r := b.last; r != nil && r.ID == id { // another bureau's entry of the same entity
+		r.Units = append(r.Units, unit) // capped at its length below: a copy, never a neighbour's unit
+		r.Stratum = higherStratum(r.Stratum, stratum)
+		b.active[len(b.active)-1] = b.active[len(b.active)-1] || isActive
+		return
+	}
+	if b.last == nil {
+		b.sorted = true
+	} else if id < b.last.ID {
+		b.sorted = false
+	}
+	n := len(b.chunks)
+	if n == 0 || len(b.chunks[n-1]) == cap(b.chunks[n-1]) {
+		b.chunks = append(b.chunks, make([]draw.FrameRow, 0, frameChunk))
+		n++
+	}
+	if len(b.units) == cap(b.units) {
+		b.units = make([]draw.UnitOf, 0, frameChunk)
+	}
+	b.units = append(b.units, unit)
+	k := len(b.units)
+	b.chunks[n-1] = append(b.chunks[n-1], draw.FrameRow{ID: id, Stratum: stratum, Units: draw.Units(b.units[k-1 : k : k])})
+	b.last = &b.chunks[n-1][len(b.chunks[n-1])-1]
+	b.active = append(b.active, isActive)
+}
+
+// done returns the frame and, by row, whether the entity is active.
+func (b *frameBuilder) done() ([]draw.FrameRow, []bool) {
+	if len(b.chunks) == 0 {
+		return nil, nil
+	}
+	frame := make([]draw.FrameRow, 0, len(b.active))
+	for _, c := range b.chunks {
+		frame = append(frame, c...)
+	}
+	return frame, b.active
 }
 
 // higherStratum is the stratum that weighs more when two bureaus rate an
@@ -242,7 +329,7 @@ func scopeConditions(w *where, s draw.Scope, stratum string) {
 
 // gatherExclusions keeps out entities that are not active and those at
 // their stratum's yearly cap, counting every bureau's draws this year.
-func gatherExclusions(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan, frame []draw.FrameRow, active map[string]bool) ([]draw.Exclusion, error) {
+func gatherExclusions(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan, frame []draw.FrameRow, active []bool) ([]draw.Exclusion, error) {
 	counts := map[string]int{}
 	rows, err := tx.QueryContext(ctx, `SELECT entity_code, inspections FROM entity_inspections($1, $2)`, d.RegionCode, d.Year)
 	if err != nil {
@@ -261,9 +348,9 @@ func gatherExclusions(ctx context.Context, tx *sqlx.Tx, d draw.Draw, p plan.Plan
 		return nil, err
 	}
 	var out []draw.Exclusion
-	for _, r := range frame {
+	for i, r := range frame {
 		switch {
-		case !active[r.ID]:
+		case !active[i]:
 			out = append(out, draw.Exclusion{ID: r.ID, Reason: "not_active"})
 		case counts[r.ID] >= p.Strata[r.Stratum].Cap:
 			out = append(out, draw.Exclusion{ID: r.ID, Reason: "annual_cap"})
@@ -423,10 +510,6 @@ SELECT certificate, bureau_code, unit, qualifications FROM used ORDER BY certifi
 // gatherConflicts keeps the conflicts between the draw's inspectors and
 // its frame.
 func gatherConflicts(ctx context.Context, tx *sqlx.Tx, drawID int64, frame []draw.FrameRow, inspectors []draw.Inspector) ([]draw.Conflict, error) {
-	inFrame := make(map[string]bool, len(frame))
-	for _, r := range frame {
-		inFrame[r.ID] = true
-	}
 	sent := make(map[string]bool, len(inspectors))
 	for _, in := range inspectors {
 		sent[in.ID] = true
@@ -442,11 +525,19 @@ func gatherConflicts(ctx context.Context, tx *sqlx.Tx, drawID int64, frame []dra
 		if err := rows.Scan(&c.Inspector, &c.Entity); err != nil {
 			return nil, err
 		}
-		if inFrame[c.Entity] && sent[c.Inspector] {
+		if sent[c.Inspector] && inFrame(frame, c.Entity) {
 			out = append(out, c)
 		}
 	}
 	return out, rows.Err()
+}
+
+// inFrame reports whether the frame, in id order (byte order, as
+// gatherFrame reads it), holds the entity: a binary search, where a set of
+// a million ids cost a second to build.
+func inFrame(frame []draw.FrameRow, entity string) bool {
+	_, found := slices.BinarySearchFunc(frame, entity, func(r draw.FrameRow, id string) int { return strings.Compare(r.ID, id) })
+	return found
 }
 
 // drawParams are the public rules: the plan's strata, each participant's
