@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -683,50 +684,69 @@ func markFailed(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Dra
 		Before: d, After: map[string]any{"status": draw.StatusFailed, "ceremony": ceremony, "failure": e.Details}})
 }
 
-// storeTasks writes the tasks and teams: COPY into staging tables (COPY
-// cannot write tables under row-level security), then one INSERT each.
+// storeTasks writes the tasks and teams, one INSERT each from arrays of
+// their columns (COPY cannot write tables under row-level security; the
+// staging tables COPY went through, their ANALYZE and the INSERTs from
+// them took longer than the arrays).
 func storeTasks(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, m *draw.Manifest) error {
-	const taskStage = `CREATE TEMP TABLE task_stage (seq int, entity_code text, stratum text, ticket text) ON COMMIT DROP`
-	err := stage(ctx, tx, taskStage, "task_stage", []string{"seq", "entity_code", "stratum", "ticket"}, len(m.Tasks), func(i int) []any {
-		t := m.Tasks[i]
-		return []any{i + 1, t.Entity, t.Stratum, t.Ticket.String()}
-	})
-	if err != nil {
-		return err
-	}
-	var members [][]any
+	entities, strata, tickets := make([]string, len(m.Tasks)), make([]string, len(m.Tasks)), make([]string, len(m.Tasks))
 	for i, t := range m.Tasks {
-		pos := map[string]int{}
-		for _, mb := range t.Team {
-			pos[mb.Bureau]++
-			var ticket, step any // v1 members carry a ticket, v2 members a step
-			if mb.Ticket != nil {
-				ticket = mb.Ticket.String()
-			}
-			if mb.Step != nil {
-				step = *mb.Step
-			}
-			members = append(members, []any{i + 1, mb.Bureau, pos[mb.Bureau], mb.Inspector, ticket, step})
-		}
-	}
-	const memberStage = `CREATE TEMP TABLE member_stage (seq int, bureau_code text, position int, certificate text, ticket text, step int) ON COMMIT DROP`
-	err = stage(ctx, tx, memberStage, "member_stage", []string{"seq", "bureau_code", "position", "certificate", "ticket", "step"}, len(members), func(i int) []any {
-		return members[i]
-	})
-	if err != nil {
-		return err
+		entities[i], strata[i], tickets[i] = t.Entity, t.Stratum, t.Ticket.String()
 	}
 	const tasks = `
 INSERT INTO draw_tasks (draw_id, seq, lead_id, region_code, year, quarter, entity_code, stratum, ticket)
-SELECT $1, seq, $2, $3, $4, $5, entity_code, stratum, ticket FROM task_stage`
-	if _, err := tx.ExecContext(ctx, tasks, d.ID, actor.BureauID, d.RegionCode, d.Year, d.Quarter); err != nil {
+SELECT $1, t.seq, $2, $3, $4, $5, t.entity_code, t.stratum, t.ticket
+FROM unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY t(entity_code, stratum, ticket, seq)`
+	_, err := tx.ExecContext(ctx, tasks, d.ID, actor.BureauID, d.RegionCode, d.Year, d.Quarter,
+		pq.StringArray(entities), pq.StringArray(strata), pq.StringArray(tickets))
+	if err != nil {
 		return fmt.Errorf("tasks: %w", err)
+	}
+	var t teamColumns
+	for i, task := range m.Tasks {
+		t.add(i+1, task.Team)
 	}
 	const teams = `
 INSERT INTO draw_task_members (draw_id, seq, bureau_id, position, certificate, ticket, step)
-SELECT $1, s.seq, b.id, s.position, s.certificate, s.ticket, s.step FROM member_stage s JOIN bureaus b ON b.code = s.bureau_code`
-	if _, err := tx.ExecContext(ctx, teams, d.ID); err != nil {
+SELECT $1, s.seq, b.id, s.position, s.certificate, s.ticket, s.step
+FROM unnest($2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[]) s(seq, bureau_code, position, certificate, ticket, step)
+JOIN bureaus b ON b.code = s.bureau_code`
+	_, err = tx.ExecContext(ctx, teams, d.ID, pq.Int64Array(t.seqs), pq.StringArray(t.bureaus), pq.Int64Array(t.positions),
+		pq.StringArray(t.certificates), pq.Array(t.tickets), pq.Array(t.steps))
+	if err != nil {
 		return fmt.Errorf("teams: %w", err)
 	}
 	return nil
+}
+
+// teamColumns are the columns of the tasks' team members, one array each.
+type teamColumns struct {
+	seqs, positions       []int64
+	bureaus, certificates []string
+	tickets               []sql.NullString // v1 members carry a ticket
+	steps                 []sql.NullInt64  // v2 members a step
+}
+
+// add appends the members of task seq, each numbered by its place among
+// its bureau's.
+func (c *teamColumns) add(seq int, team []draw.TeamMember) {
+	for k, mb := range team {
+		position := 1
+		for _, before := range team[:k] {
+			if before.Bureau == mb.Bureau {
+				position++
+			}
+		}
+		var ticket sql.NullString
+		if mb.Ticket != nil {
+			ticket = sql.NullString{String: mb.Ticket.String(), Valid: true}
+		}
+		var step sql.NullInt64
+		if mb.Step != nil {
+			step = sql.NullInt64{Int64: int64(*mb.Step), Valid: true}
+		}
+		c.seqs, c.positions = append(c.seqs, int64(seq)), append(c.positions, int64(position))
+		c.bureaus, c.certificates = append(c.bureaus, mb.Bureau), append(c.certificates, mb.Inspector)
+		c.tickets, c.steps = append(c.tickets, ticket), append(c.steps, step)
+	}
 }
