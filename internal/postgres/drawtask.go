@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -15,9 +17,9 @@ import (
 )
 
 // Tasks returns a page of a visible draw's tasks, each with its team and
-// substitutions: three statements whatever the page size.
+// substitutions: two statements whatever the page size.
 func (s DrawStore) Tasks(ctx context.Context, actor *authz.Actor, drawID int64, p page.Request) ([]draw.TaskRow, error) {
-	var tasks []draw.TaskRow
+	var rows []taskRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
 		if _, err := getDraw(ctx, tx, drawID, ""); err != nil {
 			return err
@@ -26,16 +28,16 @@ func (s DrawStore) Tasks(ctx context.Context, actor *authz.Actor, drawID int64, 
 		w.add("t.draw_id = %s", drawID)
 		w.seek(p, false, "t.seq", intKey)
 		q := `
-SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket
+SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket, ` + taskTeamColumns + `
 FROM draw_tasks t
 LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
 WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("t.seq", false), p.Limit())
-		if err := tx.SelectContext(ctx, &tasks, q, w.args...); err != nil {
-			return err
-		}
-		return s.DB.attachTeams(ctx, tx, tasks)
+		return tx.SelectContext(ctx, &rows, q, w.args...)
 	})
-	return tasks, err
+	if err != nil {
+		return nil, err
+	}
+	return decodeTasks(rows)
 }
 
 // CountTasks counts a visible draw's tasks (0 for a draw the actor may not
@@ -55,86 +57,100 @@ func (s DrawStore) TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []i
 	if key, _ := p.AfterKey(); key != "" { // forward pages only: the service refuses others
 		fmt.Sscan(key, &after)
 	}
-	var tasks []draw.TaskRow
+	var rows []taskRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		st := s.DB.prepared(ctx, tx, tasksOfDrawsQuery)
-		if err := st.SelectContext(ctx, &tasks, pq.Array(ids), after, p.Limit()); err != nil {
-			return err
-		}
-		return s.DB.attachTeams(ctx, tx, tasks)
+		return s.DB.prepared(ctx, tx, tasksOfDrawsQuery).SelectContext(ctx, &rows, pq.Array(ids), after, p.Limit())
 	})
-	return tasks, err
+	if err != nil {
+		return nil, err
+	}
+	return decodeTasks(rows)
 }
 
+// tasksOfDrawsQuery reads each draw's page with its teams and
+// substitutions aggregated per task (taskTeamColumns): one round trip for
+// the whole nesting, where a statement per level took three.
 var tasksOfDrawsQuery = prepare(`
-SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket
+SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket, ` + taskTeamColumns + `
 FROM draws d
 CROSS JOIN LATERAL (SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket FROM draw_tasks t WHERE t.draw_id = d.id AND t.seq > $2 ORDER BY t.seq LIMIT $3) t
 LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
 WHERE d.id = ANY($1) ORDER BY t.draw_id, t.seq`)
 
-// taskKey names a task of any draw.
-type taskKey struct {
-	Draw int64
-	Seq  int
+// taskTeamColumns are a task t's team (members in bureau and position
+// order, with their inspectors' names where row-level security shows
+// them) and its substitutions (in the order made), each a JSON array of
+// objects whose keys are taskMember's and taskSubstitution's.
+const taskTeamColumns = `
+  (SELECT json_agg(json_build_object('bureau_code', b.code, 'certificate', m.certificate, 'name', coalesce(i.name, ''),
+          'ticket', m.ticket, 'step', m.step, 'position', m.position) ORDER BY b.code, m.position)
+   FROM draw_task_members m
+   JOIN bureaus b ON b.id = m.bureau_id
+   LEFT JOIN inspectors i ON i.bureau_id = m.bureau_id AND i.certificate_number = m.certificate
+   WHERE m.draw_id = t.draw_id AND m.seq = t.seq) AS team,
+  (SELECT json_agg(json_build_object('bureau_code', b.code, 'out', s.out_certificate, 'in', s.in_certificate,
+          'reason', s.reason, 'at', s.at) ORDER BY s.id)
+   FROM draw_substitutions s
+   JOIN bureaus b ON b.id = s.bureau_id
+   WHERE s.draw_id = t.draw_id AND s.seq = t.seq) AS substitutions`
+
+// taskRow is a task as read with taskTeamColumns.
+type taskRow struct {
+	draw.TaskRow
+	TeamJSON          []byte `db:"team"`
+	SubstitutionsJSON []byte `db:"substitutions"`
 }
 
-// attachTeams fills in the teams and substitutions of the tasks, of one
-// draw or many, in two statements.
-func (db *DB) attachTeams(ctx context.Context, tx *sqlx.Tx, tasks []draw.TaskRow) error {
-	if len(tasks) == 0 {
+// taskMember and taskSubstitution are the objects of taskTeamColumns'
+// arrays: the domain types carry no JSON names, and must not get these
+// (draw.Member is part of the draw's documents).
+type taskMember struct {
+	BureauCode  string  `json:"bureau_code"`
+	Certificate string  `json:"certificate"`
+	Name        string  `json:"name"`
+	Ticket      *string `json:"ticket"`
+	Step        *int    `json:"step"`
+	Position    int     `json:"position"`
+}
+
+type taskSubstitution struct {
+	BureauCode string    `json:"bureau_code"`
+	Out        string    `json:"out"`
+	In         string    `json:"in"`
+	Reason     string    `json:"reason"`
+	At         time.Time `json:"at"` // timestamptz in JSON is RFC 3339, offset included
+}
+
+// decodeTasks unpacks each task's team and substitutions (NULL: none).
+func decodeTasks(rows []taskRow) ([]draw.TaskRow, error) {
+	tasks := make([]draw.TaskRow, len(rows))
+	for i, r := range rows {
+		t := r.TaskRow
+		var members []taskMember
+		var subs []taskSubstitution
+		if err := unmarshalNullable(r.TeamJSON, &members); err != nil {
+			return nil, fmt.Errorf("task %d/%d team: %w", t.DrawID, t.Seq, err)
+		}
+		if err := unmarshalNullable(r.SubstitutionsJSON, &subs); err != nil {
+			return nil, fmt.Errorf("task %d/%d substitutions: %w", t.DrawID, t.Seq, err)
+		}
+		for _, m := range members {
+			t.Team = append(t.Team, draw.Member(m))
+		}
+		for _, s := range subs {
+			t.Substitutions = append(t.Substitutions, draw.Substitution(s))
+		}
+		tasks[i] = t
+	}
+	return tasks, nil
+}
+
+func unmarshalNullable(b []byte, v any) error {
+	if b == nil {
 		return nil
 	}
-	draws := make([]int64, len(tasks))
-	seqs := make([]int64, len(tasks))
-	index := map[taskKey]int{}
-	for i, t := range tasks {
-		draws[i], seqs[i] = t.DrawID, int64(t.Seq)
-		index[taskKey{t.DrawID, t.Seq}] = i
-	}
-	var members []struct {
-		DrawID int64 `db:"draw_id"`
-		Seq    int   `db:"seq"`
-		draw.Member
-	}
-	if err := db.prepared(ctx, tx, teamsQuery).SelectContext(ctx, &members, pq.Array(draws), pq.Array(seqs)); err != nil {
-		return err
-	}
-	for _, m := range members {
-		t := &tasks[index[taskKey{m.DrawID, m.Seq}]]
-		t.Team = append(t.Team, m.Member)
-	}
-	var subs []struct {
-		DrawID int64 `db:"draw_id"`
-		Seq    int   `db:"seq"`
-		draw.Substitution
-	}
-	if err := db.prepared(ctx, tx, substitutionsQuery).SelectContext(ctx, &subs, pq.Array(draws), pq.Array(seqs)); err != nil {
-		return err
-	}
-	for _, s := range subs {
-		t := &tasks[index[taskKey{s.DrawID, s.Seq}]]
-		t.Substitutions = append(t.Substitutions, s.Substitution)
-	}
-	return nil
+	return json.Unmarshal(b, v)
 }
-
-// The statements of every page of tasks, prepared once per connection.
-var (
-	teamsQuery = prepare(`
-SELECT m.draw_id, m.seq, b.code AS bureau_code, m.certificate, coalesce(i.name, '') AS name, m.ticket, m.step, m.position
-FROM unnest($1::bigint[], $2::int[]) k(draw_id, seq)
-JOIN draw_task_members m ON m.draw_id = k.draw_id AND m.seq = k.seq
-JOIN bureaus b ON b.id = m.bureau_id
-LEFT JOIN inspectors i ON i.bureau_id = m.bureau_id AND i.certificate_number = m.certificate
-ORDER BY m.draw_id, m.seq, b.code, m.position`)
-	substitutionsQuery = prepare(`
-SELECT s.draw_id, s.seq, b.code AS bureau_code, s.out_certificate, s.in_certificate, s.reason, s.at
-FROM unnest($1::bigint[], $2::int[]) k(draw_id, seq)
-JOIN draw_substitutions s ON s.draw_id = k.draw_id AND s.seq = k.seq
-JOIN bureaus b ON b.id = s.bureau_id
-ORDER BY s.draw_id, s.seq, s.id`)
-)
 
 // Substitute records that an inspector of the acting bureau replaces
 // another of its inspectors on a task. The replaced one must be on the
@@ -175,15 +191,29 @@ VALUES ($1, $2, (SELECT app_bureau()), $3, $4, $5, $6)`
 		if _, err := tx.ExecContext(ctx, ins, drawID, seq, out, in, reason, actor.UserID); err != nil {
 			return err
 		}
-		tasks := []draw.TaskRow{task}
-		if err := s.DB.attachTeams(ctx, tx, tasks); err != nil {
+		if task, err = readTask(ctx, tx, drawID, seq); err != nil {
 			return err
 		}
-		task = tasks[0]
 		return auditAs(ctx, tx, actor, audit.Change{Action: "draw.substitute", ObjectType: "draw_task",
 			ObjectID: fmt.Sprintf("%d/%d", drawID, seq), After: map[string]any{"out": out, "in": in, "reason": reason}})
 	})
 	return task, err
+}
+
+// readTask reads one task of the draw with its team and substitutions as
+// they are now (its entity's name left out, as Substitute answers it).
+func readTask(ctx context.Context, tx *sqlx.Tx, drawID int64, seq int) (draw.TaskRow, error) {
+	var rows []taskRow
+	q := `SELECT t.draw_id, t.seq, t.entity_code, '' AS entity_name, t.ticket, ` + taskTeamColumns + `
+FROM draw_tasks t WHERE t.draw_id = $1 AND t.seq = $2`
+	if err := tx.SelectContext(ctx, &rows, q, drawID, seq); err != nil {
+		return draw.TaskRow{}, err
+	}
+	tasks, err := decodeTasks(rows)
+	if err != nil || len(tasks) == 0 {
+		return draw.TaskRow{}, errNoRowsIfNil(err)
+	}
+	return tasks[0], nil
 }
 
 // lockTeam orders concurrent substitutions of one task.

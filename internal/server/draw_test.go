@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/postgres"
@@ -549,6 +550,57 @@ func TestSubstituteInspector(t *testing.T) {
 	})
 	t.Run("ErrOutNoLongerOnTeam", func(t *testing.T) {
 		wantCode(t, e.Do(planner, substitute, vars), "BAD_USER_INPUT")
+	})
+	t.Run("EveryReadShowsTheSameTask", func(t *testing.T) {
+		// The task as the mutation answers it, as its draw's page of tasks
+		// reads it and as a page of draws reads it in one batch: the same
+		// team and substitution, at the instant stored.
+		const fields = `seq team { bureau certificate name ticket step position } substitutions { bureau out in reason at }`
+		var byMutation struct {
+			SubstituteInspector struct{ Task json.RawMessage }
+		}
+		var other = map[string]any{"in": map[string]any{"drawId": id, "seq": task.Seq, "out": in, "in": out, "reason": "复工"}}
+		e.Do(planner, `mutation($in: SubstituteInspectorInput!) { substituteInspector(input: $in) { task { `+fields+` } } }`, other).mustData(t, &byMutation)
+		var byDraw struct {
+			Draw struct {
+				Tasks struct{ Nodes []json.RawMessage }
+			}
+		}
+		e.Do(planner, `query($id: ID!) { draw(id: $id) { tasks(first: 1) { nodes { `+fields+` } } } }`, map[string]any{"id": id}).mustData(t, &byDraw)
+		var byPage struct {
+			Draws struct {
+				Nodes []struct {
+					Tasks struct{ Nodes []json.RawMessage }
+				}
+			}
+		}
+		e.Do(planner, `{ draws(first: 1) { nodes { tasks(first: 1) { nodes { `+fields+` } } } } }`, nil).mustData(t, &byPage)
+		want := string(byMutation.SubstituteInspector.Task)
+		if got := string(byDraw.Draw.Tasks.Nodes[0]); got != want {
+			t.Errorf("draw.tasks reads %s, the mutation answered %s", got, want)
+		}
+		if got := string(byPage.Draws.Nodes[0].Tasks.Nodes[0]); got != want {
+			t.Errorf("draws.tasks reads %s, the mutation answered %s", got, want)
+		}
+		var stored []time.Time
+		if err := e.DB.Select(&stored, `SELECT at FROM draw_substitutions ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		var task struct {
+			Team          []struct{ Bureau, Certificate, Name string }
+			Substitutions []struct{ Out, In, Reason, At string }
+		}
+		if err := json.Unmarshal([]byte(want), &task); err != nil {
+			t.Fatal(err)
+		}
+		subs := task.Substitutions
+		if len(stored) != 2 || len(subs) != 2 || subs[1].Reason != "复工" || subs[0].In != in ||
+			subs[0].At != stored[0].Format(time.RFC3339Nano) || subs[1].At != stored[1].Format(time.RFC3339Nano) {
+			t.Errorf("substitutions %+v, stored at %v", subs, stored)
+		}
+		if len(task.Team) != 2 || task.Team[0].Name == "" || task.Team[0].Bureau != "140522-wl" {
+			t.Errorf("team %+v: the drawn team with its names", task.Team)
+		}
 	})
 	t.Run("ManifestKeepsTheDrawnTeam", func(t *testing.T) {
 		_, body := getPublic(t, e, "/public/draws/"+databaseID(t, id)+"/manifest.json")
