@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -102,29 +103,34 @@ func auditInEachBureau(ctx context.Context, tx *sqlx.Tx, user account.User, c au
 }
 
 // Identify reads the session and membership with one statement, the first
-// of the request's transaction (see WithRequest); request_identity puts
-// the tenant settings in force for the rest of it.
+// of the request's transaction (see WithRequest), sent with its BEGIN in
+// one round trip (beginStatement); request_identity puts the tenant
+// settings in force for the rest of it.
 func (s AccountStore) Identify(ctx context.Context, tokenHash []byte, bureauCode string) (account.Identity, error) {
-	var row struct {
-		account.User
-		BureauID   sql.NullInt64  `db:"bureau_id"`
-		BureauCode sql.NullString `db:"bureau_code"`
-		RegionCode sql.NullString `db:"region_code"`
-		BureauKind sql.NullString `db:"bureau_kind"`
-		Roles      pq.StringArray `db:"roles"`
-		Bureaus    sql.NullInt64  `db:"bureaus"`
-	}
-	err := s.DB.identify(ctx, func(tx *sqlx.Tx) (Scope, error) {
-		err := s.DB.prepared(ctx, tx, identityQuery).GetContext(ctx, &row, tokenHash, bureauCode)
-		return Scope{BureauID: row.BureauID.Int64, UserID: row.ID}, err
-	})
-	return account.Identity{User: row.User, BureauID: row.BureauID.Int64, BureauCode: row.BureauCode.String,
-		RegionCode: row.RegionCode.String, BureauKind: row.BureauKind.String, Roles: row.Roles,
-		Bureaus: int(row.Bureaus.Int64)}, notFound(err, "no such session")
+	var (
+		userID, bureauID, bureaus                 sql.NullInt64
+		username, displayName, code, region, kind sql.NullString
+		createdAt                                 sql.NullTime
+		mustChange                                sql.NullBool
+		roles                                     pq.StringArray
+	)
+	st := &beginStatement{query: identityQuery(tokenHash, bureauCode), dest: []any{
+		&userID, &username, &displayName, &createdAt, &mustChange, &bureauID, &code, &region, &kind, &roles, &bureaus}}
+	err := s.DB.identify(ctx, st, func() Scope { return Scope{BureauID: bureauID.Int64, UserID: userID.Int64} })
+	user := account.User{ID: userID.Int64, Username: username.String, DisplayName: displayName.String,
+		CreatedAt: createdAt.Time, MustChangePassword: mustChange.Bool}
+	return account.Identity{User: user, BureauID: bureauID.Int64, BureauCode: code.String,
+		RegionCode: region.String, BureauKind: kind.String, Roles: roles, Bureaus: int(bureaus.Int64)}, notFound(err, "no such session")
 }
 
-var identityQuery = prepare(`SELECT user_id AS id, username, display_name, created_at, password_must_change,
-	bureau_id, bureau_code, region_code, bureau_kind, roles, bureaus FROM request_identity($1, $2)`)
+// identityQuery is request_identity's statement for a token's hash and a
+// bureau code, its values quoted into the text: a statement sent with
+// BEGIN goes in the simple protocol, which takes no parameters.
+func identityQuery(tokenHash []byte, bureauCode string) string {
+	return `SELECT user_id, username, display_name, created_at, password_must_change,
+	bureau_id, bureau_code, region_code, bureau_kind, roles, bureaus
+FROM request_identity(decode('` + hex.EncodeToString(tokenHash) + `', 'hex'), ` + pq.QuoteLiteral(bureauCode) + `)`
+}
 
 // RevokeSession ends the session and audits it.
 func (s AccountStore) RevokeSession(ctx context.Context, user account.User, tokenHash []byte, c audit.Change) error {

@@ -55,7 +55,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return NewDB(db, url, func(u string) (*sqlx.DB, error) { return sqlx.Open("postgres", u) }), nil
+	return NewDB(db, url, openServing), nil
 }
 
 // NewDB wraps the owner's pool, connected with ownerURL; connect opens the

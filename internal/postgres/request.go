@@ -89,23 +89,33 @@ func (r *request) run(scope *Scope, fn func(tx *sqlx.Tx) error) (ok bool, err er
 	return true, r.call(fn)
 }
 
-// identify runs fn, the identity lookup that sets the tenant settings
-// itself, as the first statement of the request's transaction, and
-// records the scope it set.
-func (r *request) identify(fn func(tx *sqlx.Tx) (Scope, error)) error {
+// identify runs st, the identity lookup that sets the tenant settings
+// itself, as the first statement of the request's transaction, sent with
+// its BEGIN, and records the scope it set (none when it found no
+// session: sql.ErrNoRows, the transaction kept for the request's reads).
+func (r *request) identify(st *beginStatement, scope func() Scope) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.enter(Scope{}); err != nil {
-		r.abandon()
-		return unavailable(err)
-	}
-	return r.call(func(tx *sqlx.Tx) error {
-		scope, err := fn(tx)
+	if r.tx != nil { // not the first statement after all: run it in the transaction
+		err := r.call(func(tx *sqlx.Tx) error { return st.scanIn(r.ctx, tx) })
 		if err == nil {
-			r.scope = scope
+			r.scope = scope()
 		}
 		return err
-	})
+	}
+	serving, err := r.db.Serving(r.ctx)
+	if err != nil {
+		return unavailable(err)
+	}
+	tx, err := beginWith(r.ctx, serving, st)
+	if tx == nil {
+		return unavailable(err)
+	}
+	r.tx, r.scope = tx, Scope{}
+	if err == nil {
+		r.scope = scope()
+	}
+	return err
 }
 
 // enter begins the transaction if needed and puts scope's settings in
@@ -216,17 +226,15 @@ func (db *DB) prepared(ctx context.Context, tx *sqlx.Tx, q preparedQuery) *sqlx.
 	return tx.StmtxContext(ctx, db.serving.stmts[q])
 }
 
-// identify runs fn, which reads who the request is for and puts the
+// identify runs st, which reads who the request is for and puts the
 // tenant settings in force itself, first in the request's transaction (or
-// in one of its own outside a request), and returns the scope it set.
-func (db *DB) identify(ctx context.Context, fn func(tx *sqlx.Tx) (Scope, error)) error {
+// in one of its own outside a request); scope is the scope it set, read
+// after it ran.
+func (db *DB) identify(ctx context.Context, st *beginStatement, scope func() Scope) error {
 	if r := db.requestOf(ctx); r != nil {
-		return r.identify(fn)
+		return r.identify(st, scope)
 	}
-	return db.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error {
-		_, err := fn(tx)
-		return err
-	})
+	return db.InScope(ctx, Scope{}, func(tx *sqlx.Tx) error { return st.scanIn(ctx, tx) })
 }
 
 // InAnyScope runs fn, which reads only reference data (tables without

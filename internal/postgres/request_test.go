@@ -2,11 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
 
+	"shuangsuiji/internal/account"
 	"shuangsuiji/internal/errs"
 	"shuangsuiji/internal/postgres"
 	"shuangsuiji/internal/postgres/testdb"
@@ -84,4 +87,104 @@ func TestRequestSharesOneTransaction(t *testing.T) {
 	if x1 == x2 {
 		t.Errorf("after the request's end two reads shared transaction %s", x1)
 	}
+}
+
+// TestIdentityTravelsWithBegin: a request's identity lookup goes with its
+// transaction's BEGIN (one statement counted, none run again after it),
+// finds the session, the bureau and the roles, and leaves the bureau's
+// settings in force for the request's reads without another statement; an
+// unknown token is NOT_FOUND with the transaction still serving the
+// request; a bureau code is a quoted value, never SQL; and a serving pool
+// whose connections cannot send the two together still identifies.
+func TestIdentityTravelsWithBegin(t *testing.T) {
+	ctx := context.Background()
+	db, stmts := testdb.OpenCounting(t, testdb.Config(t).URL())
+	if _, err := postgres.Seed(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	token := account.HashToken("token of wl-leader")
+	if _, err := db.Exec(`INSERT INTO sessions (token_sha256, user_id, expires_at, address)
+		SELECT $1, id, now() + interval '1 hour', '192.0.2.1' FROM users WHERE username = 'wl-leader'`, token); err != nil {
+		t.Fatal(err)
+	}
+	settings := func(t *testing.T, db *postgres.DB, ctx context.Context, scope postgres.Scope) (got string, xid string) {
+		t.Helper()
+		err := db.InScope(ctx, scope, func(tx *sqlx.Tx) error {
+			return tx.QueryRowxContext(ctx, `SELECT current_setting('app.bureau_id') || '/' || current_setting('app.user_id'), txid_current()::text`).Scan(&got, &xid)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, xid
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		ctx, end := db.WithRequest(ctx, nil)
+		defer end()
+		before, begins := stmts.Count(), stmts.Begins()
+		id, err := postgres.AccountStore{DB: db}.Identify(ctx, token, "140522-wl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id.User.Username != "wl-leader" || id.BureauCode != "140522-wl" || len(id.Roles) != 1 || id.Roles[0] != "leader" ||
+			id.User.CreatedAt.IsZero() || id.Bureaus != 1 {
+			t.Errorf("identity = %+v", id)
+		}
+		got, _ := settings(t, db, ctx, postgres.Scope{BureauID: id.BureauID, UserID: id.User.ID})
+		if want := fmt.Sprintf("%d/%d", id.BureauID, id.User.ID); got != want {
+			t.Errorf("settings in the request: %s, want %s", got, want)
+		}
+		sent := stmts.Since(before)
+		if len(sent) != 2 || !strings.Contains(sent[0], "request_identity") || stmts.Begins()-begins != 1 {
+			t.Errorf("sent %q in %d transactions: want the identity with BEGIN, then the read, in one", sent, stmts.Begins()-begins)
+		}
+	})
+	t.Run("ErrNoSuchSession", func(t *testing.T) {
+		ctx, end := db.WithRequest(ctx, nil)
+		defer end()
+		begins := stmts.Begins()
+		_, err := postgres.AccountStore{DB: db}.Identify(ctx, account.HashToken("no such token"), "")
+		if errs.KindOf(err) != errs.NotFound {
+			t.Fatalf("unknown token: %v, want NOT_FOUND", err)
+		}
+		if got, _ := settings(t, db, ctx, postgres.Scope{}); got != "/" {
+			t.Errorf("settings after an unknown token: %q, want none", got)
+		}
+		if n := stmts.Begins() - begins; n != 1 {
+			t.Errorf("%d transactions begun, want the request's one", n)
+		}
+	})
+	t.Run("BureauCodeIsAValue", func(t *testing.T) {
+		ctx, end := db.WithRequest(ctx, nil)
+		defer end()
+		id, err := postgres.AccountStore{DB: db}.Identify(ctx, token, `140522-wl'), ('x`)
+		if err != nil || id.User.Username != "wl-leader" || id.BureauID != 0 || len(id.Roles) != 0 {
+			t.Errorf("a bureau code with quotes: %+v, %v; want the user in no bureau", id, err)
+		}
+	})
+	t.Run("PlainPool", func(t *testing.T) {
+		url := testdb.Config(t).URL()
+		owner, err := sqlx.Open("postgres", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain := postgres.NewDB(owner, url, func(u string) (*sqlx.DB, error) { return sqlx.Open("postgres", u) })
+		defer plain.Close()
+		if _, err := postgres.Seed(ctx, plain); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := plain.Exec(`INSERT INTO sessions (token_sha256, user_id, expires_at, address)
+			SELECT $1, id, now() + interval '1 hour', '192.0.2.1' FROM users WHERE username = 'wl-leader'`, token); err != nil {
+			t.Fatal(err)
+		}
+		ctx, end := plain.WithRequest(ctx, nil)
+		defer end()
+		id, err := postgres.AccountStore{DB: plain}.Identify(ctx, token, "140522-wl")
+		if err != nil || id.BureauCode != "140522-wl" {
+			t.Fatalf("identity over a plain pool: %+v, %v", id, err)
+		}
+		if got, _ := settings(t, plain, ctx, postgres.Scope{BureauID: id.BureauID, UserID: id.User.ID}); got != fmt.Sprintf("%d/%d", id.BureauID, id.User.ID) {
+			t.Errorf("settings over a plain pool: %s", got)
+		}
+	})
 }

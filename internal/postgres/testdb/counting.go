@@ -59,7 +59,7 @@ func OpenCounting(t testing.TB, url string) (*postgres.DB, *Statements) {
 		if err != nil {
 			return nil, err
 		}
-		return sqlx.NewDb(sql.OpenDB(countingConnector{inner, stmts}), "postgres"), nil
+		return sqlx.NewDb(sql.OpenDB(countingConnector{postgres.ServingConnector(inner), stmts}), "postgres"), nil
 	}
 	owner, err := sqlx.Open("postgres", url)
 	if err != nil {
@@ -71,7 +71,7 @@ func OpenCounting(t testing.TB, url string) (*postgres.DB, *Statements) {
 }
 
 type countingConnector struct {
-	inner *pq.Connector
+	inner driver.Connector
 	stmts *Statements
 }
 
@@ -141,8 +141,13 @@ func (c *countingConn) Begin() (driver.Tx, error) { //nolint:staticcheck
 	return c.conn.Begin() //nolint:staticcheck
 }
 
+// BeginTx counts the statement sent with BEGIN, as the serving pool sends
+// a request's first.
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	c.stmts.begins.Add(1)
+	if q, ok := postgres.BeginStatement(ctx); ok {
+		c.stmts.add(q)
+	}
 	return c.conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 }
 
