@@ -70,10 +70,13 @@ func (s DrawStore) TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []i
 // tasksOfDrawsQuery reads each draw's page with its teams and
 // substitutions aggregated per task (taskTeamColumns): one round trip for
 // the whole nesting, where a statement per level took three.
+//
+// Its LIMIT is a subquery (genericLimit) so that PostgreSQL keeps one plan
+// for it on each connection instead of planning it at every run.
 var tasksOfDrawsQuery = prepare(`
 SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket, ` + taskTeamColumns + `
 FROM draws d
-CROSS JOIN LATERAL (SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket FROM draw_tasks t WHERE t.draw_id = d.id AND t.seq > $2 ORDER BY t.seq LIMIT $3) t
+CROSS JOIN LATERAL (SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket FROM draw_tasks t WHERE t.draw_id = d.id AND t.seq > $2 ORDER BY t.seq LIMIT ` + genericLimit(3) + `) t
 LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
 WHERE d.id = ANY($1) ORDER BY t.draw_id, t.seq`)
 

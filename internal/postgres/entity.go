@@ -96,17 +96,52 @@ func focusCondition(w *where, f roster.EntityFilter) string {
 
 // ListEntities returns a page of the acting bureau's roster.
 func (s EntityStore) ListEntities(ctx context.Context, actor *authz.Actor, f roster.EntityFilter, p page.Request) ([]roster.RosterEntity, error) {
-	w := rosterWhere(f)
-	w.seek(p, false, "r.entity_code", textKey)
-	q := `SELECT ` + entityColumns + `, ` + entryColumnsAsEntry + `
-FROM roster_entries r JOIN entities e ON e.region_code = r.region_code AND e.code = r.entity_code
-WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("r.entity_code", false), p.Limit())
 	var rows []roster.RosterEntity
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		if st, args, ok := s.DB.rosterPageStatement(ctx, tx, f, p); ok {
+			return st.SelectContext(ctx, &rows, args...)
+		}
+		w := rosterWhere(f)
+		w.seek(p, false, "r.entity_code", textKey)
+		q := `SELECT ` + entityColumns + `, ` + entryColumnsAsEntry + `
+FROM roster_entries r JOIN entities e ON e.region_code = r.region_code AND e.code = r.entity_code
+WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("r.entity_code", false), p.Limit())
 		return tx.SelectContext(ctx, &rows, q, w.args...)
 	})
 	return rows, err
 }
+
+// rosterPageStatement returns the prepared statement, and its arguments,
+// of the roster's usual view, the current roster unfiltered paged forward:
+// what rosterWhere and seek build for it, prepared once per connection.
+// ok is false for any other view, built per request.
+func (db *DB) rosterPageStatement(ctx context.Context, tx *sqlx.Tx, f roster.EntityFilter, p page.Request) (st *sqlx.Stmt, args []any, ok bool) {
+	unfiltered := len(f.Statuses) == 0 && len(f.RiskClasses) == 0 && f.EntityType == "" && f.Unit == "" &&
+		f.Focus == nil && f.Search == "" && f.AsOf == nil
+	if !unfiltered || p.Backward() || p.Before != "" {
+		return nil, nil, false
+	}
+	if after, _ := p.AfterKey(); after != "" {
+		return db.prepared(ctx, tx, rosterNextPageQuery), []any{after, p.Limit()}, true
+	}
+	return db.prepared(ctx, tx, rosterFirstPageQuery), []any{p.Limit()}, true
+}
+
+// The roster's usual pages, their LIMIT a genericLimit so that they keep
+// one plan per connection. A later page also bounds the entities' side of
+// the join by the cursor (e.code = r.entity_code): without it the merge
+// join read the entities from the start of the region.
+var (
+	rosterFirstPageQuery = prepare(`SELECT ` + entityColumns + `, ` + entryColumnsAsEntry + `
+FROM roster_entries r JOIN entities e ON e.region_code = r.region_code AND e.code = r.entity_code
+WHERE r.bureau_id = (SELECT app_bureau()) AND r.valid_to IS NULL AND e.valid_to IS NULL
+ORDER BY r.entity_code LIMIT ` + genericLimit(1))
+	rosterNextPageQuery = prepare(`SELECT ` + entityColumns + `, ` + entryColumnsAsEntry + `
+FROM roster_entries r JOIN entities e ON e.region_code = r.region_code AND e.code = r.entity_code
+WHERE r.bureau_id = (SELECT app_bureau()) AND r.valid_to IS NULL AND e.valid_to IS NULL
+  AND r.entity_code > $1 AND e.code > $1
+ORDER BY r.entity_code LIMIT ` + genericLimit(2))
+)
 
 // CountEntities totals the acting bureau's roster matching f.
 func (s EntityStore) CountEntities(ctx context.Context, actor *authz.Actor, f roster.EntityFilter) (roster.Counts, error) {

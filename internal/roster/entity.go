@@ -62,6 +62,9 @@ type RosterEntity struct {
 
 // EntityFilter narrows a roster; empty fields match everything. AsOf reads
 // the roster as it was at that instant instead of now.
+//
+// A filter added here must also be added to the roster's usual view in
+// internal/postgres (rosterPageStatement), which reads without any.
 type EntityFilter struct {
 	Statuses     []Status
 	RiskClasses  []RiskClass
