@@ -97,7 +97,11 @@ func (r *request) run(scope *Scope, fn func(tx *sqlx.Tx) error) (ok bool, err er
 func (r *request) identify(st *beginStatement, scope func() Scope) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.tx != nil { // not the first statement after all: run it in the transaction
+	if r.tx != nil { // not the first statement after all: run it in the transaction, settings cleared
+		if err := r.enter(Scope{}); err != nil {
+			r.abandon()
+			return unavailable(err)
+		}
 		err := r.call(func(tx *sqlx.Tx) error { return st.scanIn(r.ctx, tx) })
 		if err == nil {
 			r.scope = scope()

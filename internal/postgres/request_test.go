@@ -162,6 +162,22 @@ func TestIdentityTravelsWithBegin(t *testing.T) {
 			t.Errorf("a bureau code with quotes: %+v, %v; want the user in no bureau", id, err)
 		}
 	})
+	t.Run("AfterAReadKeepsNoOtherBureau", func(t *testing.T) {
+		// Identified after a read under another bureau's settings (not
+		// what the service does, but what the request allows): a user
+		// acting in no bureau of theirs reads with no bureau set.
+		ctx, end := db.WithRequest(ctx, nil)
+		defer end()
+		_, xid := settings(t, db, ctx, postgres.Scope{BureauID: 99})
+		id, err := postgres.AccountStore{DB: db}.Identify(ctx, token, "140525-sj")
+		if err != nil || id.BureauID != 0 {
+			t.Fatalf("identity in a bureau not theirs: %+v, %v", id, err)
+		}
+		got, x := settings(t, db, ctx, postgres.Scope{UserID: id.User.ID})
+		if want := fmt.Sprintf("/%d", id.User.ID); got != want || x != xid {
+			t.Errorf("settings %q in transaction %s, want %q in the request's %s", got, x, want, xid)
+		}
+	})
 	t.Run("PlainPool", func(t *testing.T) {
 		url := testdb.Config(t).URL()
 		owner, err := sqlx.Open("postgres", url)
