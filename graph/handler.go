@@ -25,12 +25,14 @@ const MaxUploadBytes = roster.MaxImportBytes + 1<<20
 // NewHandler assembles the GraphQL server: POST, and GET for queries, introspection on
 // (GraphiQL needs it; limits may keep it from anonymous callers), every
 // operation priced and bounded by limits, errors presented by one
-// presenter, panics recovered as INTERNAL.
+// presenter, panics recovered as INTERNAL. Documents that were parsed and
+// validated once are kept (querycache.go).
 func NewHandler(r *Resolver, log *slog.Logger, onError func(ctx context.Context, code string), limits Limits) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
 	srv.AddTransport(transport.GET{}) // queries only: gqlgen refuses mutations over GET
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: MaxUploadBytes, MaxMemory: 32 << 20})
+	srv.SetQueryCache(newQueryCache())
 	srv.Use(extension.Introspection{})
 	srv.Use(limitExtension{limits})
 	srv.AroundOperations(noteOperation)

@@ -165,3 +165,21 @@ func TestMalformedBodyIsNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedQueriesArePricedEachTime: a query text is parsed and validated
+// once and kept, but its price depends on its variables, so it is priced
+// on every request; a text that failed validation is not kept.
+func TestCachedQueriesArePricedEachTime(t *testing.T) {
+	e := newEnv(t)
+	rq := e.As("wl-planner")
+	q := `query($draws: Int, $tasks: Int) { draws(first: $draws) { nodes { tasks(first: $tasks) { nodes { entityCode team { certificate } } } } } }`
+	small := map[string]any{"draws": 10, "tasks": 20}
+	e.Do(rq, q, small).mustData(t, nil)
+	wantCode(t, e.Do(rq, q, map[string]any{"draws": 500, "tasks": 500}), "BAD_USER_INPUT")
+	e.Do(rq, q, small).mustData(t, nil)
+
+	invalid := `{ draws(first: 1) { nodes { noSuchField } } }`
+	for range 2 {
+		wantCode(t, e.Do(rq, invalid, nil), "GRAPHQL_VALIDATION_FAILED")
+	}
+}
