@@ -64,6 +64,8 @@ func serve(ctx context.Context, log *slog.Logger, addr string) error {
 	}
 	removeTemp()
 	defer removeTemp()
+	gogc, memoryLimit := server.TuneGC()
+	log.Info("garbage collector", "gogc", gogc, "memory_limit_mib", memoryLimit>>20)
 	db, err := openDatabase(ctx, log)
 	if err != nil {
 		return err

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"shuangsuiji/internal/server"
 )
 
 // The read path's load benchmark (issue 13): the three queries of a
@@ -291,6 +293,7 @@ func BenchmarkReadPath(b *testing.B) {
 	if s, err := strconv.Atoi(os.Getenv("READPATH_SECONDS")); err == nil && s > 0 {
 		d = time.Duration(s) * time.Second
 	}
+	server.TuneGC() // as serve does
 	e := newEnv(b)
 	readPathData(b, e, 100_000, 1_500)
 	for range b.N {
