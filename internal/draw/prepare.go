@@ -114,7 +114,7 @@ func inIDOrder(frame []FrameRow) (sorted []FrameRow, distinct bool) {
 	if frame != nil && idsIncrease(frame) {
 		return frame, true
 	}
-	return sortedClone(frame, compareFrameRows), false
+	return sortFrame(frame), false
 }
 
 // idsIncrease reports whether every id of frame is below the next, comparing in parallel chunks:
@@ -131,8 +131,8 @@ func idsIncrease(frame []FrameRow) bool {
 	return !disorder.Load()
 }
 
-// sortedClone returns a sorted copy of rows, never nil. Rows already in order (a frame read with
-// ORDER BY id COLLATE "C") cost one pass instead of a sort.
+// sortedClone returns a sorted copy of rows, never nil. Rows already in order cost one pass
+// instead of a sort.
 func sortedClone[T any](rows []T, compare func(a, b T) int) []T {
 	out := slices.Clone(rows)
 	if out == nil {
