@@ -117,15 +117,27 @@ func (d *draft) sealFrame() (rows []FrameCommitment, hash Digest, valid bool) {
 	rows = make([]FrameCommitment, len(frame))
 	var invalidRow atomic.Bool
 	hash = hashEncoded(len(frame), runtime.GOMAXPROCS(0), func() segmentEncoder {
-		s := newSealer(d.alg, d.in.RowKey)
+		s, t := newSealer(d.alg, d.in.RowKey), newSealer(d.alg, d.in.RowKey)
+		// Rows go two at a time (see framePair), each checked, sealed and encoded while its
+		// strings are in the cache.
 		return func(buf []byte, lo, hi int) []byte {
-			for i := lo; i < hi; i++ {
-				if d.uncheckedRows && validateFrameRow(i, frame[i], params) != nil {
-					invalidRow.Store(true)
+			for i := lo; i < hi; i += 2 {
+				pair := frame[i:min(i+2, hi)]
+				for k, r := range pair {
+					if d.uncheckedRows && validateFrameRow(i+k, r, params) != nil {
+						invalidRow.Store(true)
+					}
 				}
-				_, c := s.frame(frame[i])
-				rows[i] = FrameCommitment{ID: frame[i].ID, Commitment: c}
-				buf = append(appendFrameCommitment(buf, rows[i]), '\n')
+				var c [2]Digest
+				if len(pair) == 2 {
+					c[0], c[1] = framePair(s, t, pair[0], pair[1])
+				} else {
+					_, c[0] = s.frame(pair[0])
+				}
+				for k, r := range pair {
+					rows[i+k] = FrameCommitment{ID: r.ID, Commitment: c[k]}
+					buf = append(appendFrameCommitment(buf, rows[i+k]), '\n')
+				}
 			}
 			return buf
 		}
@@ -250,9 +262,25 @@ func (s *sealer) conflict(c Conflict) (salt, commitment Digest) {
 // commitRow is H(ALG+" row", hex(salt), canonical(row)), with h sharing ALG+" row". Openings
 // call it with the salt they carry, since they have no row key.
 func commitRow[T any](h *framedHash, salt Digest, row T, appendRow func([]byte, T) []byte) Digest {
+	addRow(h, salt, row, appendRow)
+	return h.sum()
+}
+
+// addRow adds the fields of commitRow's hash after ALG+" row".
+func addRow[T any](h *framedHash, salt Digest, row T, appendRow func([]byte, T) []byte) {
 	h.hexField(salt)
 	start := h.openField()
 	h.buf = appendRow(h.buf, row)
 	h.closeField(start)
-	return h.sum()
+}
+
+// framePair seals two frame rows at once, a with s and b with t: each of their hashes goes through
+// the compression function with the other row's (see sumPair).
+func framePair(s, t *sealer, a, b FrameRow) (ca, cb Digest) {
+	s.frameSalt.field(a.ID)
+	t.frameSalt.field(b.ID)
+	saltA, saltB := sumPair(s.frameSalt, t.frameSalt)
+	addRow(s.row, saltA, a, appendFrameRow)
+	addRow(t.row, saltB, b, appendFrameRow)
+	return sumPair(s.row, t.row)
 }

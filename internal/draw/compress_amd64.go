@@ -12,6 +12,12 @@ var useSHANI = hasSHANI()
 //go:noescape
 func compressSHANI(state *[8]uint32, p []byte)
 
+// compress2SHANI is compressSHANI on two messages at once, a's and b's: pa and pb must hold the
+// same number of whole blocks (pb's length is not looked at). It takes little more time than one.
+//
+//go:noescape
+func compress2SHANI(a, b *[8]uint32, pa, pb []byte)
+
 func cpuid(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
 
 func hasSHANI() bool {

@@ -102,6 +102,136 @@ schedule:
 done:
 	RET
 
+// compress2SHANI runs two independent messages through the compression function together. A
+// block's 32 SHA256RNDS2 form one chain, each waiting for the one before, so one message keeps the
+// unit idle between them; a second message's chain fills those gaps. The macros below are those
+// above with the registers as parameters: stream A uses X1/X2 (state), X3–X6 (schedule) and X7
+// (scratch), stream B X11/X12, X13/X14/X15/X9 and X10; X0 and X8 are shared as above, and the
+// states before the block are kept on the stack, since sixteen registers are all in use.
+
+// ROUNDS4 is FOUR_ROUNDS on state ABEF, CDGH with scratch T.
+#define ROUNDS4(W, off, ABEF, CDGH, T) \
+	MOVO        W, X0; \
+	MOVOU       off(AX), T; \
+	PADDD       T, X0; \
+	SHA256RNDS2 X0, ABEF, CDGH; \
+	PSHUFD      $0x0e, X0, X0; \
+	SHA256RNDS2 X0, CDGH, ABEF
+
+// NEXT4 is NEXT_WORDS with scratch T.
+#define NEXT4(OLDEST, A, B, NEWEST, T) \
+	SHA256MSG1  A, OLDEST; \
+	MOVO        NEWEST, T; \
+	PALIGNR     $4, B, T; \
+	PADDD       T, OLDEST; \
+	SHA256MSG2  NEWEST, OLDEST
+
+// LOAD4 is LOAD_WORDS from the block at P.
+#define LOAD4(W, off, P) \
+	MOVOU       off(P), W; \
+	PSHUFB      X8, W
+
+// STATE_IN loads A B C D | E F G H from S as F E B A into ABEF and H G D C into CDGH.
+#define STATE_IN(S, ABEF, CDGH, T) \
+	MOVOU       (S), ABEF; \
+	MOVOU       16(S), CDGH; \
+	PSHUFD      $0xb1, ABEF, ABEF; \
+	PSHUFD      $0x1b, CDGH, CDGH; \
+	MOVO        ABEF, T; \
+	PALIGNR     $8, CDGH, ABEF; \
+	PBLENDW     $0xf0, T, CDGH
+
+// STATE_OUT stores ABEF and CDGH back to S as A B C D | E F G H.
+#define STATE_OUT(S, ABEF, CDGH, T) \
+	PSHUFD      $0x1b, ABEF, ABEF; \
+	PSHUFD      $0xb1, CDGH, CDGH; \
+	MOVO        ABEF, T; \
+	PBLENDW     $0xf0, CDGH, ABEF; \
+	PALIGNR     $8, T, CDGH; \
+	MOVOU       ABEF, (S); \
+	MOVOU       CDGH, 16(S)
+
+// func compress2SHANI(a, b *[8]uint32, pa, pb []byte)
+TEXT ·compress2SHANI(SB), NOSPLIT, $64-64
+	MOVQ        a+0(FP), DI
+	MOVQ        b+8(FP), R8
+	MOVQ        pa_base+16(FP), SI
+	MOVQ        pa_len+24(FP), DX
+	MOVQ        pb_base+40(FP), R9
+	ANDQ        $~63, DX
+	JZ          done2
+	ADDQ        SI, DX
+
+	STATE_IN(DI, X1, X2, X7)
+	STATE_IN(R8, X11, X12, X10)
+	MOVOU       byteOrder<>(SB), X8
+
+block2:
+	MOVOU       X1, 0(SP)
+	MOVOU       X2, 16(SP)
+	MOVOU       X11, 32(SP)
+	MOVOU       X12, 48(SP)
+	LEAQ        roundConstants<>(SB), AX
+
+	LOAD4(X3, 0, SI)
+	LOAD4(X13, 0, R9)
+	ROUNDS4(X3, 0, X1, X2, X7)
+	ROUNDS4(X13, 0, X11, X12, X10)
+	LOAD4(X4, 16, SI)
+	LOAD4(X14, 16, R9)
+	ROUNDS4(X4, 16, X1, X2, X7)
+	ROUNDS4(X14, 16, X11, X12, X10)
+	LOAD4(X5, 32, SI)
+	LOAD4(X15, 32, R9)
+	ROUNDS4(X5, 32, X1, X2, X7)
+	ROUNDS4(X15, 32, X11, X12, X10)
+	LOAD4(X6, 48, SI)
+	LOAD4(X9, 48, R9)
+	ROUNDS4(X6, 48, X1, X2, X7)
+	ROUNDS4(X9, 48, X11, X12, X10)
+
+	MOVQ        $3, CX
+
+schedule2:
+	ADDQ        $64, AX
+	NEXT4(X3, X4, X5, X6, X7)
+	NEXT4(X13, X14, X15, X9, X10)
+	ROUNDS4(X3, 0, X1, X2, X7)
+	ROUNDS4(X13, 0, X11, X12, X10)
+	NEXT4(X4, X5, X6, X3, X7)
+	NEXT4(X14, X15, X9, X13, X10)
+	ROUNDS4(X4, 16, X1, X2, X7)
+	ROUNDS4(X14, 16, X11, X12, X10)
+	NEXT4(X5, X6, X3, X4, X7)
+	NEXT4(X15, X9, X13, X14, X10)
+	ROUNDS4(X5, 32, X1, X2, X7)
+	ROUNDS4(X15, 32, X11, X12, X10)
+	NEXT4(X6, X3, X4, X5, X7)
+	NEXT4(X9, X13, X14, X15, X10)
+	ROUNDS4(X6, 48, X1, X2, X7)
+	ROUNDS4(X9, 48, X11, X12, X10)
+	DECQ        CX
+	JNZ         schedule2
+
+	MOVOU       0(SP), X7
+	PADDD       X7, X1
+	MOVOU       16(SP), X7
+	PADDD       X7, X2
+	MOVOU       32(SP), X10
+	PADDD       X10, X11
+	MOVOU       48(SP), X10
+	PADDD       X10, X12
+	ADDQ        $64, SI
+	ADDQ        $64, R9
+	CMPQ        SI, DX
+	JB          block2
+
+	STATE_OUT(DI, X1, X2, X7)
+	STATE_OUT(R8, X11, X12, X10)
+
+done2:
+	RET
+
 // func cpuid(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
 TEXT ·cpuid(SB), NOSPLIT, $0-24
 	MOVL        leaf+0(FP), AX

@@ -6,3 +6,7 @@ package draw
 var useSHANI = false
 
 func compressSHANI(*[8]uint32, []byte) { panic("draw: SHA-NI is only used on amd64") }
+
+func compress2SHANI(*[8]uint32, *[8]uint32, []byte, []byte) {
+	panic("draw: SHA-NI is only used on amd64")
+}

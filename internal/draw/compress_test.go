@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// TestFramedHashIsSHA256 holds framedHash to crypto/sha256 over every length of shared fields
-// and of added bytes up to three blocks, on both of its paths: SHA-NI (where the CPU has it) and
+// TestFramedHashIsSHA256 holds framedHash's sum and sumPair to crypto/sha256 over every length of
+// shared fields and of added bytes up to three blocks, on both of its paths: SHA-NI (where the CPU has it) and
 // crypto/sha256 with the whole message.
 func TestFramedHashIsSHA256(t *testing.T) {
 	paths := map[string]bool{"crypto/sha256": false}
@@ -39,6 +39,7 @@ func checkFramedHashLengths(t *testing.T) {
 		field := string(random(sharedLen))
 		h := newFramedHash(field)
 		framedField := frameField(field)
+		other := newFramedHash(field)
 		for addedLen := 0; addedLen <= 3*sha256.BlockSize; addedLen++ {
 			added := random(addedLen)
 			h.framed(added)
@@ -46,6 +47,19 @@ func checkFramedHashLengths(t *testing.T) {
 			want := sha256.Sum256(append(append([]byte(nil), framedField...), added...))
 			if got != want {
 				t.Fatalf("shared field of %d bytes, %d bytes added: got %x, want %x", sharedLen, addedLen, got, want)
+			}
+			// sumPair, with a second message as long or of another length.
+			otherAdded := added
+			if rng.IntN(2) == 0 {
+				otherAdded = random(rng.IntN(3 * sha256.BlockSize))
+			}
+			h.framed(added)
+			other.framed(otherAdded)
+			gotA, gotB := sumPair(h, other)
+			wantB := sha256.Sum256(append(append([]byte(nil), framedField...), otherAdded...))
+			if gotA != want || gotB != wantB {
+				t.Fatalf("sumPair, shared field of %d bytes, %d and %d bytes added: got %x and %x, want %x and %x",
+					sharedLen, addedLen, len(otherAdded), gotA, gotB, want, wantB)
 			}
 		}
 	}
@@ -93,5 +107,45 @@ func BenchmarkCompressSHANI(b *testing.B) {
 	b.SetBytes(sha256.BlockSize)
 	for b.Loop() {
 		compressSHANI(&state, block)
+	}
+}
+
+// TestCompress2SHANI holds the two-message compression to the one-message one over messages of
+// one to four blocks, each pair the same number of blocks but different bytes and states.
+func TestCompress2SHANI(t *testing.T) {
+	if !useSHANI {
+		t.Skip("this CPU has no SHA-NI")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 2000 {
+		blocks := 1 + rng.IntN(4)
+		pa, pb := make([]byte, blocks*sha256.BlockSize), make([]byte, blocks*sha256.BlockSize)
+		var a, b [8]uint32
+		for i := range pa {
+			pa[i], pb[i] = byte(rng.Uint32()), byte(rng.Uint32())
+		}
+		for i := range a {
+			a[i], b[i] = rng.Uint32(), rng.Uint32()
+		}
+		wantA, wantB := a, b
+		compressSHANI(&wantA, pa)
+		compressSHANI(&wantB, pb)
+		compress2SHANI(&a, &b, pa, pb)
+		if a != wantA || b != wantB {
+			t.Fatalf("%d blocks: got %x and %x, want %x and %x", blocks, a, b, wantA, wantB)
+		}
+	}
+}
+
+// BenchmarkCompress2SHANI is the cost of two 64-byte blocks of two messages at once.
+func BenchmarkCompress2SHANI(b *testing.B) {
+	if !useSHANI {
+		b.Skip("this CPU has no SHA-NI")
+	}
+	var s1, s2 [8]uint32
+	block := make([]byte, sha256.BlockSize)
+	b.SetBytes(2 * sha256.BlockSize)
+	for b.Loop() {
+		compress2SHANI(&s1, &s2, block, block)
 	}
 }

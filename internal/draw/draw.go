@@ -119,13 +119,28 @@ func (d *draft) lowestTickets(seed Digest, quotas []int) [][]lowest {
 		for h, n := range quotas {
 			kept[h] = lowest{n: n, picks: make([]pick, 0, min(n, hi-lo))}
 		}
-		h := newFramedHash("entity", seed.String())
+		// Tickets are hashed two at a time (see sumPair): the last eligible row waits in pending
+		// for the next one.
+		h, g := newFramedHash("entity", seed.String()), newFramedHash("entity", seed.String())
+		pending := -1
 		for i := lo; i < hi; i++ {
 			if d.excluded[i] {
 				continue
 			}
-			h.field(d.in.Frame[i].ID)
-			kept[d.stratumOf[i]].offer(newPick(h.sum(), int32(i)))
+			if pending < 0 {
+				pending = i
+				continue
+			}
+			h.field(d.in.Frame[pending].ID)
+			g.field(d.in.Frame[i].ID)
+			a, b := sumPair(h, g)
+			kept[d.stratumOf[pending]].offer(newPick(a, int32(pending)))
+			kept[d.stratumOf[i]].offer(newPick(b, int32(i)))
+			pending = -1
+		}
+		if pending >= 0 {
+			h.field(d.in.Frame[pending].ID)
+			kept[d.stratumOf[pending]].offer(newPick(h.sum(), int32(pending)))
 		}
 		mu.Lock()
 		perChunk = append(perChunk, kept)

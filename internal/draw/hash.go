@@ -131,19 +131,53 @@ func (f *framedHash) sum() (d Digest) {
 		f.full.Write(f.buf)
 		f.out = f.full.Sum(f.out[:0])
 		copy(d[:], f.out)
-	} else {
-		// FIPS 180-4, 5.1.1: a 1 bit, zeros up to 56 bytes into a block, the length in bits.
-		bits := uint64(f.whole+len(f.buf)) * 8
-		zeros := (sha256.BlockSize + 55 - len(f.buf)%sha256.BlockSize) % sha256.BlockSize
-		f.buf = append(f.buf, sha256Padding[:1+zeros]...)
-		f.buf = binary.BigEndian.AppendUint64(f.buf, bits)
-		state := f.state
-		compressSHANI(&state, f.buf)
-		for i, word := range state {
-			binary.BigEndian.PutUint32(d[4*i:], word)
-		}
+		f.restart()
+		return d
 	}
-	f.buf = append(f.buf[:0], f.shared[f.whole:]...)
+	f.pad()
+	state := f.state
+	compressSHANI(&state, f.buf)
+	f.restart()
+	return digestOf(&state)
+}
+
+// sumPair is f.sum() and g.sum(), computed together: when the two messages have as many blocks,
+// as rows of one list do, they go through the compression function at once, which costs little
+// more than one of them (see compress2SHANI).
+func sumPair(f, g *framedHash) (Digest, Digest) {
+	if !useSHANI {
+		return f.sum(), g.sum()
+	}
+	f.pad()
+	g.pad()
+	fState, gState := f.state, g.state
+	if len(f.buf) == len(g.buf) {
+		compress2SHANI(&fState, &gState, f.buf, g.buf)
+	} else {
+		compressSHANI(&fState, f.buf)
+		compressSHANI(&gState, g.buf)
+	}
+	f.restart()
+	g.restart()
+	return digestOf(&fState), digestOf(&gState)
+}
+
+// pad ends the message in buf with SHA-256's padding (FIPS 180-4, 5.1.1): a 1 bit, zeros up to
+// 56 bytes into a block, and the message's length in bits.
+func (f *framedHash) pad() {
+	bits := uint64(f.whole+len(f.buf)) * 8
+	zeros := (sha256.BlockSize + 55 - len(f.buf)%sha256.BlockSize) % sha256.BlockSize
+	f.buf = append(f.buf, sha256Padding[:1+zeros]...)
+	f.buf = binary.BigEndian.AppendUint64(f.buf, bits)
+}
+
+// restart makes buf hold the shared fields' last partial block again, for the next hash.
+func (f *framedHash) restart() { f.buf = append(f.buf[:0], f.shared[f.whole:]...) }
+
+func digestOf(state *[8]uint32) (d Digest) {
+	for i, word := range state {
+		binary.BigEndian.PutUint32(d[4*i:], word)
+	}
 	return d
 }
 
