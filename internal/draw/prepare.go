@@ -109,12 +109,12 @@ func compareConflicts(a, b Conflict) int {
 // inIDOrder returns frame itself when its ids are strictly increasing, as in a frame read with
 // ORDER BY id COLLATE "C" from a table keyed by id, and a sorted copy otherwise. At a million rows
 // the copy alone is 72 MB: a draw never writes to its frame, so sharing the caller's rows is safe.
-// distinct reports the strict order, which also proves that no id is repeated.
+// distinct reports that no id is repeated, which the strict order proves.
 func inIDOrder(frame []FrameRow) (sorted []FrameRow, distinct bool) {
 	if frame != nil && idsIncrease(frame) {
 		return frame, true
 	}
-	return sortFrame(frame), false
+	return sortFrame(frame)
 }
 
 // idsIncrease reports whether every id of frame is below the next, comparing in parallel chunks:
