@@ -73,10 +73,11 @@ func (s DrawStore) TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []i
 // members and substitutions are looked up by its key (LATERAL, OFFSET 0
 // so that the planner cannot turn it into a join reading every member of
 // every visible draw) and aggregated for the page at once. Measured on the
-// read path's data, 200 runs each as the serving role: 2.0-3.0 ms for 4
-// draws × 6 tasks and 5.8-9.4 ms for 4 × 51, where a subquery per task
-// (an aggregate run per task) took 1.8-4.3 and 15-17.5 ms and a plain
-// join of the page 4.5-5.7 and 12.4 ms.
+// read path's data under load, 200 runs at a time as the serving role:
+// 4.4-9.4 ms for 4 draws × 51 tasks (the three statements it replaces:
+// 4.5-7.5 ms together) and 3.0 ms for 4 × 6, where a subquery per task
+// (an aggregate run per task) took 15-17.5 and 1.8-4.3 ms and a plain
+// join of the page 12.4 and 4.5 ms.
 //
 // Its LIMIT is a subquery (genericLimit) so that PostgreSQL keeps one plan
 // for it on each connection instead of planning it at every run.
