@@ -104,9 +104,7 @@ func (w *binWriter) frame(frame []FrameRow) {
 	w.uint(total)
 	previous := ""
 	for _, r := range frame {
-		shared := commonPrefix(previous, r.ID)
-		w.uint(shared)
-		w.string(r.ID[shared:])
+		w.frontCoded(previous, r.ID)
 		previous = r.ID
 		w.word(r.Stratum)
 		w.uint(len(r.Units))
@@ -243,25 +241,13 @@ func (r *binReader) frame(word func() string) []FrameRow {
 	if total > uint64(n)*uint64(len(r.data)) {
 		r.fail("an implausible length of the frame's ids")
 	}
-	ids := make([]byte, 0, min(total, uint64(len(r.data))*8))
-	ends := make([]int, n)
+	ids := newFrontCodedIDs(n, min(total, uint64(len(r.data))*8))
 	frame := make([]FrameRow, n)
 	units := make([]UnitOf, 0, n) // the rows' units, sharing one array while it lasts
-	previous := 0                 // where the previous id starts in ids
 	for i := range frame {
-		shared := r.uint()
-		rest := r.string()
-		if r.err != nil {
+		if !ids.read(r) {
 			return nil
 		}
-		if shared > uint64(len(ids)-previous) {
-			r.fail("a shared prefix longer than the previous id")
-			return nil
-		}
-		start := len(ids)
-		ids = append(ids, ids[previous:previous+int(shared)]...)
-		ids = append(ids, rest...)
-		ends[i], previous = len(ids), start
 		frame[i].Stratum = word()
 		k := r.count(2)
 		if k == 0 {
@@ -273,11 +259,55 @@ func (r *binReader) frame(word func() string) []FrameRow {
 		}
 		frame[i].Units = Units(units[len(units)-k : len(units) : len(units)])
 	}
-	all := string(ids)
-	start := 0
-	for i := range frame {
-		frame[i].ID = all[start:ends[i]]
-		start = ends[i]
-	}
+	ids.each(func(i int, id string) { frame[i].ID = id })
 	return frame
+}
+
+// frontCoded writes id as the length it shares with the previous id and the rest: sorted ids
+// share most of their bytes, so a million of them take a few megabytes.
+func (w *binWriter) frontCoded(previous, id string) {
+	shared := commonPrefix(previous, id)
+	w.uint(shared)
+	w.string(id[shared:])
+}
+
+// frontCodedIDs rebuilds ids written by frontCoded into one buffer, so that a million ids cost
+// one string's allocation instead of a million.
+type frontCodedIDs struct {
+	buf      []byte
+	ends     []int // where each id ends in buf
+	previous int   // where the last id read starts in buf
+}
+
+func newFrontCodedIDs(n int, bytes uint64) *frontCodedIDs {
+	return &frontCodedIDs{buf: make([]byte, 0, bytes), ends: make([]int, 0, n)}
+}
+
+// read reads the next id, reporting false (and r's error) when it is malformed.
+func (f *frontCodedIDs) read(r *binReader) bool {
+	shared := r.uint()
+	rest := r.string()
+	if r.err != nil {
+		return false
+	}
+	if shared > uint64(len(f.buf)-f.previous) {
+		r.fail("a shared prefix longer than the previous id")
+		return false
+	}
+	start := len(f.buf)
+	f.buf = append(f.buf, f.buf[f.previous:f.previous+int(shared)]...)
+	f.buf = append(f.buf, rest...)
+	f.ends = append(f.ends, len(f.buf))
+	f.previous = start
+	return true
+}
+
+// each gives the ids read, in order, as strings sharing one allocation.
+func (f *frontCodedIDs) each(use func(i int, id string)) {
+	all := string(f.buf)
+	start := 0
+	for i, end := range f.ends {
+		use(i, all[start:end])
+		start = end
+	}
 }

@@ -72,9 +72,7 @@ func (c *Commitment) MarshalBinary() ([]byte, error) {
 	w.uint(len(l.Frame))
 	previous := ""
 	for _, r := range l.Frame {
-		shared := commonPrefix(previous, r.ID)
-		w.uint(shared)
-		w.string(r.ID[shared:])
+		w.frontCoded(previous, r.ID)
 		w.buf = append(w.buf, r.Commitment[:]...)
 		previous = r.ID
 	}
@@ -138,31 +136,17 @@ func readHashes(r *binReader) Hashes {
 func frameCommitments(r *binReader) []FrameCommitment {
 	n := r.count(1 + 1 + len(Digest{}))
 	frame := make([]FrameCommitment, n)
-	ends := make([]int, n)
-	var ids []byte
-	previous := 0 // where the previous id starts in ids
+	ids := newFrontCodedIDs(n, 0)
 	for i := range frame {
-		shared := r.uint()
-		rest := r.string()
+		if !ids.read(r) {
+			return nil
+		}
 		frame[i].Commitment = r.digest()
-		if r.err != nil {
-			return nil
-		}
-		if shared > uint64(len(ids)-previous) {
-			r.fail("a shared prefix longer than the previous id")
-			return nil
-		}
-		start := len(ids)
-		ids = append(ids, ids[previous:previous+int(shared)]...)
-		ids = append(ids, rest...)
-		ends[i], previous = len(ids), start
 	}
-	all := string(ids)
-	start := 0
-	for i := range frame {
-		frame[i].ID = all[start:ends[i]]
-		start = ends[i]
+	if r.err != nil {
+		return nil
 	}
+	ids.each(func(i int, id string) { frame[i].ID = id })
 	return frame
 }
 
