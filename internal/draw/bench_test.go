@@ -10,14 +10,31 @@ import (
 
 // BenchmarkRun draws a big county's frame at three sizes: the cost must grow linearly with the
 // frame (the tasks, and so the team rankings, grow with it). The sorted variants are explained at
-// BenchmarkCommit.
+// BenchmarkCommit. The stored variants draw the input as a store hands it to Run, decoded from
+// its binary form: the frame in id order, its ids in one buffer, and every stratum, bureau and
+// unit one string of a dictionary (the sorted variants' bureau and unit strings are one per row,
+// scattered in memory).
 func BenchmarkRun(b *testing.B) {
 	for _, rows := range []int{10_000, 100_000, 1_000_000} {
 		in := syntheticInput(rand.New(rand.NewPCG(1, 2)), bigCounty(rows))
 		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) { benchmarkRun(b, in) })
 		in.Frame = sortedFrame(in.Frame)
 		b.Run(fmt.Sprintf("rows=%d/sorted", rows), func(b *testing.B) { benchmarkRun(b, in) })
+		b.Run(fmt.Sprintf("rows=%d/stored", rows), func(b *testing.B) { benchmarkRun(b, storedForm(b, in)) })
 	}
+}
+
+// storedForm returns in as a store reads it back: through its binary form.
+func storedForm(b *testing.B, in Input) Input {
+	data, err := in.MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stored, err := UnmarshalBinaryInput(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return stored
 }
 
 func benchmarkRun(b *testing.B, in Input) {
