@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -372,7 +371,7 @@ func appendQuoted(b []byte, s string) []byte {
 
 func appendQuotedDigest(b []byte, d Digest) []byte {
 	b = append(b, '"')
-	b = hex.AppendEncode(b, d[:])
+	b = appendHex(b, d)
 	return append(b, '"')
 }
 

@@ -3,6 +3,7 @@ package draw
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"math/rand/v2"
 	"testing"
 )
@@ -147,5 +148,19 @@ func BenchmarkCompress2SHANI(b *testing.B) {
 	b.SetBytes(2 * sha256.BlockSize)
 	for b.Loop() {
 		compress2SHANI(&s1, &s2, block, block)
+	}
+}
+
+// TestAppendHexIsLowercaseHex holds appendHex to encoding/hex.
+func TestAppendHexIsLowercaseHex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for range 1000 {
+		var d Digest
+		for i := range d {
+			d[i] = byte(rng.Uint32())
+		}
+		if got, want := string(appendHex([]byte("x"), d)), "x"+hex.EncodeToString(d[:]); got != want {
+			t.Fatalf("got %s, want %s", got, want)
+		}
 	}
 }
