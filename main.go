@@ -78,6 +78,8 @@ var environment = [][2]string{
 	{"AUDIT_ANCHORS", "the exported, signed audit chain heads verify-audit checks (default: audit-anchors-DATABASE.json in the data folder)"},
 	{"AUDIT_ANCHOR_EVERY", "how often serve exports the audit anchors (default 10m)"},
 	{"CHROMIUM", "the Chromium program that prints record forms and notices to PDF (default: chromium on PATH)"},
+	{"GOGC", "the garbage collector's target; serve's default is 400, not Go's 100 (a small live heap, many short requests)"},
+	{"GOMEMLIMIT", "the soft memory limit the collector keeps under; serve's default is 1GiB"},
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
