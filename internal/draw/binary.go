@@ -140,17 +140,7 @@ func UnmarshalBinaryInput(data []byte) (in Input, err error) {
 		return Input{}, fmt.Errorf("binary input: header: %w", err)
 	}
 	in.Params, in.Nonce, in.RowKey, in.Ceremony = h.Params, h.Nonce, h.RowKey, h.Ceremony
-	dict := make([]string, r.count(1))
-	for i := range dict {
-		dict[i] = r.string()
-	}
-	word := func() string {
-		if i := r.uint(); i < uint64(len(dict)) {
-			return dict[i]
-		}
-		r.fail("a dictionary index out of range")
-		return ""
-	}
+	word := r.dictionary()
 	in.Frame = r.frame(word)
 	in.Exclusions = make([]Exclusion, r.count(2))
 	for i := range in.Exclusions {
@@ -232,6 +222,22 @@ func (r *binReader) string() string {
 	s := r.data[r.pos : r.pos+int(n)]
 	r.pos += int(n)
 	return s
+}
+
+// dictionary reads the table of repeated strings (strata, units, bureaus, names) and returns
+// the reader of one reference into it; a reference out of range fails r.
+func (r *binReader) dictionary() (word func() string) {
+	dict := make([]string, r.count(1))
+	for i := range dict {
+		dict[i] = r.string()
+	}
+	return func() string {
+		if i := r.uint(); i < uint64(len(dict)) {
+			return dict[i]
+		}
+		r.fail("a dictionary index out of range")
+		return ""
+	}
 }
 
 // frame decodes the frame rows, their ids rebuilt into one buffer.

@@ -230,17 +230,7 @@ func PublicManifestFrom(c *Commitment, data []byte) (*PublicManifest, error) {
 	if err := json.Unmarshal([]byte(r.string()), &h); r.err == nil && err != nil {
 		return nil, fmt.Errorf("stored public manifest: header: %w", err)
 	}
-	dict := make([]string, r.count(1))
-	for i := range dict {
-		dict[i] = r.string()
-	}
-	word := func() string {
-		if i := r.uint(); i < uint64(len(dict)) {
-			return dict[i]
-		}
-		r.fail("a dictionary index out of range")
-		return ""
-	}
+	word := r.dictionary()
 	tasks := make([]PublicTask, r.count(1+len(Digest{})+1))
 	for i := range tasks {
 		tasks[i] = PublicTask{Entity: r.string(), Ticket: r.digest()}
