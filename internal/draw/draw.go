@@ -3,6 +3,7 @@ package draw
 import (
 	"cmp"
 	"encoding/binary"
+	"math"
 	"slices"
 	"sync"
 )
@@ -54,7 +55,8 @@ func run(in Input) (*Manifest, error) {
 
 // pick is a selected entity: its ticket and its row in the sorted frame. Rows are in id order, so
 // (ticket, row) orders picks as the spec's (ticket, id) does. lead is the ticket's first 8 bytes:
-// a million tickets are compared with the lowest kept, and nearly every comparison ends there.
+// a million tickets are compared with a cutoff on it, and nearly every comparison of two picks
+// ends there.
 type pick struct {
 	lead   uint64
 	ticket Digest
@@ -79,15 +81,12 @@ func (d *draft) selectEntities(seed Digest) ([]pick, map[string]StratumResult) {
 	for h, label := range d.strata {
 		quotas[h] = quota(d.in.Params.Strata[label], d.frame[h], d.eligible[h])
 	}
-	perChunk := d.lowestTickets(seed, quotas)
+	candidates := d.lowestTickets(seed, quotas)
 	results := make(map[string]StratumResult, len(d.strata))
 	seal := newSealer(d.alg, d.in.RowKey)
 	var tasks []pick
 	for h, label := range d.strata {
-		var taken []pick
-		for _, chunk := range perChunk {
-			taken = append(taken, chunk[h].picks...)
-		}
+		taken := candidates[h]
 		slices.SortFunc(taken, pick.compare)
 		taken = taken[:quotas[h]]
 		r := StratumResult{Frame: d.frame[h], Eligible: d.eligible[h], Selected: quotas[h]}
@@ -106,90 +105,99 @@ func (d *draft) selectEntities(seed Digest) ([]pick, map[string]StratumResult) {
 	return tasks, results
 }
 
-// lowestTickets computes the ticket of every eligible entity, in parallel chunks of the frame,
-// and keeps per chunk and stratum the quota's worth of lowest ones. The n lowest of a stratum are
-// among the union of each chunk's n lowest, so no ticket is stored for the rest of the frame.
-func (d *draft) lowestTickets(seed Digest, quotas []int) [][]lowest {
-	var (
-		mu       sync.Mutex
-		perChunk [][]lowest
-	)
-	inParallel(len(d.in.Frame), 4096, func(lo, hi int) {
-		kept := make([]lowest, len(quotas))
-		for h, n := range quotas {
-			kept[h] = lowest{n: n, picks: make([]pick, 0, min(n, hi-lo))}
+// lowestTickets computes the ticket of every eligible entity and returns, per stratum, picks
+// among which are its quota's worth of lowest tickets. Tickets are uniform, so the n lowest of a
+// stratum of |E| eligible rows lie below about n/|E| of the range: every ticket whose first 8
+// bytes are at most a cutoff somewhat above that is kept (one comparison a row, where keeping the
+// n lowest in a heap cost a comparison and, often, a sift), and no ticket above it can be among
+// the n lowest once n are kept. A stratum that keeps fewer than n (some eight standard deviations
+// away) is drawn again keeping every ticket: the result never depends on the cutoff.
+func (d *draft) lowestTickets(seed Digest, quotas []int) [][]pick {
+	cutoffs := make([]uint64, len(quotas))
+	for h, n := range quotas {
+		cutoffs[h] = ticketCutoff(n, d.eligible[h])
+	}
+	return d.lowestTicketsBelow(seed, quotas, cutoffs)
+}
+
+// lowestTicketsBelow is lowestTickets with the cutoffs given; it may change them.
+func (d *draft) lowestTicketsBelow(seed Digest, quotas []int, cutoffs []uint64) [][]pick {
+	kept := d.ticketsUpTo(seed, cutoffs)
+	short := false
+	for h, n := range quotas {
+		if len(kept[h]) < n {
+			cutoffs[h], short = math.MaxUint64, true
 		}
-		// Tickets are hashed two at a time (see sumPair): the last eligible row waits in pending
-		// for the next one.
+	}
+	if short {
+		kept = d.ticketsUpTo(seed, cutoffs)
+	}
+	return kept
+}
+
+// ticketCutoff is the first 8 bytes of a ticket below which n of eligible uniform tickets fall
+// with near certainty: the expected n plus eight standard deviations and a margin for small n.
+// Zero when n is zero (a ticket of lead 0 kept by chance does no harm).
+func ticketCutoff(n, eligible int) uint64 {
+	if n == 0 {
+		return 0
+	}
+	cutoff := (float64(n) + 8*math.Sqrt(float64(n)) + 32) / float64(eligible) * 0x1p64
+	if cutoff >= 0x1p64 {
+		return math.MaxUint64
+	}
+	return uint64(cutoff)
+}
+
+// ticketsUpTo computes the ticket of every eligible entity and keeps, per stratum, those whose
+// first 8 bytes are at most the stratum's cutoff. Workers claim chunks of the frame as they go,
+// so a core slowed by other work takes fewer; the picks are sorted afterwards, so their order
+// here does not matter.
+func (d *draft) ticketsUpTo(seed Digest, cutoffs []uint64) [][]pick {
+	kept := make([][]pick, len(cutoffs))
+	var mu sync.Mutex
+	inClaimedChunks(len(d.in.Frame), 16384, func(claim func() (lo, hi int, ok bool)) {
+		mine := make([][]pick, len(cutoffs))
 		h, g := newFramedHash("entity", seed.String()), newFramedHash("entity", seed.String())
-		pending := -1
-		for i := lo; i < hi; i++ {
-			if d.excluded[i] {
-				continue
+		keep := func(ticket Digest, row int) {
+			s := d.stratumOf[row]
+			if p := newPick(ticket, int32(row)); p.lead <= cutoffs[s] {
+				mine[s] = append(mine[s], p)
 			}
-			if pending < 0 {
-				pending = i
-				continue
-			}
-			h.field(d.in.Frame[pending].ID)
-			g.field(d.in.Frame[i].ID)
-			a, b := sumPair(h, g)
-			kept[d.stratumOf[pending]].offer(newPick(a, int32(pending)))
-			kept[d.stratumOf[i]].offer(newPick(b, int32(i)))
-			pending = -1
 		}
-		if pending >= 0 {
-			h.field(d.in.Frame[pending].ID)
-			kept[d.stratumOf[pending]].offer(newPick(h.sum(), int32(pending)))
+		for lo, hi, ok := claim(); ok; lo, hi, ok = claim() {
+			d.ticketsOf(h, g, lo, hi, keep)
 		}
 		mu.Lock()
-		perChunk = append(perChunk, kept)
-		mu.Unlock()
+		defer mu.Unlock()
+		for s := range kept {
+			kept[s] = append(kept[s], mine[s]...)
+		}
 	})
-	return perChunk
+	return kept
 }
 
-// lowest keeps the n lowest picks offered to it. It is a max-heap: the worst pick kept is at the
-// root, so that most offers are turned down after one comparison.
-type lowest struct {
-	n     int
-	picks []pick
-}
-
-func (l *lowest) offer(p pick) {
-	switch {
-	case len(l.picks) < l.n:
-		l.picks = append(l.picks, p)
-		l.up(len(l.picks) - 1)
-	case l.n > 0 && p.compare(l.picks[0]) < 0:
-		l.picks[0] = p
-		l.down(0)
+// ticketsOf gives keep the ticket of every eligible row in [lo, hi), hashed two at a time (see
+// sumPair): the last eligible row waits in pending for the next one.
+func (d *draft) ticketsOf(h, g *framedHash, lo, hi int, keep func(Digest, int)) {
+	pending := -1
+	for i := lo; i < hi; i++ {
+		if d.excluded[i] {
+			continue
+		}
+		if pending < 0 {
+			pending = i
+			continue
+		}
+		h.field(d.in.Frame[pending].ID)
+		g.field(d.in.Frame[i].ID)
+		a, b := sumPair(h, g)
+		keep(a, pending)
+		keep(b, i)
+		pending = -1
 	}
-}
-
-func (l *lowest) up(i int) {
-	for i > 0 {
-		parent := (i - 1) / 2
-		if l.picks[parent].compare(l.picks[i]) >= 0 {
-			return
-		}
-		l.picks[parent], l.picks[i] = l.picks[i], l.picks[parent]
-		i = parent
-	}
-}
-
-func (l *lowest) down(i int) {
-	for {
-		worst := i
-		for _, child := range [2]int{2*i + 1, 2*i + 2} {
-			if child < len(l.picks) && l.picks[child].compare(l.picks[worst]) > 0 {
-				worst = child
-			}
-		}
-		if worst == i {
-			return
-		}
-		l.picks[worst], l.picks[i] = l.picks[i], l.picks[worst]
-		i = worst
+	if pending >= 0 {
+		h.field(d.in.Frame[pending].ID)
+		keep(h.sum(), pending)
 	}
 }

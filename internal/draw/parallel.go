@@ -3,6 +3,7 @@ package draw
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // inParallel splits [0, n) into one contiguous chunk per CPU and calls work(lo, hi) for each,
@@ -19,6 +20,28 @@ func inParallel(n, minChunk int, work func(lo, hi int)) {
 	for w := range workers {
 		lo, hi := n*w/workers, n*(w+1)/workers
 		wg.Go(func() { work(lo, hi) })
+	}
+	wg.Wait()
+}
+
+// inClaimedChunks runs one worker per CPU (one in all when n is under two chunks); each claims
+// chunks [lo, hi) of [0, n) in turn until none is left, so that a core slowed by other work does
+// fewer of them instead of holding the others up. Which worker gets which chunk depends on
+// scheduling: callers combine the workers' results in a way that does not (a sort, a sum).
+func inClaimedChunks(n, chunk int, worker func(claim func() (lo, hi int, ok bool))) {
+	var next atomic.Int64
+	claim := func() (lo, hi int, ok bool) {
+		lo = int(next.Add(int64(chunk))) - chunk
+		return lo, min(n, lo+chunk), lo < n
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/chunk))
+	if workers <= 1 {
+		worker(claim)
+		return
+	}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() { worker(claim) })
 	}
 	wg.Wait()
 }
