@@ -1,6 +1,7 @@
 package draw
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -47,5 +48,39 @@ func TestLowestTicketsWhateverTheCutoffs(t *testing.T) {
 		if !slices.EqualFunc(got, want, slices.Equal) {
 			t.Errorf("%s: picks differ from the lowest of all tickets", name)
 		}
+	}
+}
+
+// TestMarkExclusionsInChunks: ten thousand exclusions are looked for in parallel chunks; every
+// one is flagged, and of two missing ones in different chunks the first in id order is reported,
+// by its place in the list as given.
+func TestMarkExclusionsInChunks(t *testing.T) {
+	frame := make([]FrameRow, 30_000)
+	for i := range frame {
+		frame[i].ID = fmt.Sprintf("ID%06d", i)
+	}
+	var exclusions []Exclusion
+	for i := 0; i < len(frame); i += 3 {
+		exclusions = append(exclusions, Exclusion{ID: frame[i].ID})
+	}
+	d := &draft{in: Input{Frame: frame, Exclusions: exclusions}}
+	if err := d.markExclusions(exclusions); err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range d.excluded {
+		if x != (i%3 == 0) {
+			t.Fatalf("row %d: excluded = %v", i, x)
+		}
+	}
+	missing := slices.Clone(exclusions)
+	missing[9000].ID = "ID027000x" // in a late chunk
+	missing[1200].ID = "ID003600x" // in the first chunk, first in id order
+	given := slices.Clone(missing)
+	slices.Reverse(given)
+	d = &draft{in: Input{Frame: frame, Exclusions: missing}}
+	err := d.markExclusions(given)
+	want := fmt.Sprintf(`exclusions[%d].id: "ID003600x" is not in the frame`, len(given)-1-1200)
+	if err == nil || err.Error() != "invalid_input: "+want {
+		t.Fatalf("got %v, want %s", err, want)
 	}
 }
