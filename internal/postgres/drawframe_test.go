@@ -34,8 +34,8 @@ func TestFrameBuilder(t *testing.T) {
 		want[r.id] = w
 		wantActive[r.id] = wantActive[r.id] || r.active
 	}
-	build := func(rows []row) ([]draw.FrameRow, []bool) {
-		var b frameBuilder
+	build := func(rows []row, size int) ([]draw.FrameRow, []bool) {
+		b := frameBuilder{size: size}
 		for _, r := range rows {
 			b.add(r.id, r.stratum, draw.UnitOf{Bureau: r.bureau, Unit: "u-" + r.bureau}, r.active)
 		}
@@ -47,9 +47,20 @@ func TestFrameBuilder(t *testing.T) {
 	}
 	reversed := slices.Clone(rows[7:]) // one row an entity, as a single roster's are
 	slices.Reverse(reversed)
-	for name, in := range map[string][]row{"in byte order": rows, "in another order": reversed} {
+	for name, c := range map[string]struct {
+		rows []row
+		size int
+	}{
+		"in byte order":                 {rows, 0},
+		"in another order":              {reversed, 0},
+		"as many as expected":           {rows, len(rows) - 2},
+		"more than expected":            {rows, frameChunk / 2},
+		"far fewer than expected":       {rows, 10 * len(rows)},
+		"in another order, as expected": {reversed, len(reversed)},
+	} {
+		in := c.rows
 		t.Run(name, func(t *testing.T) {
-			frame, active := build(in)
+			frame, active := build(in, c.size)
 			ids := map[string]bool{}
 			for _, r := range in {
 				ids[r.id] = true

@@ -44,16 +44,20 @@ func (s DrawStore) Freeze(ctx context.Context, actor *authz.Actor, drawID int64,
 		if err != nil {
 			return err
 		}
+		// What the audit keeps of the input is taken now: nothing holds the
+		// frame and the commitment (two hundred megabytes at a million rows)
+		// while their stored forms are sent.
+		summary := map[string]any{"frame": len(sealed.Frame), "exclusions": len(sealed.Exclusions),
+			"inspectors": len(sealed.Inspectors), "conflicts": len(sealed.Conflicts), "hashes": c.Hashes}
 		if err := storeFrozen(ctx, tx, actor, d, sealed, c); err != nil {
 			return err
 		}
 		if frozen, err = getDraw(ctx, tx, drawID, ""); err != nil {
 			return err
 		}
+		summary["status"] = frozen.Status
 		return auditAs(ctx, tx, actor, audit.Change{Action: "draw.freeze", ObjectType: "draw",
-			ObjectID: fmt.Sprint(drawID), Before: d, After: map[string]any{"status": frozen.Status,
-				"frame": len(sealed.Frame), "exclusions": len(sealed.Exclusions), "inspectors": len(sealed.Inspectors),
-				"conflicts": len(sealed.Conflicts), "hashes": c.Hashes}})
+			ObjectID: fmt.Sprint(drawID), Before: d, After: summary})
 	})
 	return frozen, err
 }
@@ -151,12 +155,16 @@ FROM ` + source + ` WHERE ` + w.String() + ` ORDER BY ` + order
 	if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return nil, nil, err
 	}
+	size, err := frameSizeHint(ctx, tx, d, participants)
+	if err != nil {
+		return nil, nil, err
+	}
 	rows, err := tx.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("frame: %w", err)
 	}
 	defer rows.Close()
-	var b frameBuilder
+	b := frameBuilder{size: size}
 	for rows.Next() {
 		var id, stratum string
 		var unit draw.UnitOf
@@ -174,6 +182,19 @@ FROM ` + source + ` WHERE ` + w.String() + ` ORDER BY ` + order
 		sortFrame(frame, active)
 	}
 	return frame, active, nil
+}
+
+// frameSizeHint is how many rows the frame of a draw of the lead's bureau
+// alone can have, from the roster's tallies (migration 00023), which its
+// row-level security shows it; 0 for a joint draw, or when the bureau has
+// no tallies.
+func frameSizeHint(ctx context.Context, tx *sqlx.Tx, d draw.Draw, participants []draw.Participant) (int, error) {
+	if len(participants) != 1 || participants[0].BureauID != d.BureauID {
+		return 0, nil
+	}
+	var n int
+	err := tx.GetContext(ctx, &n, `SELECT coalesce(sum(n), 0) FROM roster_tallies WHERE bureau_id = $1`, d.BureauID)
+	return n, err
 }
 
 // frameSource is where the frame's rows come from, and in which order. A
@@ -221,6 +242,9 @@ type frameBuilder struct {
 	last   *draw.FrameRow
 	// sorted stays true while the ids come in byte order.
 	sorted bool
+	// size is the number of rows expected (0 if unknown): the first chunk
+	// holds as many, and is the frame when they all fit, copied nowhere.
+	size int
 }
 
 const frameChunk = 1 << 16
@@ -239,7 +263,11 @@ func (b *frameBuilder) add(id, stratum string, unit draw.UnitOf, isActive bool) 
 	}
 	n := len(b.chunks)
 	if n == 0 || len(b.chunks[n-1]) == cap(b.chunks[n-1]) {
-		b.chunks = append(b.chunks, make([]draw.FrameRow, 0, frameChunk))
+		size := frameChunk
+		if n == 0 {
+			size = max(size, b.size)
+		}
+		b.chunks = append(b.chunks, make([]draw.FrameRow, 0, size))
 		n++
 	}
 	if len(b.units) == cap(b.units) {
@@ -254,8 +282,11 @@ func (b *frameBuilder) add(id, stratum string, unit draw.UnitOf, isActive bool) 
 
 // done returns the frame and, by row, whether the entity is active.
 func (b *frameBuilder) done() ([]draw.FrameRow, []bool) {
-	if len(b.chunks) == 0 {
+	switch {
+	case len(b.chunks) == 0:
 		return nil, nil
+	case len(b.chunks) == 1 && len(b.chunks[0]) > cap(b.chunks[0])/2:
+		return b.chunks[0], b.active
 	}
 	frame := make([]draw.FrameRow, 0, len(b.active))
 	for _, c := range b.chunks {
@@ -572,7 +603,11 @@ func itemQualifications(pt draw.Participant) []string {
 	return sortedCopy(quals)
 }
 
+// storeFrozen keeps the sealed input and its commitment in their stored
+// forms. Once they are encoded, neither in nor c is used: the collector
+// may free them while lib/pq copies the stored forms out as hex.
 func storeFrozen(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, in draw.Input, c *draw.Commitment) error {
+	frameSize := len(in.Frame)
 	gz, err := encodeInput(in)
 	if err != nil {
 		return err
@@ -592,7 +627,7 @@ UPDATE draws SET status = 'frozen', input_gz = $2, nonce_commitment = $3, frame_
     commitment = $11
 WHERE id = $1 AND status = 'draft'`
 	_, err = tx.ExecContext(ctx, q, d.ID, gz, h.NonceCommitment.String(), h.FrameSHA256.String(), h.ExclusionsSHA256.String(),
-		h.InspectorsSHA256.String(), h.ConflictsSHA256.String(), h.ParamsSHA256.String(), len(in.Frame), actor.UserID, commitment)
+		h.InspectorsSHA256.String(), h.ConflictsSHA256.String(), h.ParamsSHA256.String(), frameSize, actor.UserID, commitment)
 	return err
 }
 
@@ -703,6 +738,7 @@ FROM unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY t(entity_code, s
 		return fmt.Errorf("tasks: %w", err)
 	}
 	var t teamColumns
+	t.grow(m.Tasks)
 	for i, task := range m.Tasks {
 		t.add(i+1, task.Team)
 	}
@@ -725,6 +761,18 @@ type teamColumns struct {
 	bureaus, certificates []string
 	tickets               []sql.NullString // v1 members carry a ticket
 	steps                 []sql.NullInt64  // v2 members a step
+}
+
+// grow makes room for the members of every task at once: 106,000 at a
+// million entities, whose six columns grew by doubling before.
+func (c *teamColumns) grow(tasks []draw.Task) {
+	n := 0
+	for _, t := range tasks {
+		n += len(t.Team)
+	}
+	c.seqs, c.positions = make([]int64, 0, n), make([]int64, 0, n)
+	c.bureaus, c.certificates = make([]string, 0, n), make([]string, 0, n)
+	c.tickets, c.steps = make([]sql.NullString, 0, n), make([]sql.NullInt64, 0, n)
 }
 
 // add appends the members of task seq, each numbered by its place among
