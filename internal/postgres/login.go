@@ -30,6 +30,9 @@ type servingPool struct {
 	stmts    []*sqlx.Stmt // preparedQueries, on this pool
 }
 
+// ServingPoolSize is how many connections the serving pool opens at most.
+const ServingPoolSize = 40
+
 // ServingURLEnv names a connection string for the serving login, for
 // deployments that manage its password themselves.
 const ServingURLEnv = "SERVING_DATABASE_URL"
@@ -47,8 +50,8 @@ func (p *servingPool) get(ctx context.Context) (*sqlx.DB, error) {
 	// As many idle as open: a connection closed because it was idle for a
 	// moment is opened again by the next burst (a PostgreSQL backend each
 	// time); connections idle for minutes are closed.
-	db.SetMaxOpenConns(40)
-	db.SetMaxIdleConns(40)
+	db.SetMaxOpenConns(ServingPoolSize)
+	db.SetMaxIdleConns(ServingPoolSize)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if p.stmts, err = prepareAll(ctx, db); err != nil {
 		db.Close()

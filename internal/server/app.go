@@ -92,6 +92,9 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 		Store: bureauStore, Ready: db.PingContext, Requests: db.WithRequest, Public: pages,
 		Limits: LimitsFromEnv(), CORSOrigins: origins, PDF: printer, Collectors: []prometheus.Collector{listening},
 	}
+	if err := AdmissionFromEnv(&deps); err != nil {
+		return nil, err
+	}
 	for _, change := range o.deps {
 		change(&deps)
 	}

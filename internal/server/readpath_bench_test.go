@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +25,9 @@ import (
 // bureau's front end, each driven by readClients clients at once through
 // the whole service for a fixed time, beside pgbench running the
 // equivalent single SQL statement on the same database, as the serving
-// login under row-level security, in the same run.
+// login under row-level security, in the same run. The service is driven
+// twice: as serve runs it (GraphQL requests queued to execute a few at a
+// time, admission.go) and with every request executing at once.
 //
 //	go test ./internal/server -run '^$' -bench ReadPath -benchtime 1x -timeout 20m
 //
@@ -141,13 +146,46 @@ func summarize(latencies []time.Duration, errors int, d time.Duration) loadResul
 	return r
 }
 
-// driveGraphQL sends q from readClients clients at once for d.
-func driveGraphQL(t testing.TB, e *env, rq request, q readQuery, d time.Duration) loadResult {
+// driveGraphQL sends q to the service at url from readClients clients at
+// once for d.
+func driveGraphQL(t testing.TB, url string, rq request, q readQuery, d time.Duration) loadResult {
 	t.Helper()
 	return drive(d, func() bool {
-		r := e.Do(rq, q.gql, q.vars)
+		r := doGraphQL(t, url, rq, q.gql, q.vars)
 		return len(r.Errors) == 0 && r.Status == 200
 	})
+}
+
+// warmGraphQL sends q a few times from readClients clients at once, so
+// that the serving pool holds the connections a run uses (each prepares
+// its statements at first use) before any request is timed: opening them
+// is a cold start, not the run's tail.
+func warmGraphQL(t testing.TB, url string, rq request, q readQuery) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range readClients {
+		wg.Go(func() {
+			for range 3 {
+				doGraphQL(t, url, rq, q.gql, q.vars).mustData(t, nil)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// withoutAdmission starts one more instance of the service over e's
+// database that executes every request at once (no admission queue), to
+// measure beside the default in the same run.
+func withoutAdmission(t testing.TB, e *env) string {
+	t.Helper()
+	h, err := server.App(t.Context(), slog.New(slog.NewTextHandler(io.Discard, nil)), e.DB, e.URL, server.WithClock(testNow),
+		server.WithDeps(func(d *server.Deps) { d.MaxExecuting = -1 }))
+	if err != nil {
+		t.Fatalf("server.App: %v", err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // drive calls request from readClients clients at once for d and times
@@ -255,7 +293,7 @@ func readPgbenchLog(t testing.TB, name string) []time.Duration {
 
 // readResult is what one query measured on each side.
 type readResult struct {
-	service, postgraphile, sql loadResult
+	service, unqueued, postgraphile, sql loadResult
 }
 
 // runReadPath measures every query for d each and writes the table to w:
@@ -270,6 +308,7 @@ func runReadPath(t testing.TB, e *env, d time.Duration, w io.Writer) map[string]
 	}
 	bin := pgbenchBinary()
 	pg := startPostGraphile(t, e, bureauID)
+	unqueued := withoutAdmission(t, e)
 	out := map[string]readResult{}
 	fmt.Fprintf(w, "%-28s %-58s %-58s %s\n", "query", "this service", "PostGraphile v4 (as superuser)", "one SQL statement (pgbench)")
 	only := os.Getenv("READPATH_ONLY")
@@ -277,9 +316,11 @@ func runReadPath(t testing.TB, e *env, d time.Duration, w io.Writer) map[string]
 		if !strings.Contains(q.name, only) {
 			continue
 		}
-		e.Do(rq, q.gql, q.vars).mustData(t, nil) // warm: the pool, the statements, the caches
+		warmGraphQL(t, e.Server.URL, rq, q) // the pool, the statements, the caches
+		warmGraphQL(t, unqueued, rq, q)
 		var r readResult
-		r.service = driveGraphQL(t, e, rq, q, d)
+		r.service = driveGraphQL(t, e.Server.URL, rq, q, d)
+		r.unqueued = driveGraphQL(t, unqueued, rq, q, d)
 		if pg != nil {
 			pg.mustMatchService(t, e, rq, q) // and warms PostGraphile
 			r.postgraphile = pg.drive(q, d)
@@ -293,6 +334,7 @@ func runReadPath(t testing.TB, e *env, d time.Duration, w io.Writer) map[string]
 			postgraphileColumn = r.postgraphile.String()
 		}
 		fmt.Fprintf(w, "%-28s %s  %s  %s\n", q.name, r.service, postgraphileColumn, r.sql)
+		fmt.Fprintf(w, "%-28s %s  (admission off: every request executes at once)\n", "", r.unqueued)
 	}
 	return out
 }
@@ -303,6 +345,9 @@ func BenchmarkReadPath(b *testing.B) {
 		d = time.Duration(s) * time.Second
 	}
 	server.TuneGC() // as serve does
+	// Keep a connection per client between requests: the default
+	// transport keeps two, and the others would be dialled again and again.
+	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = readClients
 	e := newEnv(b)
 	readPathData(b, e, 100_000, 1_500)
 	for range b.N {
@@ -348,6 +393,9 @@ func TestReadPathHarness(t *testing.T) {
 	for name, r := range results {
 		if r.service.requests == 0 || r.service.errors > 0 {
 			t.Errorf("%s: the service answered %d requests, %d with errors", name, r.service.requests, r.service.errors)
+		}
+		if r.unqueued.requests == 0 || r.unqueued.errors > 0 {
+			t.Errorf("%s: the service without admission answered %d requests, %d with errors", name, r.unqueued.requests, r.unqueued.errors)
 		}
 		if os.Getenv(postgraphileEnv) != "" && (r.postgraphile.requests == 0 || r.postgraphile.errors > 0) {
 			t.Errorf("%s: PostGraphile answered %d requests, %d with errors", name, r.postgraphile.requests, r.postgraphile.errors)

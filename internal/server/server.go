@@ -49,6 +49,13 @@ type Deps struct {
 	QueueWait   time.Duration // how long a request waits for a slot; zero: DefaultQueueWait
 	BodyTimeout time.Duration // how long a GraphQL body may take to arrive; zero: DefaultBodyTimeout
 
+	// GraphQL requests executing at once (admission.go); zero:
+	// DefaultMaxExecuting(), negative: no limit.
+	MaxExecuting int
+	// How long a GraphQL request waits for its turn to execute; zero:
+	// DefaultExecutionQueueWait.
+	ExecutionQueueWait time.Duration
+
 	CORSOrigins []string // origins whose pages may call /graphql (cors.go); none by default
 
 	Collectors []prometheus.Collector // more metrics for /metrics
@@ -67,6 +74,20 @@ func (d *Deps) defaults() {
 	if d.BodyTimeout == 0 {
 		d.BodyTimeout = DefaultBodyTimeout
 	}
+	if d.MaxExecuting == 0 {
+		d.MaxExecuting = DefaultMaxExecuting()
+	}
+	if d.ExecutionQueueWait == 0 {
+		d.ExecutionQueueWait = DefaultExecutionQueueWait
+	}
+}
+
+// admission is the queue of GraphQL requests to execute, or nil for none.
+func (d *Deps) admission() *admission {
+	if d.MaxExecuting < 0 {
+		return nil
+	}
+	return newAdmission(d.MaxExecuting, d.ExecutionQueueWait)
 }
 
 // New returns the handler serving every route.
@@ -87,11 +108,16 @@ func New(d Deps) http.Handler {
 	auth := authenticator{accounts: d.Accounts, requests: d.Requests}
 
 	mux := http.NewServeMux()
-	api := shedLoad(d.MaxInFlight, d.QueueWait, limitBody(auth.wrap(requireSessionForUploads(
-		readBodyInTime(d.BodyTimeout, withAnswerStatus(graph.WithRequestScope(d.Resolver, gql)))))))
+	// A request waits for its turn to execute (the same queue for POST
+	// and GET) after its body has arrived, so a slow client holds no
+	// slot, and before the first round trip to PostgreSQL (the session's,
+	// in auth).
+	turns := d.admission()
+	api := shedLoad(d.MaxInFlight, d.QueueWait, limitBody(readBodyInTime(d.BodyTimeout, turns.admit(auth.wrap(
+		requireSessionForUploads(withAnswerStatus(graph.WithRequestScope(d.Resolver, gql))))))))
 	mux.Handle("POST /graphql", withCORS(d.CORSOrigins, api))
 	// GET carries the operation in the URL, with no body; queries only.
-	query := shedLoad(d.MaxInFlight, d.QueueWait, auth.wrap(withAnswerStatus(graph.WithRequestScope(d.Resolver, gql))))
+	query := shedLoad(d.MaxInFlight, d.QueueWait, turns.admit(auth.wrap(withAnswerStatus(graph.WithRequestScope(d.Resolver, gql)))))
 	mux.Handle("GET /graphql", withCORS(d.CORSOrigins, query))
 	mux.Handle("OPTIONS /graphql", withCORS(d.CORSOrigins, http.NotFoundHandler())) // preflights only
 	mux.HandleFunc("GET /roster/template/{file}", serveTemplate)
