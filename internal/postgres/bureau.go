@@ -30,12 +30,20 @@ func (s BureauStore) BureauByCode(ctx context.Context, code string) (bureau.Bure
 	return b, notFound(err, "no bureau %q", code)
 }
 
-// BureausByID returns the bureaus with the ids, in any order.
+// BureausByID returns the bureaus with the ids, in any order: from the
+// instance's cache when it holds them all (see bureauCache).
 func (s BureauStore) BureausByID(ctx context.Context, ids []int64) ([]bureau.Bureau, error) {
+	cached, ok, version := s.DB.bureaus.lookup(ids)
+	if ok {
+		return cached, nil
+	}
 	var bs []bureau.Bureau
 	err := s.DB.InAnyScope(ctx, func(tx *sqlx.Tx) error {
 		return s.DB.prepared(ctx, tx, bureausByIDQuery).SelectContext(ctx, &bs, pq.Array(ids))
 	})
+	if err == nil {
+		s.DB.bureaus.keep(version, bs)
+	}
 	return bs, err
 }
 

@@ -39,6 +39,7 @@ const ServingRole = "shuangsuiji_app"
 type DB struct {
 	*sqlx.DB
 	serving *servingPool
+	bureaus *bureauCache // off until the instance listens for changes
 }
 
 // Open connects to url, the schema owner's connection string, and checks
@@ -61,7 +62,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // NewDB wraps the owner's pool, connected with ownerURL; connect opens the
 // serving login's pool from its connection string when first needed.
 func NewDB(owner *sqlx.DB, ownerURL string, connect func(url string) (*sqlx.DB, error)) *DB {
-	return &DB{DB: owner, serving: &servingPool{ownerURL: ownerURL, owner: owner, connect: connect}}
+	return &DB{DB: owner, serving: &servingPool{ownerURL: ownerURL, owner: owner, connect: connect}, bureaus: &bureauCache{}}
 }
 
 // Serving returns the serving login's pool, logging in on first use.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -59,7 +60,7 @@ func App(ctx context.Context, log *slog.Logger, db *postgres.DB, listenURL strin
 	}
 	listening := prometheus.NewGauge(prometheus.GaugeOpts{Name: "shuangsuiji_authz_listener_up",
 		Help: "1 while this instance hears of role changes; 0 while it re-reads roles before each check."})
-	listenForRoleChanges(ctx, log, listenURL, enforcer, listening)
+	listenForChanges(ctx, log, listenURL, enforcer, db, listening)
 	bureauStore := postgres.BureauStore{DB: db}
 	accounts := &account.Service{Store: postgres.AccountStore{DB: db}}
 	bureaus := &bureau.Service{Store: bureauStore, Authz: enforcer}
@@ -120,11 +121,13 @@ const (
 	listenMaxReconnect = time.Second
 )
 
-// listenForRoleChanges reloads the enforcer on every NOTIFY on the authz
-// channel. While the LISTEN connection is down the enforcer is stale and
-// re-reads roles before each check; after a reconnect it reloads once
-// (notifications may have been missed) and trusts notifications again.
-func listenForRoleChanges(ctx context.Context, log *slog.Logger, url string, enforcer *authz.Enforcer, up prometheus.Gauge) {
+// listenForChanges reloads the enforcer on every NOTIFY on the authz
+// channel, and empties db's cache of bureaus on every NOTIFY on the
+// bureaus' channel. While the LISTEN connection is down the enforcer is
+// stale and re-reads roles before each check, and bureaus are read afresh;
+// after a reconnect it reloads once (notifications may have been missed)
+// and both trust notifications again.
+func listenForChanges(ctx context.Context, log *slog.Logger, url string, enforcer *authz.Enforcer, db *postgres.DB, up prometheus.Gauge) {
 	events := make(chan pq.ListenerEventType, 8)
 	listener := pq.NewListener(url, listenMinReconnect, listenMaxReconnect, func(ev pq.ListenerEventType, err error) {
 		if err != nil {
@@ -132,6 +135,7 @@ func listenForRoleChanges(ctx context.Context, log *slog.Logger, url string, enf
 		}
 		if ev == pq.ListenerEventDisconnected || ev == pq.ListenerEventConnectionAttemptFailed {
 			enforcer.SetStale(true) // at once: a dropped event must never leave it trusted
+			db.CacheBureaus(false)
 			up.Set(0)
 			return
 		}
@@ -146,14 +150,14 @@ func listenForRoleChanges(ctx context.Context, log *slog.Logger, url string, enf
 		// Listen adds the channel even while disconnected (it is listened
 		// to on connecting); when it answers on a live connection, the
 		// instance hears changes from now on.
-		for listener.Listen(postgres.AuthzChannel) != nil {
+		for !listens(listener, postgres.AuthzChannel) || !listens(listener, postgres.BureausChannel) {
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(listenMaxReconnect):
 			}
 		}
-		reloadFresh(ctx, log, listener, enforcer, up)
+		reloadFresh(ctx, log, listener, enforcer, db, up)
 		for {
 			select {
 			case <-ctx.Done():
@@ -161,10 +165,14 @@ func listenForRoleChanges(ctx context.Context, log *slog.Logger, url string, enf
 			case ev := <-events:
 				if ev == pq.ListenerEventConnected || ev == pq.ListenerEventReconnected {
 					log.Info("authz listener connected; reloading role assignments")
-					reloadFresh(ctx, log, listener, enforcer, up)
+					reloadFresh(ctx, log, listener, enforcer, db, up)
 				}
 			case n := <-listener.Notify:
-				if n != nil {
+				switch {
+				case n == nil:
+				case n.Channel == postgres.BureausChannel:
+					db.BureausChanged()
+				default:
 					if err := enforcer.Reload(ctx); err != nil && ctx.Err() == nil {
 						log.Error("reload role assignments", "err", err)
 					}
@@ -174,9 +182,17 @@ func listenForRoleChanges(ctx context.Context, log *slog.Logger, url string, enf
 	}()
 }
 
+// listens asks listener to listen on channel: true once it does (a channel
+// asked for earlier, while disconnected, is listened to on connecting).
+func listens(listener *pq.Listener, channel string) bool {
+	err := listener.Listen(channel)
+	return err == nil || errors.Is(err, pq.ErrChannelAlreadyOpen)
+}
+
 // reloadFresh reloads the assignments and, if the listener is connected
-// and that worked, lets the enforcer trust notifications again.
-func reloadFresh(ctx context.Context, log *slog.Logger, listener *pq.Listener, enforcer *authz.Enforcer, up prometheus.Gauge) {
+// and that worked, lets the enforcer trust notifications again, and turns
+// the bureaus' cache on, empty.
+func reloadFresh(ctx context.Context, log *slog.Logger, listener *pq.Listener, enforcer *authz.Enforcer, db *postgres.DB, up prometheus.Gauge) {
 	if listener.Ping() != nil {
 		return
 	}
@@ -187,5 +203,6 @@ func reloadFresh(ctx context.Context, log *slog.Logger, listener *pq.Listener, e
 		return
 	}
 	enforcer.SetStale(false)
+	db.CacheBureaus(true)
 	up.Set(1)
 }
