@@ -79,7 +79,7 @@ var environment = [][2]string{
 	{"AUDIT_ANCHOR_EVERY", "how often serve exports the audit anchors (default 10m)"},
 	{"CHROMIUM", "the Chromium program that prints record forms and notices to PDF (default: chromium on PATH)"},
 	{"GRAPHQL_MAX_EXECUTING", "GraphQL requests executing at once, the rest queued in arrival order (default 4 per core, at most 40; 0 or off: no limit)"},
-	{"GRAPHQL_QUEUE_TIMEOUT", "how long a GraphQL request waits for its turn before a 503 with Retry-After (default 2s)"},
+	{"GRAPHQL_QUEUE_TIMEOUT", "how long a GraphQL request waits for its turn before a 503 with Retry-After (default 10s)"},
 	{"GOGC", "the garbage collector's target; serve's default is 400, not Go's 100 (a small live heap, many short requests)"},
 	{"GOMEMLIMIT", "the soft memory limit the collector keeps under; serve's default is 1GiB"},
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // BureausChannel is the NOTIFY channel on which every change to the
-// bureaus table is announced (migration 00035's trigger).
+// bureaus table is announced (migration 00036's trigger).
 const BureausChannel = "bureaus_changed"
 
 // bureauCache keeps the bureaus a request has read, so that the lead

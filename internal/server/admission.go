@@ -38,8 +38,11 @@ const (
 	// on their round trips.
 	executingPerCore = 4
 	// DefaultExecutionQueueWait is how long a request waits for its turn
-	// before it is refused with 503 and Retry-After.
-	DefaultExecutionQueueWait = 2 * time.Second
+	// before it is refused with 503 and Retry-After: long enough for a
+	// full queue to drain on a loaded machine (shedLoad bounds how many
+	// requests wait at all, MaxInFlight a route; a request waiting longer
+	// has most likely been given up by its client).
+	DefaultExecutionQueueWait = 10 * time.Second
 )
 
 // The environment variables that size admission, listed in help.
@@ -55,7 +58,7 @@ func DefaultMaxExecuting() int {
 }
 
 // AdmissionFromEnv reads GRAPHQL_MAX_EXECUTING (a number, or 0 or "off"
-// for no limit) and GRAPHQL_QUEUE_TIMEOUT (a duration such as 2s) into d,
+// for no limit) and GRAPHQL_QUEUE_TIMEOUT (a duration such as 10s) into d,
 // leaving d's values where a variable is unset.
 func AdmissionFromEnv(d *Deps) error {
 	if v := strings.TrimSpace(os.Getenv(MaxExecutingEnv)); v != "" {
@@ -72,7 +75,7 @@ func AdmissionFromEnv(d *Deps) error {
 	if v := strings.TrimSpace(os.Getenv(QueueTimeoutEnv)); v != "" {
 		wait, err := time.ParseDuration(v)
 		if err != nil || wait <= 0 {
-			return fmt.Errorf("%s=%q: want a positive duration such as 2s", QueueTimeoutEnv, v)
+			return fmt.Errorf("%s=%q: want a positive duration such as 10s", QueueTimeoutEnv, v)
 		}
 		d.ExecutionQueueWait = wait
 	}
