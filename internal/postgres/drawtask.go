@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -19,7 +19,7 @@ import (
 // Tasks returns a page of a visible draw's tasks, each with its team and
 // substitutions: two statements whatever the page size.
 func (s DrawStore) Tasks(ctx context.Context, actor *authz.Actor, drawID int64, p page.Request) ([]draw.TaskRow, error) {
-	var rows []taskRow
+	var tasks []draw.TaskRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
 		if _, err := getDraw(ctx, tx, drawID, ""); err != nil {
 			return err
@@ -32,12 +32,13 @@ SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.t
 FROM draw_tasks t
 LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
 WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("t.seq", false), p.Limit())
-		return tx.SelectContext(ctx, &rows, q, w.args...)
+		rows, err := tx.QueryContext(ctx, q, w.args...)
+		if err == nil {
+			tasks, err = scanTasks(rows)
+		}
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return decodeTasks(rows)
+	return tasks, err
 }
 
 // CountTasks counts a visible draw's tasks (0 for a draw the actor may not
@@ -57,14 +58,15 @@ func (s DrawStore) TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []i
 	if key, _ := p.AfterKey(); key != "" { // forward pages only: the service refuses others
 		fmt.Sscan(key, &after)
 	}
-	var rows []taskRow
+	var tasks []draw.TaskRow
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
-		return s.DB.prepared(ctx, tx, tasksOfDrawsQuery).SelectContext(ctx, &rows, pq.Array(ids), after, p.Limit())
+		rows, err := s.DB.prepared(ctx, tx, tasksOfDrawsQuery).QueryContext(ctx, pq.Array(ids), after, p.Limit())
+		if err == nil {
+			tasks, err = scanTasks(rows)
+		}
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return decodeTasks(rows)
+	return tasks, err
 }
 
 // tasksOfDrawsQuery reads each draw's page of tasks (page: a window per
@@ -135,13 +137,6 @@ const (
 	'reason', s.reason, 'at', s.at)`
 )
 
-// taskRow is a task as read with taskTeamColumns.
-type taskRow struct {
-	draw.TaskRow
-	TeamJSON          []byte `db:"team"`
-	SubstitutionsJSON []byte `db:"substitutions"`
-}
-
 // taskMember and taskSubstitution are the objects of taskTeamColumns'
 // arrays: the domain types carry no JSON names, and must not get these
 // (draw.Member is part of the draw's documents).
@@ -162,35 +157,46 @@ type taskSubstitution struct {
 	At         time.Time `json:"at"` // timestamptz in JSON is RFC 3339, offset included
 }
 
-// decodeTasks unpacks each task's team and substitutions (NULL: none).
-func decodeTasks(rows []taskRow) ([]draw.TaskRow, error) {
-	tasks := make([]draw.TaskRow, len(rows))
-	for i, r := range rows {
-		t := r.TaskRow
-		var members []taskMember
-		var subs []taskSubstitution
-		if err := unmarshalNullable(r.TeamJSON, &members); err != nil {
-			return nil, fmt.Errorf("task %d/%d team: %w", t.DrawID, t.Seq, err)
+// scanTasks reads a page of tasks whose columns are draw_id, seq,
+// entity_code, entity_name, ticket and then taskTeamColumns' team and
+// substitutions (NULL: none), and closes rows. The columns are scanned in
+// that order, without sqlx's reflection: a roster or dashboard page reads
+// hundreds of rows a request, and the team's JSON is decoded straight
+// from the driver's buffer (sql.RawBytes) before the next row replaces it.
+func scanTasks(rows *sql.Rows) ([]draw.TaskRow, error) {
+	defer rows.Close()
+	var tasks []draw.TaskRow
+	var team, subs sql.RawBytes
+	for rows.Next() {
+		var t draw.TaskRow
+		if err := rows.Scan(&t.DrawID, &t.Seq, &t.EntityCode, &t.EntityName, &t.Ticket, &team, &subs); err != nil {
+			return nil, err
 		}
-		if err := unmarshalNullable(r.SubstitutionsJSON, &subs); err != nil {
-			return nil, fmt.Errorf("task %d/%d substitutions: %w", t.DrawID, t.Seq, err)
+		if err := decodeTeam(&t, team, subs); err != nil {
+			return nil, err
 		}
-		for _, m := range members {
-			t.Team = append(t.Team, draw.Member(m))
-		}
-		for _, s := range subs {
-			t.Substitutions = append(t.Substitutions, draw.Substitution(s))
-		}
-		tasks[i] = t
+		tasks = append(tasks, t)
 	}
-	return tasks, nil
+	return tasks, rows.Err()
 }
 
-func unmarshalNullable(b []byte, v any) error {
-	if b == nil {
-		return nil
+// decodeTeam sets a task's team and substitutions from their JSON.
+func decodeTeam(t *draw.TaskRow, team, subs []byte) error {
+	members, err := decodeMembers(team)
+	if err != nil {
+		return fmt.Errorf("task %d/%d team: %w", t.DrawID, t.Seq, err)
 	}
-	return json.Unmarshal(b, v)
+	substitutions, err := decodeSubstitutions(subs)
+	if err != nil {
+		return fmt.Errorf("task %d/%d substitutions: %w", t.DrawID, t.Seq, err)
+	}
+	for _, m := range members {
+		t.Team = append(t.Team, draw.Member(m))
+	}
+	for _, s := range substitutions {
+		t.Substitutions = append(t.Substitutions, draw.Substitution(s))
+	}
+	return nil
 }
 
 // Substitute records that an inspector of the acting bureau replaces
@@ -244,13 +250,13 @@ VALUES ($1, $2, (SELECT app_bureau()), $3, $4, $5, $6)`
 // readTask reads one task of the draw with its team and substitutions as
 // they are now (its entity's name left out, as Substitute answers it).
 func readTask(ctx context.Context, tx *sqlx.Tx, drawID int64, seq int) (draw.TaskRow, error) {
-	var rows []taskRow
 	q := `SELECT t.draw_id, t.seq, t.entity_code, '' AS entity_name, t.ticket, ` + taskTeamColumns + `
 FROM draw_tasks t WHERE t.draw_id = $1 AND t.seq = $2`
-	if err := tx.SelectContext(ctx, &rows, q, drawID, seq); err != nil {
+	rows, err := tx.QueryContext(ctx, q, drawID, seq)
+	if err != nil {
 		return draw.TaskRow{}, err
 	}
-	tasks, err := decodeTasks(rows)
+	tasks, err := scanTasks(rows)
 	if err != nil || len(tasks) == 0 {
 		return draw.TaskRow{}, errNoRowsIfNil(err)
 	}
