@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -96,19 +97,52 @@ func focusCondition(w *where, f roster.EntityFilter) string {
 
 // ListEntities returns a page of the acting bureau's roster.
 func (s EntityStore) ListEntities(ctx context.Context, actor *authz.Actor, f roster.EntityFilter, p page.Request) ([]roster.RosterEntity, error) {
-	var rows []roster.RosterEntity
+	var list []roster.RosterEntity
 	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+		var rows *sql.Rows
+		var err error
 		if st, args, ok := s.DB.rosterPageStatement(ctx, tx, f, p); ok {
-			return st.SelectContext(ctx, &rows, args...)
-		}
-		w := rosterWhere(f)
-		w.seek(p, false, "r.entity_code", textKey)
-		q := `SELECT ` + entityColumns + `, ` + entryColumnsAsEntry + `
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			w := rosterWhere(f)
+			w.seek(p, false, "r.entity_code", textKey)
+			q := `SELECT ` + entityColumns + `, ` + entryColumnsAsEntry + `
 FROM roster_entries r JOIN entities e ON e.region_code = r.region_code AND e.code = r.entity_code
 WHERE ` + w.String() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, p.Order("r.entity_code", false), p.Limit())
-		return tx.SelectContext(ctx, &rows, q, w.args...)
+			rows, err = tx.QueryContext(ctx, q, w.args...)
+		}
+		if err == nil {
+			list, err = scanRosterRows(rows, p.Limit())
+		}
+		return err
 	})
-	return rows, err
+	return list, err
+}
+
+// scanRosterRows reads rows of entityColumns then entryColumnsAsEntry, in
+// that order, and closes rows. A roster page is scanned column by column
+// into its rows, without sqlx's reflection: sqlx mapped every column by
+// name and allocated each pointer field of every row, NULL or not, which
+// was a third of the Go CPU of serving a page of 50.
+func scanRosterRows(rows *sql.Rows, capacity int) ([]roster.RosterEntity, error) {
+	defer rows.Close()
+	var list []roster.RosterEntity // nil for no rows, as sqlx left it
+	for rows.Next() {
+		if list == nil {
+			list = make([]roster.RosterEntity, 0, capacity)
+		}
+		list = append(list, roster.RosterEntity{})
+		e, r := &list[len(list)-1].Entity, &list[len(list)-1].Entry
+		err := rows.Scan(&e.RegionCode, &e.Code, &e.CodeKind, &e.Name, &e.LegalRepresentative, &e.Address, &e.Version, &e.ValidFrom,
+			&r.BureauID, &r.EntityCode, &r.Version, &r.EntityType, &r.LicenceType, &r.LicenceNumber, &r.Unit,
+			&r.Status, &r.StatusSince, &r.RiskClass, &r.RiskClassSince, &r.AbnormalOperations, &r.AbnormalOperationsSince,
+			&r.SeriousViolation, &r.SeriousViolationSince, &r.Complaints, &r.ComplaintsSince, &r.LastPenaltyDate,
+			&r.ValidFrom, &r.ValidTo, &r.ChangedBy)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return list, rows.Err()
 }
 
 // rosterPageStatement returns the prepared statement, and its arguments,
