@@ -1554,8 +1554,6 @@ type RosterCountsResolver interface {
 type RosterEntryResolver interface {
 	Bureau(ctx context.Context, obj *roster.Entry) (*bureau.Bureau, error)
 
-	Status(ctx context.Context, obj *roster.Entry) (model.EntityStatus, error)
-
 	RiskClass(ctx context.Context, obj *roster.Entry) (*model.RiskClass, error)
 
 	Focus(ctx context.Context, obj *roster.Entry) (bool, error)
@@ -33908,18 +33906,18 @@ func (ec *executionContext) _RosterEntry_status(ctx context.Context, field graph
 			return ec.fieldContext_RosterEntry_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RosterEntry().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EntityStatus) graphql.Marshaler {
-			return ec.marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v roster.Status) graphql.Marshaler {
+			return ec.marshalNEntityStatus2shuangsuijiᚋinternalᚋrosterᚐStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_RosterEntry_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RosterEntry", field, true, true, "EntityStatus")
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "EntityStatus")
 }
 
 func (ec *executionContext) _RosterEntry_statusSince(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
@@ -34994,8 +34992,8 @@ func (ec *executionContext) _StatusCount_status(ctx context.Context, field graph
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EntityStatus) graphql.Marshaler {
-			return ec.marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v roster.Status) graphql.Marshaler {
+			return ec.marshalNEntityStatus2shuangsuijiᚋinternalᚋrosterᚐStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -38620,7 +38618,7 @@ func (ec *executionContext) unmarshalInputEntityFilter(ctx context.Context, obj 
 		switch k {
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOEntityStatus2ᚕshuangsuijiᚋgraphᚋmodelᚐEntityStatusᚄ(ctx, v)
+			data, err := ec.unmarshalOEntityStatus2ᚕshuangsuijiᚋinternalᚋrosterᚐStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -39905,7 +39903,7 @@ func (ec *executionContext) unmarshalInputSaveEntityInput(ctx context.Context, o
 			it.RiskClass = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOEntityStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, v)
+			data, err := ec.unmarshalOEntityStatus2ᚖshuangsuijiᚋinternalᚋrosterᚐStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -47975,11 +47973,10 @@ func (ec *executionContext) _RosterEntry(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RosterEntry_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._RosterEntry_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "statusSince":
 			out.Values[i] = ec._RosterEntry_statusSince(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -50401,14 +50398,18 @@ func (ec *executionContext) marshalNEntityField2shuangsuijiᚋgraphᚋmodelᚐEn
 	return v
 }
 
-func (ec *executionContext) unmarshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx context.Context, v any) (model.EntityStatus, error) {
-	var res model.EntityStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNEntityStatus2shuangsuijiᚋinternalᚋrosterᚐStatus(ctx context.Context, v any) (roster.Status, error) {
+	res, err := model.UnmarshalEntityStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx context.Context, sel ast.SelectionSet, v model.EntityStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNEntityStatus2shuangsuijiᚋinternalᚋrosterᚐStatus(ctx context.Context, sel ast.SelectionSet, v roster.Status) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalEntityStatus(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EntityStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNEvidence2shuangsuijiᚋinternalᚋrecordᚐEvidence(ctx context.Context, sel ast.SelectionSet, v record.Evidence) graphql.Marshaler {
@@ -52792,16 +52793,16 @@ func (ec *executionContext) unmarshalOEntityFilter2ᚖshuangsuijiᚋgraphᚋmode
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOEntityStatus2ᚕshuangsuijiᚋgraphᚋmodelᚐEntityStatusᚄ(ctx context.Context, v any) ([]model.EntityStatus, error) {
+func (ec *executionContext) unmarshalOEntityStatus2ᚕshuangsuijiᚋinternalᚋrosterᚐStatusᚄ(ctx context.Context, v any) ([]roster.Status, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]model.EntityStatus, len(vSlice))
+	res := make([]roster.Status, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNEntityStatus2shuangsuijiᚋinternalᚋrosterᚐStatus(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -52809,14 +52810,14 @@ func (ec *executionContext) unmarshalOEntityStatus2ᚕshuangsuijiᚋgraphᚋmode
 	return res, nil
 }
 
-func (ec *executionContext) marshalOEntityStatus2ᚕshuangsuijiᚋgraphᚋmodelᚐEntityStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []model.EntityStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOEntityStatus2ᚕshuangsuijiᚋinternalᚋrosterᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Status) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEntityStatus2shuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx, sel, v[i])
+		return ec.marshalNEntityStatus2shuangsuijiᚋinternalᚋrosterᚐStatus(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -52828,20 +52829,22 @@ func (ec *executionContext) marshalOEntityStatus2ᚕshuangsuijiᚋgraphᚋmodel�
 	return ret
 }
 
-func (ec *executionContext) unmarshalOEntityStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx context.Context, v any) (*model.EntityStatus, error) {
+func (ec *executionContext) unmarshalOEntityStatus2ᚖshuangsuijiᚋinternalᚋrosterᚐStatus(ctx context.Context, v any) (*roster.Status, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.EntityStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := model.UnmarshalEntityStatus(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOEntityStatus2ᚖshuangsuijiᚋgraphᚋmodelᚐEntityStatus(ctx context.Context, sel ast.SelectionSet, v *model.EntityStatus) graphql.Marshaler {
+func (ec *executionContext) marshalOEntityStatus2ᚖshuangsuijiᚋinternalᚋrosterᚐStatus(ctx context.Context, sel ast.SelectionSet, v *roster.Status) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := model.MarshalEntityStatus(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOFocusRulesInput2ᚖshuangsuijiᚋgraphᚋmodelᚐFocusRulesInput(ctx context.Context, v any) (*model.FocusRulesInput, error) {

@@ -117,11 +117,6 @@ func (r *rosterEntryResolver) Bureau(ctx context.Context, obj *roster.Entry) (*b
 	return &b, err
 }
 
-// Status is the resolver for the status field.
-func (r *rosterEntryResolver) Status(ctx context.Context, obj *roster.Entry) (model.EntityStatus, error) {
-	return model.EntityStatus(strings.ToUpper(string(obj.Status))), nil
-}
-
 // RiskClass is the resolver for the riskClass field.
 func (r *rosterEntryResolver) RiskClass(ctx context.Context, obj *roster.Entry) (*model.RiskClass, error) {
 	return riskClassOut(obj.RiskClass), nil

@@ -44,9 +44,7 @@ func entityFilter(f *model.EntityFilter, asOf *time.Time) roster.EntityFilter {
 	if f == nil {
 		return out
 	}
-	for _, s := range f.Status {
-		out.Statuses = append(out.Statuses, roster.Status(strings.ToLower(string(s))))
-	}
+	out.Statuses = append(out.Statuses, f.Status...)
 	for _, c := range f.RiskClass {
 		out.RiskClasses = append(out.RiskClasses, roster.RiskClass(c))
 	}
@@ -73,7 +71,7 @@ func entityFields(in model.SaveEntityInput) (map[string]string, error) {
 		f["risk_class"] = string(*in.RiskClass)
 	}
 	if in.Status != nil {
-		f["status"] = strings.ToLower(string(*in.Status))
+		f["status"] = string(*in.Status)
 	}
 	if in.AbnormalOperations != nil {
 		f["abnormal_operations"] = strconv.FormatBool(*in.AbnormalOperations)
@@ -103,7 +101,7 @@ func entityFields(in model.SaveEntityInput) (map[string]string, error) {
 func statusCounts(m map[roster.Status]int) []model.StatusCount {
 	out := make([]model.StatusCount, 0, len(m))
 	for s, n := range m {
-		out = append(out, model.StatusCount{Status: model.EntityStatus(strings.ToUpper(string(s))), Count: n})
+		out = append(out, model.StatusCount{Status: s, Count: n})
 	}
 	slices.SortFunc(out, func(a, b model.StatusCount) int { return strings.Compare(string(a.Status), string(b.Status)) })
 	return out

@@ -246,7 +246,7 @@ type DrawTaskPayload struct {
 // Narrows a roster; every field given must match.
 type EntityFilter struct {
 	// Any of these statuses.
-	Status []EntityStatus `json:"status,omitempty"`
+	Status []roster.Status `json:"status,omitempty"`
 	// Any of these risk classes.
 	RiskClass []RiskClass `json:"riskClass,omitempty"`
 	// This entity type (类型), exactly.
@@ -557,7 +557,7 @@ type SaveEntityInput struct {
 	// 风险分类.
 	RiskClass *RiskClass `json:"riskClass,omitempty"`
 	// 登记状态 (ACTIVE for a new entry).
-	Status *EntityStatus `json:"status,omitempty"`
+	Status *roster.Status `json:"status,omitempty"`
 	// On the abnormal-operations list.
 	AbnormalOperations *bool `json:"abnormalOperations,omitempty"`
 	// On the serious-violation list.
@@ -779,7 +779,7 @@ type SignOutPayload struct {
 // How many entities have a status.
 type StatusCount struct {
 	// The status.
-	Status EntityStatus `json:"status"`
+	Status roster.Status `json:"status"`
 	// How many.
 	Count int `json:"count"`
 }
@@ -1299,73 +1299,6 @@ func (e *EntityField) UnmarshalJSON(b []byte) error {
 }
 
 func (e EntityField) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-// An entity's registration status (登记状态). Only active entities are drawn.
-type EntityStatus string
-
-const (
-	// 在营 / 存续
-	EntityStatusActive EntityStatus = "ACTIVE"
-	// 停业
-	EntityStatusSuspended EntityStatus = "SUSPENDED"
-	// 注销
-	EntityStatusDeregistered EntityStatus = "DEREGISTERED"
-	// 吊销
-	EntityStatusRevoked EntityStatus = "REVOKED"
-	// 迁出
-	EntityStatusMoved EntityStatus = "MOVED"
-)
-
-var AllEntityStatus = []EntityStatus{
-	EntityStatusActive,
-	EntityStatusSuspended,
-	EntityStatusDeregistered,
-	EntityStatusRevoked,
-	EntityStatusMoved,
-}
-
-func (e EntityStatus) IsValid() bool {
-	switch e {
-	case EntityStatusActive, EntityStatusSuspended, EntityStatusDeregistered, EntityStatusRevoked, EntityStatusMoved:
-		return true
-	}
-	return false
-}
-
-func (e EntityStatus) String() string {
-	return string(e)
-}
-
-func (e *EntityStatus) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = EntityStatus(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid EntityStatus", str)
-	}
-	return nil
-}
-
-func (e EntityStatus) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *EntityStatus) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e EntityStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

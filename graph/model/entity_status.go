@@ -1,0 +1,61 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"shuangsuiji/internal/roster"
+)
+
+// The GraphQL enum EntityStatus is bound to roster.Status (gqlgen.yml):
+// its values are the domain's in capitals. Bound to the domain type, a
+// roster entry's status is its struct field, which gqlgen marshals in
+// line; converted by a resolver it was a "concurrent" field, and with
+// riskClass beside it cost a goroutine, its closures and a resolver value
+// for every row of a roster page.
+
+// entityStatusNames are the enum's values by domain status.
+var entityStatusNames = map[roster.Status]string{
+	roster.StatusActive:       "ACTIVE",
+	roster.StatusSuspended:    "SUSPENDED",
+	roster.StatusDeregistered: "DEREGISTERED",
+	roster.StatusRevoked:      "REVOKED",
+	roster.StatusMoved:        "MOVED",
+}
+
+// entityStatusOut holds each value's marshaler, made once: a page of
+// rows shares them instead of allocating one per row.
+var entityStatusOut = func() map[roster.Status]graphql.Marshaler {
+	out := make(map[roster.Status]graphql.Marshaler, len(entityStatusNames))
+	for s, name := range entityStatusNames {
+		out[s] = graphql.MarshalString(name)
+	}
+	return out
+}()
+
+// MarshalEntityStatus writes a status as the enum's value. A status the
+// enum does not know is written in capitals, as the resolver it replaces
+// did (the database admits only the five).
+func MarshalEntityStatus(s roster.Status) graphql.Marshaler {
+	if m, ok := entityStatusOut[s]; ok {
+		return m
+	}
+	return graphql.MarshalString(strings.ToUpper(string(s)))
+}
+
+// UnmarshalEntityStatus reads an enum value as the domain status, with
+// the errors gqlgen's generated enums give.
+func UnmarshalEntityStatus(v any) (roster.Status, error) {
+	str, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("enums must be strings")
+	}
+	for s, name := range entityStatusNames {
+		if name == str {
+			return s, nil
+		}
+	}
+	return "", fmt.Errorf("%s is not a valid EntityStatus", str)
+}

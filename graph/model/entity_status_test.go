@@ -1,0 +1,33 @@
+package model
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+
+	"shuangsuiji/internal/roster"
+)
+
+// TestEntityStatusRoundTrip: each domain status is written as its value
+// in capitals and read back; a value the enum lacks is refused.
+func TestEntityStatusRoundTrip(t *testing.T) {
+	for _, s := range []roster.Status{roster.StatusActive, roster.StatusSuspended, roster.StatusDeregistered,
+		roster.StatusRevoked, roster.StatusMoved} {
+		var buf bytes.Buffer
+		MarshalEntityStatus(s).MarshalGQL(&buf)
+		name := strings.ToUpper(string(s))
+		if buf.String() != strconv.Quote(name) {
+			t.Errorf("%s written as %s, want %q", s, buf.String(), name)
+		}
+		back, err := UnmarshalEntityStatus(name)
+		if err != nil || back != s {
+			t.Errorf("%s read back as %q, %v", name, back, err)
+		}
+	}
+	for _, v := range []any{"active", "CLOSED", 1} {
+		if s, err := UnmarshalEntityStatus(v); err == nil {
+			t.Errorf("%v read as %q, want an error", v, s)
+		}
+	}
+}
