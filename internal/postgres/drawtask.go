@@ -167,36 +167,18 @@ func scanTasks(rows *sql.Rows) ([]draw.TaskRow, error) {
 	defer rows.Close()
 	var tasks []draw.TaskRow
 	var team, subs sql.RawBytes
+	in := interner{}
 	for rows.Next() {
 		var t draw.TaskRow
 		if err := rows.Scan(&t.DrawID, &t.Seq, &t.EntityCode, &t.EntityName, &t.Ticket, &team, &subs); err != nil {
 			return nil, err
 		}
-		if err := decodeTeam(&t, team, subs); err != nil {
+		if err := decodeTeam(&t, team, subs, in); err != nil {
 			return nil, err
 		}
 		tasks = append(tasks, t)
 	}
 	return tasks, rows.Err()
-}
-
-// decodeTeam sets a task's team and substitutions from their JSON.
-func decodeTeam(t *draw.TaskRow, team, subs []byte) error {
-	members, err := decodeMembers(team)
-	if err != nil {
-		return fmt.Errorf("task %d/%d team: %w", t.DrawID, t.Seq, err)
-	}
-	substitutions, err := decodeSubstitutions(subs)
-	if err != nil {
-		return fmt.Errorf("task %d/%d substitutions: %w", t.DrawID, t.Seq, err)
-	}
-	for _, m := range members {
-		t.Team = append(t.Team, draw.Member(m))
-	}
-	for _, s := range substitutions {
-		t.Substitutions = append(t.Substitutions, draw.Substitution(s))
-	}
-	return nil
 }
 
 // Substitute records that an inspector of the acting bureau replaces

@@ -3,9 +3,12 @@ package postgres
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"shuangsuiji/internal/draw"
 )
 
 // A page of tasks carries each task's team and substitutions as JSON
@@ -25,30 +28,57 @@ import (
 // errNotFlat says the hand reader met something it does not take.
 var errNotFlat = errors.New("not a flat JSON array of the expected objects")
 
-// decodeMembers decodes a task's team (NULL: none).
-func decodeMembers(b []byte) ([]taskMember, error) {
+// decodeTeam sets a task's team and substitutions from their JSON (NULL
+// or []: none, left nil). in shares the strings a page repeats.
+func decodeTeam(t *draw.TaskRow, team, subs []byte, in interner) error {
+	members, err := decodeMembers(team, in)
+	if err != nil {
+		return fmt.Errorf("task %d/%d team: %w", t.DrawID, t.Seq, err)
+	}
+	substitutions, err := decodeSubstitutions(subs, in)
+	if err != nil {
+		return fmt.Errorf("task %d/%d substitutions: %w", t.DrawID, t.Seq, err)
+	}
+	if len(members) > 0 {
+		t.Team = members
+	}
+	if len(substitutions) > 0 {
+		t.Substitutions = substitutions
+	}
+	return nil
+}
+
+// decodeMembers decodes a task's team.
+func decodeMembers(b []byte, in interner) ([]draw.Member, error) {
 	if b == nil {
 		return nil, nil
 	}
-	if members, err := membersByHand(b); err == nil {
+	if members, err := membersByHand(b, in); err == nil {
 		return members, nil
 	}
 	var members []taskMember
-	return members, json.Unmarshal(b, &members)
+	if err := json.Unmarshal(b, &members); err != nil {
+		return nil, err
+	}
+	out := make([]draw.Member, len(members))
+	for i, m := range members {
+		out[i] = draw.Member(m)
+	}
+	return out, nil
 }
 
 // membersByHand reads a team as PostgreSQL writes it, or fails.
-func membersByHand(b []byte) ([]taskMember, error) {
-	members := []taskMember{} // as encoding/json: [] is empty, not nil
-	err := eachFlatObject(b, func() { members = append(members, taskMember{}) }, func(key []byte, v flatValue) error {
+func membersByHand(b []byte, in interner) ([]draw.Member, error) {
+	var members []draw.Member
+	err := eachFlatObject(b, func() { members = append(members, draw.Member{}) }, func(key []byte, v flatValue) error {
 		m := &members[len(members)-1]
 		switch string(key) {
 		case "bureau_code":
-			return v.setString(&m.BureauCode)
+			return v.setString(&m.BureauCode, in)
 		case "certificate":
-			return v.setString(&m.Certificate)
+			return v.setString(&m.Certificate, in)
 		case "name":
-			return v.setString(&m.Name)
+			return v.setString(&m.Name, in)
 		case "ticket":
 			return v.setStringPtr(&m.Ticket)
 		case "step":
@@ -61,38 +91,61 @@ func membersByHand(b []byte) ([]taskMember, error) {
 	return members, err
 }
 
-// decodeSubstitutions decodes a task's substitutions (NULL: none).
-func decodeSubstitutions(b []byte) ([]taskSubstitution, error) {
+// decodeSubstitutions decodes a task's substitutions.
+func decodeSubstitutions(b []byte, in interner) ([]draw.Substitution, error) {
 	if b == nil {
 		return nil, nil
 	}
-	if subs, err := substitutionsByHand(b); err == nil {
+	if subs, err := substitutionsByHand(b, in); err == nil {
 		return subs, nil
 	}
 	var subs []taskSubstitution
-	return subs, json.Unmarshal(b, &subs)
+	if err := json.Unmarshal(b, &subs); err != nil {
+		return nil, err
+	}
+	out := make([]draw.Substitution, len(subs))
+	for i, s := range subs {
+		out[i] = draw.Substitution(s)
+	}
+	return out, nil
 }
 
 // substitutionsByHand reads substitutions as PostgreSQL writes them, or fails.
-func substitutionsByHand(b []byte) ([]taskSubstitution, error) {
-	subs := []taskSubstitution{}
-	err := eachFlatObject(b, func() { subs = append(subs, taskSubstitution{}) }, func(key []byte, v flatValue) error {
+func substitutionsByHand(b []byte, in interner) ([]draw.Substitution, error) {
+	var subs []draw.Substitution
+	err := eachFlatObject(b, func() { subs = append(subs, draw.Substitution{}) }, func(key []byte, v flatValue) error {
 		s := &subs[len(subs)-1]
 		switch string(key) {
 		case "bureau_code":
-			return v.setString(&s.BureauCode)
+			return v.setString(&s.BureauCode, in)
 		case "out":
-			return v.setString(&s.Out)
+			return v.setString(&s.Out, in)
 		case "in":
-			return v.setString(&s.In)
+			return v.setString(&s.In, in)
 		case "reason":
-			return v.setString(&s.Reason)
+			return v.setString(&s.Reason, nil)
 		case "at":
 			return v.setTime(&s.At)
 		}
 		return errNotFlat
 	})
 	return subs, err
+}
+
+// interner shares equal strings: a page of 200 tasks names a few bureaus
+// and some 40 inspectors, each hundreds of times. nil shares nothing.
+type interner map[string]string
+
+func (in interner) string(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if s, ok := in[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	in[s] = s
+	return s
 }
 
 // flatValue is one value of a flat object: null, a string (raw: its JSON
@@ -105,15 +158,16 @@ type flatValue struct {
 	raw     []byte
 }
 
-// setString sets *dst to a string value; null leaves it, as encoding/json does.
-func (v flatValue) setString(dst *string) error {
+// setString sets *dst to a string value, shared through in; null leaves
+// it, as encoding/json does.
+func (v flatValue) setString(dst *string, in interner) error {
 	switch {
 	case v.null:
 		return nil
 	case !v.str:
 		return errNotFlat
 	}
-	s, err := v.text()
+	s, err := v.text(in)
 	if err == nil {
 		*dst = s
 	}
@@ -127,7 +181,7 @@ func (v flatValue) setStringPtr(dst **string) error {
 		return nil
 	}
 	var s string
-	if err := v.setString(&s); err != nil {
+	if err := v.setString(&s, nil); err != nil {
 		return err
 	}
 	*dst = &s
@@ -189,13 +243,13 @@ func (v flatValue) setTime(dst *time.Time) error {
 }
 
 // text is a string value's content, its escapes resolved.
-func (v flatValue) text() (string, error) {
+func (v flatValue) text(in interner) (string, error) {
 	body := v.raw[1 : len(v.raw)-1]
 	if !utf8.Valid(body) {
 		return "", errNotFlat // encoding/json replaces bad bytes: let it
 	}
 	if !v.escaped {
-		return string(body), nil
+		return in.string(body), nil
 	}
 	out := make([]byte, 0, len(body))
 	for i := 0; i < len(body); i++ {

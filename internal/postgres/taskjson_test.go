@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"unsafe"
+
+	"shuangsuiji/internal/draw"
 )
 
 // teamJSONCases are team and substitution arrays as PostgreSQL writes them
@@ -45,8 +48,9 @@ var teamJSONCases = []string{
 	``,
 }
 
-// TestTeamJSONReadsAsEncodingJSON: for every text, the hand reader gives
-// what encoding/json gives, value and whether it failed.
+// TestTeamJSONReadsAsEncodingJSON: for every text, as a team and as
+// substitutions, decodeTeam gives what encoding/json gives, value and
+// whether it failed.
 func TestTeamJSONReadsAsEncodingJSON(t *testing.T) {
 	for _, text := range teamJSONCases {
 		checkTeamJSON(t, text)
@@ -62,46 +66,72 @@ func FuzzTeamJSON(f *testing.F) {
 }
 
 func checkTeamJSON(t *testing.T, text string) {
-	b := []byte(text)
-	var wantMembers []taskMember
-	wantMembersErr := json.Unmarshal(b, &wantMembers)
-	gotMembers, gotMembersErr := decodeMembers(b)
-	if (wantMembersErr != nil) != (gotMembersErr != nil) || wantMembersErr == nil && !reflect.DeepEqual(gotMembers, wantMembers) {
-		t.Errorf("members of %q: got %+v, %v; encoding/json %+v, %v", text, gotMembers, gotMembersErr, wantMembers, wantMembersErr)
-	}
-	var wantSubs []taskSubstitution
-	wantSubsErr := json.Unmarshal(b, &wantSubs)
-	gotSubs, gotSubsErr := decodeSubstitutions(b)
-	if (wantSubsErr != nil) != (gotSubsErr != nil) || wantSubsErr == nil && !reflect.DeepEqual(gotSubs, wantSubs) {
-		t.Errorf("substitutions of %q: got %+v, %v; encoding/json %+v, %v", text, gotSubs, gotSubsErr, wantSubs, wantSubsErr)
+	for _, column := range []string{"team", "substitutions"} {
+		team, subs := []byte(text), []byte(nil)
+		if column == "substitutions" {
+			team, subs = nil, team
+		}
+		want := draw.TaskRow{DrawID: 1, Seq: 2}
+		wantErr := decodeTeamWithEncodingJSON(&want, team, subs)
+		got := draw.TaskRow{DrawID: 1, Seq: 2}
+		gotErr := decodeTeam(&got, team, subs, interner{})
+		if (wantErr != nil) != (gotErr != nil) || wantErr == nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s %q: got %+v, %v; encoding/json %+v, %v", column, text, got, gotErr, want, wantErr)
+		}
 	}
 }
 
-// TestTeamJSONNullIsNone: a task without a team or substitutions has the
-// column NULL (nil bytes), which is none, not an error.
-func TestTeamJSONNullIsNone(t *testing.T) {
-	members, err := decodeMembers(nil)
-	if err != nil || members != nil {
-		t.Errorf("members of NULL: %v, %v", members, err)
+// decodeTeamWithEncodingJSON is how a task's team and substitutions were
+// decoded before the hand reader: the reference it is held to.
+func decodeTeamWithEncodingJSON(t *draw.TaskRow, team, subs []byte) error {
+	var members []taskMember
+	var substitutions []taskSubstitution
+	if team != nil {
+		if err := json.Unmarshal(team, &members); err != nil {
+			return err
+		}
 	}
-	subs, err := decodeSubstitutions(nil)
-	if err != nil || subs != nil {
-		t.Errorf("substitutions of NULL: %v, %v", subs, err)
+	if subs != nil {
+		if err := json.Unmarshal(subs, &substitutions); err != nil {
+			return err
+		}
+	}
+	for _, m := range members {
+		t.Team = append(t.Team, draw.Member(m))
+	}
+	for _, s := range substitutions {
+		t.Substitutions = append(t.Substitutions, draw.Substitution(s))
+	}
+	return nil
+}
+
+// TestTeamJSONNullIsNone: a task without a team or substitutions has the
+// columns NULL (nil bytes), which is none, not an error.
+func TestTeamJSONNullIsNone(t *testing.T) {
+	task := draw.TaskRow{}
+	if err := decodeTeam(&task, nil, nil, interner{}); err != nil || task.Team != nil || task.Substitutions != nil {
+		t.Errorf("NULL team and substitutions: %+v, %v", task, err)
 	}
 }
 
 // TestTeamJSONHandReaderTakesPostgresOutput: the texts PostgreSQL writes
 // are read by hand, not handed over to encoding/json (which would be
-// correct but slow).
+// correct but slow), and a page's repeated strings are shared.
 func TestTeamJSONHandReaderTakesPostgresOutput(t *testing.T) {
+	in := interner{}
 	for _, text := range teamJSONCases[2:4] {
-		if members, err := membersByHand([]byte(text)); err != nil || len(members) == 0 {
+		if members, err := membersByHand([]byte(text), in); err != nil || len(members) == 0 {
 			t.Errorf("team %q handed over: %v", text, err)
 		}
 	}
 	for _, text := range teamJSONCases[4:6] {
-		if subs, err := substitutionsByHand([]byte(text)); err != nil || len(subs) == 0 {
+		if subs, err := substitutionsByHand([]byte(text), in); err != nil || len(subs) == 0 {
 			t.Errorf("substitutions %q handed over: %v", text, err)
 		}
+	}
+	a, _ := membersByHand([]byte(teamJSONCases[2]), in)
+	b, _ := membersByHand([]byte(teamJSONCases[2]), in)
+	if unsafe.StringData(a[0].Certificate) != unsafe.StringData(b[0].Certificate) {
+		t.Error("a certificate read twice in a page is two strings")
 	}
 }
