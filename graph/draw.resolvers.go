@@ -13,6 +13,7 @@ import (
 	"shuangsuiji/internal/bureau"
 	"shuangsuiji/internal/draw"
 	"shuangsuiji/internal/page"
+	"shuangsuiji/internal/roster"
 	"strings"
 )
 
@@ -91,10 +92,10 @@ func (r *drawParticipantResolver) Answer(ctx context.Context, obj *draw.Particip
 }
 
 // RiskClasses is the resolver for the riskClasses field.
-func (r *drawScopeResolver) RiskClasses(ctx context.Context, obj *draw.Scope) ([]model.RiskClass, error) {
-	out := make([]model.RiskClass, len(obj.RiskClasses))
+func (r *drawScopeResolver) RiskClasses(ctx context.Context, obj *draw.Scope) ([]roster.RiskClass, error) {
+	out := make([]roster.RiskClass, len(obj.RiskClasses))
 	for i, c := range obj.RiskClasses {
-		out[i] = model.RiskClass(c)
+		out[i] = roster.RiskClass(c)
 	}
 	return out, nil
 }

@@ -1324,7 +1324,7 @@ type DrawParticipantResolver interface {
 	Answer(ctx context.Context, obj *draw.Participant) (model.DrawInvitationAnswer, error)
 }
 type DrawScopeResolver interface {
-	RiskClasses(ctx context.Context, obj *draw.Scope) ([]model.RiskClass, error)
+	RiskClasses(ctx context.Context, obj *draw.Scope) ([]roster.RiskClass, error)
 }
 type DrawTaskResolver interface {
 	ID(ctx context.Context, obj *draw.TaskRow) (string, error)
@@ -1553,8 +1553,6 @@ type RosterCountsResolver interface {
 }
 type RosterEntryResolver interface {
 	Bureau(ctx context.Context, obj *roster.Entry) (*bureau.Bureau, error)
-
-	RiskClass(ctx context.Context, obj *roster.Entry) (*model.RiskClass, error)
 
 	Focus(ctx context.Context, obj *roster.Entry) (bool, error)
 
@@ -18476,8 +18474,8 @@ func (ec *executionContext) _DrawScope_riskClasses(ctx context.Context, field gr
 			return ec.Resolvers.DrawScope().RiskClasses(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.RiskClass) graphql.Marshaler {
-			return ec.marshalNRiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []roster.RiskClass) graphql.Marshaler {
+			return ec.marshalNRiskClass2ᚕshuangsuijiᚋinternalᚋrosterᚐRiskClassᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -33345,8 +33343,8 @@ func (ec *executionContext) _RiskClassCount_riskClass(ctx context.Context, field
 			return obj.RiskClass, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RiskClass) graphql.Marshaler {
-			return ec.marshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *roster.RiskClass) graphql.Marshaler {
+			return ec.marshalORiskClass2ᚖshuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33952,18 +33950,18 @@ func (ec *executionContext) _RosterEntry_riskClass(ctx context.Context, field gr
 			return ec.fieldContext_RosterEntry_riskClass(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RosterEntry().RiskClass(ctx, obj)
+			return obj.RiskClass, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.RiskClass) graphql.Marshaler {
-			return ec.marshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v roster.RiskClass) graphql.Marshaler {
+			return ec.marshalORiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_RosterEntry_riskClass(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RosterEntry", field, true, true, "RiskClass")
+	return graphql.NewScalarFieldContext("RosterEntry", field, false, false, "RiskClass")
 }
 
 func (ec *executionContext) _RosterEntry_riskClassSince(ctx context.Context, field graphql.CollectedField, obj *roster.Entry) (ret graphql.Marshaler) {
@@ -38569,7 +38567,7 @@ func (ec *executionContext) unmarshalInputDrawScopeInput(ctx context.Context, ob
 			it.Units = data
 		case "riskClasses":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskClasses"))
-			data, err := ec.unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx, v)
+			data, err := ec.unmarshalORiskClass2ᚕshuangsuijiᚋinternalᚋrosterᚐRiskClassᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -38625,7 +38623,7 @@ func (ec *executionContext) unmarshalInputEntityFilter(ctx context.Context, obj 
 			it.Status = data
 		case "riskClass":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskClass"))
-			data, err := ec.unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx, v)
+			data, err := ec.unmarshalORiskClass2ᚕshuangsuijiᚋinternalᚋrosterᚐRiskClassᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -39896,7 +39894,7 @@ func (ec *executionContext) unmarshalInputSaveEntityInput(ctx context.Context, o
 			it.Unit = data
 		case "riskClass":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskClass"))
-			data, err := ec.unmarshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, v)
+			data, err := ec.unmarshalORiskClass2ᚖshuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -47983,11 +47981,10 @@ func (ec *executionContext) _RosterEntry(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "riskClass":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RosterEntry_riskClass(ctx, field, obj)
-				})
+			out.Values[i] = ec._RosterEntry_riskClass(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "riskClassSince":
 			out.Values[i] = ec._RosterEntry_riskClassSince(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -51740,23 +51737,27 @@ func (ec *executionContext) unmarshalNReturnRecordInput2shuangsuijiᚋgraphᚋmo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, v any) (model.RiskClass, error) {
-	var res model.RiskClass
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNRiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx context.Context, v any) (roster.RiskClass, error) {
+	res, err := model.UnmarshalRiskClass(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, sel ast.SelectionSet, v model.RiskClass) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNRiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx context.Context, sel ast.SelectionSet, v roster.RiskClass) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalRiskClass(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RiskClass!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNRiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, v any) ([]model.RiskClass, error) {
+func (ec *executionContext) unmarshalNRiskClass2ᚕshuangsuijiᚋinternalᚋrosterᚐRiskClassᚄ(ctx context.Context, v any) ([]roster.RiskClass, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]model.RiskClass, len(vSlice))
+	res := make([]roster.RiskClass, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNRiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -51764,11 +51765,11 @@ func (ec *executionContext) unmarshalNRiskClass2ᚕshuangsuijiᚋgraphᚋmodel�
 	return res, nil
 }
 
-func (ec *executionContext) marshalNRiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RiskClass) graphql.Marshaler {
+func (ec *executionContext) marshalNRiskClass2ᚕshuangsuijiᚋinternalᚋrosterᚐRiskClassᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.RiskClass) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, sel, v[i])
+		return ec.marshalNRiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -53202,16 +53203,28 @@ func (ec *executionContext) marshalORecordState2ᚕshuangsuijiᚋgraphᚋmodel�
 	return ret
 }
 
-func (ec *executionContext) unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, v any) ([]model.RiskClass, error) {
+func (ec *executionContext) unmarshalORiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx context.Context, v any) (roster.RiskClass, error) {
+	res, err := model.UnmarshalRiskClass(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx context.Context, sel ast.SelectionSet, v roster.RiskClass) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := model.MarshalRiskClass(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalORiskClass2ᚕshuangsuijiᚋinternalᚋrosterᚐRiskClassᚄ(ctx context.Context, v any) ([]roster.RiskClass, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]model.RiskClass, len(vSlice))
+	res := make([]roster.RiskClass, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNRiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -53219,14 +53232,14 @@ func (ec *executionContext) unmarshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodel�
 	return res, nil
 }
 
-func (ec *executionContext) marshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RiskClass) graphql.Marshaler {
+func (ec *executionContext) marshalORiskClass2ᚕshuangsuijiᚋinternalᚋrosterᚐRiskClassᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.RiskClass) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRiskClass2shuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx, sel, v[i])
+		return ec.marshalNRiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -53238,20 +53251,22 @@ func (ec *executionContext) marshalORiskClass2ᚕshuangsuijiᚋgraphᚋmodelᚐR
 	return ret
 }
 
-func (ec *executionContext) unmarshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, v any) (*model.RiskClass, error) {
+func (ec *executionContext) unmarshalORiskClass2ᚖshuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx context.Context, v any) (*roster.RiskClass, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.RiskClass)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := model.UnmarshalRiskClass(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalORiskClass2ᚖshuangsuijiᚋgraphᚋmodelᚐRiskClass(ctx context.Context, sel ast.SelectionSet, v *model.RiskClass) graphql.Marshaler {
+func (ec *executionContext) marshalORiskClass2ᚖshuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx context.Context, sel ast.SelectionSet, v *roster.RiskClass) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := model.MarshalRiskClass(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalORole2ᚖshuangsuijiᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (*model.Role, error) {

@@ -117,11 +117,6 @@ func (r *rosterEntryResolver) Bureau(ctx context.Context, obj *roster.Entry) (*b
 	return &b, err
 }
 
-// RiskClass is the resolver for the riskClass field.
-func (r *rosterEntryResolver) RiskClass(ctx context.Context, obj *roster.Entry) (*model.RiskClass, error) {
-	return riskClassOut(obj.RiskClass), nil
-}
-
 // Focus is the resolver for the focus field.
 func (r *rosterEntryResolver) Focus(ctx context.Context, obj *roster.Entry) (bool, error) {
 	at := time.Now()

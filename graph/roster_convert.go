@@ -31,12 +31,11 @@ func rosterKindIn(k model.RosterKind) roster.Kind {
 	return roster.KindEntities
 }
 
-func riskClassOut(c roster.RiskClass) *model.RiskClass {
+func riskClassOut(c roster.RiskClass) *roster.RiskClass {
 	if c == "" {
 		return nil
 	}
-	m := model.RiskClass(c)
-	return &m
+	return &c
 }
 
 func entityFilter(f *model.EntityFilter, asOf *time.Time) roster.EntityFilter {
@@ -45,9 +44,7 @@ func entityFilter(f *model.EntityFilter, asOf *time.Time) roster.EntityFilter {
 		return out
 	}
 	out.Statuses = append(out.Statuses, f.Status...)
-	for _, c := range f.RiskClass {
-		out.RiskClasses = append(out.RiskClasses, roster.RiskClass(c))
-	}
+	out.RiskClasses = append(out.RiskClasses, f.RiskClass...)
 	out.EntityType, out.Unit, out.Search, out.Focus = deref(f.EntityType), deref(f.Unit), deref(f.Search), f.Focus
 	return out
 }

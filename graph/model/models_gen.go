@@ -232,7 +232,7 @@ type DrawScopeInput struct {
 	// Only entities of these jurisdiction units (属地单位).
 	Units []string `json:"units,omitempty"`
 	// Only entities of these risk classes.
-	RiskClasses []RiskClass `json:"riskClasses,omitempty"`
+	RiskClasses []roster.RiskClass `json:"riskClasses,omitempty"`
 	// Only focus (重点) entities.
 	FocusOnly *bool `json:"focusOnly,omitempty"`
 }
@@ -248,7 +248,7 @@ type EntityFilter struct {
 	// Any of these statuses.
 	Status []roster.Status `json:"status,omitempty"`
 	// Any of these risk classes.
-	RiskClass []RiskClass `json:"riskClass,omitempty"`
+	RiskClass []roster.RiskClass `json:"riskClass,omitempty"`
 	// This entity type (类型), exactly.
 	EntityType *string `json:"entityType,omitempty"`
 	// This jurisdiction unit (属地单位), exactly.
@@ -528,7 +528,7 @@ type ReturnRecordInput struct {
 // How many entities are in a risk class.
 type RiskClassCount struct {
 	// The class (null: not classified).
-	RiskClass *RiskClass `json:"riskClass,omitempty"`
+	RiskClass *roster.RiskClass `json:"riskClass,omitempty"`
 	// How many.
 	Count int `json:"count"`
 }
@@ -555,7 +555,7 @@ type SaveEntityInput struct {
 	// 属地单位.
 	Unit *string `json:"unit,omitempty"`
 	// 风险分类.
-	RiskClass *RiskClass `json:"riskClass,omitempty"`
+	RiskClass *roster.RiskClass `json:"riskClass,omitempty"`
 	// 登记状态 (ACTIVE for a new entry).
 	Status *roster.Status `json:"status,omitempty"`
 	// On the abnormal-operations list.
@@ -1794,70 +1794,6 @@ func (e *RecordState) UnmarshalJSON(b []byte) error {
 }
 
 func (e RecordState) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-// Credit-risk class (信用风险分类, 国市监信发〔2022〕6号). Never published.
-type RiskClass string
-
-const (
-	// 低风险
-	RiskClassA RiskClass = "A"
-	// 一般风险
-	RiskClassB RiskClass = "B"
-	// 较高风险
-	RiskClassC RiskClass = "C"
-	// 高风险
-	RiskClassD RiskClass = "D"
-)
-
-var AllRiskClass = []RiskClass{
-	RiskClassA,
-	RiskClassB,
-	RiskClassC,
-	RiskClassD,
-}
-
-func (e RiskClass) IsValid() bool {
-	switch e {
-	case RiskClassA, RiskClassB, RiskClassC, RiskClassD:
-		return true
-	}
-	return false
-}
-
-func (e RiskClass) String() string {
-	return string(e)
-}
-
-func (e *RiskClass) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = RiskClass(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid RiskClass", str)
-	}
-	return nil
-}
-
-func (e RiskClass) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *RiskClass) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e RiskClass) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

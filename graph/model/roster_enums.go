@@ -59,3 +59,41 @@ func UnmarshalEntityStatus(v any) (roster.Status, error) {
 	}
 	return "", fmt.Errorf("%s is not a valid EntityStatus", str)
 }
+
+// The GraphQL enum RiskClass is bound to roster.RiskClass the same way:
+// its values are the domain's, and the domain's "" (not classified) is
+// null. With status bound too, a roster entry has no resolver field left.
+
+// riskClassOut holds each class's marshaler, made once.
+var riskClassOut = map[roster.RiskClass]graphql.Marshaler{
+	roster.RiskA: graphql.MarshalString(string(roster.RiskA)),
+	roster.RiskB: graphql.MarshalString(string(roster.RiskB)),
+	roster.RiskC: graphql.MarshalString(string(roster.RiskC)),
+	roster.RiskD: graphql.MarshalString(string(roster.RiskD)),
+}
+
+// MarshalRiskClass writes a class as the enum's value, and the
+// unclassified "" as null. A class the enum does not know is written as
+// it is, as the resolver it replaces did.
+func MarshalRiskClass(c roster.RiskClass) graphql.Marshaler {
+	if c == "" {
+		return graphql.Null
+	}
+	if m, ok := riskClassOut[c]; ok {
+		return m
+	}
+	return graphql.MarshalString(string(c))
+}
+
+// UnmarshalRiskClass reads an enum value as the domain class, with the
+// errors gqlgen's generated enums give.
+func UnmarshalRiskClass(v any) (roster.RiskClass, error) {
+	str, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("enums must be strings")
+	}
+	if _, ok := riskClassOut[roster.RiskClass(str)]; !ok {
+		return "", fmt.Errorf("%s is not a valid RiskClass", str)
+	}
+	return roster.RiskClass(str), nil
+}

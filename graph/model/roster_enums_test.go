@@ -31,3 +31,29 @@ func TestEntityStatusRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestRiskClassRoundTrip: each class is written as itself and read back,
+// the unclassified "" is null, and a value the enum lacks is refused.
+func TestRiskClassRoundTrip(t *testing.T) {
+	for _, c := range []roster.RiskClass{roster.RiskA, roster.RiskB, roster.RiskC, roster.RiskD} {
+		var buf bytes.Buffer
+		MarshalRiskClass(c).MarshalGQL(&buf)
+		if buf.String() != strconv.Quote(string(c)) {
+			t.Errorf("%s written as %s", c, buf.String())
+		}
+		back, err := UnmarshalRiskClass(string(c))
+		if err != nil || back != c {
+			t.Errorf("%s read back as %q, %v", c, back, err)
+		}
+	}
+	var buf bytes.Buffer
+	MarshalRiskClass("").MarshalGQL(&buf)
+	if buf.String() != "null" {
+		t.Errorf("unclassified written as %s, want null", buf.String())
+	}
+	for _, v := range []any{"a", "E", "", 1} {
+		if c, err := UnmarshalRiskClass(v); err == nil {
+			t.Errorf("%v read as %q, want an error", v, c)
+		}
+	}
+}
