@@ -37,14 +37,18 @@ const postgraphileEnv = "READPATH_POSTGRAPHILE"
 // has no foreign key for: a task's and a roster entry's entity (the current
 // version of (region_code, code), unique only by a partial index) and a
 // team member's inspector. PostGraphile exposes each as a field (entity,
-// inspector); the service joins the same rows.
+// inspector); the service joins the same rows. A draw's tasks and a task's
+// team are checked by triggers since migration 00035, not by foreign keys:
+// PostGraphile's smart comments (@foreignKey) declare those relations.
 const postgraphileComputedColumns = `
 CREATE OR REPLACE FUNCTION draw_tasks_entity(t draw_tasks) RETURNS entities LANGUAGE sql STABLE AS $$
   SELECT e.* FROM entities e WHERE e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL $$;
 CREATE OR REPLACE FUNCTION roster_entries_entity(r roster_entries) RETURNS entities LANGUAGE sql STABLE AS $$
   SELECT e.* FROM entities e WHERE e.region_code = r.region_code AND e.code = r.entity_code AND e.valid_to IS NULL $$;
 CREATE OR REPLACE FUNCTION draw_task_members_inspector(m draw_task_members) RETURNS inspectors LANGUAGE sql STABLE AS $$
-  SELECT i.* FROM inspectors i WHERE i.bureau_id = m.bureau_id AND i.certificate_number = m.certificate $$;`
+  SELECT i.* FROM inspectors i WHERE i.bureau_id = m.bureau_id AND i.certificate_number = m.certificate $$;
+COMMENT ON TABLE draw_tasks IS E'@foreignKey (draw_id) references draws (id)';
+COMMENT ON TABLE draw_task_members IS E'@foreignKey (draw_id, seq) references draw_tasks (draw_id, seq)';`
 
 // postgraphileDrawsPage is drawsPageQuery in PostGraphile's schema: the
 // bureau's latest draws, each with a page of tasks, their entity, team and
