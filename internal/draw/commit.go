@@ -84,12 +84,40 @@ func (c *Commitment) Matches(p *PublicManifest) error {
 // commit seals the draft's rows and hashes its lists. Its only error is an invalid frame row of a
 // draft made by prepareToSeal.
 func (d *draft) commit() (*Commitment, error) {
+	s, err := d.seal()
+	if err != nil {
+		return nil, err
+	}
+	return s.commitment(d.in.Frame), nil
+}
+
+// sealedDraft is a draft's commitment before its public frame list is put together: the frame
+// rows' commitments alone, in the frame's order, beside the commitment without its frame. Run
+// keeps this form in the manifest: the list of a million ids and commitments is 48 MB in which
+// the collector follows a million pointers at each cycle for as long as the manifest lives, and
+// the ids are the frame's already; the commitments alone are 32 MB without a pointer.
+type sealedDraft struct {
+	withoutFrame Commitment
+	frame        []Digest // per row of the sorted frame, its commitment
+}
+
+// commitment returns the whole commitment; frame is the sorted frame that was sealed.
+func (s *sealedDraft) commitment(frame []FrameRow) *Commitment {
+	c := s.withoutFrame
+	c.Inputs.Frame = make([]FrameCommitment, len(frame))
+	for i, r := range frame {
+		c.Inputs.Frame[i] = FrameCommitment{ID: r.ID, Commitment: s.frame[i]}
+	}
+	return &c
+}
+
+// seal is commit without the public frame list.
+func (d *draft) seal() (*sealedDraft, error) {
 	frame, frameHash, valid := d.sealFrame()
 	if !valid {
 		return nil, d.frameRowsFirst(&d.in.Params, errInvalidFrameRow)
 	}
 	lists := PublicLists{
-		Frame:      frame,
 		Exclusions: sealRows(d.alg, d.in.RowKey, d.in.Exclusions, (*sealer).exclusion),
 		Inspectors: d.in.Inspectors,
 		Conflicts:  sealRows(d.alg, d.in.RowKey, d.in.Conflicts, (*sealer).conflict),
@@ -98,7 +126,8 @@ func (d *draft) commit() (*Commitment, error) {
 	hashes := hashListsButFrame(&lists)
 	hashes.FrameSHA256 = frameHash
 	hashes.NonceCommitment = nonceCommitment(d.alg, d.in.Nonce)
-	return &Commitment{Algorithm: d.alg, Form: FormCommitment, Inputs: lists, Hashes: hashes}, nil
+	c := Commitment{Algorithm: d.alg, Form: FormCommitment, Inputs: lists, Hashes: hashes}
+	return &sealedDraft{withoutFrame: c, frame: frame}, nil
 }
 
 // errInvalidFrameRow stands for the error of an invalid frame row, which frameRowsFirst replaces
@@ -112,9 +141,9 @@ var errInvalidFrameRow = invalid("frame: a row is invalid")
 // SHA-256 blocks a row (salt 2, commitment 3, line 1.7), the bulk of a draw's work. The rows of a
 // draft made by prepareToSeal are checked here, as they are sealed; valid is false when one is
 // invalid.
-func (d *draft) sealFrame() (rows []FrameCommitment, hash Digest, valid bool) {
+func (d *draft) sealFrame() (commitments []Digest, hash Digest, valid bool) {
 	frame, params := d.in.Frame, &d.in.Params
-	rows = make([]FrameCommitment, len(frame))
+	commitments = make([]Digest, len(frame))
 	var invalidRow atomic.Bool
 	hash = hashEncoded(len(frame), runtime.GOMAXPROCS(0), func() segmentEncoder {
 		s, t := newSealer(d.alg, d.in.RowKey), newSealer(d.alg, d.in.RowKey)
@@ -136,14 +165,14 @@ func (d *draft) sealFrame() (rows []FrameCommitment, hash Digest, valid bool) {
 					_, c[0] = s.frame(pair[0])
 				}
 				for k, r := range pair {
-					rows[i+k] = FrameCommitment{ID: r.ID, Commitment: c[k]}
-					buf = append(appendFrameCommitment(buf, rows[i+k]), '\n')
+					commitments[i+k] = c[k]
+					buf = append(appendFrameCommitment(buf, FrameCommitment{ID: r.ID, Commitment: c[k]}), '\n')
 				}
 			}
 			return buf
 		}
 	})
-	return rows, hash, !invalidRow.Load()
+	return commitments, hash, !invalidRow.Load()
 }
 
 // sealRows returns the public form of confidential rows: their commitments, sorted.

@@ -37,12 +37,13 @@ func run(in Input) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := d.commit()
+	s, err := d.seal()
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Algorithm: d.alg, Form: FormFull, Inputs: d.in, Hashes: c.Hashes, commitment: c}
-	m.Seed = seedOf(d.alg, d.in.Nonce, d.in.Ceremony, c.Hashes)
+	hashes := s.withoutFrame.Hashes
+	m := &Manifest{Algorithm: d.alg, Form: FormFull, Inputs: d.in, Hashes: hashes, sealed: s}
+	m.Seed = seedOf(d.alg, d.in.Nonce, d.in.Ceremony, hashes)
 	var picks []pick
 	picks, m.Strata = d.selectEntities(m.Seed)
 	if d.alg == AlgorithmV1 {

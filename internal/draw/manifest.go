@@ -14,7 +14,7 @@ type Manifest struct {
 	Strata map[string]StratumResult `json:"strata"`
 	Tasks  []Task                   `json:"tasks"`
 
-	commitment *Commitment // the public lists, kept by Run for Public
+	sealed *sealedDraft // the public lists but the frame's, and its commitments: kept by Run for Public
 }
 
 // PublicManifest is what everyone gets: no risk class, exclusion reason or conflict, only salted
@@ -125,8 +125,10 @@ type TeamMember struct {
 // modified afterwards. For a manifest returned by Run it cannot fail; for one decoded from JSON it
 // recomputes the commitments from m.Inputs and fails when they are invalid (Verify it first).
 func (m *Manifest) Public() (*PublicManifest, error) {
-	c := m.commitment
-	if c == nil {
+	var c *Commitment
+	if m.sealed != nil {
+		c = m.sealed.commitment(m.Inputs.Frame)
+	} else {
 		var err error
 		if c, err = Commit(m.Inputs); err != nil {
 			return nil, err

@@ -56,11 +56,11 @@ func OpeningFor(in Input, entity string) (*Opening, error) {
 	if err := validateCeremony(d.in.Ceremony); err != nil {
 		return nil, err
 	}
-	c, err := d.commit()
+	sealed, err := d.seal()
 	if err != nil {
 		return nil, err
 	}
-	seed := seedOf(d.alg, d.in.Nonce, d.in.Ceremony, c.Hashes)
+	seed := seedOf(d.alg, d.in.Nonce, d.in.Ceremony, sealed.withoutFrame.Hashes)
 	_, strata := d.selectEntities(seed)
 	row := StratumRow{Stratum: o.FrameRow.Stratum, Threshold: strata[o.FrameRow.Stratum].Threshold}
 	salt, _ := s.stratum(row)
