@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // The binary form of an Input is how a store keeps a frozen draw: a million-row frame as JSON
@@ -240,7 +241,8 @@ func (r *binReader) dictionary() (word func() string) {
 	}
 }
 
-// frame decodes the frame rows, their ids rebuilt into one buffer.
+// frame decodes the frame rows, their ids rebuilt into one buffer. Rows with the same units share
+// one Units slice (see unitSets).
 func (r *binReader) frame(word func() string) []FrameRow {
 	n := r.count(4)
 	total := r.uint()
@@ -249,7 +251,7 @@ func (r *binReader) frame(word func() string) []FrameRow {
 	}
 	ids := newFrontCodedIDs(n, min(total, uint64(len(r.data))*8))
 	frame := make([]FrameRow, n)
-	units := make([]UnitOf, 0, n) // the rows' units, sharing one array while it lasts
+	sets := newUnitSets(n)
 	for i := range frame {
 		if !ids.read(r) {
 			return nil
@@ -260,13 +262,47 @@ func (r *binReader) frame(word func() string) []FrameRow {
 			frame[i].Unit = word()
 			continue
 		}
-		for range k {
-			units = append(units, UnitOf{Bureau: word(), Unit: word()})
-		}
-		frame[i].Units = Units(units[len(units)-k : len(units) : len(units)])
+		frame[i].Units = sets.read(r, k, word)
 	}
 	ids.each(func(i int, id string) { frame[i].ID = id })
 	return frame
+}
+
+// unitSets gives the rows' Units. A frame of a million rows names a few hundred distinct sets of
+// (bureau, unit): rows whose sets are written with the same bytes share one slice, so that the
+// frame holds no array of a million sets, two strings each, for the collector to scan at every
+// cycle while the input lives. Past maxUnitSets distinct sets (a frame no county has) the rest
+// are appended to one array, as before sets were shared.
+type unitSets struct {
+	seen  map[string]Units // by the bytes that encode the set
+	pairs Units            // the sets not in seen, one after another
+	read1 Units            // scratch for the set being read
+}
+
+const maxUnitSets = 4096
+
+func newUnitSets(rows int) *unitSets {
+	return &unitSets{seen: map[string]Units{}, pairs: make(Units, 0, min(rows, 1024))}
+}
+
+// read decodes a row's k (bureau, unit) pairs. Rows share the slice: nothing may modify it.
+func (u *unitSets) read(r *binReader, k int, word func() string) Units {
+	start := r.pos
+	u.read1 = u.read1[:0]
+	for range k {
+		u.read1 = append(u.read1, UnitOf{Bureau: word(), Unit: word()})
+	}
+	key := r.data[start:r.pos]
+	if set, ok := u.seen[key]; ok {
+		return set
+	}
+	if len(u.seen) < maxUnitSets {
+		set := slices.Clip(slices.Clone(u.read1))
+		u.seen[key] = set
+		return set
+	}
+	u.pairs = append(u.pairs, u.read1...)
+	return u.pairs[len(u.pairs)-k : len(u.pairs) : len(u.pairs)]
 }
 
 // frontCoded writes id as the length it shares with the previous id and the rest: sorted ids

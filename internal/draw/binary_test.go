@@ -2,8 +2,10 @@ package draw
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // The binary form gives back the input it was made from: the same canonical JSON, for every
@@ -68,4 +70,35 @@ func FuzzUnmarshalBinaryInput(f *testing.F) {
 			t.Fatal("re-encoding changed the input")
 		}
 	})
+}
+
+// Rows with the same units share one Units slice once decoded, and a frame with more distinct sets
+// than are shared still round-trips: the sets past maxUnitSets go to one array of their own.
+func TestBinaryFormSharesUnitSets(t *testing.T) {
+	var in Input
+	for i := range maxUnitSets + 100 {
+		in.Frame = append(in.Frame,
+			FrameRow{ID: fmt.Sprintf("A%06d", i), Stratum: "A", Units: Units{{"b1", "u1"}, {"b2", "u2"}}},
+			FrameRow{ID: fmt.Sprintf("B%06d", i), Stratum: "A", Units: Units{{"b1", fmt.Sprint("unit ", i)}}})
+	}
+	data, err := in.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := UnmarshalBinaryInput(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := canonicalOrFatal(t, in); !bytes.Equal(canonicalOrFatal(t, got), want) {
+		t.Fatal("the round trip changed the input")
+	}
+	first, last := got.Frame[0].Units, got.Frame[len(got.Frame)-2].Units
+	if unsafe.SliceData(first) != unsafe.SliceData(last) {
+		t.Error("rows with the same units do not share them")
+	}
+	for _, r := range got.Frame {
+		if cap(r.Units) != len(r.Units) {
+			t.Fatalf("row %s: units with room to grow (%d of %d): an append would write into another row's", r.ID, len(r.Units), cap(r.Units))
+		}
+	}
 }
