@@ -190,11 +190,7 @@ func (r *mutationResolver) AnswerJointVisit(ctx context.Context, input model.Ans
 
 // Draws is the resolver for the draws field.
 func (r *queryResolver) Draws(ctx context.Context, filter *model.DrawFilter, first *int, after *string, last *int, before *string) (*page.Connection[draw.Draw], error) {
-	draws, err := r.Resolver.Draws.List(ctx, drawFilter(filter), pageRequest(first, after, last, before))
-	if err == nil {
-		r.prefetchDrawPage(ctx, draws.Nodes())
-	}
-	return draws, err
+	return r.listDraws(ctx, drawFilter(filter), pageRequest(first, after, last, before))
 }
 
 // Draw is the resolver for the draw field.

@@ -53,11 +53,35 @@ func (c *pageCache[T]) get(id int64, p page.Request) (*page.Connection[T], bool)
 	return conn, ok
 }
 
+// listDraws answers a page of draws and prefetches what the current
+// selection asks of them. When it asks each draw for one forward page of
+// tasks, the draws and those pages are read in one statement
+// (draw.Service.ListWithTasks); a page of tasks it cannot batch (backward,
+// or a cursor that is not one) is left to the tasks field, which reports
+// its error.
+func (r *Resolver) listDraws(ctx context.Context, f draw.Filter, p page.Request) (*page.Connection[draw.Draw], error) {
+	asked := taskPagesAsked(ctx)
+	if len(asked) != 1 || p.Backward() || p.Before != "" || asked[0].CheckKeys(page.IsNumber) != nil {
+		draws, err := r.Draws.List(ctx, f, p)
+		if err == nil {
+			r.prefetchDrawPage(ctx, draws.Nodes(), asked)
+		}
+		return draws, err
+	}
+	draws, pages, err := r.Draws.ListWithTasks(ctx, f, p, asked[0])
+	if err != nil {
+		return nil, err
+	}
+	loaders(ctx).TaskPages.put(asked[0], pages)
+	r.prefetchDrawPage(ctx, draws.Nodes(), nil)
+	return draws, nil
+}
+
 // prefetchDrawPage loads, one statement per kind, what the current
 // selection asks of the draws: the bureaus they name (leads and
-// participants) and each distinct page of tasks (with teams and
+// participants) and each of the pages of tasks (with teams and
 // substitutions) of every draw.
-func (r *Resolver) prefetchDrawPage(ctx context.Context, draws []draw.Draw) {
+func (r *Resolver) prefetchDrawPage(ctx context.Context, draws []draw.Draw, taskPages []page.Request) {
 	if len(draws) == 0 {
 		return
 	}
@@ -78,7 +102,7 @@ func (r *Resolver) prefetchDrawPage(ctx context.Context, draws []draw.Draw) {
 	if selects(ctx, "lead") || selects(ctx, "bureau") {
 		l.Bureaus.Prefetch(ctx, bureaus)
 	}
-	for _, p := range taskPagesAsked(ctx) {
+	for _, p := range taskPages {
 		if pages, err := r.Draws.TasksOfDraws(ctx, ids, p); err == nil {
 			l.TaskPages.put(p, pages)
 		}

@@ -205,6 +205,9 @@ type Store interface {
 	// TasksOfDraws returns a page of tasks of each visible draw among ids,
 	// in one batch however many draws there are.
 	TasksOfDraws(ctx context.Context, actor *authz.Actor, ids []int64, p page.Request) ([]TaskRow, error)
+	// DrawsWithTasks is Draws and then TasksOfDraws of the draws on the
+	// page (not of its extra row), forward pages only, in one batch.
+	DrawsWithTasks(ctx context.Context, actor *authz.Actor, f Filter, p, tasks page.Request) ([]Draw, []TaskRow, error)
 	// CountDraws and CountTasks count every page of Draws and Tasks.
 	CountDraws(ctx context.Context, actor *authz.Actor, f Filter) (int, error)
 	CountTasks(ctx context.Context, actor *authz.Actor, drawID int64) (int, error)
@@ -529,6 +532,44 @@ func (s *Service) TasksOfDraws(ctx context.Context, ids []int64, p page.Request)
 	if err != nil {
 		return nil, err
 	}
+	return s.taskPages(actor, ids, p, rows), nil
+}
+
+// ListWithTasks is List and then TasksOfDraws of the draws listed, for a
+// page of draws that asks each of them for the same forward page of
+// tasks: read together, in one batch. Needs draw:read.
+func (s *Service) ListWithTasks(ctx context.Context, f Filter, p, tasks page.Request) (*page.Connection[Draw], map[int64]*page.Connection[TaskRow], error) {
+	actor, err := s.Authz.Require(ctx, "draw:read")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.CheckKeys(page.IsID); err != nil {
+		return nil, nil, err
+	}
+	if err := tasks.CheckKeys(page.IsNumber); err != nil {
+		return nil, nil, err
+	}
+	if p.Backward() || p.Before != "" || tasks.Backward() || tasks.Before != "" {
+		return nil, nil, errs.InvalidField("before", "draws are read with their tasks forward only")
+	}
+	rows, taskRows, err := s.Store.DrawsWithTasks(ctx, actor, f, p, tasks)
+	if err != nil {
+		return nil, nil, err
+	}
+	draws := page.New(rows, p, func(d Draw) string { return itoa(d.ID) }).Counted(func(ctx context.Context) (int, error) {
+		return s.Store.CountDraws(ctx, actor, f)
+	})
+	nodes := draws.Nodes()
+	ids := make([]int64, len(nodes))
+	for i, d := range nodes {
+		ids[i] = d.ID
+	}
+	return draws, s.taskPages(actor, ids, tasks, taskRows), nil
+}
+
+// taskPages splits rows, the page p of tasks of each of the draws ids, by
+// draw: a draw without rows gets an empty page.
+func (s *Service) taskPages(actor *authz.Actor, ids []int64, p page.Request, rows []TaskRow) map[int64]*page.Connection[TaskRow] {
 	byDraw := map[int64][]TaskRow{}
 	for _, t := range rows {
 		byDraw[t.DrawID] = append(byDraw[t.DrawID], t)
@@ -539,7 +580,7 @@ func (s *Service) TasksOfDraws(ctx context.Context, ids []int64, p page.Request)
 			return s.Store.CountTasks(ctx, actor, id)
 		})
 	}
-	return pages, nil
+	return pages
 }
 
 // Overlaps lists the entities that two or more bureaus' separate draws of

@@ -90,7 +90,20 @@ WITH page AS (
   CROSS JOIN LATERAL (SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket FROM draw_tasks t
                       WHERE t.draw_id = d.id AND t.seq > $2 ORDER BY t.seq LIMIT ` + genericLimit(3) + `) t
   WHERE d.id = ANY($1)
-), teams AS (
+),` + pageTeamsCTEs + `
+SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket, tm.team, sb.substitutions
+FROM page t
+LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
+LEFT JOIN teams tm ON tm.draw_id = t.draw_id AND tm.seq = t.seq
+LEFT JOIN substitutions sb ON sb.draw_id = t.draw_id AND sb.seq = t.seq
+ORDER BY t.draw_id, t.seq`)
+
+// pageTeamsCTEs are the teams and substitutions of the tasks of page, a
+// CTE of (draw_id, seq) before them: each task's rows looked up by its key
+// (LATERAL, OFFSET 0, as tasksOfDrawsQuery says) and aggregated for the
+// page at once.
+const pageTeamsCTEs = `
+teams AS (
   SELECT m.draw_id, m.seq, json_agg(` + teamMemberObject + ` ORDER BY b.code, m.position) AS team
   FROM page t
   CROSS JOIN LATERAL (SELECT m.* FROM draw_task_members m WHERE m.draw_id = t.draw_id AND m.seq = t.seq OFFSET 0) m
@@ -103,13 +116,7 @@ WITH page AS (
   CROSS JOIN LATERAL (SELECT s.* FROM draw_substitutions s WHERE s.draw_id = t.draw_id AND s.seq = t.seq OFFSET 0) s
   JOIN bureaus b ON b.id = s.bureau_id
   GROUP BY s.draw_id, s.seq
-)
-SELECT t.draw_id, t.seq, t.entity_code, coalesce(e.name, '') AS entity_name, t.ticket, tm.team, sb.substitutions
-FROM page t
-LEFT JOIN entities e ON e.region_code = t.region_code AND e.code = t.entity_code AND e.valid_to IS NULL
-LEFT JOIN teams tm ON tm.draw_id = t.draw_id AND tm.seq = t.seq
-LEFT JOIN substitutions sb ON sb.draw_id = t.draw_id AND sb.seq = t.seq
-ORDER BY t.draw_id, t.seq`)
+)`
 
 // taskTeamColumns are a task t's team (members in bureau and position
 // order, with their inspectors' names where row-level security shows
