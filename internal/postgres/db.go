@@ -39,6 +39,7 @@ const ServingRole = "shuangsuiji_app"
 type DB struct {
 	*sqlx.DB
 	serving *servingPool
+	binary  *servingPool // the serving login again, []byte parameters sent in binary: see InScopeBinary
 	bureaus *bureauCache // off until the instance listens for changes
 }
 
@@ -62,7 +63,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // NewDB wraps the owner's pool, connected with ownerURL; connect opens the
 // serving login's pool from its connection string when first needed.
 func NewDB(owner *sqlx.DB, ownerURL string, connect func(url string) (*sqlx.DB, error)) *DB {
-	return &DB{DB: owner, serving: &servingPool{ownerURL: ownerURL, owner: owner, connect: connect}, bureaus: &bureauCache{}}
+	return &DB{DB: owner, serving: &servingPool{ownerURL: ownerURL, owner: owner, connect: connect},
+		binary:  &servingPool{ownerURL: ownerURL, owner: owner, connect: connect, binaryParameters: true},
+		bureaus: &bureauCache{}}
 }
 
 // Serving returns the serving login's pool, logging in on first use.
@@ -70,14 +73,10 @@ func (db *DB) Serving(ctx context.Context) (*sqlx.DB, error) {
 	return db.serving.get(ctx)
 }
 
-// Close closes both pools.
+// Close closes the pools.
 func (db *DB) Close() error {
-	db.serving.mu.Lock()
-	if db.serving.db != nil {
-		db.serving.db.Close()
-		db.serving.db = nil
-	}
-	db.serving.mu.Unlock()
+	db.serving.close()
+	db.binary.close()
 	return db.DB.Close()
 }
 
@@ -124,6 +123,26 @@ func (db *DB) InScope(ctx context.Context, scope Scope, fn func(tx *sqlx.Tx) err
 	})
 }
 
+// InScopeBinary is InScope for the few use cases that send tens of
+// megabytes of bytea (a draw's freeze and execution: its sealed input and
+// commitment), over a small pool of serving connections that send []byte
+// parameters in binary (lib/pq's binary_parameters). Otherwise lib/pq
+// sends bytea as hex text, twice its size, which both sides then encode
+// and decode. In fn, a []byte parameter is bytea: JSON goes as a string.
+// The pool has none of the serving pool's prepared statements.
+func (db *DB) InScopeBinary(ctx context.Context, scope Scope, fn func(tx *sqlx.Tx) error) error {
+	pool, err := db.binary.get(ctx)
+	if err != nil {
+		return err
+	}
+	return transact(ctx, pool, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, setScopeSQL, idSetting(scope.BureauID), idSetting(scope.UserID)); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
 // setScope puts the tenant settings of scope in force in tx, with a
 // statement prepared once per connection.
 func (db *DB) setScope(ctx context.Context, tx *sqlx.Tx, scope Scope) error {
@@ -131,7 +150,9 @@ func (db *DB) setScope(ctx context.Context, tx *sqlx.Tx, scope Scope) error {
 	return err
 }
 
-var setScopeQuery = prepare(`SELECT set_config('app.bureau_id', $1, true), set_config('app.user_id', $2, true)`)
+const setScopeSQL = `SELECT set_config('app.bureau_id', $1, true), set_config('app.user_id', $2, true)`
+
+var setScopeQuery = prepare(setScopeSQL)
 
 // AsOwner runs fn in one transaction as the schema owner, for system work
 // that must see every bureau. Never call it on behalf of a request.

@@ -25,7 +25,8 @@ import (
 // seals them and stores them with their commitment, in one transaction.
 func (s DrawStore) Freeze(ctx context.Context, actor *authz.Actor, drawID int64, seal draw.Sealer) (draw.Draw, error) {
 	var frozen draw.Draw
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+	// The input and commitment are tens of megabytes of bytea: sent in binary.
+	err := s.DB.InScopeBinary(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
 		d, err := leadDraw(ctx, tx, actor, drawID)
 		if err != nil {
 			return err
@@ -636,7 +637,9 @@ WHERE id = $1 AND status = 'draft'`
 func (s DrawStore) Execute(ctx context.Context, actor *authz.Actor, drawID int64, ceremony string, run draw.Runner) (draw.Draw, error) {
 	var executed draw.Draw
 	var failure error
-	err := s.DB.InScope(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
+	// The public manifest and openings are bytea, sent in binary, and the
+	// JSON of a failure a string (see InScopeBinary).
+	err := s.DB.InScopeBinary(ctx, scopeOf(actor), func(tx *sqlx.Tx) error {
 		failure = nil
 		d, err := leadDraw(ctx, tx, actor, drawID)
 		if err != nil {
@@ -712,7 +715,7 @@ func publicManifestToKeep(ctx context.Context, tx *sqlx.Tx, drawID int64, m *dra
 func markFailed(ctx context.Context, tx *sqlx.Tx, actor *authz.Actor, d draw.Draw, ceremony string, e *errs.Error) error {
 	detail, _ := json.Marshal(e.Details)
 	const q = `UPDATE draws SET status = 'failed', ceremony = $2, failure = $3, executed_at = now(), executed_by = $4 WHERE id = $1`
-	if _, err := tx.ExecContext(ctx, q, d.ID, ceremony, detail, actor.UserID); err != nil {
+	if _, err := tx.ExecContext(ctx, q, d.ID, ceremony, string(detail), actor.UserID); err != nil {
 		return err
 	}
 	return auditAs(ctx, tx, actor, audit.Change{Action: "draw.fail", ObjectType: "draw", ObjectID: fmt.Sprint(d.ID),

@@ -28,10 +28,17 @@ type servingPool struct {
 	owner    *sqlx.DB
 	connect  func(url string) (*sqlx.DB, error)
 	stmts    []*sqlx.Stmt // preparedQueries, on this pool
+	// binaryParameters makes it the pool of InScopeBinary: a few
+	// connections, []byte parameters sent in binary, nothing prepared.
+	binaryParameters bool
 }
 
 // ServingPoolSize is how many connections the serving pool opens at most.
 const ServingPoolSize = 40
+
+// BinaryPoolSize is how many connections InScopeBinary's pool opens at
+// most: draws are frozen and executed one at a time or nearly.
+const BinaryPoolSize = 2
 
 // ServingURLEnv names a connection string for the serving login, for
 // deployments that manage its password themselves.
@@ -46,6 +53,13 @@ func (p *servingPool) get(ctx context.Context) (*sqlx.DB, error) {
 	db, err := p.open(ctx)
 	if err != nil {
 		return nil, unavailable(err)
+	}
+	if p.binaryParameters {
+		db.SetMaxOpenConns(BinaryPoolSize)
+		db.SetMaxIdleConns(BinaryPoolSize)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		p.db = db
+		return db, nil
 	}
 	// As many idle as open: a connection closed because it was idle for a
 	// moment is opened again by the next burst (a PostgreSQL backend each
@@ -87,7 +101,23 @@ func (p *servingPool) open(ctx context.Context) (*sqlx.DB, error) {
 	return p.try(ctx, u)
 }
 
+// close closes the pool if it was opened.
+func (p *servingPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.db != nil {
+		p.db.Close()
+		p.db = nil
+	}
+}
+
 func (p *servingPool) try(ctx context.Context, url string) (*sqlx.DB, error) {
+	if p.binaryParameters {
+		var err error
+		if url, err = withBinaryParameters(url); err != nil {
+			return nil, err
+		}
+	}
 	db, err := p.connect(url)
 	if err != nil {
 		return nil, err
@@ -97,6 +127,19 @@ func (p *servingPool) try(ctx context.Context, url string) (*sqlx.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// withBinaryParameters adds lib/pq's binary_parameters=yes to a
+// connection string, a URL or key=value pairs (lib/pq takes the last of
+// repeated keys).
+func withBinaryParameters(conn string) (string, error) {
+	if strings.HasPrefix(conn, "postgres://") || strings.HasPrefix(conn, "postgresql://") {
+		var err error
+		if conn, err = pq.ParseURL(conn); err != nil {
+			return "", err
+		}
+	}
+	return conn + " binary_parameters=yes", nil
 }
 
 // loginRefused reports a failed log-in (wrong password, a role that may
