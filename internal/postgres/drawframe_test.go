@@ -3,6 +3,7 @@ package postgres
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"shuangsuiji/internal/draw"
@@ -37,7 +38,9 @@ func TestFrameBuilder(t *testing.T) {
 	build := func(rows []row, size int) ([]draw.FrameRow, []bool) {
 		b := frameBuilder{size: size}
 		for _, r := range rows {
-			b.add(r.id, r.stratum, draw.UnitOf{Bureau: r.bureau, Unit: "u-" + r.bureau}, r.active)
+			if err := b.addRow(frameRowText(r.active, r.stratum, r.id, r.bureau, "u-"+r.bureau)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		frame, active := b.done()
 		if !b.sorted {
@@ -78,6 +81,41 @@ func TestFrameBuilder(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// frameRowText is a row as frameRowSQL writes it.
+func frameRowText(active bool, stratum, id, bureau, unit string) []byte {
+	a := "f"
+	if active {
+		a = "t"
+	}
+	return []byte(a + stratum + string(rune(len(id)+1)) + string(rune(len(bureau)+1)) + id + bureau + unit)
+}
+
+// TestSplitFrameRow: rows are split back into what was written, whatever
+// the unit holds and however long the id and bureau code (a length over
+// 126 is a character of two bytes), and a row that is not of
+// frameRowSQL is an error.
+func TestSplitFrameRow(t *testing.T) {
+	long := strings.Repeat("长", 100) // 300 bytes
+	for _, c := range []struct {
+		active                    bool
+		stratum, id, bureau, unit string
+	}{
+		{true, "A", "91140522000000001X", "140522-wl", "第3中队"},
+		{false, "F", long, long + "b", "\t\x00 'unit' \u0001 " + long},
+		{true, "B", "E", "b", ""},
+	} {
+		active, stratum, id, bureau, unit, err := splitFrameRow(frameRowText(c.active, c.stratum, c.id, c.bureau, c.unit))
+		if err != nil || active != c.active || string(stratum) != c.stratum || string(id) != c.id || string(bureau) != c.bureau || string(unit) != c.unit {
+			t.Errorf("%+v split as %v %q %q %q %q, %v", c, active, stratum, id, bureau, unit, err)
+		}
+	}
+	for _, bad := range []string{"", "tA", "xA\x02\x02ab", "tA\x09\x02ab", "tA\x00\x02ab"} {
+		if _, _, _, _, _, err := splitFrameRow([]byte(bad)); err == nil {
+			t.Errorf("%q split without an error", bad)
+		}
 	}
 }
 

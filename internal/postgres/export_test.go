@@ -8,3 +8,9 @@ func SetExportChunk(n int) (restore func()) {
 	exportChunk = n
 	return func() { exportChunk = old }
 }
+
+// FrameRowSQL and SplitFrameRow are frameRowSQL and splitFrameRow, for a
+// test that PostgreSQL writes what the split reads.
+const FrameRowSQL = frameRowSQL
+
+var SplitFrameRow = splitFrameRow
