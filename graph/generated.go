@@ -41224,7 +41224,7 @@ func (ec *executionContext) _AnswerMemberInvitationPayload(ctx context.Context, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, answerMemberInvitationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41257,7 +41257,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41341,7 +41341,7 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41390,7 +41390,7 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41428,7 +41428,7 @@ func (ec *executionContext) _Bureau(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, bureauImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41484,7 +41484,7 @@ func (ec *executionContext) _BureauFigures(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, bureauFiguresImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41562,7 +41562,7 @@ func (ec *executionContext) _ChangePasswordPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, changePasswordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41595,7 +41595,7 @@ func (ec *executionContext) _Conflict(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, conflictImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41678,7 +41678,7 @@ func (ec *executionContext) _ConflictConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, conflictConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41727,7 +41727,7 @@ func (ec *executionContext) _ConflictEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, conflictEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41765,7 +41765,7 @@ func (ec *executionContext) _ConsequencePayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, consequencePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41798,7 +41798,7 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41841,7 +41841,7 @@ func (ec *executionContext) _DeclareConflictPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, declareConflictPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -41874,7 +41874,7 @@ func (ec *executionContext) _Draw(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42041,7 +42041,7 @@ func (ec *executionContext) _DrawConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42090,7 +42090,7 @@ func (ec *executionContext) _DrawEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42128,7 +42128,7 @@ func (ec *executionContext) _DrawFailure(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawFailureImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42176,7 +42176,7 @@ func (ec *executionContext) _DrawItem(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42219,7 +42219,7 @@ func (ec *executionContext) _DrawOverlap(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawOverlapImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42268,7 +42268,7 @@ func (ec *executionContext) _DrawOverlapConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawOverlapConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42317,7 +42317,7 @@ func (ec *executionContext) _DrawOverlapEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawOverlapEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42355,7 +42355,7 @@ func (ec *executionContext) _DrawParticipant(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawParticipantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42405,7 +42405,7 @@ func (ec *executionContext) _DrawParticipantPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawParticipantPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42438,7 +42438,7 @@ func (ec *executionContext) _DrawPayload(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42471,7 +42471,7 @@ func (ec *executionContext) _DrawScope(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawScopeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42525,7 +42525,7 @@ func (ec *executionContext) _DrawSubstitution(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawSubstitutionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42578,7 +42578,7 @@ func (ec *executionContext) _DrawTask(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawTaskImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42642,7 +42642,7 @@ func (ec *executionContext) _DrawTaskConnection(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawTaskConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42691,7 +42691,7 @@ func (ec *executionContext) _DrawTaskEdge(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawTaskEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42729,7 +42729,7 @@ func (ec *executionContext) _DrawTaskPayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawTaskPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42762,7 +42762,7 @@ func (ec *executionContext) _DrawTeamMember(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, drawTeamMemberImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42820,7 +42820,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42913,7 +42913,7 @@ func (ec *executionContext) _EntityConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -42962,7 +42962,7 @@ func (ec *executionContext) _EntityEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, entityEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43000,7 +43000,7 @@ func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, evidenceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43065,7 +43065,7 @@ func (ec *executionContext) _EvidencePayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, evidencePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43098,7 +43098,7 @@ func (ec *executionContext) _FocusRules(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, focusRulesImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43146,7 +43146,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, followUpImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43195,7 +43195,7 @@ func (ec *executionContext) _ImportRosterPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, importRosterPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43269,7 +43269,7 @@ func (ec *executionContext) _InspectionHistory(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionHistoryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43313,7 +43313,7 @@ func (ec *executionContext) _InspectionItem(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43426,7 +43426,7 @@ func (ec *executionContext) _InspectionItemConnection(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionItemConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43475,7 +43475,7 @@ func (ec *executionContext) _InspectionItemEdge(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionItemEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43513,7 +43513,7 @@ func (ec *executionContext) _InspectionNotice(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionNoticeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43590,7 +43590,7 @@ func (ec *executionContext) _InspectionRecord(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionRecordImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43771,7 +43771,7 @@ func (ec *executionContext) _InspectionRecordConnection(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionRecordConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43820,7 +43820,7 @@ func (ec *executionContext) _InspectionRecordEdge(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionRecordEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43858,7 +43858,7 @@ func (ec *executionContext) _InspectionTask(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionTaskImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -43986,7 +43986,7 @@ func (ec *executionContext) _InspectionTaskConnection(ctx context.Context, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionTaskConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44035,7 +44035,7 @@ func (ec *executionContext) _InspectionTaskEdge(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionTaskEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44073,7 +44073,7 @@ func (ec *executionContext) _InspectionVisit(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionVisitImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44151,7 +44151,7 @@ func (ec *executionContext) _InspectionVisitConnection(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionVisitConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44200,7 +44200,7 @@ func (ec *executionContext) _InspectionVisitEdge(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionVisitEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44238,7 +44238,7 @@ func (ec *executionContext) _Inspector(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44340,7 +44340,7 @@ func (ec *executionContext) _InspectorConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectorConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44389,7 +44389,7 @@ func (ec *executionContext) _InspectorEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectorEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44427,7 +44427,7 @@ func (ec *executionContext) _InviteMemberPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, inviteMemberPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44460,7 +44460,7 @@ func (ec *executionContext) _IssueInspectionNoticesPayload(ctx context.Context, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, issueInspectionNoticesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44498,7 +44498,7 @@ func (ec *executionContext) _JointQuarter(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, jointQuarterImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44561,7 +44561,7 @@ func (ec *executionContext) _JointVisit(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, jointVisitImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44642,7 +44642,7 @@ func (ec *executionContext) _JointVisitConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, jointVisitConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44691,7 +44691,7 @@ func (ec *executionContext) _JointVisitEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, jointVisitEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44729,7 +44729,7 @@ func (ec *executionContext) _JointVisitPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, jointVisitPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44762,7 +44762,7 @@ func (ec *executionContext) _LeaveBureauPayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, leaveBureauPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44795,7 +44795,7 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 	fields := graphql.CollectFields(ec.OperationContext, sel, meImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44843,7 +44843,7 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44894,7 +44894,7 @@ func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44943,7 +44943,7 @@ func (ec *executionContext) _MemberEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -44981,7 +44981,7 @@ func (ec *executionContext) _MemberInvitation(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberInvitationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45053,7 +45053,7 @@ func (ec *executionContext) _MemberInvitationConnection(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberInvitationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45102,7 +45102,7 @@ func (ec *executionContext) _MemberInvitationEdge(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, memberInvitationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45140,7 +45140,7 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, membershipImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45182,7 +45182,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -45509,7 +45509,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45557,7 +45557,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45643,7 +45643,7 @@ func (ec *executionContext) _PlanFeasibility(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, planFeasibilityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45708,7 +45708,7 @@ func (ec *executionContext) _PlanFigures(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, planFiguresImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45761,7 +45761,7 @@ func (ec *executionContext) _PlanProgress(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, planProgressImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45824,7 +45824,7 @@ func (ec *executionContext) _PublicBureau(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicBureauImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45872,7 +45872,7 @@ func (ec *executionContext) _PublicDraw(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicDrawImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -45994,7 +45994,7 @@ func (ec *executionContext) _PublicDrawConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicDrawConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46043,7 +46043,7 @@ func (ec *executionContext) _PublicDrawEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicDrawEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46081,7 +46081,7 @@ func (ec *executionContext) _PublicDrawParticipant(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicDrawParticipantImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46119,7 +46119,7 @@ func (ec *executionContext) _PublicEntity(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicEntityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46157,7 +46157,7 @@ func (ec *executionContext) _PublicEntityConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicEntityConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46206,7 +46206,7 @@ func (ec *executionContext) _PublicEntityEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicEntityEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46244,7 +46244,7 @@ func (ec *executionContext) _PublicInspector(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicInspectorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46287,7 +46287,7 @@ func (ec *executionContext) _PublicItem(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46340,7 +46340,7 @@ func (ec *executionContext) _PublicPlan(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicPlanImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46403,7 +46403,7 @@ func (ec *executionContext) _PublicPlanConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicPlanConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46452,7 +46452,7 @@ func (ec *executionContext) _PublicPlanEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicPlanEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46490,7 +46490,7 @@ func (ec *executionContext) _PublicResult(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46573,7 +46573,7 @@ func (ec *executionContext) _PublicResultConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicResultConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46622,7 +46622,7 @@ func (ec *executionContext) _PublicResultEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicResultEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46660,7 +46660,7 @@ func (ec *executionContext) _PublicTask(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicTaskImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46735,7 +46735,7 @@ func (ec *executionContext) _PublicTaskItem(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, publicTaskItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46783,7 +46783,7 @@ func (ec *executionContext) _PublishRecordsPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, publishRecordsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46816,7 +46816,7 @@ func (ec *executionContext) _QuarterFigures(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, quarterFiguresImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46879,7 +46879,7 @@ func (ec *executionContext) _QuarterProgress(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, quarterProgressImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -46930,7 +46930,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -47289,7 +47289,7 @@ func (ec *executionContext) _RecordConflictPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordConflictPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47322,7 +47322,7 @@ func (ec *executionContext) _RecordConsequence(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordConsequenceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47391,7 +47391,7 @@ func (ec *executionContext) _RecordConsequenceConnection(ctx context.Context, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordConsequenceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47440,7 +47440,7 @@ func (ec *executionContext) _RecordConsequenceEdge(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordConsequenceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47478,7 +47478,7 @@ func (ec *executionContext) _RecordPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47511,7 +47511,7 @@ func (ec *executionContext) _Region(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, regionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47549,7 +47549,7 @@ func (ec *executionContext) _ResetMemberPasswordPayload(ctx context.Context, sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, resetMemberPasswordPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47582,7 +47582,7 @@ func (ec *executionContext) _ResultCode(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, resultCodeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47635,7 +47635,7 @@ func (ec *executionContext) _ResultCodeTable(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, resultCodeTableImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47673,7 +47673,7 @@ func (ec *executionContext) _ResultCount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, resultCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47716,7 +47716,7 @@ func (ec *executionContext) _RiskClassCount(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, riskClassCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47754,7 +47754,7 @@ func (ec *executionContext) _RosterCounts(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, rosterCountsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47804,7 +47804,7 @@ func (ec *executionContext) _RosterEntity(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntityImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47842,7 +47842,7 @@ func (ec *executionContext) _RosterEntityConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntityConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47891,7 +47891,7 @@ func (ec *executionContext) _RosterEntityEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntityEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -47929,7 +47929,7 @@ func (ec *executionContext) _RosterEntry(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48070,7 +48070,7 @@ func (ec *executionContext) _RosterEntryConnection(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48119,7 +48119,7 @@ func (ec *executionContext) _RosterEntryEdge(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, rosterEntryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48157,7 +48157,7 @@ func (ec *executionContext) _RosterFieldChange(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, rosterFieldChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48210,7 +48210,7 @@ func (ec *executionContext) _SaveEntityPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, saveEntityPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48248,7 +48248,7 @@ func (ec *executionContext) _SaveInspectionItemPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, saveInspectionItemPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48286,7 +48286,7 @@ func (ec *executionContext) _SaveInspectorPayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, saveInspectorPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48324,7 +48324,7 @@ func (ec *executionContext) _SavePlanPayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, savePlanPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48367,7 +48367,7 @@ func (ec *executionContext) _SaveUnitPayload(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, saveUnitPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48400,7 +48400,7 @@ func (ec *executionContext) _SetMemberRolesPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, setMemberRolesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48433,7 +48433,7 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, signInPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48481,7 +48481,7 @@ func (ec *executionContext) _SignOutPayload(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, signOutPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48514,7 +48514,7 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48552,7 +48552,7 @@ func (ec *executionContext) _StratumFigures(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, stratumFiguresImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48610,7 +48610,7 @@ func (ec *executionContext) _StratumProgress(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, stratumProgressImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48658,7 +48658,7 @@ func (ec *executionContext) _StratumReach(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, stratumReachImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48706,7 +48706,7 @@ func (ec *executionContext) _StratumRule(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, stratumRuleImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48754,7 +48754,7 @@ func (ec *executionContext) _TaskDeadline(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskDeadlineImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48802,7 +48802,7 @@ func (ec *executionContext) _TaskItem(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskItemImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48851,7 +48851,7 @@ func (ec *executionContext) _TaskStateCounts(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskStateCountsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48919,7 +48919,7 @@ func (ec *executionContext) _TaskTeamMember(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskTeamMemberImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -48972,7 +48972,7 @@ func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, unitImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49015,7 +49015,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49059,7 +49059,7 @@ func (ec *executionContext) _VisitRecord(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, visitRecordImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49133,7 +49133,7 @@ func (ec *executionContext) _WithdrawConflictPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, withdrawConflictPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49166,7 +49166,7 @@ func (ec *executionContext) _WithdrawInspectionNoticePayload(ctx context.Context
 	fields := graphql.CollectFields(ec.OperationContext, sel, withdrawInspectionNoticePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49199,7 +49199,7 @@ func (ec *executionContext) _WithdrawMemberInvitationPayload(ctx context.Context
 	fields := graphql.CollectFields(ec.OperationContext, sel, withdrawMemberInvitationPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49232,7 +49232,7 @@ func (ec *executionContext) _WorkdayOverride(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, workdayOverrideImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49275,7 +49275,7 @@ func (ec *executionContext) _WorkdayPayload(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, workdayPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49308,7 +49308,7 @@ func (ec *executionContext) _WorkdayYear(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, workdayYearImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49351,7 +49351,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49404,7 +49404,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49452,7 +49452,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49510,7 +49510,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49568,7 +49568,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49626,7 +49626,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -49745,7 +49745,7 @@ func (ec *executionContext) marshalNAuditEntry2shuangsuijiᚋinternalᚋauditᚐ
 }
 
 func (ec *executionContext) marshalNAuditEntry2ᚕshuangsuijiᚋinternalᚋauditᚐEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []audit.Entry) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntry2shuangsuijiᚋinternalᚋauditᚐEntry(ctx, sel, v[i])
@@ -49773,7 +49773,7 @@ func (ec *executionContext) marshalNAuditEntryEdge2shuangsuijiᚋinternalᚋpage
 }
 
 func (ec *executionContext) marshalNAuditEntryEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[audit.Entry]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntryEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -49819,7 +49819,7 @@ func (ec *executionContext) marshalNBureauFigures2shuangsuijiᚋinternalᚋdashb
 }
 
 func (ec *executionContext) marshalNBureauFigures2ᚕshuangsuijiᚋinternalᚋdashboardᚐFiguresᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.Figures) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBureauFigures2shuangsuijiᚋinternalᚋdashboardᚐFigures(ctx, sel, v[i])
@@ -49867,7 +49867,7 @@ func (ec *executionContext) marshalNConflict2shuangsuijiᚋinternalᚋrosterᚐC
 }
 
 func (ec *executionContext) marshalNConflict2ᚕshuangsuijiᚋinternalᚋrosterᚐConflictᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Conflict) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConflict2shuangsuijiᚋinternalᚋrosterᚐConflict(ctx, sel, v[i])
@@ -49903,7 +49903,7 @@ func (ec *executionContext) marshalNConflictEdge2shuangsuijiᚋinternalᚋpage�
 }
 
 func (ec *executionContext) marshalNConflictEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Conflict]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConflictEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50009,7 +50009,7 @@ func (ec *executionContext) marshalNDraw2shuangsuijiᚋinternalᚋdrawᚐDraw(ct
 }
 
 func (ec *executionContext) marshalNDraw2ᚕshuangsuijiᚋinternalᚋdrawᚐDrawᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Draw) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDraw2shuangsuijiᚋinternalᚋdrawᚐDraw(ctx, sel, v[i])
@@ -50045,7 +50045,7 @@ func (ec *executionContext) marshalNDrawEdge2shuangsuijiᚋinternalᚋpageᚐEdg
 }
 
 func (ec *executionContext) marshalNDrawEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[draw.Draw]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrawEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50075,7 +50075,7 @@ func (ec *executionContext) marshalNDrawItem2shuangsuijiᚋinternalᚋdrawᚐIte
 }
 
 func (ec *executionContext) marshalNDrawItem2ᚕshuangsuijiᚋinternalᚋdrawᚐItemRefᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.ItemRef) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrawItem2shuangsuijiᚋinternalᚋdrawᚐItemRef(ctx, sel, v[i])
@@ -50114,7 +50114,7 @@ func (ec *executionContext) marshalNDrawOverlap2shuangsuijiᚋinternalᚋdrawᚐ
 }
 
 func (ec *executionContext) marshalNDrawOverlap2ᚕshuangsuijiᚋinternalᚋdrawᚐOverlapᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Overlap) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrawOverlap2shuangsuijiᚋinternalᚋdrawᚐOverlap(ctx, sel, v[i])
@@ -50142,7 +50142,7 @@ func (ec *executionContext) marshalNDrawOverlapEdge2shuangsuijiᚋinternalᚋpag
 }
 
 func (ec *executionContext) marshalNDrawOverlapEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[draw.Overlap]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrawOverlapEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50162,7 +50162,7 @@ func (ec *executionContext) marshalNDrawParticipant2shuangsuijiᚋinternalᚋdra
 }
 
 func (ec *executionContext) marshalNDrawParticipant2ᚕshuangsuijiᚋinternalᚋdrawᚐParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Participant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrawParticipant2shuangsuijiᚋinternalᚋdrawᚐParticipant(ctx, sel, v[i])
@@ -50220,7 +50220,7 @@ func (ec *executionContext) marshalNDrawSubstitution2shuangsuijiᚋinternalᚋdr
 }
 
 func (ec *executionContext) marshalNDrawSubstitution2ᚕshuangsuijiᚋinternalᚋdrawᚐSubstitutionᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Substitution) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrawSubstitution2shuangsuijiᚋinternalᚋdrawᚐSubstitution(ctx, sel, v[i])
@@ -50240,7 +50240,7 @@ func (ec *executionContext) marshalNDrawTask2shuangsuijiᚋinternalᚋdrawᚐTas
 }
 
 func (ec *executionContext) marshalNDrawTask2ᚕshuangsuijiᚋinternalᚋdrawᚐTaskRowᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.TaskRow) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrawTask2shuangsuijiᚋinternalᚋdrawᚐTaskRow(ctx, sel, v[i])
@@ -50276,7 +50276,7 @@ func (ec *executionContext) marshalNDrawTaskEdge2shuangsuijiᚋinternalᚋpage�
 }
 
 func (ec *executionContext) marshalNDrawTaskEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[draw.TaskRow]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrawTaskEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50304,7 +50304,7 @@ func (ec *executionContext) marshalNDrawTeamMember2shuangsuijiᚋinternalᚋdraw
 }
 
 func (ec *executionContext) marshalNDrawTeamMember2ᚕshuangsuijiᚋinternalᚋdrawᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.Member) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDrawTeamMember2shuangsuijiᚋinternalᚋdrawᚐMember(ctx, sel, v[i])
@@ -50324,7 +50324,7 @@ func (ec *executionContext) marshalNEntity2shuangsuijiᚋinternalᚋrosterᚐEnt
 }
 
 func (ec *executionContext) marshalNEntity2ᚕshuangsuijiᚋinternalᚋrosterᚐEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Entity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntity2shuangsuijiᚋinternalᚋrosterᚐEntity(ctx, sel, v[i])
@@ -50370,7 +50370,7 @@ func (ec *executionContext) marshalNEntityEdge2shuangsuijiᚋinternalᚋpageᚐE
 }
 
 func (ec *executionContext) marshalNEntityEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Entity]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntityEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50414,7 +50414,7 @@ func (ec *executionContext) marshalNEvidence2shuangsuijiᚋinternalᚋrecordᚐE
 }
 
 func (ec *executionContext) marshalNEvidence2ᚕshuangsuijiᚋinternalᚋrecordᚐEvidenceᚄ(ctx context.Context, sel ast.SelectionSet, v []record.Evidence) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvidence2shuangsuijiᚋinternalᚋrecordᚐEvidence(ctx, sel, v[i])
@@ -50542,7 +50542,7 @@ func (ec *executionContext) marshalNInspectionItem2shuangsuijiᚋinternalᚋrost
 }
 
 func (ec *executionContext) marshalNInspectionItem2ᚕshuangsuijiᚋinternalᚋrosterᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Item) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectionItem2shuangsuijiᚋinternalᚋrosterᚐItem(ctx, sel, v[i])
@@ -50578,7 +50578,7 @@ func (ec *executionContext) marshalNInspectionItemEdge2shuangsuijiᚋinternalᚋ
 }
 
 func (ec *executionContext) marshalNInspectionItemEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Item]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectionItemEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50606,7 +50606,7 @@ func (ec *executionContext) marshalNInspectionRecord2shuangsuijiᚋinternalᚋre
 }
 
 func (ec *executionContext) marshalNInspectionRecord2ᚕshuangsuijiᚋinternalᚋrecordᚐRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []record.Record) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectionRecord2shuangsuijiᚋinternalᚋrecordᚐRecord(ctx, sel, v[i])
@@ -50642,7 +50642,7 @@ func (ec *executionContext) marshalNInspectionRecordEdge2shuangsuijiᚋinternal�
 }
 
 func (ec *executionContext) marshalNInspectionRecordEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[record.Record]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectionRecordEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50662,7 +50662,7 @@ func (ec *executionContext) marshalNInspectionTask2shuangsuijiᚋinternalᚋreco
 }
 
 func (ec *executionContext) marshalNInspectionTask2ᚕshuangsuijiᚋinternalᚋrecordᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []record.Task) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectionTask2shuangsuijiᚋinternalᚋrecordᚐTask(ctx, sel, v[i])
@@ -50698,7 +50698,7 @@ func (ec *executionContext) marshalNInspectionTaskEdge2shuangsuijiᚋinternalᚋ
 }
 
 func (ec *executionContext) marshalNInspectionTaskEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[record.Task]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectionTaskEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50718,7 +50718,7 @@ func (ec *executionContext) marshalNInspectionVisit2shuangsuijiᚋinternalᚋdas
 }
 
 func (ec *executionContext) marshalNInspectionVisit2ᚕshuangsuijiᚋinternalᚋdashboardᚐVisitᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.Visit) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectionVisit2shuangsuijiᚋinternalᚋdashboardᚐVisit(ctx, sel, v[i])
@@ -50746,7 +50746,7 @@ func (ec *executionContext) marshalNInspectionVisitEdge2shuangsuijiᚋinternal�
 }
 
 func (ec *executionContext) marshalNInspectionVisitEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[dashboard.Visit]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectionVisitEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50766,7 +50766,7 @@ func (ec *executionContext) marshalNInspector2shuangsuijiᚋinternalᚋrosterᚐ
 }
 
 func (ec *executionContext) marshalNInspector2ᚕshuangsuijiᚋinternalᚋrosterᚐInspectorᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Inspector) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspector2shuangsuijiᚋinternalᚋrosterᚐInspector(ctx, sel, v[i])
@@ -50802,7 +50802,7 @@ func (ec *executionContext) marshalNInspectorEdge2shuangsuijiᚋinternalᚋpage�
 }
 
 func (ec *executionContext) marshalNInspectorEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Inspector]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectorEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -50918,7 +50918,7 @@ func (ec *executionContext) marshalNJointVisit2shuangsuijiᚋinternalᚋdrawᚐJ
 }
 
 func (ec *executionContext) marshalNJointVisit2ᚕshuangsuijiᚋinternalᚋdrawᚐJointVisitᚄ(ctx context.Context, sel ast.SelectionSet, v []draw.JointVisit) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNJointVisit2shuangsuijiᚋinternalᚋdrawᚐJointVisit(ctx, sel, v[i])
@@ -50954,7 +50954,7 @@ func (ec *executionContext) marshalNJointVisitEdge2shuangsuijiᚋinternalᚋpage
 }
 
 func (ec *executionContext) marshalNJointVisitEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[draw.JointVisit]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNJointVisitEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51008,7 +51008,7 @@ func (ec *executionContext) marshalNMember2shuangsuijiᚋinternalᚋbureauᚐMem
 }
 
 func (ec *executionContext) marshalNMember2ᚕshuangsuijiᚋinternalᚋbureauᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []bureau.Member) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMember2shuangsuijiᚋinternalᚋbureauᚐMember(ctx, sel, v[i])
@@ -51044,7 +51044,7 @@ func (ec *executionContext) marshalNMemberEdge2shuangsuijiᚋinternalᚋpageᚐE
 }
 
 func (ec *executionContext) marshalNMemberEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[bureau.Member]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51064,7 +51064,7 @@ func (ec *executionContext) marshalNMemberInvitation2shuangsuijiᚋinternalᚋbu
 }
 
 func (ec *executionContext) marshalNMemberInvitation2ᚕshuangsuijiᚋinternalᚋbureauᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []bureau.Invitation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberInvitation2shuangsuijiᚋinternalᚋbureauᚐInvitation(ctx, sel, v[i])
@@ -51100,7 +51100,7 @@ func (ec *executionContext) marshalNMemberInvitationEdge2shuangsuijiᚋinternal�
 }
 
 func (ec *executionContext) marshalNMemberInvitationEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[bureau.Invitation]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMemberInvitationEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51130,7 +51130,7 @@ func (ec *executionContext) marshalNMembership2shuangsuijiᚋinternalᚋbureau�
 }
 
 func (ec *executionContext) marshalNMembership2ᚕshuangsuijiᚋinternalᚋbureauᚐMembershipᚄ(ctx context.Context, sel ast.SelectionSet, v []bureau.Membership) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMembership2shuangsuijiᚋinternalᚋbureauᚐMembership(ctx, sel, v[i])
@@ -51146,7 +51146,7 @@ func (ec *executionContext) marshalNMembership2ᚕshuangsuijiᚋinternalᚋburea
 }
 
 func (ec *executionContext) marshalNNode2ᚕshuangsuijiᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2shuangsuijiᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
@@ -51164,7 +51164,7 @@ func (ec *executionContext) marshalNPlan2shuangsuijiᚋinternalᚋplanᚐPlan(ct
 }
 
 func (ec *executionContext) marshalNPlan2ᚕshuangsuijiᚋinternalᚋplanᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.Plan) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlan2shuangsuijiᚋinternalᚋplanᚐPlan(ctx, sel, v[i])
@@ -51213,7 +51213,7 @@ func (ec *executionContext) marshalNPublicBureau2shuangsuijiᚋinternalᚋpublic
 }
 
 func (ec *executionContext) marshalNPublicBureau2ᚕshuangsuijiᚋinternalᚋpublicᚐBureauᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Bureau) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicBureau2shuangsuijiᚋinternalᚋpublicᚐBureau(ctx, sel, v[i])
@@ -51233,7 +51233,7 @@ func (ec *executionContext) marshalNPublicDraw2shuangsuijiᚋinternalᚋpublic�
 }
 
 func (ec *executionContext) marshalNPublicDraw2ᚕshuangsuijiᚋinternalᚋpublicᚐDrawᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Draw) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicDraw2shuangsuijiᚋinternalᚋpublicᚐDraw(ctx, sel, v[i])
@@ -51261,7 +51261,7 @@ func (ec *executionContext) marshalNPublicDrawEdge2shuangsuijiᚋinternalᚋpage
 }
 
 func (ec *executionContext) marshalNPublicDrawEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[public.Draw]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicDrawEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51281,7 +51281,7 @@ func (ec *executionContext) marshalNPublicDrawParticipant2shuangsuijiᚋinternal
 }
 
 func (ec *executionContext) marshalNPublicDrawParticipant2ᚕshuangsuijiᚋinternalᚋpublicᚐParticipantᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Participant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicDrawParticipant2shuangsuijiᚋinternalᚋpublicᚐParticipant(ctx, sel, v[i])
@@ -51311,7 +51311,7 @@ func (ec *executionContext) marshalNPublicEntity2shuangsuijiᚋinternalᚋpublic
 }
 
 func (ec *executionContext) marshalNPublicEntity2ᚕshuangsuijiᚋinternalᚋpublicᚐEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Entity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicEntity2shuangsuijiᚋinternalᚋpublicᚐEntity(ctx, sel, v[i])
@@ -51347,7 +51347,7 @@ func (ec *executionContext) marshalNPublicEntityEdge2shuangsuijiᚋinternalᚋpa
 }
 
 func (ec *executionContext) marshalNPublicEntityEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[public.Entity]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicEntityEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51367,7 +51367,7 @@ func (ec *executionContext) marshalNPublicInspector2shuangsuijiᚋinternalᚋnot
 }
 
 func (ec *executionContext) marshalNPublicInspector2ᚕshuangsuijiᚋinternalᚋnoticeᚐInspectorᚄ(ctx context.Context, sel ast.SelectionSet, v []notice.Inspector) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicInspector2shuangsuijiᚋinternalᚋnoticeᚐInspector(ctx, sel, v[i])
@@ -51387,7 +51387,7 @@ func (ec *executionContext) marshalNPublicItem2shuangsuijiᚋinternalᚋpublic�
 }
 
 func (ec *executionContext) marshalNPublicItem2ᚕshuangsuijiᚋinternalᚋpublicᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Item) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicItem2shuangsuijiᚋinternalᚋpublicᚐItem(ctx, sel, v[i])
@@ -51407,7 +51407,7 @@ func (ec *executionContext) marshalNPublicPlan2shuangsuijiᚋinternalᚋpublic�
 }
 
 func (ec *executionContext) marshalNPublicPlan2ᚕshuangsuijiᚋinternalᚋpublicᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Plan) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicPlan2shuangsuijiᚋinternalᚋpublicᚐPlan(ctx, sel, v[i])
@@ -51435,7 +51435,7 @@ func (ec *executionContext) marshalNPublicPlanEdge2shuangsuijiᚋinternalᚋpage
 }
 
 func (ec *executionContext) marshalNPublicPlanEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[public.Plan]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicPlanEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51455,7 +51455,7 @@ func (ec *executionContext) marshalNPublicResult2shuangsuijiᚋinternalᚋpublic
 }
 
 func (ec *executionContext) marshalNPublicResult2ᚕshuangsuijiᚋinternalᚋpublicᚐResultᚄ(ctx context.Context, sel ast.SelectionSet, v []public.Result) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicResult2shuangsuijiᚋinternalᚋpublicᚐResult(ctx, sel, v[i])
@@ -51483,7 +51483,7 @@ func (ec *executionContext) marshalNPublicResultEdge2shuangsuijiᚋinternalᚋpa
 }
 
 func (ec *executionContext) marshalNPublicResultEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[public.Result]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicResultEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51503,7 +51503,7 @@ func (ec *executionContext) marshalNPublicTaskItem2shuangsuijiᚋinternalᚋnoti
 }
 
 func (ec *executionContext) marshalNPublicTaskItem2ᚕshuangsuijiᚋinternalᚋnoticeᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []notice.Item) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPublicTaskItem2shuangsuijiᚋinternalᚋnoticeᚐItem(ctx, sel, v[i])
@@ -51536,7 +51536,7 @@ func (ec *executionContext) marshalNQuarterFigures2shuangsuijiᚋinternalᚋdash
 }
 
 func (ec *executionContext) marshalNQuarterFigures2ᚕshuangsuijiᚋinternalᚋdashboardᚐQuarterᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.Quarter) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQuarterFigures2shuangsuijiᚋinternalᚋdashboardᚐQuarter(ctx, sel, v[i])
@@ -51556,7 +51556,7 @@ func (ec *executionContext) marshalNQuarterProgress2shuangsuijiᚋinternalᚋpla
 }
 
 func (ec *executionContext) marshalNQuarterProgress2ᚕshuangsuijiᚋinternalᚋplanᚐQuarterProgressᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.QuarterProgress) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNQuarterProgress2shuangsuijiᚋinternalᚋplanᚐQuarterProgress(ctx, sel, v[i])
@@ -51594,7 +51594,7 @@ func (ec *executionContext) marshalNRecordConsequence2shuangsuijiᚋinternalᚋr
 }
 
 func (ec *executionContext) marshalNRecordConsequence2ᚕshuangsuijiᚋinternalᚋrecordᚐConsequenceᚄ(ctx context.Context, sel ast.SelectionSet, v []record.Consequence) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecordConsequence2shuangsuijiᚋinternalᚋrecordᚐConsequence(ctx, sel, v[i])
@@ -51630,7 +51630,7 @@ func (ec *executionContext) marshalNRecordConsequenceEdge2shuangsuijiᚋinternal
 }
 
 func (ec *executionContext) marshalNRecordConsequenceEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[record.Consequence]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecordConsequenceEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51689,7 +51689,7 @@ func (ec *executionContext) marshalNResultCode2shuangsuijiᚋinternalᚋrecord�
 }
 
 func (ec *executionContext) marshalNResultCode2ᚕshuangsuijiᚋinternalᚋrecordᚐResultCodeᚄ(ctx context.Context, sel ast.SelectionSet, v []record.ResultCode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResultCode2shuangsuijiᚋinternalᚋrecordᚐResultCode(ctx, sel, v[i])
@@ -51717,7 +51717,7 @@ func (ec *executionContext) marshalNResultCount2shuangsuijiᚋinternalᚋdashboa
 }
 
 func (ec *executionContext) marshalNResultCount2ᚕshuangsuijiᚋinternalᚋdashboardᚐResultCountᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.ResultCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNResultCount2shuangsuijiᚋinternalᚋdashboardᚐResultCount(ctx, sel, v[i])
@@ -51766,7 +51766,7 @@ func (ec *executionContext) unmarshalNRiskClass2ᚕshuangsuijiᚋinternalᚋrost
 }
 
 func (ec *executionContext) marshalNRiskClass2ᚕshuangsuijiᚋinternalᚋrosterᚐRiskClassᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.RiskClass) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx, sel, v[i])
@@ -51786,7 +51786,7 @@ func (ec *executionContext) marshalNRiskClassCount2shuangsuijiᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNRiskClassCount2ᚕshuangsuijiᚋgraphᚋmodelᚐRiskClassCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RiskClassCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRiskClassCount2shuangsuijiᚋgraphᚋmodelᚐRiskClassCount(ctx, sel, v[i])
@@ -51826,7 +51826,7 @@ func (ec *executionContext) unmarshalNRole2ᚕshuangsuijiᚋgraphᚋmodelᚐRole
 }
 
 func (ec *executionContext) marshalNRole2ᚕshuangsuijiᚋgraphᚋmodelᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2shuangsuijiᚋgraphᚋmodelᚐRole(ctx, sel, v[i])
@@ -51854,7 +51854,7 @@ func (ec *executionContext) marshalNRosterEntity2shuangsuijiᚋinternalᚋroster
 }
 
 func (ec *executionContext) marshalNRosterEntity2ᚕshuangsuijiᚋinternalᚋrosterᚐRosterEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.RosterEntity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRosterEntity2shuangsuijiᚋinternalᚋrosterᚐRosterEntity(ctx, sel, v[i])
@@ -51890,7 +51890,7 @@ func (ec *executionContext) marshalNRosterEntityEdge2shuangsuijiᚋinternalᚋpa
 }
 
 func (ec *executionContext) marshalNRosterEntityEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.RosterEntity]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRosterEntityEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51910,7 +51910,7 @@ func (ec *executionContext) marshalNRosterEntry2shuangsuijiᚋinternalᚋroster�
 }
 
 func (ec *executionContext) marshalNRosterEntry2ᚕshuangsuijiᚋinternalᚋrosterᚐEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Entry) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRosterEntry2shuangsuijiᚋinternalᚋrosterᚐEntry(ctx, sel, v[i])
@@ -51938,7 +51938,7 @@ func (ec *executionContext) marshalNRosterEntryEdge2shuangsuijiᚋinternalᚋpag
 }
 
 func (ec *executionContext) marshalNRosterEntryEdge2ᚕshuangsuijiᚋinternalᚋpageᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []page.Edge[roster.Entry]) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRosterEntryEdge2shuangsuijiᚋinternalᚋpageᚐEdge(ctx, sel, v[i])
@@ -51958,7 +51958,7 @@ func (ec *executionContext) marshalNRosterFieldChange2shuangsuijiᚋinternalᚋr
 }
 
 func (ec *executionContext) marshalNRosterFieldChange2ᚕshuangsuijiᚋinternalᚋrosterᚐFieldChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.FieldChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRosterFieldChange2shuangsuijiᚋinternalᚋrosterᚐFieldChange(ctx, sel, v[i])
@@ -52107,7 +52107,7 @@ func (ec *executionContext) marshalNStatusCount2shuangsuijiᚋgraphᚋmodelᚐSt
 }
 
 func (ec *executionContext) marshalNStatusCount2ᚕshuangsuijiᚋgraphᚋmodelᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []model.StatusCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStatusCount2shuangsuijiᚋgraphᚋmodelᚐStatusCount(ctx, sel, v[i])
@@ -52141,7 +52141,7 @@ func (ec *executionContext) marshalNStratumFigures2shuangsuijiᚋinternalᚋdash
 }
 
 func (ec *executionContext) marshalNStratumFigures2ᚕshuangsuijiᚋinternalᚋdashboardᚐStratumᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.Stratum) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStratumFigures2shuangsuijiᚋinternalᚋdashboardᚐStratum(ctx, sel, v[i])
@@ -52161,7 +52161,7 @@ func (ec *executionContext) marshalNStratumProgress2shuangsuijiᚋinternalᚋpla
 }
 
 func (ec *executionContext) marshalNStratumProgress2ᚕshuangsuijiᚋinternalᚋplanᚐStratumProgressᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.StratumProgress) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStratumProgress2shuangsuijiᚋinternalᚋplanᚐStratumProgress(ctx, sel, v[i])
@@ -52181,7 +52181,7 @@ func (ec *executionContext) marshalNStratumReach2shuangsuijiᚋinternalᚋplan�
 }
 
 func (ec *executionContext) marshalNStratumReach2ᚕshuangsuijiᚋinternalᚋplanᚐStratumReachᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.StratumReach) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStratumReach2shuangsuijiᚋinternalᚋplanᚐStratumReach(ctx, sel, v[i])
@@ -52201,7 +52201,7 @@ func (ec *executionContext) marshalNStratumRule2shuangsuijiᚋinternalᚋplanᚐ
 }
 
 func (ec *executionContext) marshalNStratumRule2ᚕshuangsuijiᚋinternalᚋplanᚐRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []plan.Rule) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStratumRule2shuangsuijiᚋinternalᚋplanᚐRule(ctx, sel, v[i])
@@ -52273,7 +52273,7 @@ func (ec *executionContext) marshalNTaskItem2shuangsuijiᚋinternalᚋrecordᚐT
 }
 
 func (ec *executionContext) marshalNTaskItem2ᚕshuangsuijiᚋinternalᚋrecordᚐTaskItemᚄ(ctx context.Context, sel ast.SelectionSet, v []record.TaskItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskItem2shuangsuijiᚋinternalᚋrecordᚐTaskItem(ctx, sel, v[i])
@@ -52307,7 +52307,7 @@ func (ec *executionContext) marshalNTaskTeamMember2shuangsuijiᚋinternalᚋreco
 }
 
 func (ec *executionContext) marshalNTaskTeamMember2ᚕshuangsuijiᚋinternalᚋrecordᚐTeamMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []record.TeamMember) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskTeamMember2shuangsuijiᚋinternalᚋrecordᚐTeamMember(ctx, sel, v[i])
@@ -52341,7 +52341,7 @@ func (ec *executionContext) marshalNUnit2shuangsuijiᚋinternalᚋrosterᚐUnit(
 }
 
 func (ec *executionContext) marshalNUnit2ᚕshuangsuijiᚋinternalᚋrosterᚐUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []roster.Unit) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUnit2shuangsuijiᚋinternalᚋrosterᚐUnit(ctx, sel, v[i])
@@ -52391,7 +52391,7 @@ func (ec *executionContext) marshalNVisitRecord2shuangsuijiᚋinternalᚋdashboa
 }
 
 func (ec *executionContext) marshalNVisitRecord2ᚕshuangsuijiᚋinternalᚋdashboardᚐVisitRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []dashboard.VisitRecord) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVisitRecord2shuangsuijiᚋinternalᚋdashboardᚐVisitRecord(ctx, sel, v[i])
@@ -52450,7 +52450,7 @@ func (ec *executionContext) marshalNWorkdayOverride2shuangsuijiᚋinternalᚋwor
 }
 
 func (ec *executionContext) marshalNWorkdayOverride2ᚕshuangsuijiᚋinternalᚋworkdayᚐOverrideᚄ(ctx context.Context, sel ast.SelectionSet, v []workday.Override) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWorkdayOverride2shuangsuijiᚋinternalᚋworkdayᚐOverride(ctx, sel, v[i])
@@ -52486,7 +52486,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -52530,7 +52530,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -52558,7 +52558,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -52586,7 +52586,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -52771,7 +52771,7 @@ func (ec *executionContext) marshalOEntityField2ᚕshuangsuijiᚋgraphᚋmodel�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntityField2shuangsuijiᚋgraphᚋmodelᚐEntityField(ctx, sel, v[i])
@@ -52815,7 +52815,7 @@ func (ec *executionContext) marshalOEntityStatus2ᚕshuangsuijiᚋinternalᚋros
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntityStatus2shuangsuijiᚋinternalᚋrosterᚐStatus(ctx, sel, v[i])
@@ -52918,7 +52918,7 @@ func (ec *executionContext) marshalOInspectorField2ᚕshuangsuijiᚋgraphᚋmode
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectorField2shuangsuijiᚋgraphᚋmodelᚐInspectorField(ctx, sel, v[i])
@@ -52962,7 +52962,7 @@ func (ec *executionContext) marshalOInspectorStatus2ᚕshuangsuijiᚋgraphᚋmod
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInspectorStatus2shuangsuijiᚋgraphᚋmodelᚐInspectorStatus(ctx, sel, v[i])
@@ -53051,7 +53051,7 @@ func (ec *executionContext) marshalOJointQuarter2ᚕshuangsuijiᚋinternalᚋdas
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNJointQuarter2shuangsuijiᚋinternalᚋdashboardᚐJointQuarter(ctx, sel, v[i])
@@ -53188,7 +53188,7 @@ func (ec *executionContext) marshalORecordState2ᚕshuangsuijiᚋgraphᚋmodel�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecordState2shuangsuijiᚋgraphᚋmodelᚐRecordState(ctx, sel, v[i])
@@ -53236,7 +53236,7 @@ func (ec *executionContext) marshalORiskClass2ᚕshuangsuijiᚋinternalᚋroster
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRiskClass2shuangsuijiᚋinternalᚋrosterᚐRiskClass(ctx, sel, v[i])
@@ -53395,7 +53395,7 @@ func (ec *executionContext) marshalOTaskState2ᚕshuangsuijiᚋgraphᚋmodelᚐT
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskState2shuangsuijiᚋgraphᚋmodelᚐTaskState(ctx, sel, v[i])
@@ -53439,7 +53439,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -53458,7 +53458,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -53477,7 +53477,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -53496,7 +53496,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := ec.marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
