@@ -60,11 +60,11 @@ WITH d AS (
     AND ($4::bigint IS NULL OR d.id < $4)
   ORDER BY d.id DESC LIMIT ` + genericLimit(5) + `
 ), page AS (
-  SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket,
-         row_number() OVER (PARTITION BY t.draw_id ORDER BY t.seq) = 1 AS first
+  SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket, t.first
   FROM d
-  CROSS JOIN LATERAL (SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket FROM draw_tasks t
-                      WHERE t.draw_id = d.id AND t.seq > $7 ORDER BY t.seq LIMIT ` + genericLimit(8) + `) t
+  CROSS JOIN LATERAL (SELECT t.draw_id, t.seq, t.region_code, t.entity_code, t.ticket,
+                             row_number() OVER (ORDER BY t.seq) = 1 AS first
+                      FROM draw_tasks t WHERE t.draw_id = d.id AND t.seq > $7 ORDER BY t.seq LIMIT ` + genericLimit(8) + `) t
   WHERE d.n <= $6
 ),` + pageTeamsCTEs + `
 SELECT d.id, ` + onFirstRow(drawColumns, `t.first IS NOT FALSE`) + `,
